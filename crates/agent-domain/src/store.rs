@@ -1,0 +1,133 @@
+//! The `AgentStore` port: what the registry needs from storage. Implementations live
+//! beside it ([`crate::memory::MemoryAgentStore`]) and in adapter crates
+//! (`ax-adapter-sqlite`); every one of them runs the same conformance suite
+//! ([`crate::conformance`], feature `conformance`).
+
+use async_trait::async_trait;
+use ax_contracts::agent::AgentRecord;
+
+/// Which agents a listing returns. Empty/`None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentFilter {
+    /// Exact team name.
+    pub team: Option<String>,
+    /// Agents carrying any of these tags.
+    pub tags: Vec<String>,
+    /// Agents whose `capabilities` contain exactly this element.
+    pub capability: Option<String>,
+    /// Only enabled (`Some(true)`) or only disabled (`Some(false)`) agents.
+    pub enabled: Option<bool>,
+}
+
+/// A page request: skip `offset` agents in `agentId` order, return at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Number of agents to skip.
+    pub offset: u64,
+    /// Maximum number of agents to return; `None` returns all remaining.
+    pub limit: Option<u64>,
+}
+
+impl PageRequest {
+    /// Everything, from the start.
+    pub const ALL: PageRequest = PageRequest {
+        offset: 0,
+        limit: None,
+    };
+}
+
+/// One page of agents, ordered by `agentId` (byte order), plus the total number of
+/// agents matching the filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentPage {
+    /// The agents on this page.
+    pub agents: Vec<AgentRecord>,
+    /// How many agents match the filter in all.
+    pub total: u64,
+}
+
+/// Whether an upsert inserted a new agent or replaced an existing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertOutcome {
+    /// There was no agent with this id.
+    Inserted,
+    /// An existing agent was overwritten.
+    Replaced,
+}
+
+/// Errors a store reports. Domain-level meaning is added by the registry.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The id is taken. Decided atomically by the store (INV-AGT-DB-001).
+    #[error("agent \"{agent_id}\" already exists")]
+    AlreadyExists {
+        /// The id that is taken.
+        agent_id: String,
+    },
+    /// No agent has this id.
+    #[error("agent \"{agent_id}\" not found")]
+    NotFound {
+        /// The id that was looked up.
+        agent_id: String,
+    },
+    /// A compare-and-swap update found another revision than expected.
+    #[error("agent \"{agent_id}\" is at revision {actual}, not {expected}")]
+    RevisionMismatch {
+        /// The agent.
+        agent_id: String,
+        /// The revision the caller based its change on.
+        expected: u64,
+        /// The revision actually stored.
+        actual: u64,
+    },
+    /// The backend failed; the cause is kept.
+    #[error("storage failure: {context}")]
+    Backend {
+        /// What the store was doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// Storage for agents. All methods are atomic with respect to each other, also across
+/// processes for stores shared between processes.
+#[async_trait]
+pub trait AgentStore: Send + Sync {
+    /// Insert `record` if no agent has its id; otherwise fail with
+    /// [`StoreError::AlreadyExists`] and change nothing. The store alone decides
+    /// (INV-AGT-REG-001, INV-AGT-DB-001): callers never check for existence first.
+    async fn insert(&self, record: &AgentRecord) -> Result<(), StoreError>;
+
+    /// The agent with this id, if any.
+    async fn get(&self, agent_id: &str) -> Result<Option<AgentRecord>, StoreError>;
+
+    /// Agents matching `filter`, ordered by `agentId`, paged, with the total.
+    async fn list(&self, filter: &AgentFilter, page: PageRequest) -> Result<AgentPage, StoreError>;
+
+    /// Replace the agent `record.profile.agent_id` with `record` if its stored revision
+    /// is `expected_revision` (compare-and-swap). Fails with
+    /// [`StoreError::RevisionMismatch`] or [`StoreError::NotFound`], changing nothing.
+    async fn update(&self, record: &AgentRecord, expected_revision: u64) -> Result<(), StoreError>;
+
+    /// Remove the agent; `false` when there was none.
+    async fn remove(&self, agent_id: &str) -> Result<bool, StoreError>;
+
+    /// Insert, or overwrite whatever is stored under the same id (import with
+    /// `--on-conflict replace`).
+    async fn upsert(&self, record: &AgentRecord) -> Result<UpsertOutcome, StoreError>;
+
+    /// Seed built-in agents: insert each record whose id has never been seeded in this
+    /// store before, and remember that it was. An agent the user edited is not
+    /// overwritten, one the user removed is not brought back. Returns the ids inserted.
+    /// Safe to call from many processes at once.
+    async fn seed(&self, records: &[AgentRecord]) -> Result<Vec<String>, StoreError>;
+
+    /// Record that the one-time action `key` ran; `true` if this call recorded it
+    /// first, `false` if it had already been recorded.
+    async fn mark_once(&self, key: &str) -> Result<bool, StoreError>;
+
+    /// Whether the one-time action `key` has been recorded.
+    async fn is_marked(&self, key: &str) -> Result<bool, StoreError>;
+}

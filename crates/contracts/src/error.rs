@@ -1,0 +1,122 @@
+//! The user-visible error codes and the error body shared by the CLI's JSON output and
+//! the MCP server (`{"error": {"code", "message", "details"?}}`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Every error code a user or MCP client can see. The `SCREAMING_SNAKE_CASE` names are
+/// the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// The input broke one or more rules; details list each with its path.
+    InvalidInput,
+    /// An agent with this id is already registered (REQ-1).
+    AgentAlreadyExists,
+    /// No agent has this id.
+    AgentNotFound,
+    /// A compare-and-swap update lost: the stored revision changed.
+    Conflict,
+    /// Fewer providers than required are available or succeeded.
+    DiscussionInsufficientProviders,
+    /// A provider call ran out of time.
+    DiscussionProviderTimeout,
+    /// Every provider failed.
+    DiscussionAllProvidersFailed,
+    /// Consensus could not be established.
+    DiscussionConsensusFailed,
+    /// The pattern is unknown.
+    DiscussionInvalidPattern,
+    /// Roles do not fit the pattern.
+    DiscussionInvalidRoles,
+    /// The synthesizer failed to produce the final answer.
+    DiscussionSynthesisFailed,
+    /// The discussion configuration is invalid.
+    DiscussionInvalidConfig,
+    /// A named provider is not configured.
+    DiscussionProviderNotFound,
+    /// A recursive discussion went deeper than allowed.
+    DiscussionMaxDepthExceeded,
+    /// The recursive time budget is used up.
+    DiscussionBudgetExhausted,
+    /// The recursive call budget is used up.
+    DiscussionMaxCallsExceeded,
+    /// The discussion was cancelled.
+    DiscussionCancelled,
+    /// No discussion has this id.
+    DiscussionNotFound,
+    /// Anything else; the message says what.
+    InternalError,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "INVALID_INPUT",
+            Self::AgentAlreadyExists => "AGENT_ALREADY_EXISTS",
+            Self::AgentNotFound => "AGENT_NOT_FOUND",
+            Self::Conflict => "CONFLICT",
+            Self::DiscussionInsufficientProviders => "DISCUSSION_INSUFFICIENT_PROVIDERS",
+            Self::DiscussionProviderTimeout => "DISCUSSION_PROVIDER_TIMEOUT",
+            Self::DiscussionAllProvidersFailed => "DISCUSSION_ALL_PROVIDERS_FAILED",
+            Self::DiscussionConsensusFailed => "DISCUSSION_CONSENSUS_FAILED",
+            Self::DiscussionInvalidPattern => "DISCUSSION_INVALID_PATTERN",
+            Self::DiscussionInvalidRoles => "DISCUSSION_INVALID_ROLES",
+            Self::DiscussionSynthesisFailed => "DISCUSSION_SYNTHESIS_FAILED",
+            Self::DiscussionInvalidConfig => "DISCUSSION_INVALID_CONFIG",
+            Self::DiscussionProviderNotFound => "DISCUSSION_PROVIDER_NOT_FOUND",
+            Self::DiscussionMaxDepthExceeded => "DISCUSSION_MAX_DEPTH_EXCEEDED",
+            Self::DiscussionBudgetExhausted => "DISCUSSION_BUDGET_EXHAUSTED",
+            Self::DiscussionMaxCallsExceeded => "DISCUSSION_MAX_CALLS_EXCEEDED",
+            Self::DiscussionCancelled => "DISCUSSION_CANCELLED",
+            Self::DiscussionNotFound => "DISCUSSION_NOT_FOUND",
+            Self::InternalError => "INTERNAL_ERROR",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The body of an error as the CLI (`--format json`) and MCP tools report it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    /// What kind of error.
+    pub code: ErrorCode,
+    /// One sentence for people.
+    pub message: String,
+    /// Structured details, e.g. `{"issues": [...]}` for `INVALID_INPUT` or `{"agentId": ...}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+/// `{"error": ErrorBody}`, the envelope every failed tool call and JSON CLI error uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ErrorEnvelope {
+    /// The error.
+    pub error: ErrorBody,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_match_as_str() {
+        for code in [
+            ErrorCode::InvalidInput,
+            ErrorCode::AgentAlreadyExists,
+            ErrorCode::DiscussionMaxCallsExceeded,
+            ErrorCode::InternalError,
+        ] {
+            assert_eq!(
+                serde_json::to_value(code).expect("serializes"),
+                serde_json::Value::String(code.as_str().into())
+            );
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The `ProviderExecutor` port: run one prompt on one provider. Adapters
+//! (`ax-adapter-providers`) implement it for command-line AI tools, OpenAI-compatible
+//! HTTP servers and a deterministic mock.
+//!
+//! The executor in this crate calls [`ProviderExecutor::execute`] only while it holds
+//! a permit of the process-wide limiter (INV-DISC-RATE-001), wraps the call in the
+//! request's timeout, and cancels a call by dropping its future. Implementations must
+//! therefore stop all work when the future is dropped (a command provider kills its
+//! whole process group).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// One prompt for one provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderRequest {
+    /// Configured provider id, e.g. `claude`, `local`, `sim`.
+    pub provider_id: String,
+    /// The user prompt.
+    pub prompt: String,
+    /// System prompt (an agent's), when the provider supports one; otherwise adapters
+    /// prepend it to the prompt.
+    pub system_prompt: Option<String>,
+    /// Sampling temperature, when the provider supports it.
+    pub temperature: Option<f64>,
+    /// Output token limit, when the provider supports it.
+    pub max_tokens: Option<u32>,
+    /// How long the call may run, counted from when it starts running.
+    pub timeout: Duration,
+}
+
+/// A provider's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderResponse {
+    /// The answer text.
+    pub content: String,
+    /// Prompt tokens, when the provider reports them.
+    pub input_tokens: Option<u64>,
+    /// Answer tokens, when the provider reports them.
+    pub output_tokens: Option<u64>,
+    /// Wall time of the call.
+    pub duration: Duration,
+    /// True when the answer was produced by the mock provider, not a model.
+    pub simulated: bool,
+}
+
+/// Why a provider call failed. The snake_case names are user-visible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderErrorKind {
+    /// The call ran out of time.
+    Timeout,
+    /// The provider refused because of rate limits (HTTP 429 and the like).
+    RateLimit,
+    /// Credentials missing or rejected (HTTP 401/403, "not logged in").
+    Auth,
+    /// The provider could not be reached.
+    Network,
+    /// The provider failed on its side (HTTP 5xx, overload).
+    Server,
+    /// The provider answered with something unusable (garbage, too large, empty).
+    InvalidOutput,
+    /// The provider is not configured or its executable is not installed.
+    NotFound,
+    /// The call was cancelled.
+    Cancelled,
+    /// Anything else (e.g. a crash with a non-zero exit).
+    Unknown,
+}
+
+impl ProviderErrorKind {
+    /// The name as it appears in results (`rate_limit`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::RateLimit => "rate_limit",
+            Self::Auth => "auth",
+            Self::Network => "network",
+            Self::Server => "server",
+            Self::InvalidOutput => "invalid_output",
+            Self::NotFound => "not_found",
+            Self::Cancelled => "cancelled",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// A classified provider failure.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{provider_id}: {message}")]
+pub struct ProviderError {
+    /// The provider that failed.
+    pub provider_id: String,
+    /// The class of failure.
+    pub kind: ProviderErrorKind,
+    /// What happened, for people (includes a short stderr excerpt where useful).
+    pub message: String,
+    /// Whether trying again may succeed (rate limit, overload, network).
+    pub retryable: bool,
+    /// How long the provider asked us to wait before trying again.
+    pub retry_after: Option<Duration>,
+}
+
+impl ProviderError {
+    /// A failure of `kind`; retryable exactly for rate limits, server and network errors.
+    pub fn new(
+        provider_id: impl Into<String>,
+        kind: ProviderErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
+        let retryable = matches!(
+            kind,
+            ProviderErrorKind::RateLimit | ProviderErrorKind::Server | ProviderErrorKind::Network
+        );
+        Self {
+            provider_id: provider_id.into(),
+            kind,
+            message: message.into(),
+            retryable,
+            retry_after: None,
+        }
+    }
+
+    /// The same failure with a server-requested delay before retrying.
+    pub fn with_retry_after(mut self, delay: Duration) -> Self {
+        self.retry_after = Some(delay);
+        self
+    }
+}
+
+/// What the executor knows about a configured provider.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderInfo {
+    /// Provider id used in configurations (`claude`, `local`, ...).
+    pub id: String,
+    /// `command`, `openai` or `mock`.
+    pub kind: String,
+    /// One line for `ax providers list`, e.g. the command or base URL.
+    pub description: String,
+    /// True for the mock provider: its answers are simulated.
+    pub simulated: bool,
+    /// Optional cap on this provider's concurrent calls, below the process-wide limit.
+    pub max_concurrent: Option<usize>,
+    /// The provider's configured default timeout, if any.
+    #[serde(skip)]
+    pub default_timeout: Option<Duration>,
+}
+
+/// Runs prompts on providers.
+#[async_trait]
+pub trait ProviderExecutor: Send + Sync {
+    /// Run one prompt. Must return within `request.timeout` (as
+    /// [`ProviderErrorKind::Timeout`]) and must stop all work — including child
+    /// processes — when the returned future is dropped.
+    async fn execute(&self, request: ProviderRequest) -> Result<ProviderResponse, ProviderError>;
+
+    /// Whether the provider can be called now (e.g. its executable is on `PATH`).
+    async fn is_available(&self, provider_id: &str) -> bool;
+
+    /// Every configured provider, in a stable order.
+    fn providers(&self) -> Vec<ProviderInfo>;
+}
