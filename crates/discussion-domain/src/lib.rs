@@ -7,3 +7,4 @@
 
 pub mod history;
 pub mod provider;
+pub mod response_format;
