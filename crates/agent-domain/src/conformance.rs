@@ -1,0 +1,567 @@
+//! The `AgentStore` conformance suite: the behaviour every store implementation must
+//! have, written once and run against each of them (the in-memory store here, the
+//! SQLite store in `ax-adapter-sqlite`, and any future backend).
+//!
+//! Use it from a store's tests with [`agent_store_conformance!`](crate::agent_store_conformance),
+//! giving an async factory that returns a fresh, empty store and a guard kept alive
+//! for the test (e.g. the temporary directory holding a database file):
+//!
+//! ```ignore
+//! ax_agent_domain::agent_store_conformance!(|| async {
+//!     let dir = tempfile::tempdir().unwrap();
+//!     let store = MyStore::open(dir.path().join("data.db")).unwrap();
+//!     (std::sync::Arc::new(store) as std::sync::Arc<dyn AgentStore>, dir)
+//! });
+//! ```
+//!
+//! The macro needs `tokio` (features `macros`, `rt-multi-thread`) as a dev-dependency.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use ax_contracts::agent::AgentRecord;
+use serde_json::{Value, json};
+
+use crate::store::{AgentFilter, AgentStore, PageRequest, StoreError, UpsertOutcome};
+
+/// A record for `id` with extra profile fields merged in, built without validation
+/// (stores store; validating is the registry's job).
+pub fn record(id: &str, extra: Value) -> AgentRecord {
+    let mut doc = json!({
+        "agentId": id,
+        "description": format!("test agent {id}"),
+        "createdAt": "2026-01-01T00:00:00.000Z",
+        "updatedAt": "2026-01-01T00:00:00.000Z",
+        "revision": 1,
+    });
+    if let (Value::Object(base), Value::Object(more)) = (&mut doc, extra) {
+        base.extend(more);
+    }
+    serde_json::from_value(doc).expect("conformance records are built from well-formed JSON")
+}
+
+fn ids(records: &[AgentRecord]) -> Vec<&str> {
+    records
+        .iter()
+        .map(|r| r.profile.agent_id.as_str())
+        .collect()
+}
+
+/// Insert then get returns exactly what was inserted.
+pub async fn insert_then_get_returns_the_record(store: Arc<dyn AgentStore>) {
+    let rec = record(
+        "alpha",
+        json!({"team": "core", "tags": ["a", "b"], "capabilities": ["review"], "systemPrompt": "be brief"}),
+    );
+    store.insert(&rec).await.expect("insert");
+    let got = store.get("alpha").await.expect("get").expect("present");
+    assert_eq!(got, rec);
+}
+
+/// INV-AGT-DB-001: a second insert of the same id fails with `AlreadyExists` and the
+/// first record is untouched.
+pub async fn duplicate_insert_is_already_exists_and_keeps_the_original(store: Arc<dyn AgentStore>) {
+    let first = record("dup", json!({"team": "first"}));
+    store.insert(&first).await.expect("first insert");
+    let second = record("dup", json!({"team": "second"}));
+    match store.insert(&second).await {
+        Err(StoreError::AlreadyExists { agent_id }) => assert_eq!(agent_id, "dup"),
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    assert_eq!(store.get("dup").await.expect("get"), Some(first));
+}
+
+/// INV-AGT-REG-001 / INV-AGT-DB-001: many concurrent inserts of one id have exactly
+/// one winner, and the stored record is the winner's.
+pub async fn concurrent_inserts_of_one_id_have_one_winner(store: Arc<dyn AgentStore>) {
+    let mut tasks = Vec::new();
+    for writer in 0..32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let rec = record("contested", json!({"team": format!("writer-{writer}")}));
+            (writer, store.insert(&rec).await)
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (writer, outcome) = task.await.expect("task");
+        match outcome {
+            Ok(()) => winners.push(writer),
+            Err(StoreError::AlreadyExists { .. }) => {}
+            Err(other) => panic!("writer {writer}: unexpected error {other}"),
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one insert may succeed, got {winners:?}"
+    );
+    let stored = store.get("contested").await.expect("get").expect("present");
+    assert_eq!(
+        stored.profile.team.as_deref(),
+        Some(format!("writer-{}", winners[0]).as_str())
+    );
+    assert_eq!(
+        store
+            .list(&AgentFilter::default(), PageRequest::ALL)
+            .await
+            .expect("list")
+            .total,
+        1
+    );
+}
+
+/// Concurrent inserts of distinct ids are all stored.
+pub async fn concurrent_inserts_of_distinct_ids_are_all_stored(store: Arc<dyn AgentStore>) {
+    let mut tasks = Vec::new();
+    for writer in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..25 {
+                store
+                    .insert(&record(&format!("w{writer}-n{n}"), json!({})))
+                    .await
+                    .expect("distinct insert");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    let page = store
+        .list(&AgentFilter::default(), PageRequest::ALL)
+        .await
+        .expect("list");
+    assert_eq!(page.total, 200);
+    assert_eq!(page.agents.len(), 200);
+}
+
+/// A missing id is `None`, not an error.
+pub async fn get_missing_is_none(store: Arc<dyn AgentStore>) {
+    assert_eq!(store.get("nobody").await.expect("get"), None);
+}
+
+/// Listing is ordered by agent id (byte order, so `B` sorts before `a`), pages are
+/// stable, and the total counts every match regardless of the page.
+pub async fn list_orders_by_agent_id_and_pages_stably(store: Arc<dyn AgentStore>) {
+    for id in ["delta", "alpha", "Bravo", "charlie", "echo"] {
+        store.insert(&record(id, json!({}))).await.expect("insert");
+    }
+    let all = store
+        .list(&AgentFilter::default(), PageRequest::ALL)
+        .await
+        .expect("list");
+    assert_eq!(
+        ids(&all.agents),
+        ["Bravo", "alpha", "charlie", "delta", "echo"]
+    );
+    let page1 = store
+        .list(
+            &AgentFilter::default(),
+            PageRequest {
+                offset: 0,
+                limit: Some(2),
+            },
+        )
+        .await
+        .expect("page 1");
+    let page2 = store
+        .list(
+            &AgentFilter::default(),
+            PageRequest {
+                offset: 2,
+                limit: Some(2),
+            },
+        )
+        .await
+        .expect("page 2");
+    let page3 = store
+        .list(
+            &AgentFilter::default(),
+            PageRequest {
+                offset: 4,
+                limit: Some(2),
+            },
+        )
+        .await
+        .expect("page 3");
+    let past = store
+        .list(
+            &AgentFilter::default(),
+            PageRequest {
+                offset: 10,
+                limit: Some(2),
+            },
+        )
+        .await
+        .expect("past end");
+    assert_eq!(ids(&page1.agents), ["Bravo", "alpha"]);
+    assert_eq!(ids(&page2.agents), ["charlie", "delta"]);
+    assert_eq!(ids(&page3.agents), ["echo"]);
+    assert!(past.agents.is_empty());
+    for page in [&page1, &page2, &page3, &past] {
+        assert_eq!(page.total, 5);
+    }
+}
+
+/// Filters: team exact, tags any-of, capability exact element (not substring),
+/// enabled; combined with AND.
+pub async fn list_filters_by_team_tags_capability_and_enabled(store: Arc<dyn AgentStore>) {
+    let agents = [
+        record(
+            "a1",
+            json!({"team": "core", "tags": ["rust", "db"], "capabilities": ["code-review", "sql"]}),
+        ),
+        record(
+            "a2",
+            json!({"team": "core", "tags": ["web"], "capabilities": ["code"], "enabled": false}),
+        ),
+        record(
+            "a3",
+            json!({"team": "Core", "tags": ["rust"], "capabilities": ["code"]}),
+        ),
+        record("a4", json!({"tags": [], "capabilities": []})),
+    ];
+    for rec in &agents {
+        store.insert(rec).await.expect("insert");
+    }
+    let list = |filter: AgentFilter| {
+        let store = store.clone();
+        async move { store.list(&filter, PageRequest::ALL).await.expect("list") }
+    };
+    let by_team = list(AgentFilter {
+        team: Some("core".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(ids(&by_team.agents), ["a1", "a2"]);
+    let by_tags = list(AgentFilter {
+        tags: vec!["web".into(), "db".into()],
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(ids(&by_tags.agents), ["a1", "a2"]);
+    let by_capability = list(AgentFilter {
+        capability: Some("code".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        ids(&by_capability.agents),
+        ["a2", "a3"],
+        "capability matches whole elements only"
+    );
+    let disabled = list(AgentFilter {
+        enabled: Some(false),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(ids(&disabled.agents), ["a2"]);
+    let combined = list(AgentFilter {
+        team: Some("core".into()),
+        tags: vec!["rust".into(), "web".into()],
+        capability: None,
+        enabled: Some(true),
+    })
+    .await;
+    assert_eq!(ids(&combined.agents), ["a1"]);
+    assert_eq!(combined.total, 1);
+}
+
+/// Update is a compare-and-swap on `revision`.
+pub async fn update_is_compare_and_swap_on_revision(store: Arc<dyn AgentStore>) {
+    store
+        .insert(&record("cas", json!({"team": "v1"})))
+        .await
+        .expect("insert");
+    let mut v2 = record("cas", json!({"team": "v2"}));
+    v2.revision = 2;
+    store
+        .update(&v2, 1)
+        .await
+        .expect("update from the current revision");
+    assert_eq!(store.get("cas").await.expect("get"), Some(v2.clone()));
+
+    let mut stale = record("cas", json!({"team": "stale"}));
+    stale.revision = 2;
+    match store.update(&stale, 1).await {
+        Err(StoreError::RevisionMismatch {
+            expected: 1,
+            actual: 2,
+            ..
+        }) => {}
+        other => panic!("expected RevisionMismatch, got {other:?}"),
+    }
+    assert_eq!(
+        store.get("cas").await.expect("get"),
+        Some(v2),
+        "a lost CAS changes nothing"
+    );
+
+    match store.update(&record("ghost", json!({})), 1).await {
+        Err(StoreError::NotFound { agent_id }) => assert_eq!(agent_id, "ghost"),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+/// Remove reports whether something was removed.
+pub async fn remove_reports_whether_it_removed(store: Arc<dyn AgentStore>) {
+    store
+        .insert(&record(
+            "gone",
+            json!({"tags": ["x"], "capabilities": ["y"]}),
+        ))
+        .await
+        .expect("insert");
+    assert!(store.remove("gone").await.expect("remove"));
+    assert!(!store.remove("gone").await.expect("second remove"));
+    assert_eq!(store.get("gone").await.expect("get"), None);
+    let by_tag = store
+        .list(
+            &AgentFilter {
+                tags: vec!["x".into()],
+                ..Default::default()
+            },
+            PageRequest::ALL,
+        )
+        .await
+        .expect("list");
+    assert_eq!(
+        by_tag.total, 0,
+        "a removed agent leaves no filter entries behind"
+    );
+    store
+        .insert(&record("gone", json!({})))
+        .await
+        .expect("the id is free again");
+}
+
+/// Upsert inserts, then replaces.
+pub async fn upsert_inserts_then_replaces(store: Arc<dyn AgentStore>) {
+    assert_eq!(
+        store
+            .upsert(&record("up", json!({"team": "one", "tags": ["old"]})))
+            .await
+            .expect("upsert"),
+        UpsertOutcome::Inserted
+    );
+    let replacement = record("up", json!({"team": "two", "tags": ["new"]}));
+    assert_eq!(
+        store.upsert(&replacement).await.expect("upsert"),
+        UpsertOutcome::Replaced
+    );
+    assert_eq!(store.get("up").await.expect("get"), Some(replacement));
+    let old_tag = store
+        .list(
+            &AgentFilter {
+                tags: vec!["old".into()],
+                ..Default::default()
+            },
+            PageRequest::ALL,
+        )
+        .await
+        .expect("list");
+    assert_eq!(old_tag.total, 0, "replaced filter entries are gone");
+}
+
+/// Seeding inserts each default once, ever: never over a user's edit, never
+/// bringing back a removed default.
+pub async fn seed_never_overwrites_or_resurrects(store: Arc<dyn AgentStore>) {
+    let defaults = [
+        record("std", json!({"team": "default"})),
+        record("helper", json!({"team": "default"})),
+    ];
+    let first: BTreeSet<String> = store
+        .seed(&defaults)
+        .await
+        .expect("seed")
+        .into_iter()
+        .collect();
+    assert_eq!(
+        first,
+        BTreeSet::from(["std".to_owned(), "helper".to_owned()])
+    );
+
+    let mut edited = record("std", json!({"team": "mine"}));
+    edited.revision = 2;
+    store.update(&edited, 1).await.expect("user edit");
+    assert!(store.remove("helper").await.expect("user removal"));
+
+    let again = store.seed(&defaults).await.expect("seed again");
+    assert!(again.is_empty(), "nothing re-seeded, got {again:?}");
+    assert_eq!(store.get("std").await.expect("get"), Some(edited));
+    assert_eq!(store.get("helper").await.expect("get"), None);
+
+    // A default whose id a user registered first is not overwritten either.
+    store
+        .insert(&record("newer", json!({"team": "user"})))
+        .await
+        .expect("user agent");
+    let later = store
+        .seed(&[record("newer", json!({"team": "default"}))])
+        .await
+        .expect("seed a new default");
+    assert!(later.is_empty());
+    assert_eq!(
+        store
+            .get("newer")
+            .await
+            .expect("get")
+            .map(|r| r.profile.team),
+        Some(Some("user".into()))
+    );
+}
+
+/// Concurrent seeding inserts each default exactly once.
+pub async fn concurrent_seeding_inserts_each_default_once(store: Arc<dyn AgentStore>) {
+    let defaults: Arc<Vec<AgentRecord>> = Arc::new(
+        (0..9)
+            .map(|n| record(&format!("default-{n}"), json!({})))
+            .collect(),
+    );
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (store, defaults) = (store.clone(), defaults.clone());
+        tasks.push(tokio::spawn(async move {
+            store.seed(&defaults).await.expect("seed")
+        }));
+    }
+    let mut inserted = Vec::new();
+    for task in tasks {
+        inserted.extend(task.await.expect("task"));
+    }
+    inserted.sort();
+    let expected: Vec<String> = (0..9).map(|n| format!("default-{n}")).collect();
+    assert_eq!(
+        inserted, expected,
+        "each default inserted by exactly one seeder"
+    );
+}
+
+/// One-time markers are recorded once.
+pub async fn mark_once_records_once(store: Arc<dyn AgentStore>) {
+    assert!(
+        !store
+            .is_marked("import:agents.json")
+            .await
+            .expect("is_marked")
+    );
+    assert!(store.mark_once("import:agents.json").await.expect("mark"));
+    assert!(
+        !store
+            .mark_once("import:agents.json")
+            .await
+            .expect("mark again")
+    );
+    assert!(
+        store
+            .is_marked("import:agents.json")
+            .await
+            .expect("is_marked")
+    );
+    assert!(!store.is_marked("import:other").await.expect("is_marked"));
+}
+
+/// SQL-looking, quote-heavy and non-ASCII strings come back byte for byte.
+pub async fn hostile_strings_round_trip_verbatim(store: Arc<dyn AgentStore>) {
+    let nasty = [
+        "'); DROP TABLE agents;--",
+        "Robert'); DELETE FROM agents WHERE ('1'='1",
+        r#"quote " double "" and 'single' '' and back\slash \" mix"#,
+        "日本語のエージェント — مرحبا — 🦀🚀 — e\u{301}",
+        "%_ LIKE wildcards %% and \u{0} nul",
+    ];
+    for (n, text) in nasty.iter().enumerate() {
+        let id = format!("hostile{n}");
+        let rec = record(
+            &id,
+            json!({
+                "displayName": text.chars().take(100).collect::<String>(),
+                "systemPrompt": text,
+                "team": text,
+                "tags": [text],
+                "capabilities": [text],
+                "metadata": {"nested": {"text": text, "list": [text, text]}},
+            }),
+        );
+        store.insert(&rec).await.expect("insert");
+        assert_eq!(
+            store.get(&id).await.expect("get"),
+            Some(rec.clone()),
+            "round trip of {text:?}"
+        );
+        let by_team = store
+            .list(
+                &AgentFilter {
+                    team: Some((*text).to_owned()),
+                    ..Default::default()
+                },
+                PageRequest::ALL,
+            )
+            .await
+            .expect("list");
+        assert_eq!(
+            ids(&by_team.agents),
+            [id.as_str()],
+            "team filter with {text:?}"
+        );
+        let by_tag = store
+            .list(
+                &AgentFilter {
+                    tags: vec![(*text).to_owned()],
+                    ..Default::default()
+                },
+                PageRequest::ALL,
+            )
+            .await
+            .expect("list");
+        assert_eq!(
+            ids(&by_tag.agents),
+            [id.as_str()],
+            "tag filter with {text:?}"
+        );
+    }
+    assert_eq!(
+        store
+            .list(&AgentFilter::default(), PageRequest::ALL)
+            .await
+            .expect("list")
+            .total,
+        nasty.len() as u64
+    );
+}
+
+/// Generates one `#[tokio::test]` per conformance case for a store factory.
+///
+/// `$factory` is an expression callable with no arguments returning a future of
+/// `(Arc<dyn AgentStore>, Guard)`; the guard lives until the test ends.
+#[macro_export]
+macro_rules! agent_store_conformance {
+    ($factory:expr) => {
+        $crate::agent_store_conformance!(@cases $factory;
+            insert_then_get_returns_the_record,
+            duplicate_insert_is_already_exists_and_keeps_the_original,
+            concurrent_inserts_of_one_id_have_one_winner,
+            concurrent_inserts_of_distinct_ids_are_all_stored,
+            get_missing_is_none,
+            list_orders_by_agent_id_and_pages_stably,
+            list_filters_by_team_tags_capability_and_enabled,
+            update_is_compare_and_swap_on_revision,
+            remove_reports_whether_it_removed,
+            upsert_inserts_then_replaces,
+            seed_never_overwrites_or_resurrects,
+            concurrent_seeding_inserts_each_default_once,
+            mark_once_records_once,
+            hostile_strings_round_trip_verbatim
+        );
+    };
+    (@cases $factory:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let (store, _guard) = ($factory)().await;
+                $crate::conformance::$case(store).await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,179 @@
+//! [`MemoryAgentStore`]: an in-process `AgentStore`, for tests and for embedding the
+//! registry without a database. It passes the same conformance suite as the SQLite
+//! store; one mutex makes every operation atomic.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use ax_contracts::agent::AgentRecord;
+
+use crate::store::{AgentFilter, AgentPage, AgentStore, PageRequest, StoreError, UpsertOutcome};
+
+#[derive(Debug, Default)]
+struct State {
+    /// Ordered by agent id, which is the listing order.
+    agents: BTreeMap<String, AgentRecord>,
+    seeded: BTreeSet<String>,
+    markers: BTreeSet<String>,
+}
+
+/// An `AgentStore` held in memory. Cheap to create; lost when dropped.
+#[derive(Debug, Default)]
+pub struct MemoryAgentStore {
+    state: Mutex<State>,
+}
+
+impl MemoryAgentStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave `State` half-updated: every
+        // mutation below is a single map/set operation. So a poisoned lock is safe to reuse.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Whether `record` passes `filter`. Shared semantics for every in-memory filtering.
+pub fn matches_filter(record: &AgentRecord, filter: &AgentFilter) -> bool {
+    let profile = &record.profile;
+    if let Some(team) = &filter.team
+        && profile.team.as_deref() != Some(team.as_str())
+    {
+        return false;
+    }
+    if let Some(enabled) = filter.enabled
+        && profile.enabled != enabled
+    {
+        return false;
+    }
+    if !filter.tags.is_empty() {
+        let tags = profile.tags();
+        if !filter.tags.iter().any(|t| tags.contains(&t.as_str())) {
+            return false;
+        }
+    }
+    if let Some(capability) = &filter.capability
+        && !profile.capabilities().contains(&capability.as_str())
+    {
+        return false;
+    }
+    true
+}
+
+#[async_trait]
+impl AgentStore for MemoryAgentStore {
+    async fn insert(&self, record: &AgentRecord) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let id = &record.profile.agent_id;
+        if state.agents.contains_key(id) {
+            return Err(StoreError::AlreadyExists {
+                agent_id: id.clone(),
+            });
+        }
+        state.agents.insert(id.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn get(&self, agent_id: &str) -> Result<Option<AgentRecord>, StoreError> {
+        Ok(self.state().agents.get(agent_id).cloned())
+    }
+
+    async fn list(&self, filter: &AgentFilter, page: PageRequest) -> Result<AgentPage, StoreError> {
+        let state = self.state();
+        let matching: Vec<&AgentRecord> = state
+            .agents
+            .values()
+            .filter(|r| matches_filter(r, filter))
+            .collect();
+        let total = matching.len() as u64;
+        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let limit = page
+            .limit
+            .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        let agents = matching
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect();
+        Ok(AgentPage { agents, total })
+    }
+
+    async fn update(&self, record: &AgentRecord, expected_revision: u64) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let id = &record.profile.agent_id;
+        let Some(current) = state.agents.get_mut(id) else {
+            return Err(StoreError::NotFound {
+                agent_id: id.clone(),
+            });
+        };
+        if current.revision != expected_revision {
+            return Err(StoreError::RevisionMismatch {
+                agent_id: id.clone(),
+                expected: expected_revision,
+                actual: current.revision,
+            });
+        }
+        *current = record.clone();
+        Ok(())
+    }
+
+    async fn remove(&self, agent_id: &str) -> Result<bool, StoreError> {
+        Ok(self.state().agents.remove(agent_id).is_some())
+    }
+
+    async fn upsert(&self, record: &AgentRecord) -> Result<UpsertOutcome, StoreError> {
+        let previous = self
+            .state()
+            .agents
+            .insert(record.profile.agent_id.clone(), record.clone());
+        Ok(if previous.is_some() {
+            UpsertOutcome::Replaced
+        } else {
+            UpsertOutcome::Inserted
+        })
+    }
+
+    async fn seed(&self, records: &[AgentRecord]) -> Result<Vec<String>, StoreError> {
+        let mut state = self.state();
+        let mut inserted = Vec::new();
+        for record in records {
+            let id = &record.profile.agent_id;
+            if !state.seeded.insert(id.clone()) {
+                continue;
+            }
+            if !state.agents.contains_key(id) {
+                state.agents.insert(id.clone(), record.clone());
+                inserted.push(id.clone());
+            }
+        }
+        Ok(inserted)
+    }
+
+    async fn mark_once(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.state().markers.insert(key.to_owned()))
+    }
+
+    async fn is_marked(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.state().markers.contains(key))
+    }
+}
+
+#[cfg(test)]
+mod conformance_tests {
+    //! The in-memory store runs the shared `AgentStore` conformance suite.
+    use std::sync::Arc;
+
+    use super::MemoryAgentStore;
+    use crate::store::AgentStore;
+
+    crate::agent_store_conformance!(|| async {
+        (Arc::new(MemoryAgentStore::new()) as Arc<dyn AgentStore>, ())
+    });
+}
