@@ -136,6 +136,8 @@ pub mod rule {
     pub const REGEX: &str = "regex";
     /// A rule that ties several fields together.
     pub const CROSS_FIELD: &str = "cross_field";
+    /// A string is not in the required format (e.g. an RFC 3339 timestamp).
+    pub const FORMAT: &str = "format";
 }
 
 /// The JSON type name used in messages.
@@ -407,6 +409,49 @@ impl Checker {
         Some(out)
     }
 
+    /// A list of at most `max_items` strings, each of `min_len..=max_len` characters.
+    ///
+    /// Unlike [`Checker::string_list`] the item length has an explicit lower bound:
+    /// contracts inherited from the reference tool only cap item length, so `0` keeps
+    /// files it accepted loadable. Returns the strings that passed.
+    pub fn bounded_string_list<'v>(
+        &mut self,
+        value: &'v Value,
+        path: &JsonPath,
+        min_len: usize,
+        max_len: usize,
+        max_items: usize,
+    ) -> Option<Vec<&'v str>> {
+        let items = self.array(value, path, 0, max_items)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            if let Some(s) = self.string(item, &path.index(i), min_len, max_len) {
+                out.push(s);
+            }
+        }
+        Some(out)
+    }
+
+    /// An RFC 3339 timestamp such as `2025-01-31T09:30:00Z` or
+    /// `2025-01-31T09:30:00.123+02:00` (a space may replace the `T`, as RFC 3339
+    /// allows). Calendar ranges are checked, so `2025-02-30T00:00:00Z` is refused.
+    pub fn rfc3339<'v>(&mut self, value: &'v Value, path: &JsonPath) -> Option<&'v str> {
+        let Value::String(s) = value else {
+            self.type_mismatch(path, "string", value);
+            return None;
+        };
+        if is_rfc3339(s) {
+            Some(s)
+        } else {
+            self.report(
+                path,
+                rule::FORMAT,
+                format!("must be an RFC 3339 timestamp such as 2025-01-31T09:30:00Z (got \"{s}\")"),
+            );
+            None
+        }
+    }
+
     /// Report a wrong JSON type.
     pub fn type_mismatch(&mut self, path: &JsonPath, expected: &str, got: &Value) {
         self.report(
@@ -418,6 +463,66 @@ impl Checker {
                 type_name(got)
             ),
         );
+    }
+}
+
+/// True when `s` is an RFC 3339 `date-time` (section 5.6), with calendar ranges
+/// checked (days per month, leap years; second 60 is allowed for leap seconds).
+pub fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(range)?;
+        part.iter().all(u8::is_ascii_digit).then(|| {
+            part.iter()
+                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+        })
+    };
+    let fixed = || -> Option<usize> {
+        let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+        let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+        let separators = b[4] == b'-'
+            && b[7] == b'-'
+            && matches!(b[10], b'T' | b't' | b' ')
+            && b[13] == b':'
+            && b[16] == b':';
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days_in_month = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (separators
+            && (1..=days_in_month).contains(&day)
+            && hour < 24
+            && minute < 60
+            && second <= 60)
+            .then_some(19)
+    };
+    let Some(mut at) = fixed() else {
+        return false;
+    };
+    if b.get(at) == Some(&b'.') {
+        let frac = b[at + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if frac == 0 {
+            return false;
+        }
+        at += 1 + frac;
+    }
+    match b.get(at) {
+        Some(b'Z' | b'z') => at + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            let offset = (|| {
+                let (h, m) = (digits(at + 1..at + 3)?, digits(at + 4..at + 6)?);
+                (b[at + 3] == b':' && h < 24 && m < 60 && at + 6 == b.len()).then_some(())
+            })();
+            offset.is_some()
+        }
+        _ => false,
     }
 }
 
@@ -483,6 +588,56 @@ mod tests {
                 .is_some()
         );
         assert!(c.is_clean());
+    }
+
+    #[test]
+    fn rfc3339_accepts_offsets_and_fractions_and_refuses_impossible_dates() {
+        for good in [
+            "2025-01-31T09:30:00Z",
+            "2025-01-31t09:30:00z",
+            "2025-01-31 09:30:00Z",
+            "2024-02-29T23:59:60.123456+05:30",
+            "2025-12-31T00:00:00-00:00",
+        ] {
+            assert!(is_rfc3339(good), "{good} should be accepted");
+        }
+        for bad in [
+            "",
+            "2025-01-31",
+            "2025-01-31T09:30:00",
+            "2025-02-29T00:00:00Z",
+            "2025-13-01T00:00:00Z",
+            "2025-01-31T24:00:00Z",
+            "2025-01-31T09:30:00.Z",
+            "2025-01-31T09:30:00+0530",
+            "2025-01-31T09:30:00Z ",
+            "２０２５-01-31T09:30:00Z",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad:?} should be refused");
+        }
+        let mut c = Checker::new();
+        assert!(
+            c.rfc3339(&json!("yesterday"), &JsonPath::root().key("createdAt"))
+                .is_none()
+        );
+        let err = c.finish().expect_err("one problem");
+        assert_eq!(
+            (err.issues[0].path.as_str(), err.issues[0].rule.as_str()),
+            ("createdAt", "format")
+        );
+    }
+
+    #[test]
+    fn bounded_string_lists_apply_the_given_item_bounds() {
+        let mut c = Checker::new();
+        let list = json!(["", "ok", "toolong"]);
+        let got = c.bounded_string_list(&list, &JsonPath::root(), 0, 3, 5);
+        assert_eq!(got, Some(vec!["", "ok"]));
+        let err = c.finish().expect_err("one item too long");
+        assert_eq!(
+            (err.issues[0].path.as_str(), err.issues[0].rule.as_str()),
+            ("[2]", "max_length")
+        );
     }
 
     #[test]

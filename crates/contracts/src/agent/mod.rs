@@ -1,8 +1,32 @@
-//! The agent profile contract (see `docs/agents.md` of the design brief): the
-//! profile itself, the registry's record around it, and its validation.
+//! The agent profile contract (see `agents.md` of the design brief): the profile and
+//! its nested types, its validation, the legacy shapes accepted on import, the import
+//! document shapes, and the registry's record around a profile.
+//!
+//! - [`AgentProfile`] — the typed profile; `from_json` / `validate` / `to_json`.
+//! - nested types ([`Personality`], [`SelectionMetadata`], ...) and [`WorkflowStep`].
+//! - [`normalize_legacy`] — older profile shapes, for import only.
+//! - [`classify_import`] — a registry file, one profile or a list of profiles.
+//! - [`AgentRecord`] — a stored profile with the registry-owned fields.
 
+mod wire_enum;
+
+mod import;
+mod legacy;
+mod nested;
+mod number;
 mod profile;
 mod record;
+mod validate;
+mod workflow;
 
+pub use import::{ImportDocument, ImportEntry, ImportShape, classify_import};
+pub use legacy::normalize_legacy;
+pub use nested::{
+    Abilities, AgentCategory, CapabilityDetection, CapabilityMapping, DynamicCapabilities,
+    FallbackStrategy, Orchestration, Personality, ProviderAffinity, RedirectRule, ReviewDepth,
+    ReviewMode, SelectionMetadata, TaskClassifier, TaskClassifierRule, TaskType,
+};
 pub use profile::AgentProfile;
 pub use record::AgentRecord;
+pub use validate::{PROFILE_FIELDS, REGISTRY_OWNED_FIELDS, is_agent_id};
+pub use workflow::{MAX_STEPS, RetryOn, RetryPolicy, StepType, WorkflowStep};
