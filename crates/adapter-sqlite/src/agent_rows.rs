@@ -1,0 +1,282 @@
+//! Mapping between [`AgentRecord`] and the `agents` table (plus its tag and
+//! capability side tables).
+//!
+//! The full profile is stored as JSON, verbatim, and is what reads return; the other
+//! columns are copies of a few fields, kept only so SQL can filter and order on them.
+//! Rows written by schema version 1 have no profile JSON: they are read back from
+//! their columns (see [`legacy_profile`]).
+
+use ax_agent_domain::store::StoreError;
+use ax_contracts::agent::{AgentProfile, AgentRecord};
+use rusqlite::{Row, Transaction, params};
+use serde_json::{Map, Value};
+
+use crate::error::{OutOfRange, store_backend};
+
+/// The columns every read selects, in the order [`record_from_row`] expects.
+pub(crate) const SELECT_COLUMNS: &str = "a.agent_id, a.profile, a.description, a.display_name, \
+     a.system_prompt, a.team, a.enabled, a.tags, a.capabilities, a.created_at, a.updated_at, \
+     a.revision";
+
+/// A record flattened into column values, computed on the caller's thread before any
+/// blocking work starts.
+#[derive(Debug, Clone)]
+pub(crate) struct AgentRow {
+    pub(crate) agent_id: String,
+    display_name: Option<String>,
+    description: String,
+    system_prompt: Option<String>,
+    team: Option<String>,
+    enabled: bool,
+    tags: Vec<String>,
+    capabilities: Vec<String>,
+    tags_json: String,
+    capabilities_json: String,
+    profile_json: String,
+    created_at: String,
+    updated_at: String,
+    revision: i64,
+}
+
+impl AgentRow {
+    /// Flattens `record`; fails only when it cannot be serialised or its revision
+    /// does not fit SQLite's signed 64-bit integers.
+    pub(crate) fn from_record(record: &AgentRecord) -> Result<Self, StoreError> {
+        let profile = &record.profile;
+        let agent_id = profile.agent_id.clone();
+        let encode = |what: &str, result: serde_json::Result<String>| {
+            result.map_err(|e| store_backend(format!("agent \"{agent_id}\": encoding {what}"), e))
+        };
+        let tags: Vec<String> = profile
+            .tags()
+            .into_iter()
+            .map(ToString::to_string)
+            .collect();
+        let capabilities: Vec<String> = profile
+            .capabilities()
+            .into_iter()
+            .map(ToString::to_string)
+            .collect();
+        let revision = i64::try_from(record.revision).map_err(|_| {
+            store_backend(
+                format!("agent \"{agent_id}\": storing the revision"),
+                OutOfRange {
+                    what: "revision",
+                    value: record.revision.to_string(),
+                },
+            )
+        })?;
+        Ok(Self {
+            profile_json: encode("the profile", serde_json::to_string(profile))?,
+            tags_json: encode("tags", serde_json::to_string(&tags))?,
+            capabilities_json: encode("capabilities", serde_json::to_string(&capabilities))?,
+            display_name: profile.display_name.clone(),
+            description: profile.description.clone(),
+            system_prompt: profile.system_prompt.clone(),
+            team: profile.team.clone(),
+            enabled: profile.enabled,
+            tags,
+            capabilities,
+            created_at: record.created_at.clone(),
+            updated_at: record.updated_at.clone(),
+            revision,
+            agent_id,
+        })
+    }
+
+    /// Inserts the row and its side-table entries; returns its rowid. A taken
+    /// `agent_id` surfaces as SQLite's `UNIQUE` error for the caller to map.
+    pub(crate) fn insert(&self, tx: &Transaction<'_>) -> rusqlite::Result<i64> {
+        tx.prepare_cached(
+            "INSERT INTO agents (agent_id, display_name, description, system_prompt, \
+             capabilities, tags, team, enabled, created_at, updated_at, profile, revision) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?
+        .execute(params![
+            self.agent_id,
+            self.display_name,
+            self.description,
+            self.system_prompt,
+            self.capabilities_json,
+            self.tags_json,
+            self.team,
+            self.enabled,
+            self.created_at,
+            self.updated_at,
+            self.profile_json,
+            self.revision,
+        ])?;
+        let rowid = tx.last_insert_rowid();
+        self.insert_side_entries(tx, rowid)?;
+        Ok(rowid)
+    }
+
+    /// Overwrites the row `rowid` (the same agent id) and replaces its side entries.
+    pub(crate) fn overwrite(&self, tx: &Transaction<'_>, rowid: i64) -> rusqlite::Result<()> {
+        tx.prepare_cached(
+            "UPDATE agents SET display_name = ?2, description = ?3, system_prompt = ?4, \
+             capabilities = ?5, tags = ?6, team = ?7, enabled = ?8, created_at = ?9, \
+             updated_at = ?10, profile = ?11, revision = ?12 WHERE id = ?1",
+        )?
+        .execute(params![
+            rowid,
+            self.display_name,
+            self.description,
+            self.system_prompt,
+            self.capabilities_json,
+            self.tags_json,
+            self.team,
+            self.enabled,
+            self.created_at,
+            self.updated_at,
+            self.profile_json,
+            self.revision,
+        ])?;
+        tx.prepare_cached("DELETE FROM agent_tags WHERE agent_rowid = ?1")?
+            .execute([rowid])?;
+        tx.prepare_cached("DELETE FROM agent_capabilities WHERE agent_rowid = ?1")?
+            .execute([rowid])?;
+        self.insert_side_entries(tx, rowid)
+    }
+
+    /// One side-table row per distinct tag and capability (`OR IGNORE` folds a
+    /// profile that lists an element twice).
+    fn insert_side_entries(&self, tx: &Transaction<'_>, rowid: i64) -> rusqlite::Result<()> {
+        if !self.tags.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO agent_tags (tag, agent_rowid) VALUES (?1, ?2)",
+            )?;
+            for tag in &self.tags {
+                stmt.execute(params![tag, rowid])?;
+            }
+        }
+        if !self.capabilities.is_empty() {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR IGNORE INTO agent_capabilities (capability, agent_rowid) VALUES (?1, ?2)",
+            )?;
+            for capability in &self.capabilities {
+                stmt.execute(params![capability, rowid])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a stored row could not be turned back into a record.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RowError {
+    /// SQLite could not hand out a column.
+    #[error("reading a column")]
+    Column(#[from] rusqlite::Error),
+    /// The stored profile JSON does not parse as a profile.
+    #[error("decoding the stored profile")]
+    Profile(#[from] serde_json::Error),
+    /// The revision column holds a negative number.
+    #[error(transparent)]
+    Revision(#[from] OutOfRange),
+}
+
+/// Reads one row selected with [`SELECT_COLUMNS`].
+pub(crate) fn record_from_row(row: &Row<'_>) -> Result<AgentRecord, RowError> {
+    let profile_json: Option<String> = row.get(1)?;
+    let profile = match profile_json {
+        Some(json) => serde_json::from_str::<AgentProfile>(&json)?,
+        None => legacy_profile(row)?,
+    };
+    let created_at: Option<String> = row.get(9)?;
+    let updated_at: Option<String> = row.get(10)?;
+    let revision: i64 = row.get(11)?;
+    let revision = u64::try_from(revision).map_err(|_| OutOfRange {
+        what: "revision",
+        value: revision.to_string(),
+    })?;
+    Ok(AgentRecord {
+        profile,
+        created_at: rfc3339(created_at),
+        updated_at: rfc3339(updated_at),
+        revision,
+    })
+}
+
+/// Rebuilds the profile of a row written with schema version 1 (no profile JSON)
+/// from its columns. `tags` and `capabilities` are read as JSON arrays of strings;
+/// any other text in them is not interpreted (it stays in the column untouched).
+fn legacy_profile(row: &Row<'_>) -> Result<AgentProfile, RowError> {
+    let mut doc = Map::new();
+    doc.insert("agentId".into(), Value::String(row.get(0)?));
+    doc.insert("description".into(), Value::String(row.get(2)?));
+    for (index, key) in [(3, "displayName"), (4, "systemPrompt"), (5, "team")] {
+        if let Some(text) = row.get::<_, Option<String>>(index)? {
+            doc.insert(key.into(), Value::String(text));
+        }
+    }
+    let enabled: Option<i64> = row.get(6)?;
+    doc.insert(
+        "enabled".into(),
+        Value::Bool(enabled.is_none_or(|flag| flag != 0)),
+    );
+    for (index, key) in [(7, "tags"), (8, "capabilities")] {
+        let text: Option<String> = row.get(index)?;
+        let list = text.and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok());
+        if let Some(list) = list.filter(|l| !l.is_empty()) {
+            doc.insert(key.into(), Value::from(list));
+        }
+    }
+    Ok(serde_json::from_value(Value::Object(doc))?)
+}
+
+/// Timestamps as the records carry them. Rows written by this adapter hold RFC 3339
+/// already; version-1 rows may hold SQLite's `CURRENT_TIMESTAMP` form
+/// (`YYYY-MM-DD HH:MM:SS`, UTC), which is rewritten to `YYYY-MM-DDTHH:MM:SSZ`. A
+/// missing value reads as the Unix epoch rather than failing the whole listing.
+fn rfc3339(stored: Option<String>) -> String {
+    match stored {
+        None => "1970-01-01T00:00:00Z".to_owned(),
+        Some(text) => {
+            let bytes = text.as_bytes();
+            let sqlite_form = bytes.len() == 19
+                && bytes[10] == b' '
+                && bytes[4] == b'-'
+                && bytes[13] == b':'
+                && bytes
+                    .iter()
+                    .enumerate()
+                    .all(|(i, b)| matches!(i, 4 | 7 | 10 | 13 | 16) || b.is_ascii_digit());
+            if sqlite_form {
+                format!("{}T{}Z", &text[..10], &text[11..])
+            } else {
+                text
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn sqlite_current_timestamp_becomes_rfc3339() {
+        assert_eq!(
+            rfc3339(Some("2025-03-04 05:06:07".into())),
+            "2025-03-04T05:06:07Z"
+        );
+    }
+
+    #[test]
+    fn rfc3339_and_unknown_text_are_kept_verbatim() {
+        for text in [
+            "2026-01-01T00:00:00.000Z",
+            "yesterday",
+            "2025-03-04 05:06:0x",
+            "",
+        ] {
+            assert_eq!(rfc3339(Some(text.into())), text);
+        }
+    }
+
+    #[test]
+    fn missing_timestamp_reads_as_epoch() {
+        assert_eq!(rfc3339(None), "1970-01-01T00:00:00Z");
+    }
+}

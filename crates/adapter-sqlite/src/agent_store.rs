@@ -1,0 +1,312 @@
+//! [`SqliteAgentStore`]: the `AgentStore` port on the shared SQLite file.
+//!
+//! Every write runs in a `BEGIN IMMEDIATE` transaction: it takes the database's write
+//! lock before reading anything, so two writers never both decide on a stale view, and
+//! a waiting writer is queued by `busy_timeout` instead of failing with `SQLITE_BUSY`.
+//! Reads run in WAL snapshots and never wait for writers.
+
+use async_trait::async_trait;
+use ax_agent_domain::store::{
+    AgentFilter, AgentPage, AgentStore, PageRequest, StoreError, UpsertOutcome,
+};
+use ax_contracts::agent::AgentRecord;
+use r2d2::{Pool, PooledConnection};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
+
+use crate::agent_rows::{AgentRow, SELECT_COLUMNS, record_from_row};
+use crate::blocking::run_blocking;
+use crate::error::{OutOfRange, is_unique_violation, store_backend};
+use crate::list_query::ListQuery;
+
+type Connection = PooledConnection<SqliteConnectionManager>;
+
+/// The SQLite `AgentStore`. Cheap to clone: clones share one connection pool.
+/// Obtain it from [`crate::SqliteDatabase::agent_store`].
+#[derive(Debug, Clone)]
+pub struct SqliteAgentStore {
+    pool: Pool<SqliteConnectionManager>,
+}
+
+impl SqliteAgentStore {
+    pub(crate) fn new(pool: Pool<SqliteConnectionManager>) -> Self {
+        Self { pool }
+    }
+
+    /// Runs `op` with a pooled connection on the blocking pool (see
+    /// [`run_blocking`]); `what` names the operation in errors.
+    async fn with_connection<R, F>(&self, what: &'static str, op: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        run_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| store_backend(format!("{what}: getting a connection"), e))?;
+            op(&mut conn)
+        })
+        .await
+        .map_err(|e| store_backend(format!("{what}: the blocking task did not finish"), e))?
+    }
+}
+
+/// `BEGIN IMMEDIATE`: the write lock first, then the reads the write depends on.
+fn write_tx<'c>(conn: &'c mut Connection, what: &str) -> Result<Transaction<'c>, StoreError> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| store_backend(format!("{what}: starting a write transaction"), e))
+}
+
+fn commit(tx: Transaction<'_>, what: &str) -> Result<(), StoreError> {
+    tx.commit()
+        .map_err(|e| store_backend(format!("{what}: committing"), e))
+}
+
+/// The rowid and revision stored for `agent_id`, if any.
+fn current_version(tx: &Transaction<'_>, agent_id: &str) -> rusqlite::Result<Option<(i64, i64)>> {
+    tx.prepare_cached("SELECT id, revision FROM agents WHERE agent_id = ?1")?
+        .query_row([agent_id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()
+}
+
+/// Inserts `row`, mapping a taken id to [`StoreError::AlreadyExists`].
+///
+/// INV-AGT-REG-001 / INV-AGT-DB-001: there is deliberately no existence check before
+/// the `INSERT`. The `UNIQUE` constraint on `agent_id` decides atomically, also
+/// between processes; its violation (extended code `SQLITE_CONSTRAINT_UNIQUE`) is
+/// the one and only way "already exists" is detected.
+fn insert_row(tx: &Transaction<'_>, row: &AgentRow) -> Result<i64, StoreError> {
+    row.insert(tx).map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::AlreadyExists {
+                agent_id: row.agent_id.clone(),
+            }
+        } else {
+            store_backend(format!("inserting agent \"{}\"", row.agent_id), e)
+        }
+    })
+}
+
+fn insert(conn: &mut Connection, row: &AgentRow) -> Result<(), StoreError> {
+    let tx = write_tx(conn, "insert")?;
+    insert_row(&tx, row)?;
+    commit(tx, "insert")
+}
+
+fn get(conn: &mut Connection, agent_id: &str) -> Result<Option<AgentRecord>, StoreError> {
+    let context = || format!("reading agent \"{agent_id}\"");
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {SELECT_COLUMNS} FROM agents AS a WHERE a.agent_id = ?1"
+        ))
+        .map_err(|e| store_backend(context(), e))?;
+    let mut rows = stmt
+        .query([agent_id])
+        .map_err(|e| store_backend(context(), e))?;
+    match rows.next().map_err(|e| store_backend(context(), e))? {
+        Some(row) => record_from_row(row)
+            .map(Some)
+            .map_err(|e| store_backend(context(), e)),
+        None => Ok(None),
+    }
+}
+
+fn list(conn: &mut Connection, query: &ListQuery) -> Result<AgentPage, StoreError> {
+    let fail = |e: rusqlite::Error| store_backend("listing agents", e);
+    // One read transaction: the total and the page come from the same snapshot.
+    let tx = conn.transaction().map_err(fail)?;
+    let total: i64 = tx
+        .prepare_cached(&query.count_sql)
+        .map_err(fail)?
+        .query_row(params_from_iter(query.count_params()), |row| row.get(0))
+        .map_err(fail)?;
+    let mut agents = Vec::new();
+    if !query.empty_page {
+        let mut stmt = tx.prepare_cached(&query.page_sql).map_err(fail)?;
+        let mut rows = stmt
+            .query(params_from_iter(query.page_params()))
+            .map_err(fail)?;
+        while let Some(row) = rows.next().map_err(fail)? {
+            agents.push(record_from_row(row).map_err(|e| store_backend("listing agents", e))?);
+        }
+    }
+    tx.commit().map_err(fail)?;
+    // COUNT(*) is never negative.
+    let total = u64::try_from(total).unwrap_or_default();
+    Ok(AgentPage { agents, total })
+}
+
+fn update(conn: &mut Connection, row: &AgentRow, expected_revision: u64) -> Result<(), StoreError> {
+    let context = || format!("updating agent \"{}\"", row.agent_id);
+    let tx = write_tx(conn, "update")?;
+    let Some((rowid, actual)) =
+        current_version(&tx, &row.agent_id).map_err(|e| store_backend(context(), e))?
+    else {
+        return Err(StoreError::NotFound {
+            agent_id: row.agent_id.clone(),
+        });
+    };
+    let actual = u64::try_from(actual).map_err(|_| {
+        store_backend(
+            context(),
+            OutOfRange {
+                what: "stored revision",
+                value: actual.to_string(),
+            },
+        )
+    })?;
+    // The write lock is held since BEGIN IMMEDIATE, so this comparison and the write
+    // below are one atomic compare-and-swap, also against other processes.
+    if actual != expected_revision {
+        return Err(StoreError::RevisionMismatch {
+            agent_id: row.agent_id.clone(),
+            expected: expected_revision,
+            actual,
+        });
+    }
+    row.overwrite(&tx, rowid)
+        .map_err(|e| store_backend(context(), e))?;
+    commit(tx, "update")
+}
+
+fn remove(conn: &mut Connection, agent_id: &str) -> Result<bool, StoreError> {
+    let tx = write_tx(conn, "remove")?;
+    // Tag and capability entries go with the row (ON DELETE CASCADE).
+    let removed = tx
+        .prepare_cached("DELETE FROM agents WHERE agent_id = ?1")
+        .and_then(|mut stmt| stmt.execute([agent_id]))
+        .map_err(|e| store_backend(format!("removing agent \"{agent_id}\""), e))?;
+    commit(tx, "remove")?;
+    Ok(removed > 0)
+}
+
+fn upsert(conn: &mut Connection, row: &AgentRow) -> Result<UpsertOutcome, StoreError> {
+    let context = || format!("upserting agent \"{}\"", row.agent_id);
+    let tx = write_tx(conn, "upsert")?;
+    let outcome =
+        match current_version(&tx, &row.agent_id).map_err(|e| store_backend(context(), e))? {
+            Some((rowid, _)) => {
+                row.overwrite(&tx, rowid)
+                    .map_err(|e| store_backend(context(), e))?;
+                UpsertOutcome::Replaced
+            }
+            None => {
+                insert_row(&tx, row)?;
+                UpsertOutcome::Inserted
+            }
+        };
+    commit(tx, "upsert")?;
+    Ok(outcome)
+}
+
+/// All defaults in one write transaction: concurrent seeders queue on the write lock,
+/// and each finds the ids the previous one recorded.
+fn seed(conn: &mut Connection, rows: &[AgentRow]) -> Result<Vec<String>, StoreError> {
+    let tx = write_tx(conn, "seed")?;
+    let mut inserted = Vec::new();
+    for row in rows {
+        let context = || format!("seeding agent \"{}\"", row.agent_id);
+        // `seeded_defaults` remembers every id ever seeded, so a default the user
+        // removed later is not brought back by the next start.
+        let first_time = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO seeded_defaults (agent_id, seeded_at) \
+                 VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            )
+            .and_then(|mut stmt| stmt.execute([&row.agent_id]))
+            .map_err(|e| store_backend(context(), e))?
+            == 1;
+        if !first_time {
+            continue;
+        }
+        // A user's own agent with the same id stays as it is.
+        match insert_row(&tx, row) {
+            Ok(_) => inserted.push(row.agent_id.clone()),
+            Err(StoreError::AlreadyExists { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    commit(tx, "seed")?;
+    Ok(inserted)
+}
+
+fn mark_once(conn: &mut Connection, key: &str) -> Result<bool, StoreError> {
+    let context = || format!("recording one-time action \"{key}\"");
+    let tx = write_tx(conn, "mark_once")?;
+    let recorded = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO markers (key, marked_at) \
+             VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        )
+        .and_then(|mut stmt| stmt.execute([key]))
+        .map_err(|e| store_backend(context(), e))?;
+    commit(tx, "mark_once")?;
+    Ok(recorded == 1)
+}
+
+fn is_marked(conn: &mut Connection, key: &str) -> Result<bool, StoreError> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM markers WHERE key = ?1)")
+        .and_then(|mut stmt| stmt.query_row(params![key], |row| row.get(0)))
+        .map_err(|e| store_backend(format!("reading one-time action \"{key}\""), e))
+}
+
+#[async_trait]
+impl AgentStore for SqliteAgentStore {
+    async fn insert(&self, record: &AgentRecord) -> Result<(), StoreError> {
+        let row = AgentRow::from_record(record)?;
+        self.with_connection("insert", move |conn| insert(conn, &row))
+            .await
+    }
+
+    async fn get(&self, agent_id: &str) -> Result<Option<AgentRecord>, StoreError> {
+        let agent_id = agent_id.to_owned();
+        self.with_connection("get", move |conn| get(conn, &agent_id))
+            .await
+    }
+
+    async fn list(&self, filter: &AgentFilter, page: PageRequest) -> Result<AgentPage, StoreError> {
+        let query = ListQuery::new(filter, page);
+        self.with_connection("list", move |conn| list(conn, &query))
+            .await
+    }
+
+    async fn update(&self, record: &AgentRecord, expected_revision: u64) -> Result<(), StoreError> {
+        let row = AgentRow::from_record(record)?;
+        self.with_connection("update", move |conn| update(conn, &row, expected_revision))
+            .await
+    }
+
+    async fn remove(&self, agent_id: &str) -> Result<bool, StoreError> {
+        let agent_id = agent_id.to_owned();
+        self.with_connection("remove", move |conn| remove(conn, &agent_id))
+            .await
+    }
+
+    async fn upsert(&self, record: &AgentRecord) -> Result<UpsertOutcome, StoreError> {
+        let row = AgentRow::from_record(record)?;
+        self.with_connection("upsert", move |conn| upsert(conn, &row))
+            .await
+    }
+
+    async fn seed(&self, records: &[AgentRecord]) -> Result<Vec<String>, StoreError> {
+        let rows = records
+            .iter()
+            .map(AgentRow::from_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.with_connection("seed", move |conn| seed(conn, &rows))
+            .await
+    }
+
+    async fn mark_once(&self, key: &str) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        self.with_connection("mark_once", move |conn| mark_once(conn, &key))
+            .await
+    }
+
+    async fn is_marked(&self, key: &str) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        self.with_connection("is_marked", move |conn| is_marked(conn, &key))
+            .await
+    }
+}

@@ -1,0 +1,54 @@
+//! Per-connection settings. SQLite keeps `busy_timeout`, `foreign_keys` and
+//! `synchronous` per connection, not in the file, so every connection the pool opens
+//! must set them again; only the WAL journal mode is stored in the file itself.
+
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+/// How many prepared statements each connection keeps. The store uses a few dozen
+/// distinct statements (every filter combination of `list` is one); keeping them all
+/// avoids re-parsing SQL on hot paths.
+const STATEMENT_CACHE_CAPACITY: usize = 64;
+
+/// Applies the settings every connection needs before its first use.
+///
+/// - `busy_timeout`: a writer waits for the lock instead of failing with
+///   `SQLITE_BUSY`, which must never reach a user under concurrent writers.
+/// - `foreign_keys=ON`: the tag and capability side tables are cleaned up by
+///   `ON DELETE CASCADE`, which SQLite only honours with this set.
+/// - `synchronous=NORMAL`: in WAL mode a commit survives a process crash (`SIGKILL`)
+///   without an `fsync` per transaction; only an OS crash or power loss can drop the
+///   last commits, never corrupt the file.
+pub(crate) fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+    Ok(())
+}
+
+/// The settings one connection actually runs with, read back from SQLite (for
+/// `ax doctor` and for the tests that prove every pooled connection is configured).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    /// `PRAGMA journal_mode` (`wal` once the database is open).
+    pub journal_mode: String,
+    /// `PRAGMA busy_timeout`, in milliseconds.
+    pub busy_timeout_ms: i64,
+    /// `PRAGMA foreign_keys`.
+    pub foreign_keys: bool,
+    /// `PRAGMA synchronous`: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA.
+    pub synchronous: i64,
+}
+
+impl ConnectionSettings {
+    /// Reads the settings of `conn`.
+    pub fn read(conn: &Connection) -> rusqlite::Result<Self> {
+        Ok(Self {
+            journal_mode: conn.pragma_query_value(None, "journal_mode", |row| row.get(0))?,
+            busy_timeout_ms: conn.pragma_query_value(None, "busy_timeout", |row| row.get(0))?,
+            foreign_keys: conn.pragma_query_value(None, "foreign_keys", |row| row.get(0))?,
+            synchronous: conn.pragma_query_value(None, "synchronous", |row| row.get(0))?,
+        })
+    }
+}

@@ -1,0 +1,138 @@
+//! [`SqliteDatabase`]: opening the file (directory, WAL, migrations) and the
+//! connection pool that the store handles share.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use r2d2::{Pool, PooledConnection};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
+
+use crate::agent_store::SqliteAgentStore;
+use crate::connection::configure;
+use crate::error::DatabaseError;
+use crate::history::SqliteHistory;
+use crate::migrations;
+
+/// How [`SqliteDatabase::open_with`] configures the pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// How long a connection waits for another process's write lock before SQLite
+    /// reports `SQLITE_BUSY`. Writes hold the lock for well under a millisecond, so
+    /// the default of 10 s is only reached when something holds the file for real
+    /// (e.g. a stuck external tool). The brief requires at least 5 s.
+    pub busy_timeout: Duration,
+    /// Most connections open at once. WAL lets readers run in parallel with each
+    /// other and with the one writer, so more than one pays off for the MCP server.
+    pub max_connections: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            busy_timeout: Duration::from_secs(10),
+            max_connections: 8,
+        }
+    }
+}
+
+/// An open, migrated SQLite database and its connection pool. Cheap to clone; the
+/// clones and every handle taken from them share the pool.
+#[derive(Debug, Clone)]
+pub struct SqliteDatabase {
+    pool: Pool<SqliteConnectionManager>,
+    path: Arc<Path>,
+}
+
+impl SqliteDatabase {
+    /// Opens (creating if needed) the database file at `path` with default options.
+    /// See [`Self::open_with`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, DatabaseError> {
+        Self::open_with(path, OpenOptions::default())
+    }
+
+    /// Opens (creating if needed) the database file at `path`: creates its parent
+    /// directory, puts the file in WAL mode, brings the schema to
+    /// [`migrations::SCHEMA_VERSION`] and sets up the pool.
+    ///
+    /// Cheap on purpose, since every CLI command starts with it: one connection is
+    /// opened to check `user_version` (and migrate when behind) and then closed; the
+    /// pool opens its connections lazily, on first use. Safe to call from many
+    /// processes at once on the same (even not yet existing) file.
+    ///
+    /// `path` must name a file: `:memory:` would give every pooled connection its own
+    /// empty database.
+    pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self, DatabaseError> {
+        let path = path.as_ref();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| DatabaseError::CreateDir {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        let opened = |source| DatabaseError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        // Opened directly rather than through the pool: a bad path or an unreadable
+        // file fails here at once with SQLite's own error, where the pool would retry
+        // for its whole connection timeout and keep only a message.
+        let mut first = Connection::open(path).map_err(opened)?;
+        configure(&first, options.busy_timeout).map_err(opened)?;
+        let previous = migrations::bring_up_to_date(&mut first, path)?;
+        drop(first);
+        tracing::debug!(path = %path.display(), previous_version = previous, "database open");
+
+        let busy_timeout = options.busy_timeout;
+        let manager = SqliteConnectionManager::file(path)
+            .with_init(move |conn| configure(conn, busy_timeout));
+        let pool = Pool::builder()
+            .max_size(options.max_connections.max(1))
+            // No idle connections kept or pre-opened: a CLI command needs one, and
+            // opening one takes well under a millisecond.
+            .min_idle(Some(0))
+            .test_on_check_out(false)
+            .error_handler(Box::new(TracingErrorHandler))
+            .build_unchecked(manager);
+        Ok(Self {
+            pool,
+            path: Arc::from(path),
+        })
+    }
+
+    /// The `AgentStore` on this database.
+    pub fn agent_store(&self) -> SqliteAgentStore {
+        SqliteAgentStore::new(self.pool.clone())
+    }
+
+    /// The `DiscussionHistory` on this database.
+    pub fn history(&self) -> SqliteHistory {
+        SqliteHistory::new(self.pool.clone())
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A configured connection from the pool, for diagnostics (`ax doctor`) and tests.
+    /// Blocking. Writes made through it bypass the store: only what the schema itself
+    /// enforces (e.g. `UNIQUE agent_id`) still holds.
+    pub fn connection(&self) -> Result<PooledConnection<SqliteConnectionManager>, DatabaseError> {
+        self.pool
+            .get()
+            .map_err(|source| DatabaseError::Pool { source })
+    }
+}
+
+/// Routes the pool's background connection errors to `tracing` (stderr), never to
+/// stdout, which carries MCP messages and CLI data.
+#[derive(Debug)]
+struct TracingErrorHandler;
+
+impl r2d2::HandleError<rusqlite::Error> for TracingErrorHandler {
+    fn handle_error(&self, error: rusqlite::Error) {
+        tracing::warn!(%error, "opening a pooled SQLite connection failed");
+    }
+}

@@ -1,0 +1,259 @@
+//! The schema, as an ordered list of migrations recorded in `PRAGMA user_version`.
+//!
+//! Rules every step follows, so that opening a database is always harmless:
+//! - steps only add (`CREATE ... IF NOT EXISTS`, columns added only when missing,
+//!   side-table rows derived from existing rows); no step rewrites or deletes a row;
+//! - each step is idempotent on its own, so a step re-run over a partly upgraded
+//!   file (e.g. one upgraded by hand) does no harm;
+//! - all pending steps run in one `BEGIN IMMEDIATE` transaction that re-reads the
+//!   version first: of several processes opening a fresh file at once, one upgrades
+//!   and the others, once they get the lock, find nothing left to do;
+//! - a file at a version newer than [`SCHEMA_VERSION`] is refused, untouched.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::error::{DatabaseError, is_busy};
+
+/// The schema version this build writes and the newest it can read.
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// One schema step.
+struct Migration {
+    /// The `user_version` the database has once this step ran.
+    version: u32,
+    /// What the step adds, for logs.
+    summary: &'static str,
+    /// The step itself, run inside the upgrade transaction.
+    apply: fn(&Transaction<'_>) -> rusqlite::Result<()>,
+}
+
+/// Every step, oldest first. Never edit a released step: add a new one.
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        summary: "agents table with UNIQUE agent_id (REQ-2)",
+        apply: v1_agents_table,
+    },
+    Migration {
+        version: 2,
+        summary: "profile JSON, revision, tag/capability/team indexes, seeded defaults, markers",
+        apply: v2_registry,
+    },
+    Migration {
+        version: 3,
+        summary: "discussion history",
+        apply: v3_discussions,
+    },
+];
+
+/// Version 1: the agents table exactly as the requirement (REQ-2) gives it.
+///
+/// INV-AGT-DB-001: the database itself enforces `agent_id` uniqueness, twice over:
+/// the column's `UNIQUE` constraint and the named unique index `idx_agents_agent_id`.
+/// No code path checks for existence before inserting; the constraint decides.
+fn v1_agents_table(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS agents (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            agent_id TEXT NOT NULL UNIQUE,
+            display_name TEXT,
+            description TEXT NOT NULL,
+            system_prompt TEXT,
+            capabilities TEXT,
+            tags TEXT,
+            team TEXT,
+            enabled INTEGER DEFAULT 1,
+            created_at TEXT DEFAULT CURRENT_TIMESTAMP,
+            updated_at TEXT DEFAULT CURRENT_TIMESTAMP
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS idx_agents_agent_id ON agents(agent_id);",
+    )
+}
+
+/// Version 2: what the registry needs beyond the requirement's columns.
+///
+/// - `profile`: the full profile JSON, verbatim, so every field (including unknown
+///   nested keys) round-trips; rows from version 1 have none and are read from their
+///   columns instead.
+/// - `revision`: the compare-and-swap counter; version-1 rows start at 1.
+/// - `agent_tags` / `agent_capabilities`: one row per element, keyed by the element
+///   first, so "agents with tag X" is an index range instead of a scan of 100k JSON
+///   arrays; `ON DELETE CASCADE` removes them with their agent. The tags and
+///   capabilities of version-1 rows (JSON arrays in their text columns) are copied in.
+/// - `idx_agents_team`: team filter, already in listing order.
+/// - `seeded_defaults`: every default agent id ever seeded, so a default the user
+///   removed is not brought back.
+/// - `markers`: one-time actions (e.g. the import of the reference `agents.json`).
+fn v2_registry(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    add_column_if_missing(tx, "agents", "profile", "TEXT")?;
+    add_column_if_missing(tx, "agents", "revision", "INTEGER NOT NULL DEFAULT 1")?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS agent_tags (
+            tag TEXT NOT NULL,
+            agent_rowid INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+            PRIMARY KEY (tag, agent_rowid)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS idx_agent_tags_agent ON agent_tags(agent_rowid);
+
+        CREATE TABLE IF NOT EXISTS agent_capabilities (
+            capability TEXT NOT NULL,
+            agent_rowid INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+            PRIMARY KEY (capability, agent_rowid)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS idx_agent_capabilities_agent
+            ON agent_capabilities(agent_rowid);
+
+        CREATE INDEX IF NOT EXISTS idx_agents_team ON agents(team, agent_id);
+
+        CREATE TABLE IF NOT EXISTS seeded_defaults (
+            agent_id TEXT PRIMARY KEY NOT NULL,
+            seeded_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS markers (
+            key TEXT PRIMARY KEY NOT NULL,
+            marked_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        INSERT OR IGNORE INTO agent_tags (tag, agent_rowid)
+            SELECT j.value, a.id FROM agents AS a, json_each(
+                CASE WHEN json_valid(a.tags) THEN
+                    CASE WHEN json_type(a.tags) = 'array' THEN a.tags END
+                END) AS j
+            WHERE j.type = 'text';
+        INSERT OR IGNORE INTO agent_capabilities (capability, agent_rowid)
+            SELECT j.value, a.id FROM agents AS a, json_each(
+                CASE WHEN json_valid(a.capabilities) THEN
+                    CASE WHEN json_type(a.capabilities) = 'array' THEN a.capabilities END
+                END) AS j
+            WHERE j.type = 'text';",
+    )
+}
+
+/// Version 3: finished discussions, newest first by their UUID v7 id.
+fn v3_discussions(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS discussions (
+            id TEXT PRIMARY KEY NOT NULL,
+            topic TEXT NOT NULL,
+            pattern TEXT NOT NULL,
+            status TEXT NOT NULL,
+            success INTEGER NOT NULL,
+            providers TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            completed_at TEXT NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            result TEXT NOT NULL
+        );",
+    )
+}
+
+/// `ALTER TABLE ... ADD COLUMN` has no `IF NOT EXISTS`; checking `table_info` first
+/// keeps the step idempotent.
+fn add_column_if_missing(
+    tx: &Transaction<'_>,
+    table: &str,
+    column: &str,
+    definition: &str,
+) -> rusqlite::Result<()> {
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+        [table, column],
+        |row| row.get(0),
+    )?;
+    if !exists {
+        tx.execute_batch(&format!(
+            "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+        ))?;
+    }
+    Ok(())
+}
+
+/// `PRAGMA user_version` of the database `conn` is open on.
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// Brings the database to [`SCHEMA_VERSION`] and WAL mode; returns the version the
+/// file had before. When the file is already current this is one read of
+/// `user_version` and one of `journal_mode`, which keeps CLI start-up cheap.
+pub(crate) fn bring_up_to_date(conn: &mut Connection, path: &Path) -> Result<i64, DatabaseError> {
+    let query = |source| DatabaseError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let found = user_version(conn).map_err(query)?;
+    refuse_newer(found, path)?;
+    ensure_wal(conn).map_err(query)?;
+    if found == i64::from(SCHEMA_VERSION) {
+        return Ok(found);
+    }
+
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(query)?;
+    // Another process may have upgraded while this one waited for the lock.
+    let current = user_version(&tx).map_err(query)?;
+    refuse_newer(current, path)?;
+    for step in MIGRATIONS.iter().filter(|m| i64::from(m.version) > current) {
+        (step.apply)(&tx).map_err(|source| DatabaseError::Migration {
+            path: path.to_owned(),
+            version: step.version,
+            source,
+        })?;
+        tracing::info!(version = step.version, summary = step.summary, path = %path.display(), "database migrated");
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(|source| DatabaseError::Migration {
+            path: path.to_owned(),
+            version: SCHEMA_VERSION,
+            source,
+        })?;
+    tx.commit().map_err(|source| DatabaseError::Migration {
+        path: path.to_owned(),
+        version: SCHEMA_VERSION,
+        source,
+    })?;
+    Ok(found)
+}
+
+fn refuse_newer(found: i64, path: &Path) -> Result<(), DatabaseError> {
+    if found < 0 || found > i64::from(SCHEMA_VERSION) {
+        return Err(DatabaseError::SchemaTooNew {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// How often switching to WAL is retried when another connection holds a lock, and
+/// how long to wait in between.
+const WAL_SWITCH_ATTEMPTS: u32 = 200;
+const WAL_SWITCH_PAUSE: Duration = Duration::from_millis(25);
+
+/// Puts the file in WAL mode (stored in the file, so this changes something only on
+/// first open). Readers then never block writers and writers never block readers.
+fn ensure_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let mut attempt = 0;
+    loop {
+        let result: rusqlite::Result<String> =
+            conn.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0));
+        match result {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                tracing::warn!(%mode, "SQLite kept another journal mode than WAL");
+                return Ok(());
+            }
+            Err(error) if is_busy(&error) && attempt < WAL_SWITCH_ATTEMPTS => {
+                attempt += 1;
+                std::thread::sleep(WAL_SWITCH_PAUSE);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
