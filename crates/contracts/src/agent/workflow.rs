@@ -19,6 +19,9 @@ use crate::validation::{Checker, JsonPath, rule};
 /// Most steps a workflow may have.
 pub const MAX_STEPS: usize = 100;
 
+/// Longest step id (and so longest useful dependency).
+const MAX_STEP_ID_CHARS: usize = 100;
+
 wire_enum! {
     /// What a workflow step does.
     pub enum StepType {
@@ -194,7 +197,7 @@ fn check_step(c: &mut Checker, step: &Value, path: &JsonPath) {
         return;
     };
     if let Some(v) = c.required(obj, "stepId", path) {
-        c.string(v, &path.key("stepId"), 1, 100);
+        c.string(v, &path.key("stepId"), 1, MAX_STEP_ID_CHARS);
     }
     if let Some(v) = c.required(obj, "name", path) {
         c.string(v, &path.key("name"), 1, 200);
@@ -207,7 +210,7 @@ fn check_step(c: &mut Checker, step: &Value, path: &JsonPath) {
         .and_then(|v| c.one_of(v, &path.key("type"), StepType::NAMES));
     let config = field(obj, "config").and_then(|v| c.object(v, &path.key("config")));
     if let Some(v) = field(obj, "dependencies") {
-        c.bounded_string_list(v, &path.key("dependencies"), 0, 100, 20);
+        c.bounded_string_list(v, &path.key("dependencies"), 0, MAX_STEP_ID_CHARS, 20);
     }
     if let Some(v) = field(obj, "condition") {
         c.string(v, &path.key("condition"), 0, 500);
@@ -380,7 +383,9 @@ fn check_graph(c: &mut Checker, steps: &[Value], path: &JsonPath) {
     }
     for (i, node) in nodes.iter().enumerate() {
         for &(k, dep) in &node.deps {
-            if !first_index.contains_key(dep) {
+            // A dependency longer than any step id was already refused as too long.
+            let too_long = dep.chars().count() > MAX_STEP_ID_CHARS;
+            if !too_long && !first_index.contains_key(dep) {
                 c.report(
                     &path.index(i).key("dependencies").index(k),
                     rule::REFERENCE,
