@@ -14,5 +14,6 @@
 //! ```
 
 pub mod agent;
+pub mod discussion;
 pub mod error;
 pub mod validation;

@@ -1,0 +1,371 @@
+//! [`DiscussionConfig`]: what a discussion should do. Built by
+//! [`DiscussionConfig::from_json`] (MCP, `--format json` callers) or in code with
+//! [`DiscussionConfig::new`] (the CLI), and checked by [`DiscussionConfig::validate`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::limits;
+
+/// Declares a user-visible enum together with its wire names, so the validator's
+/// "must be one of" message and serde agree by construction.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            /// Every wire name, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$($wire),+];
+
+            /// The wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire),+ }
+            }
+
+            /// The value with this wire name.
+            pub fn from_wire(name: &str) -> Option<Self> {
+                match name { $($wire => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// How the providers talk to each other.
+    Pattern {
+        /// Everyone answers in parallel; later rounds react to the others; then consensus.
+        Synthesis => "synthesis",
+        /// Providers speak in turn; from round 2 each sees everything said so far.
+        RoundRobin => "round-robin",
+        /// Proponent and opponent argue and rebut; a judge decides.
+        Debate => "debate",
+        /// One proposes, the others critique, the proposer revises.
+        Critique => "critique",
+        /// Everyone votes on options taken from the topic; votes are tallied.
+        Voting => "voting",
+    }
+}
+
+// The macro cannot mark a `#[default]` variant, so the default is written out.
+#[allow(clippy::derivable_impls)]
+impl Default for Pattern {
+    fn default() -> Self {
+        Self::Synthesis
+    }
+}
+
+wire_enum! {
+    /// How the discussion reaches its conclusion.
+    ConsensusMethod {
+        /// A synthesizer writes agreements, disagreements, insights and a conclusion.
+        Synthesis => "synthesis",
+        /// Votes weighted by confidence (and agent multiplier) are tallied.
+        Voting => "voting",
+        /// The synthesizer (a debate's judge) judges the arguments.
+        Moderator => "moderator",
+        /// A drafted conclusion holds only if every participant agrees.
+        Unanimous => "unanimous",
+        /// A drafted conclusion holds if the agreeing share exceeds the threshold.
+        Majority => "majority",
+    }
+}
+
+wire_enum! {
+    /// A speaker's role; `debate` needs a proponent and an opponent.
+    Role {
+        /// Argues for the topic.
+        Proponent => "proponent",
+        /// Argues against the topic.
+        Opponent => "opponent",
+        /// Decides a debate.
+        Judge => "judge",
+        /// Moderates and decides, like a judge.
+        Moderator => "moderator",
+        /// Takes no side.
+        Neutral => "neutral",
+    }
+}
+
+wire_enum! {
+    /// What kind of speaker a participant is.
+    ParticipantKind {
+        /// A configured provider, speaking as itself.
+        Provider => "provider",
+        /// A registered agent, speaking through its preferred provider with its own
+        /// system prompt and a heavier vote.
+        Agent => "agent",
+    }
+}
+
+/// One speaker named in `participants`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Participant {
+    /// `provider` or `agent`.
+    #[serde(rename = "type")]
+    pub kind: ParticipantKind,
+    /// The provider id or agent id.
+    pub id: String,
+}
+
+impl Participant {
+    /// A provider speaking as itself.
+    pub fn provider(id: impl Into<String>) -> Self {
+        Self {
+            kind: ParticipantKind::Provider,
+            id: id.into(),
+        }
+    }
+
+    /// An agent speaking through its preferred provider.
+    pub fn agent(id: impl Into<String>) -> Self {
+        Self {
+            kind: ParticipantKind::Agent,
+            id: id.into(),
+        }
+    }
+}
+
+/// How consensus is reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConsensusConfig {
+    /// The method. When absent: `moderator` for `debate`, `voting` for `voting`,
+    /// otherwise `synthesis` (see [`ConsensusConfig::method_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<ConsensusMethod>,
+    /// Who writes the final answer (a provider id or a participant id). Required by
+    /// `moderator` except in debates, where the judge moderates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synthesizer: Option<String>,
+    /// For `majority`: the agreeing share must exceed this (0–1, default 0.5).
+    #[serde(default = "default_threshold")]
+    pub threshold: f64,
+    /// Whether the synthesis reports dissenting positions (default true). Polls of
+    /// `unanimous`/`majority` always list who dissented.
+    #[serde(default = "default_true")]
+    pub include_dissent: bool,
+}
+
+impl Default for ConsensusConfig {
+    fn default() -> Self {
+        Self {
+            method: None,
+            synthesizer: None,
+            threshold: limits::THRESHOLD_DEFAULT,
+            include_dissent: true,
+        }
+    }
+}
+
+impl ConsensusConfig {
+    /// The method in force for `pattern`. Why pattern-dependent: a debate is decided by
+    /// its judge and a vote by its tally; asking a synthesizer to summarise either would
+    /// not do what the pattern's name says.
+    pub fn method_for(&self, pattern: Pattern) -> ConsensusMethod {
+        self.method.unwrap_or(match pattern {
+            Pattern::Debate => ConsensusMethod::Moderator,
+            Pattern::Voting => ConsensusMethod::Voting,
+            _ => ConsensusMethod::Synthesis,
+        })
+    }
+}
+
+/// Stop before the last round when the answers already agree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoundEarlyExit {
+    /// Default true.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Agreement (0.5–1, default 0.85) at or above which no further round is run.
+    #[serde(default = "default_agreement_threshold")]
+    pub agreement_threshold: f64,
+    /// Rounds always run before an early exit is considered (default 1).
+    #[serde(default = "default_min_rounds")]
+    pub min_rounds: u32,
+}
+
+impl Default for RoundEarlyExit {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            agreement_threshold: limits::AGREEMENT_THRESHOLD_DEFAULT,
+            min_rounds: 1,
+        }
+    }
+}
+
+/// Settle disputed points in sub-discussions, within budgets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecursiveConfig {
+    /// Default false.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Deepest sub-discussion level (1–4, default 2); the top discussion is depth 0.
+    #[serde(default = "default_max_depth")]
+    pub max_depth: u32,
+    /// Provider calls of the whole tree, top discussion included (2–100, default 20).
+    #[serde(default = "default_max_total_calls")]
+    pub max_total_calls: u32,
+    /// Wall-time budget of the whole tree in milliseconds; sub-discussions stop when it
+    /// is used up. Absent: no time budget beyond the provider timeouts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_budget_ms: Option<u64>,
+}
+
+impl Default for RecursiveConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            max_depth: limits::MAX_DEPTH_DEFAULT,
+            max_total_calls: limits::MAX_TOTAL_CALLS_DEFAULT,
+            total_budget_ms: None,
+        }
+    }
+}
+
+/// A discussion's configuration. Every field but `topic` has a default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DiscussionConfig {
+    /// What to discuss (1–5000 characters).
+    pub topic: String,
+    /// The pattern (default `synthesis`).
+    #[serde(default)]
+    pub pattern: Pattern,
+    /// 2–6 distinct provider ids. Absent: the available providers, chosen by the
+    /// engine (or only `participants`, when those are given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub providers: Option<Vec<String>>,
+    /// Rounds (1–10, default 2).
+    #[serde(default = "default_rounds")]
+    pub rounds: u32,
+    /// How consensus is reached.
+    #[serde(default)]
+    pub consensus: ConsensusConfig,
+    /// Speaker id → role. `debate` auto-assigns proponent, opponent, judge in speaker
+    /// order when empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roles: BTreeMap<String, Role>,
+    /// Speaker id → replacement of its first-round prompt.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub provider_prompts: BTreeMap<String, String>,
+    /// Background given to every provider (≤10000 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// Per-call timeout in milliseconds (5 s – 30 min, default 10 min), counted from
+    /// when the call starts running, not while it waits for a slot.
+    #[serde(default = "default_provider_timeout")]
+    pub provider_timeout: u64,
+    /// Fewer successful speakers than this fails the discussion (≥1, default 2).
+    #[serde(default = "default_min_providers")]
+    pub min_providers: u32,
+    /// Go on when a provider fails, as long as `minProviders` remain (default true).
+    #[serde(default = "default_true")]
+    pub continue_on_provider_failure: bool,
+    /// Sampling temperature (0–2, default 0.7).
+    #[serde(default = "default_temperature")]
+    pub temperature: f64,
+    /// Extra speakers, including agents. Spoken after `providers`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<Participant>,
+    /// Vote weight of an agent relative to a provider (0.5–3, default 1.5).
+    #[serde(default = "default_agent_weight")]
+    pub agent_weight_multiplier: f64,
+    /// One round only.
+    #[serde(default)]
+    pub fast_mode: bool,
+    /// Stop early when answers already agree.
+    #[serde(default)]
+    pub round_early_exit: RoundEarlyExit,
+    /// Lower this discussion's concurrent provider calls (1–64); can never raise the
+    /// process-wide limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_provider_calls: Option<u32>,
+    /// Recursive sub-discussions.
+    #[serde(default)]
+    pub recursive: RecursiveConfig,
+}
+
+impl DiscussionConfig {
+    /// A configuration with every default and this topic.
+    pub fn new(topic: impl Into<String>) -> Self {
+        Self {
+            topic: topic.into(),
+            pattern: Pattern::default(),
+            providers: None,
+            rounds: limits::ROUNDS_DEFAULT,
+            consensus: ConsensusConfig::default(),
+            roles: BTreeMap::new(),
+            provider_prompts: BTreeMap::new(),
+            context: None,
+            provider_timeout: limits::PROVIDER_TIMEOUT_DEFAULT_MS,
+            min_providers: limits::MIN_PROVIDERS_DEFAULT,
+            continue_on_provider_failure: true,
+            temperature: limits::TEMPERATURE_DEFAULT,
+            participants: Vec::new(),
+            agent_weight_multiplier: limits::AGENT_WEIGHT_DEFAULT,
+            fast_mode: false,
+            round_early_exit: RoundEarlyExit::default(),
+            max_concurrent_provider_calls: None,
+            recursive: RecursiveConfig::default(),
+        }
+    }
+
+    /// Rounds actually run: one in fast mode, otherwise `rounds`.
+    pub fn effective_rounds(&self) -> u32 {
+        if self.fast_mode { 1 } else { self.rounds }
+    }
+
+    /// The consensus method in force (see [`ConsensusConfig::method_for`]).
+    pub fn consensus_method(&self) -> ConsensusMethod {
+        self.consensus.method_for(self.pattern)
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_threshold() -> f64 {
+    limits::THRESHOLD_DEFAULT
+}
+fn default_agreement_threshold() -> f64 {
+    limits::AGREEMENT_THRESHOLD_DEFAULT
+}
+fn default_min_rounds() -> u32 {
+    1
+}
+fn default_max_depth() -> u32 {
+    limits::MAX_DEPTH_DEFAULT
+}
+fn default_max_total_calls() -> u32 {
+    limits::MAX_TOTAL_CALLS_DEFAULT
+}
+fn default_rounds() -> u32 {
+    limits::ROUNDS_DEFAULT
+}
+fn default_provider_timeout() -> u64 {
+    limits::PROVIDER_TIMEOUT_DEFAULT_MS
+}
+fn default_min_providers() -> u32 {
+    limits::MIN_PROVIDERS_DEFAULT
+}
+fn default_temperature() -> f64 {
+    limits::TEMPERATURE_DEFAULT
+}
+fn default_agent_weight() -> f64 {
+    limits::AGENT_WEIGHT_DEFAULT
+}
