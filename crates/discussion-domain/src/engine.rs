@@ -1,0 +1,405 @@
+//! [`DiscussionEngine`]: prepares a configuration (checks names, resolves agents,
+//! picks available providers, assigns roles) and runs it with one process-wide
+//! [`ProviderLimiter`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
+use std::time::Duration;
+
+use ax_contracts::discussion::{
+    DiscussionConfig, DiscussionFailure, DiscussionResult, FailedProvider, ParticipantKind,
+    Pattern, Role, config_error_code, limits,
+};
+use ax_contracts::error::ErrorCode;
+use futures::future::join_all;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::call::Tree;
+use crate::limiter::ProviderLimiter;
+use crate::participants::{ParticipantResolver, Speaker};
+use crate::progress::ProgressSink;
+use crate::provider::{ProviderErrorKind, ProviderExecutor, ProviderInfo};
+use crate::retry::{Jitter, RetryPolicy};
+use crate::run::{Deadline, RunSpec, run_discussion};
+use crate::state::Plan;
+
+/// Tuning of the engine (not of one discussion).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineOptions {
+    /// Retries of retryable provider errors.
+    pub retry: RetryPolicy,
+    /// Provider ids preferred as synthesizer when none is configured, best first;
+    /// speakers not listed follow in speaking order. Why a fixed preference: the same
+    /// discussion should be synthesized by the same provider run after run.
+    pub synthesizer_preference: Vec<String>,
+    /// Most disputed points settled in sub-discussions per discussion (default 3).
+    pub max_sub_discussions: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            synthesizer_preference: ["claude", "gemini", "codex", "grok", "opencode", "ollama"]
+                .map(String::from)
+                .to_vec(),
+            max_sub_discussions: 3,
+        }
+    }
+}
+
+/// How one run is controlled from outside.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Cancel to stop the discussion: queued calls do not start, running calls are
+    /// dropped (their adapters kill their processes), and the result comes back with
+    /// the rounds so far and `DISCUSSION_CANCELLED`.
+    pub cancel: CancellationToken,
+    /// Wall-time limit of the whole discussion; reaching it acts like cancellation.
+    pub deadline: Option<Duration>,
+    /// Where progress events go.
+    pub progress: ProgressSink,
+    /// The id to use (e.g. announced to an MCP client before the run); default: a
+    /// fresh UUID v7.
+    pub discussion_id: Option<String>,
+}
+
+/// A configuration checked against the configured providers and agents, ready to run.
+#[derive(Debug, Clone)]
+pub struct PreparedDiscussion {
+    /// The configuration.
+    pub config: DiscussionConfig,
+    /// The speakers that will take part, in speaking order, with roles.
+    pub speakers: Vec<Speaker>,
+    /// Speakers that cannot take part (provider not available, agent without an
+    /// available provider); reported in `failedProviders`.
+    pub unavailable: Vec<FailedProvider>,
+}
+
+/// The discussion engine. Cheap to clone; every clone shares the limiter.
+#[derive(Clone)]
+pub struct DiscussionEngine {
+    executor: Arc<dyn ProviderExecutor>,
+    limiter: ProviderLimiter,
+    options: EngineOptions,
+    jitter: Arc<Jitter>,
+}
+
+impl std::fmt::Debug for DiscussionEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscussionEngine")
+            .field("limiter", &self.limiter)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl DiscussionEngine {
+    /// An engine calling `executor` through `limiter` — the process's one limiter.
+    pub fn new(executor: Arc<dyn ProviderExecutor>, limiter: ProviderLimiter) -> Self {
+        Self {
+            executor,
+            limiter,
+            options: EngineOptions::default(),
+            jitter: Arc::new(Jitter::default()),
+        }
+    }
+
+    /// The same engine with other options.
+    pub fn with_options(mut self, options: EngineOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The limiter every call of this engine goes through.
+    pub fn limiter(&self) -> &ProviderLimiter {
+        &self.limiter
+    }
+
+    /// The provider port.
+    pub fn executor(&self) -> &Arc<dyn ProviderExecutor> {
+        &self.executor
+    }
+
+    /// Check `config` against the providers and agents that exist, and decide who
+    /// speaks. Errors are input errors (`DISCUSSION_INVALID_CONFIG`,
+    /// `DISCUSSION_PROVIDER_NOT_FOUND`, `DISCUSSION_INVALID_ROLES`, `AGENT_NOT_FOUND`);
+    /// unavailable providers are not errors here — the run reports them as failed.
+    pub async fn prepare(
+        &self,
+        config: DiscussionConfig,
+        resolver: &dyn ParticipantResolver,
+    ) -> Result<PreparedDiscussion, DiscussionFailure> {
+        if let Err(errors) = config.validate() {
+            return Err(DiscussionFailure::new(
+                config_error_code(&errors),
+                errors.to_string(),
+            ));
+        }
+        let infos = self.executor.providers();
+        let known = |id: &str| infos.iter().any(|p| p.id == id);
+        let not_found = |id: &str| {
+            let names: Vec<&str> = infos.iter().map(|p| p.id.as_str()).collect();
+            DiscussionFailure::new(
+                ErrorCode::DiscussionProviderNotFound,
+                format!(
+                    "provider \"{id}\" is not configured (configured: {})",
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            )
+        };
+        for id in config.providers.iter().flatten() {
+            if !known(id) {
+                return Err(not_found(id));
+            }
+        }
+        let mut personas = Vec::new();
+        for p in &config.participants {
+            match p.kind {
+                ParticipantKind::Provider if !known(&p.id) => return Err(not_found(&p.id)),
+                ParticipantKind::Provider => {}
+                ParticipantKind::Agent => match resolver.resolve_agent(&p.id).await {
+                    Ok(Some(persona)) => personas.push(persona),
+                    Ok(None) => {
+                        return Err(DiscussionFailure::new(
+                            ErrorCode::AgentNotFound,
+                            format!("agent \"{}\" is not registered (or is disabled)", p.id),
+                        ));
+                    }
+                    Err(e) => {
+                        return Err(DiscussionFailure::new(
+                            ErrorCode::InternalError,
+                            e.to_string(),
+                        ));
+                    }
+                },
+            }
+        }
+
+        let available = self.availability(&infos).await;
+        let is_up = |id: &str| available.get(id).copied().unwrap_or(false);
+        let unavailable_msg = "not available (not installed, not logged in or not reachable)";
+        let mut speakers = Vec::new();
+        let mut unavailable = Vec::new();
+        let add_provider =
+            |id: &str, speakers: &mut Vec<Speaker>, unavailable: &mut Vec<FailedProvider>| {
+                if is_up(id) {
+                    speakers.push(Speaker::provider(id));
+                } else {
+                    unavailable.push(FailedProvider {
+                        provider: id.to_owned(),
+                        code: ProviderErrorKind::NotFound.as_str().to_owned(),
+                        message: unavailable_msg.to_owned(),
+                    });
+                }
+            };
+        match &config.providers {
+            Some(list) => list
+                .iter()
+                .for_each(|id| add_provider(id, &mut speakers, &mut unavailable)),
+            None if config.participants.is_empty() => {
+                for id in default_selection(&infos, &is_up) {
+                    speakers.push(Speaker::provider(id));
+                }
+            }
+            None => {}
+        }
+        let fallback = default_selection(&infos, &is_up);
+        let mut personas = personas.into_iter();
+        for p in &config.participants {
+            match p.kind {
+                ParticipantKind::Provider => add_provider(&p.id, &mut speakers, &mut unavailable),
+                ParticipantKind::Agent => {
+                    // Resolved in the same order above.
+                    let Some(persona) = personas.next() else {
+                        continue;
+                    };
+                    let via = if persona.preferred_providers.is_empty() {
+                        fallback.first().cloned()
+                    } else {
+                        persona
+                            .preferred_providers
+                            .iter()
+                            .find(|id| known(id) && is_up(id))
+                            .cloned()
+                    };
+                    match via {
+                        Some(provider) => speakers.push(Speaker::agent(
+                            &persona,
+                            provider,
+                            config.agent_weight_multiplier,
+                        )),
+                        None => unavailable.push(FailedProvider {
+                            provider: persona.agent_id.clone(),
+                            code: ProviderErrorKind::NotFound.as_str().to_owned(),
+                            message: format!(
+                                "none of the agent's preferred providers ({}) is available",
+                                if persona.preferred_providers.is_empty() {
+                                    "any".to_owned()
+                                } else {
+                                    persona.preferred_providers.join(", ")
+                                }
+                            ),
+                        }),
+                    }
+                }
+            }
+        }
+
+        if let Some(name) = &config.consensus.synthesizer
+            && !speakers.iter().any(|s| &s.id == name)
+            && !known(name)
+        {
+            return Err(not_found(name));
+        }
+        let ids: Vec<String> = speakers
+            .iter()
+            .map(|s| s.id.clone())
+            .chain(unavailable.iter().map(|u| u.provider.clone()))
+            .collect();
+        for key in config.provider_prompts.keys() {
+            if !ids.contains(key) {
+                return Err(DiscussionFailure::new(
+                    ErrorCode::DiscussionInvalidConfig,
+                    format!("providerPrompts names \"{key}\", which does not take part"),
+                ));
+            }
+        }
+        assign_roles(&config, &mut speakers, &ids)?;
+        Ok(PreparedDiscussion {
+            config,
+            speakers,
+            unavailable,
+        })
+    }
+
+    async fn availability(&self, infos: &[ProviderInfo]) -> HashMap<String, bool> {
+        let checks = infos
+            .iter()
+            .map(|p| async move { (p.id.clone(), self.executor.is_available(&p.id).await) });
+        join_all(checks).await.into_iter().collect()
+    }
+
+    /// Run a prepared discussion. Never fails: problems are reported in the result
+    /// (`success: false`, `error`), with the rounds completed so far.
+    pub async fn run(&self, prepared: PreparedDiscussion, options: RunOptions) -> DiscussionResult {
+        let config = &prepared.config;
+        let rec = &config.recursive;
+        let now = Instant::now();
+        let tree = Arc::new(Tree {
+            executor: Arc::clone(&self.executor),
+            scope: self
+                .limiter
+                .scope(config.max_concurrent_provider_calls.map(|n| n as usize)),
+            retry: self.options.retry.clone(),
+            jitter: Arc::clone(&self.jitter),
+            progress: options.progress.clone(),
+            calls_started: AtomicU32::new(0),
+            max_total_calls: rec.enabled.then_some(rec.max_total_calls),
+            synthesizer_preference: self.options.synthesizer_preference.clone(),
+            max_sub_discussions: self.options.max_sub_discussions,
+        });
+        let spec = RunSpec {
+            discussion_id: options
+                .discussion_id
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+            depth: 0,
+            cancel: options.cancel.clone(),
+            deadline: options.deadline.map(|d| Deadline {
+                at: now + d,
+                failure: DiscussionFailure::new(
+                    ErrorCode::DiscussionCancelled,
+                    format!(
+                        "the discussion's deadline of {:.0} s was reached",
+                        d.as_secs_f64()
+                    ),
+                ),
+            }),
+            tree_deadline: rec
+                .enabled
+                .then_some(rec.total_budget_ms)
+                .flatten()
+                .map(|ms| now + Duration::from_millis(ms)),
+            unavailable: prepared.unavailable,
+        };
+        run_discussion(tree, Plan::new(prepared.config, prepared.speakers), spec).await
+    }
+}
+
+/// The providers a discussion uses when it names none: the available ones in the
+/// configured order, at most six. Real providers are preferred: the mock (simulated)
+/// providers join only when fewer than two real ones are available, so that a machine
+/// with real providers never gets simulated answers mixed in unasked.
+fn default_selection(infos: &[ProviderInfo], is_up: &dyn Fn(&str) -> bool) -> Vec<String> {
+    let up: Vec<&ProviderInfo> = infos.iter().filter(|p| is_up(&p.id)).collect();
+    let real: Vec<String> = up
+        .iter()
+        .filter(|p| !p.simulated)
+        .map(|p| p.id.clone())
+        .collect();
+    let chosen: Vec<String> = if real.len() >= 2 {
+        real
+    } else {
+        up.iter()
+            .filter(|p| !p.simulated)
+            .chain(up.iter().filter(|p| p.simulated))
+            .map(|p| p.id.clone())
+            .collect()
+    };
+    chosen.into_iter().take(limits::MAX_SPEAKERS).collect()
+}
+
+/// Give speakers their roles. A debate without configured roles gets proponent,
+/// opponent, judge in speaking order, and further speakers alternate proponent and
+/// opponent so that everyone argues.
+fn assign_roles(
+    config: &DiscussionConfig,
+    speakers: &mut [Speaker],
+    ids: &[String],
+) -> Result<(), DiscussionFailure> {
+    let invalid =
+        |message: String| DiscussionFailure::new(ErrorCode::DiscussionInvalidRoles, message);
+    for key in config.roles.keys() {
+        if !ids.contains(key) {
+            return Err(invalid(format!(
+                "roles names \"{key}\", which does not take part"
+            )));
+        }
+    }
+    if config.pattern == Pattern::Debate && config.roles.is_empty() {
+        for (i, s) in speakers.iter_mut().enumerate() {
+            s.role = Some(match i {
+                0 => Role::Proponent,
+                1 => Role::Opponent,
+                2 => Role::Judge,
+                n if n % 2 == 1 => Role::Proponent,
+                _ => Role::Opponent,
+            });
+        }
+        return Ok(());
+    }
+    for s in speakers.iter_mut() {
+        s.role = config
+            .roles
+            .get(&s.id)
+            .copied()
+            .or((config.pattern == Pattern::Debate).then_some(Role::Neutral));
+    }
+    if config.pattern == Pattern::Debate {
+        for needed in [Role::Proponent, Role::Opponent] {
+            if !speakers.iter().any(|s| s.role == Some(needed)) && speakers.len() >= 2 {
+                return Err(invalid(format!(
+                    "a debate needs an available {needed}; none of the speakers has that role"
+                )));
+            }
+        }
+    }
+    Ok(())
+}

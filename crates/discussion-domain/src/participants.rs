@@ -1,0 +1,111 @@
+//! Who speaks in a discussion: [`Speaker`]s built from providers and agents, and the
+//! [`ParticipantResolver`] port through which an agent's persona is looked up.
+//!
+//! Why a port and not a dependency on the agent domain: domains do not depend on each
+//! other (architecture rule 2). The CLI and the MCP server wire this port to the agent
+//! registry; [`NoAgents`] serves embeddings without one.
+
+use async_trait::async_trait;
+use ax_contracts::discussion::Role;
+
+/// What a discussion needs to know about an agent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentPersona {
+    /// The agent id.
+    pub agent_id: String,
+    /// Name shown to people.
+    pub display_name: String,
+    /// The agent's system prompt, given to the provider with every call it makes.
+    pub system_prompt: Option<String>,
+    /// Providers it prefers, best first. It speaks through the first one available;
+    /// when the list is empty, through the first available provider.
+    pub preferred_providers: Vec<String>,
+}
+
+/// A failure to look an agent up (the registry was unreachable, ...).
+#[derive(Debug, thiserror::Error)]
+#[error("looking up agent \"{agent_id}\": {message}")]
+pub struct ResolveError {
+    /// The agent that was looked up.
+    pub agent_id: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Looks agents up for discussions.
+#[async_trait]
+pub trait ParticipantResolver: Send + Sync {
+    /// The persona of `agent_id`, or `None` when no (enabled) agent has that id.
+    async fn resolve_agent(&self, agent_id: &str) -> Result<Option<AgentPersona>, ResolveError>;
+}
+
+/// A resolver that knows no agents: agent participants are reported as not found.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoAgents;
+
+#[async_trait]
+impl ParticipantResolver for NoAgents {
+    async fn resolve_agent(&self, _agent_id: &str) -> Result<Option<AgentPersona>, ResolveError> {
+        Ok(None)
+    }
+}
+
+/// A fixed set of personas (tests, embeddings, demos).
+#[derive(Debug, Clone, Default)]
+pub struct StaticAgents(pub Vec<AgentPersona>);
+
+#[async_trait]
+impl ParticipantResolver for StaticAgents {
+    async fn resolve_agent(&self, agent_id: &str) -> Result<Option<AgentPersona>, ResolveError> {
+        Ok(self.0.iter().find(|p| p.agent_id == agent_id).cloned())
+    }
+}
+
+/// One voice in a discussion: a provider speaking as itself, or an agent speaking
+/// through a provider with its own system prompt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Speaker {
+    /// The id shown in results: the provider id, or the agent id.
+    pub id: String,
+    /// The provider called for this speaker.
+    pub provider: String,
+    /// The agent's system prompt, if this speaker is an agent.
+    pub system_prompt: Option<String>,
+    /// Name shown in prompts (the agent's display name, else the id).
+    pub display_name: String,
+    /// True for agents.
+    pub is_agent: bool,
+    /// Vote weight multiplier: the configured agent multiplier for agents, 1 otherwise.
+    pub weight: f64,
+    /// The speaker's role, when the pattern or the configuration gives it one.
+    pub role: Option<Role>,
+}
+
+impl Speaker {
+    /// A provider speaking as itself.
+    pub fn provider(id: impl Into<String>) -> Self {
+        let id = id.into();
+        Self {
+            provider: id.clone(),
+            display_name: id.clone(),
+            id,
+            system_prompt: None,
+            is_agent: false,
+            weight: 1.0,
+            role: None,
+        }
+    }
+
+    /// An agent speaking through `provider`.
+    pub fn agent(persona: &AgentPersona, provider: impl Into<String>, weight: f64) -> Self {
+        Self {
+            id: persona.agent_id.clone(),
+            provider: provider.into(),
+            system_prompt: persona.system_prompt.clone(),
+            display_name: persona.display_name.clone(),
+            is_agent: true,
+            weight,
+            role: None,
+        }
+    }
+}

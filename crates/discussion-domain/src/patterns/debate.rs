@@ -1,0 +1,59 @@
+//! `debate`: the proponent side opens (round 1), the opponent side answers (round 2),
+//! then the sides alternate rebuttals (rounds 3, 4, ...), each seeing the whole debate.
+//! Speakers of the same side in one round speak in parallel. Judges, moderators and
+//! neutral speakers do not argue; the judge decides through `moderator` consensus.
+//! There is no early exit: the sides are meant to disagree.
+
+use ax_contracts::discussion::{DiscussionFailure, Role};
+use ax_contracts::error::ErrorCode;
+
+use super::PatternOutcome;
+use crate::call::{Caller, StepTracker};
+use crate::progress::Step;
+use crate::prompts;
+use crate::state::{Plan, Transcript, Turn, all_settled};
+
+pub(crate) async fn run(
+    caller: &Caller,
+    plan: &Plan,
+    tx: &mut Transcript,
+) -> Result<PatternOutcome, DiscussionFailure> {
+    let brief = plan.brief();
+    for round in 1..=plan.rounds() {
+        let side = if round % 2 == 1 {
+            Role::Proponent
+        } else {
+            Role::Opponent
+        };
+        let said = tx.quotes();
+        let turns: Vec<Turn> = tx
+            .active(plan)
+            .into_iter()
+            .filter(|s| s.role == Some(side))
+            .map(|s| Turn {
+                speaker: s.clone(),
+                prompt: if said.is_empty() {
+                    plan.opening_prompt(s, || prompts::debate_turn(&brief, side, round, &[]))
+                } else {
+                    prompts::debate_turn(&brief, side, round, &said)
+                },
+            })
+            .collect();
+        drop(said);
+        if turns.is_empty() {
+            return Err(DiscussionFailure::new(
+                ErrorCode::DiscussionInsufficientProviders,
+                format!("the {side} side has no provider left to argue"),
+            ));
+        }
+        let tracker = StepTracker::new(Step::Round(round), turns.len());
+        let outcomes = all_settled(caller, &tracker, turns).await;
+        let mut open = tx.open(round);
+        for (speaker, outcome) in &outcomes {
+            tx.record(&mut open, speaker, outcome);
+        }
+        tx.close(open);
+        tx.check(plan, caller)?;
+    }
+    Ok(PatternOutcome::default())
+}

@@ -1,0 +1,48 @@
+//! `round-robin`: speakers answer one after another in speaking order. In round 1
+//! each answers the topic on its own; from round 2, each sees everything said so far,
+//! earlier turns of the same round included.
+
+use ax_contracts::discussion::DiscussionFailure;
+
+use super::{PatternOutcome, early_exit, round_agreement};
+use crate::call::{Caller, StepTracker};
+use crate::progress::Step;
+use crate::prompts;
+use crate::state::{Plan, Transcript};
+
+pub(crate) async fn run(
+    caller: &Caller,
+    plan: &Plan,
+    tx: &mut Transcript,
+) -> Result<PatternOutcome, DiscussionFailure> {
+    let mut out = PatternOutcome::default();
+    let brief = plan.brief();
+    for round in 1..=plan.rounds() {
+        let speakers: Vec<_> = tx.active(plan).into_iter().cloned().collect();
+        let tracker = StepTracker::new(Step::Round(round), speakers.len());
+        let mut open = tx.open(round);
+        for speaker in &speakers {
+            if caller.cancel.is_cancelled() {
+                break;
+            }
+            let prompt = if round == 1 {
+                plan.opening_prompt(speaker, || {
+                    prompts::round_robin_turn(&brief, speaker.role, round, &[])
+                })
+            } else {
+                let mut said = tx.quotes();
+                said.extend(open.quotes());
+                prompts::round_robin_turn(&brief, speaker.role, round, &said)
+            };
+            let outcome = caller.call(speaker, &tracker, prompt).await;
+            tx.record(&mut open, speaker, &outcome);
+        }
+        tx.close(open);
+        tx.check(plan, caller)?;
+        if let Some(exit) = early_exit(plan, round, round_agreement(tx, round)) {
+            out.early_exit = Some(exit);
+            break;
+        }
+    }
+    Ok(out)
+}

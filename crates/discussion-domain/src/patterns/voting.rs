@@ -1,0 +1,99 @@
+//! `voting`: the options come from the topic (a numbered list, `Options: a, b, c`, else
+//! Yes/No). Every speaker votes in parallel with a confidence and a reason; in later
+//! rounds each sees the previous votes and may change its own. A speaker's latest
+//! readable vote counts. Early exit when the share of the most common vote reaches
+//! the agreement threshold.
+
+use ax_contracts::discussion::DiscussionFailure;
+
+use super::{Ballot, PatternOutcome, early_exit};
+use crate::agreement::modal_share;
+use crate::call::{Caller, StepTracker};
+use crate::parse;
+use crate::progress::Step;
+use crate::prompts::{self, VoteBasis};
+use crate::state::{Plan, Transcript, Turn, all_settled};
+
+pub(crate) async fn run(
+    caller: &Caller,
+    plan: &Plan,
+    tx: &mut Transcript,
+) -> Result<PatternOutcome, DiscussionFailure> {
+    let mut out = PatternOutcome::default();
+    let options = parse::options(&plan.config.topic);
+    let brief = plan.brief();
+    let mut ballots: Vec<Ballot> = Vec::new();
+    for round in 1..=plan.rounds() {
+        let earlier = if round == 1 {
+            Vec::new()
+        } else {
+            tx.answers_of(round - 1)
+                .into_iter()
+                .map(|r| prompts::Quote {
+                    speaker: &r.provider,
+                    role: r.role,
+                    round: r.round,
+                    text: &r.content,
+                })
+                .collect()
+        };
+        let basis = if round == 1 {
+            VoteBasis::Fresh
+        } else {
+            VoteBasis::EarlierVotes
+        };
+        let turns: Vec<Turn> = tx
+            .active(plan)
+            .into_iter()
+            .map(|s| Turn {
+                speaker: s.clone(),
+                prompt: if round == 1 {
+                    plan.opening_prompt(s, || {
+                        prompts::vote(&brief, s.role, &options, basis, &earlier)
+                    })
+                } else {
+                    prompts::vote(&brief, s.role, &options, basis, &earlier)
+                },
+            })
+            .collect();
+        drop(earlier);
+        let tracker = StepTracker::new(Step::Round(round), turns.len());
+        let outcomes = all_settled(caller, &tracker, turns).await;
+        let mut open = tx.open(round);
+        let mut choices = Vec::new();
+        for (speaker, outcome) in &outcomes {
+            let Some(text) = tx.record(&mut open, speaker, outcome) else {
+                continue;
+            };
+            let Some(v) = parse::vote(&text, &options) else {
+                continue;
+            };
+            Transcript::set_vote(&mut open, Some(options[v.option].clone()), v.confidence);
+            choices.push(v.option);
+            ballots.retain(|b| b.speaker != speaker.id);
+            ballots.push(Ballot {
+                speaker: speaker.id.clone(),
+                option: v.option,
+                confidence: v.confidence,
+                multiplier: speaker.weight,
+                reason: v.reason,
+            });
+        }
+        tx.close(open);
+        tx.check(plan, caller)?;
+        if let Some(exit) = early_exit(plan, round, modal_share(&choices)) {
+            out.early_exit = Some(exit);
+            break;
+        }
+    }
+    // A speaker that failed later is no longer standing behind its earlier vote.
+    ballots.retain(|b| {
+        plan.speakers
+            .iter()
+            .any(|s| s.id == b.speaker && !tx.has_failed(s))
+    });
+    // Keep the tally in speaking order, whatever order the rounds left it in.
+    ballots.sort_by_key(|b| plan.speakers.iter().position(|s| s.id == b.speaker));
+    out.ballots = Some((options, ballots));
+    Ok(out)
+}
