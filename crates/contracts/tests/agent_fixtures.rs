@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use ax_contracts::agent::{
-    AgentProfile, ImportShape, PROFILE_FIELDS, classify_import, normalize_legacy,
+    AgentProfile, ImportShape, PROFILE_FIELDS, classify_import, import_entries, normalize_legacy,
 };
 use serde_json::{Value, json};
 
@@ -381,4 +381,43 @@ fn malformed_import_documents_are_refused_with_a_path() {
     let empty = classify_import(json!({"version": "1.0.0", "updatedAt": "x", "agents": []}))
         .expect("empty file");
     assert!(empty.entries.is_empty());
+    let err = import_entries(json!(true)).expect_err("a boolean");
+    assert_eq!(err.issues[0].path, "$");
+}
+
+#[test]
+fn import_entries_pairs_each_profile_with_its_path() {
+    let pairs = import_entries(fixture("registry.json")).expect("a registry file");
+    let labels: Vec<&str> = pairs.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(labels, ["agents[0]", "agents[1]", "agents[2]"]);
+    assert_eq!(pairs[1].1["agentId"], json!("backend"));
+    let single = import_entries(fixture("minimal.json")).expect("one profile");
+    assert_eq!(single, [("$".to_owned(), fixture("minimal.json"))]);
+}
+
+/// A stored record flattens the profile beside the registry's fields; reading it back
+/// (through serde's buffered path for flattened structs) must give the same record.
+#[test]
+fn a_record_of_the_maximal_profile_round_trips() {
+    use ax_contracts::agent::AgentRecord;
+    let profile = AgentProfile::from_json(&fixture("maximal.json")).expect("valid");
+    let record = AgentRecord {
+        profile,
+        created_at: "2025-05-30T10:00:00Z".into(),
+        updated_at: "2025-06-01T08:15:30Z".into(),
+        revision: 3,
+    };
+    let json = serde_json::to_value(&record).expect("serialises");
+    assert_eq!(json["revision"], json!(3));
+    assert_eq!(
+        json["orchestration"]["canDelegateToMetaAgents"],
+        json!(["auditor"])
+    );
+    let back: AgentRecord = serde_json::from_value(json.clone()).expect("deserialises");
+    assert_eq!(back, record);
+    // An exported record is also a valid import: the registry's fields are dropped.
+    assert_eq!(
+        AgentProfile::from_json(&json).expect("re-imports"),
+        record.profile
+    );
 }

@@ -117,6 +117,18 @@ pub fn classify_import(document: Value) -> Result<ImportDocument, ValidationErro
     }
 }
 
+/// [`classify_import`] flattened to `(path, raw profile)` pairs, for callers that only
+/// need each profile and where it sits (`agents[3]`, `[0]`, `$` for a document that is
+/// one profile). Legacy shapes are not rewritten yet: pass each value through
+/// [`normalize_legacy`] (or use [`ImportEntry::to_profile`]) before validating.
+pub fn import_entries(document: Value) -> Result<Vec<(String, Value)>, ValidationErrors> {
+    Ok(classify_import(document)?
+        .entries
+        .into_iter()
+        .map(|entry| (entry.path, entry.value))
+        .collect())
+}
+
 fn type_error(path: &JsonPath, expected: &str, got: &Value) -> ValidationErrors {
     ValidationErrors::single(
         path,

@@ -19,7 +19,7 @@ mod record;
 mod validate;
 mod workflow;
 
-pub use import::{ImportDocument, ImportEntry, ImportShape, classify_import};
+pub use import::{ImportDocument, ImportEntry, ImportShape, classify_import, import_entries};
 pub use legacy::normalize_legacy;
 pub use nested::{
     Abilities, AgentCategory, CapabilityDetection, CapabilityMapping, DynamicCapabilities,
