@@ -1,1 +1,60 @@
-//! placeholder
+//! Provider adapters: the implementations of the discussion engine's
+//! [`ProviderExecutor`](ax_discussion_domain::provider::ProviderExecutor) port.
+//!
+//! - [`command`]: AI command-line tools (claude, gemini, codex, grok, opencode, ollama
+//!   or any program) run with an argument list — never a shell — in their own process
+//!   group, with capped output, classified failures, and the whole group killed on
+//!   timeout, cancellation or drop.
+//! - [`openai`]: any OpenAI-compatible HTTP server (OpenAI, OpenRouter, Ollama, vLLM,
+//!   llama.cpp, LM Studio).
+//! - [`mock`]: deterministic simulated answers with latency and failure modes, for the
+//!   offline demo, tests and benchmarks. Its answers are always labelled simulated.
+//! - [`config`]: `$AX_DATA_DIR/config.toml`; [`presets`]: the built-in providers;
+//!   [`registry`]: [`ProviderRegistry`], which dispatches by provider id.
+//!
+//! **Architecture invariant:** this crate depends only on `contracts` and
+//! `discussion-domain`; it is constructed by the composition roots (CLI, MCP server)
+//! and used by the engine only through the port. **API boundary:**
+//! [`ProviderRegistry`], [`ProvidersFile`] and [`ConfigError`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use ax_adapter_providers::ProviderRegistry;
+//! use ax_discussion_domain::provider::{ProviderExecutor, ProviderRequest};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let registry = ProviderRegistry::builtin();
+//! // With no AI CLI installed, the defaults are the simulated mock providers.
+//! let defaults = registry.default_participants();
+//! assert!(defaults.providers.len() >= 2);
+//!
+//! let request = ProviderRequest {
+//!     provider_id: "mock-a".into(),
+//!     prompt: "Topic: Should we adopt Rust?\nOptions: Yes, No\nAnswer with VOTE: and CONFIDENCE:".into(),
+//!     system_prompt: None,
+//!     temperature: None,
+//!     max_tokens: None,
+//!     timeout: Duration::from_secs(5),
+//! };
+//! let answer = registry.execute(request.clone()).await.unwrap();
+//! assert!(answer.simulated);
+//! assert!(answer.content.starts_with("[simulated]"));
+//! assert!(answer.content.contains("VOTE: Yes") || answer.content.contains("VOTE: No"));
+//! // Deterministic: the same provider and prompt give the same answer.
+//! assert_eq!(registry.execute(request).await.unwrap().content, answer.content);
+//! # });
+//! ```
+
+pub mod classify;
+pub mod command;
+pub mod config;
+pub mod definition;
+pub mod duration;
+pub mod mock;
+pub mod openai;
+pub mod presets;
+pub mod registry;
+
+pub use config::{ConfigError, ProvidersFile};
+pub use definition::{ProviderDefinition, ProviderKind, ProviderSpec};
+pub use registry::{DefaultParticipants, ProviderRegistry};

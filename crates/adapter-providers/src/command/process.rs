@@ -1,0 +1,276 @@
+//! Running one provider process so that nothing it starts can outlive the call.
+//!
+//! Each child is the leader of its own process group (`process_group(0)`), so a
+//! wrapper script and everything it spawned share one group id. [`GroupChild`] owns the
+//! child and kills that whole group with `SIGKILL`:
+//! - when the leader exits (stragglers holding our pipes would otherwise keep the call
+//!   open, and would outlive it);
+//! - when stdout passes its cap;
+//! - on timeout, through [`GroupChild::kill_and_reap`];
+//! - when it is dropped before the call finished — which is how the discussion engine
+//!   cancels (it drops the `execute` future). Drop cannot await, so the leader is
+//!   reaped by a small task on the current runtime.
+
+use std::io;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use rustix::process::{Pid, Signal, kill_process_group};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, Command};
+
+/// How long [`GroupChild::kill_and_reap`] waits for the killed leader to be reaped
+/// before leaving it to the drop guard. `SIGKILL` cannot be caught, so this only
+/// matters for a process stuck in uninterruptible I/O.
+const REAP_GRACE: Duration = Duration::from_secs(5);
+
+/// What a finished child left behind.
+#[derive(Debug)]
+pub struct ProcessOutput {
+    /// How the leader ended.
+    pub status: ExitStatus,
+    /// Everything it printed on stdout (below the cap).
+    pub stdout: Vec<u8>,
+    /// The last bytes it printed on stderr.
+    pub stderr_tail: Vec<u8>,
+}
+
+/// Why a run produced no [`ProcessOutput`].
+#[derive(Debug)]
+pub enum RunError {
+    /// Stdout passed the cap; the group was killed at that point.
+    StdoutTooLarge {
+        /// The cap in bytes.
+        limit: usize,
+        /// The stderr tail read so far, for the message.
+        stderr_tail: Vec<u8>,
+    },
+    /// Reading a pipe or waiting for the child failed.
+    Io(io::Error),
+}
+
+/// Limits for one run.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Stdout cap in bytes.
+    pub max_stdout: usize,
+    /// How many trailing stderr bytes to keep.
+    pub stderr_tail: usize,
+}
+
+/// A child process leading its own process group, killed with its group unless it
+/// finished on its own.
+pub struct GroupChild {
+    child: Option<Child>,
+    pgid: Option<Pid>,
+    finished: bool,
+}
+
+impl GroupChild {
+    /// Spawns `command` with piped stdout/stderr, stdin piped when `with_stdin`, as the
+    /// leader of a new process group.
+    pub fn spawn(command: &mut Command, with_stdin: bool) -> io::Result<Self> {
+        command
+            .stdin(if with_stdin {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            // Last line of defence if this guard is dropped outside a runtime: tokio
+            // then kills the leader itself and reaps it in the background.
+            .kill_on_drop(true);
+        let child = command.spawn()?;
+        // process_group(0) makes the group id equal to the leader's pid.
+        let pgid = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .and_then(Pid::from_raw);
+        tracing::debug!(pgid = pgid.map(Pid::as_raw_pid), "provider process started");
+        Ok(Self {
+            child: Some(child),
+            pgid,
+            finished: false,
+        })
+    }
+
+    /// The leader's pid (also the group id).
+    pub fn pid(&self) -> Option<i32> {
+        self.pgid.map(Pid::as_raw_pid)
+    }
+
+    /// Feeds `input` to stdin (then closes it), reads stdout up to the cap and the
+    /// stderr tail, and waits for the leader to exit; then kills whatever is left of the
+    /// group. All of it runs concurrently, so a child that writes before it reads, or
+    /// never reads at all, cannot deadlock us.
+    pub async fn communicate(
+        &mut self,
+        input: Option<Vec<u8>>,
+        limits: Limits,
+    ) -> Result<ProcessOutput, RunError> {
+        let pgid = self.pgid;
+        let Some(child) = self.child.as_mut() else {
+            return Err(RunError::Io(io::Error::other(
+                "the provider process was already collected",
+            )));
+        };
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+
+        let write = async move {
+            if let (Some(mut stdin), Some(bytes)) = (stdin, input)
+                && let Err(e) = stdin.write_all(&bytes).await
+            {
+                // A CLI that exits without reading its whole input closes the pipe;
+                // its exit status and output tell what happened.
+                tracing::debug!(error = %e, "provider did not read the whole prompt");
+            }
+            // stdin was moved into this block and is dropped at its end: closing it is
+            // the end-of-prompt signal.
+        };
+        let read_out = async move {
+            match stdout {
+                Some(out) => read_capped(out, limits.max_stdout, pgid).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let read_err = async move {
+            match stderr {
+                Some(err) => read_tail(err, limits.stderr_tail).await,
+                None => Vec::new(),
+            }
+        };
+        let wait = async {
+            let status = child.wait().await;
+            // The leader is gone; anything it left in its group is a straggler.
+            kill_group(pgid);
+            status
+        };
+        let ((), stdout, stderr_tail, status) = tokio::join!(write, read_out, read_err, wait);
+        self.finished = true;
+        let status = status.map_err(RunError::Io)?;
+        match stdout {
+            Ok(stdout) => Ok(ProcessOutput {
+                status,
+                stdout,
+                stderr_tail,
+            }),
+            Err(ReadError::TooLarge) => Err(RunError::StdoutTooLarge {
+                limit: limits.max_stdout,
+                stderr_tail,
+            }),
+            Err(ReadError::Io(e)) => Err(RunError::Io(e)),
+        }
+    }
+
+    /// Kills the whole group and reaps the leader (bounded by a short grace period).
+    pub async fn kill_and_reap(&mut self) {
+        if self.finished {
+            return;
+        }
+        kill_group(self.pgid);
+        if let Some(child) = self.child.as_mut()
+            && tokio::time::timeout(REAP_GRACE, child.wait()).await.is_ok()
+        {
+            self.finished = true;
+        }
+    }
+}
+
+impl Drop for GroupChild {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        tracing::debug!(
+            pgid = self.pid(),
+            "provider call dropped; killing its process group"
+        );
+        kill_group(self.pgid);
+        if let Some(mut child) = self.child.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(handle) => {
+                    // Reap the (now dying) leader so it does not linger as a zombie.
+                    handle.spawn(async move {
+                        let _ = child.wait().await;
+                    });
+                }
+                Err(_) => {
+                    // No runtime: kill_on_drop and tokio's orphan reaping take over.
+                    let _ = child.start_kill();
+                }
+            }
+        }
+    }
+}
+
+/// `SIGKILL` to every process of the group. "No such process" means the group is
+/// already empty, which is the outcome we want.
+fn kill_group(pgid: Option<Pid>) {
+    let Some(pgid) = pgid else { return };
+    match kill_process_group(pgid, Signal::KILL) {
+        Ok(()) => tracing::trace!(pgid = pgid.as_raw_pid(), "process group killed"),
+        Err(rustix::io::Errno::SRCH) => {}
+        Err(e) => {
+            tracing::warn!(pgid = pgid.as_raw_pid(), error = %e, "could not kill provider process group")
+        }
+    }
+}
+
+enum ReadError {
+    TooLarge,
+    Io(io::Error),
+}
+
+const CHUNK: usize = 64 * 1024;
+
+/// Reads to EOF, keeping at most `limit` bytes; one byte more kills the group at once
+/// (so a 100 MB answer is never buffered) and fails.
+async fn read_capped<R: AsyncRead + Unpin>(
+    mut reader: R,
+    limit: usize,
+    pgid: Option<Pid>,
+) -> Result<Vec<u8>, ReadError> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = reader.read(&mut buf).await.map_err(ReadError::Io)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        if out.len() + n > limit {
+            kill_group(pgid);
+            return Err(ReadError::TooLarge);
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Reads to EOF keeping only the last `keep` bytes. Never stops early: a child blocked
+/// on a full stderr pipe would hang the call.
+async fn read_tail<R: AsyncRead + Unpin>(mut reader: R, keep: usize) -> Vec<u8> {
+    let mut tail = Vec::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match reader.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => {
+                tail.extend_from_slice(&buf[..n]);
+                if tail.len() > keep.saturating_mul(2) {
+                    tail.drain(..tail.len() - keep);
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "reading provider stderr failed");
+                break;
+            }
+        }
+    }
+    if tail.len() > keep {
+        tail.drain(..tail.len() - keep);
+    }
+    tail
+}

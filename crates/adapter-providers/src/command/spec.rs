@@ -1,0 +1,210 @@
+//! What a command provider runs: the argument list, where the prompt goes, how the
+//! output is read, and the limits that keep a misbehaving CLI from hurting us.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Default cap on a provider's stdout. Real answers are a few KiB; JSON event streams
+/// with tool traces reach a few hundred KiB. Past the cap the process is killed and the
+/// call fails with `invalid_output`, so a runaway CLI cannot exhaust our memory.
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 4 * 1024 * 1024;
+
+/// How much of stderr is kept (the tail, where CLIs print the actual error). The rest
+/// is read and discarded so the child never blocks on a full pipe.
+pub const STDERR_TAIL_BYTES: usize = 16 * 1024;
+
+/// Where the prompt goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptMode {
+    /// Written to the child's stdin, which is then closed. Preferred: no length limit,
+    /// nothing in `ps` output.
+    Stdin,
+    /// Passed as the last argument (after `prompt_flag` when one is set), for CLIs that
+    /// do not read stdin. Linux limits one argument to 128 KiB.
+    Arg,
+}
+
+impl PromptMode {
+    /// The config-file spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stdin => "stdin",
+            Self::Arg => "arg",
+        }
+    }
+
+    /// Parses the config-file spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "stdin" => Some(Self::Stdin),
+            "arg" => Some(Self::Arg),
+            _ => None,
+        }
+    }
+}
+
+/// How a command provider's stdout is turned into an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// The whole of stdout, trimmed, is the answer (ollama, `claude` without JSON).
+    Text,
+    /// One JSON document; the answer is found under any of the fields the known CLIs
+    /// use (`result`, `response`, `text`, `choices[0].message.content`, `content`).
+    Json,
+    /// JSON lines (stream-json); every known event shape is understood and the final
+    /// assistant text is collected.
+    Jsonl,
+    /// `claude --print --output-format json`: `result`, `is_error`, `usage`.
+    ClaudeJson,
+    /// `claude --print --output-format stream-json --verbose`: the final `result` event.
+    ClaudeStreamJson,
+    /// `gemini --output-format json`: `response`, `error`, `stats.models.*.tokens`.
+    GeminiJson,
+    /// `gemini --output-format stream-json`: assistant `message` events and `result`.
+    GeminiStreamJson,
+    /// `codex exec --json`: `item.completed` agent messages, `turn.completed` usage.
+    CodexJsonl,
+    /// `grok -p ... --output-format json`: `text`, `stopReason`.
+    GrokJson,
+    /// `opencode run --format json`: `text` parts of the last step, `step_finish` tokens.
+    OpencodeJsonl,
+}
+
+impl OutputFormat {
+    /// Every canonical name, for error messages and docs.
+    pub const NAMES: &'static [&'static str] = &[
+        "text",
+        "json",
+        "jsonl",
+        "claude-json",
+        "claude-stream-json",
+        "gemini-json",
+        "gemini-stream-json",
+        "codex-jsonl",
+        "grok-json",
+        "opencode-jsonl",
+    ];
+
+    /// The canonical config-file name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Json => "json",
+            Self::Jsonl => "jsonl",
+            Self::ClaudeJson => "claude-json",
+            Self::ClaudeStreamJson => "claude-stream-json",
+            Self::GeminiJson => "gemini-json",
+            Self::GeminiStreamJson => "gemini-stream-json",
+            Self::CodexJsonl => "codex-jsonl",
+            Self::GrokJson => "grok-json",
+            Self::OpencodeJsonl => "opencode-jsonl",
+        }
+    }
+
+    /// Parses a name. Besides the canonical names, `stream-json` means `jsonl` and a
+    /// preset's id means that preset's parser (`output = "claude"`), so a user who
+    /// points a preset at a wrapper script can say "parse it like claude".
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "text" | "ollama" => Self::Text,
+            "json" => Self::Json,
+            "jsonl" | "stream-json" => Self::Jsonl,
+            "claude-json" | "claude" => Self::ClaudeJson,
+            "claude-stream-json" => Self::ClaudeStreamJson,
+            "gemini-json" | "gemini" => Self::GeminiJson,
+            "gemini-stream-json" => Self::GeminiStreamJson,
+            "codex-jsonl" | "codex" => Self::CodexJsonl,
+            "grok-json" | "grok" => Self::GrokJson,
+            "opencode-jsonl" | "opencode" => Self::OpencodeJsonl,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A fully resolved command provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandSpec {
+    /// Program and fixed arguments; the program is looked up on `PATH` unless it
+    /// contains a `/`. Never run through a shell.
+    pub command: Vec<String>,
+    /// Extra arguments appended after `command` (lets a config add `--model x` to a
+    /// preset without restating its flags).
+    pub args: Vec<String>,
+    /// Where the prompt goes.
+    pub prompt: PromptMode,
+    /// With [`PromptMode::Arg`], a flag put before the prompt (`-p` for grok).
+    pub prompt_flag: Option<String>,
+    /// A flag that takes the system prompt as its value (`--append-system-prompt` for
+    /// claude). Without one, the system prompt is prepended to the prompt.
+    pub system_prompt_flag: Option<String>,
+    /// How stdout is parsed.
+    pub output: OutputFormat,
+    /// Extra environment for the child (on top of ours and `NO_COLOR=1`).
+    pub env: BTreeMap<String, String>,
+    /// Cap on stdout; see [`DEFAULT_MAX_OUTPUT_BYTES`].
+    pub max_output_bytes: usize,
+}
+
+impl CommandSpec {
+    /// A spec running `command` with the prompt on stdin, parsed as plain text.
+    pub fn new(command: Vec<String>) -> Self {
+        Self {
+            command,
+            args: Vec::new(),
+            prompt: PromptMode::Stdin,
+            prompt_flag: None,
+            system_prompt_flag: None,
+            output: OutputFormat::Text,
+            env: BTreeMap::new(),
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+        }
+    }
+
+    /// The program (first word of `command`).
+    pub fn program(&self) -> &str {
+        self.command.first().map(String::as_str).unwrap_or_default()
+    }
+
+    /// The command line for people (`ax providers list`); not for execution.
+    pub fn display(&self) -> String {
+        let mut words: Vec<&str> = self.command.iter().map(String::as_str).collect();
+        words.extend(self.args.iter().map(String::as_str));
+        if let Some(flag) = &self.prompt_flag {
+            words.push(flag);
+        }
+        let mut line = words.join(" ");
+        line.push_str(match self.prompt {
+            PromptMode::Stdin => " < prompt",
+            PromptMode::Arg => " <prompt>",
+        });
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_canonical_name_round_trips() {
+        for name in OutputFormat::NAMES {
+            let format = OutputFormat::parse(name).expect("canonical names parse");
+            assert_eq!(format.as_str(), *name);
+        }
+        assert_eq!(
+            OutputFormat::parse("claude"),
+            Some(OutputFormat::ClaudeJson)
+        );
+        assert_eq!(
+            OutputFormat::parse("stream-json"),
+            Some(OutputFormat::Jsonl)
+        );
+        assert_eq!(OutputFormat::parse("yaml"), None);
+    }
+}

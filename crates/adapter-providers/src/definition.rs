@@ -1,0 +1,137 @@
+//! A provider as configured: presets and config-file tables both resolve to a
+//! [`ProviderDefinition`], which the registry turns into a live provider.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::command::spec::CommandSpec;
+use crate::mock::MockSpec;
+use crate::openai::OpenAiSpec;
+
+/// The three kinds of provider. The names are the config file's `kind` values and
+/// appear in `ax providers list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// A command-line program.
+    Command,
+    /// An OpenAI-compatible HTTP server.
+    OpenAi,
+    /// The simulated provider.
+    Mock,
+}
+
+impl ProviderKind {
+    /// Every config-file spelling.
+    pub const NAMES: &'static [&'static str] = &["command", "openai", "mock"];
+
+    /// The config-file spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Command => "command",
+            Self::OpenAi => "openai",
+            Self::Mock => "mock",
+        }
+    }
+
+    /// Parses the config-file spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "command" => Some(Self::Command),
+            "openai" => Some(Self::OpenAi),
+            "mock" => Some(Self::Mock),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a provider runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProviderSpec {
+    /// A command-line program.
+    Command(CommandSpec),
+    /// An OpenAI-compatible HTTP server.
+    OpenAi(OpenAiSpec),
+    /// The simulated provider.
+    Mock(MockSpec),
+}
+
+impl ProviderSpec {
+    /// Its kind.
+    pub fn kind(&self) -> ProviderKind {
+        match self {
+            Self::Command(_) => ProviderKind::Command,
+            Self::OpenAi(_) => ProviderKind::OpenAi,
+            Self::Mock(_) => ProviderKind::Mock,
+        }
+    }
+
+    /// One line for `ax providers list`: the command line, the model and URL, or the
+    /// mock's behaviour.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Command(spec) => spec.display(),
+            Self::OpenAi(spec) => spec.describe(),
+            Self::Mock(spec) => spec.describe(),
+        }
+    }
+}
+
+/// Where a definition came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefinitionOrigin {
+    /// A built-in preset, unchanged.
+    Preset,
+    /// A built-in preset with keys overridden by the config file.
+    OverriddenPreset,
+    /// Added by the config file.
+    Config,
+}
+
+/// One configured provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderDefinition {
+    /// The id used in `--providers` and results.
+    pub id: String,
+    /// What it runs.
+    pub spec: ProviderSpec,
+    /// The provider's default call timeout, if configured.
+    pub timeout: Option<Duration>,
+    /// A cap on its concurrent calls below the process-wide limit, if configured.
+    pub max_concurrent: Option<usize>,
+    /// A description replacing the generated one, if configured.
+    pub description: Option<String>,
+    /// Preset, overridden preset, or config addition.
+    pub origin: DefinitionOrigin,
+}
+
+impl ProviderDefinition {
+    /// A definition of `id` with no timeout, cap or description.
+    pub fn new(id: impl Into<String>, spec: ProviderSpec, origin: DefinitionOrigin) -> Self {
+        Self {
+            id: id.into(),
+            spec,
+            timeout: None,
+            max_concurrent: None,
+            description: None,
+            origin,
+        }
+    }
+
+    /// Whether its answers are simulated.
+    pub fn is_simulated(&self) -> bool {
+        matches!(self.spec, ProviderSpec::Mock(_))
+    }
+
+    /// The description for `ax providers list`.
+    pub fn describe(&self) -> String {
+        self.description
+            .clone()
+            .unwrap_or_else(|| self.spec.describe())
+    }
+}

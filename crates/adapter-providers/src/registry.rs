@@ -1,0 +1,274 @@
+//! [`ProviderRegistry`]: the [`ProviderExecutor`] the discussion engine is given. It
+//! holds every configured provider (presets plus config-file changes) and dispatches a
+//! request by provider id to the command, HTTP or mock adapter.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use ax_discussion_domain::provider::{
+    ProviderError, ProviderErrorKind, ProviderExecutor, ProviderInfo, ProviderRequest,
+    ProviderResponse,
+};
+
+use crate::command::CommandProvider;
+use crate::config::{ConfigError, ProvidersFile};
+use crate::definition::{ProviderDefinition, ProviderSpec};
+use crate::mock::MockProvider;
+use crate::openai::OpenAiProvider;
+use crate::presets::MOCK_PRESET_IDS;
+
+/// Most providers a discussion takes (the `providers` rule of the discussion config).
+pub const MAX_DISCUSSION_PROVIDERS: usize = 6;
+
+/// Fewest providers a discussion needs (the `providers` rule of the discussion config).
+pub const MIN_DISCUSSION_PROVIDERS: usize = 2;
+
+enum Adapter {
+    Command(CommandProvider),
+    OpenAi(OpenAiProvider),
+    Mock(MockProvider),
+}
+
+struct Entry {
+    definition: ProviderDefinition,
+    adapter: Adapter,
+}
+
+/// The providers a discussion uses when the user names none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultParticipants {
+    /// Provider ids, in registry order.
+    pub providers: Vec<String>,
+    /// True when these are mock providers because fewer than two real ones are
+    /// available: the CLI must say the run is simulated.
+    pub simulated: bool,
+    /// One sentence explaining the choice, for the CLI to show.
+    pub reason: String,
+}
+
+/// Every configured provider, callable by id.
+pub struct ProviderRegistry {
+    entries: Vec<Entry>,
+    disabled: Vec<String>,
+    max_concurrent_provider_calls: Option<usize>,
+}
+
+impl std::fmt::Debug for ProviderRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderRegistry")
+            .field(
+                "providers",
+                &self
+                    .entries
+                    .iter()
+                    .map(|e| &e.definition.id)
+                    .collect::<Vec<_>>(),
+            )
+            .field("disabled", &self.disabled)
+            .field(
+                "max_concurrent_provider_calls",
+                &self.max_concurrent_provider_calls,
+            )
+            .finish()
+    }
+}
+
+impl ProviderRegistry {
+    /// The built-in presets only (no config file).
+    pub fn builtin() -> Self {
+        Self::from_config(&ProvidersFile::defaults()).expect(
+            "the presets contain no HTTP provider, the only kind whose construction can fail",
+        )
+    }
+
+    /// Reads `$AX_DATA_DIR/config.toml` (or any path) and builds the registry; a
+    /// missing file means the presets.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        Self::from_config(&ProvidersFile::load(path)?)
+    }
+
+    /// Builds the providers a parsed config file describes.
+    pub fn from_config(file: &ProvidersFile) -> Result<Self, ConfigError> {
+        let entries = file
+            .providers
+            .iter()
+            .map(|definition| {
+                let adapter = match &definition.spec {
+                    ProviderSpec::Command(spec) => {
+                        Adapter::Command(CommandProvider::new(&definition.id, spec.clone()))
+                    }
+                    ProviderSpec::OpenAi(spec) => {
+                        Adapter::OpenAi(OpenAiProvider::new(&definition.id, spec.clone()).map_err(
+                            |e| ConfigError::Invalid {
+                                file: file.source.clone().unwrap_or_else(|| "config".into()),
+                                key: format!("providers.{}", definition.id),
+                                message: format!("cannot create an HTTP client: {e}"),
+                            },
+                        )?)
+                    }
+                    ProviderSpec::Mock(spec) => {
+                        Adapter::Mock(MockProvider::new(&definition.id, spec.clone()))
+                    }
+                };
+                Ok(Entry {
+                    definition: definition.clone(),
+                    adapter,
+                })
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        Ok(Self {
+            entries,
+            disabled: file.disabled.clone(),
+            max_concurrent_provider_calls: file.max_concurrent_provider_calls,
+        })
+    }
+
+    /// `max_concurrent_provider_calls` from the config file, if set. (The CLI combines
+    /// it with `AX_MAX_CONCURRENT_PROVIDER_CALLS` and `--max-concurrent`.)
+    pub fn max_concurrent_provider_calls(&self) -> Option<usize> {
+        self.max_concurrent_provider_calls
+    }
+
+    /// Every provider's definition, in the registry's stable order.
+    pub fn definitions(&self) -> impl Iterator<Item = &ProviderDefinition> {
+        self.entries.iter().map(|e| &e.definition)
+    }
+
+    /// The definition of `id`.
+    pub fn definition(&self, id: &str) -> Option<&ProviderDefinition> {
+        self.entry(id).map(|e| &e.definition)
+    }
+
+    /// Ids hidden with `enabled = false`.
+    pub fn disabled(&self) -> &[String] {
+        &self.disabled
+    }
+
+    fn entry(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.definition.id == id)
+    }
+
+    /// Whether `id` can be called now: a command provider's program is on `PATH`; an
+    /// HTTP provider is configured and, unless it is on this machine, has its API key
+    /// variable set (when it names one); a mock always can.
+    pub fn is_available_now(&self, id: &str) -> bool {
+        match self.entry(id).map(|e| &e.adapter) {
+            Some(Adapter::Command(provider)) => provider.is_available(),
+            Some(Adapter::OpenAi(provider)) => {
+                let spec = provider.spec();
+                spec.is_loopback()
+                    || spec
+                        .api_key_env
+                        .as_ref()
+                        .is_none_or(|var| std::env::var(var).is_ok_and(|v| !v.trim().is_empty()))
+            }
+            Some(Adapter::Mock(_)) => true,
+            None => false,
+        }
+    }
+
+    /// The providers a discussion uses by default: the available real providers (at
+    /// most six) when there are at least two; otherwise the mock presets `mock-a`,
+    /// `mock-b`, `mock-c` (or whichever mock providers are configured), flagged
+    /// `simulated` — so `ax discuss` works offline and says so, and never mixes
+    /// simulated and real answers without being asked to.
+    pub fn default_participants(&self) -> DefaultParticipants {
+        let (real, unavailable): (Vec<&ProviderDefinition>, Vec<&ProviderDefinition>) = self
+            .definitions()
+            .filter(|d| !d.is_simulated())
+            .partition(|d| self.is_available_now(&d.id));
+        if real.len() >= MIN_DISCUSSION_PROVIDERS {
+            let providers: Vec<String> = real
+                .iter()
+                .take(MAX_DISCUSSION_PROVIDERS)
+                .map(|d| d.id.clone())
+                .collect();
+            let reason = format!("using the available providers: {}", providers.join(", "));
+            return DefaultParticipants {
+                providers,
+                simulated: false,
+                reason,
+            };
+        }
+        let mocks: Vec<String> = self
+            .definitions()
+            .filter(|d| d.is_simulated())
+            .map(|d| d.id.clone())
+            .collect();
+        let preferred: Vec<String> = MOCK_PRESET_IDS
+            .iter()
+            .filter(|id| mocks.iter().any(|m| m == *id))
+            .map(|id| (*id).to_owned())
+            .collect();
+        let providers = if preferred.len() >= MIN_DISCUSSION_PROVIDERS {
+            preferred
+        } else {
+            mocks.into_iter().take(MAX_DISCUSSION_PROVIDERS).collect()
+        };
+        let missing: Vec<&str> = unavailable.iter().map(|d| d.id.as_str()).collect();
+        let reason = match real.as_slice() {
+            [] => format!(
+                "no real provider is available ({} not found); using simulated mock providers",
+                missing.join(", ")
+            ),
+            [one] => format!(
+                "only one real provider ({}) is available and a discussion needs two; using simulated mock providers",
+                one.id
+            ),
+            _ => "using simulated mock providers".to_owned(),
+        };
+        DefaultParticipants {
+            providers,
+            simulated: true,
+            reason,
+        }
+    }
+
+    fn not_found(&self, id: &str) -> ProviderError {
+        let message = if self.disabled.iter().any(|d| d == id) {
+            format!("provider `{id}` is disabled in the config file (enabled = false)")
+        } else {
+            let known: Vec<&str> = self
+                .entries
+                .iter()
+                .map(|e| e.definition.id.as_str())
+                .collect();
+            format!(
+                "no provider named `{id}` is configured (known: {})",
+                known.join(", ")
+            )
+        };
+        ProviderError::new(id, ProviderErrorKind::NotFound, message)
+    }
+}
+
+#[async_trait]
+impl ProviderExecutor for ProviderRegistry {
+    async fn execute(&self, request: ProviderRequest) -> Result<ProviderResponse, ProviderError> {
+        let Some(entry) = self.entry(&request.provider_id) else {
+            return Err(self.not_found(&request.provider_id));
+        };
+        match &entry.adapter {
+            Adapter::Command(provider) => provider.execute(&request).await,
+            Adapter::OpenAi(provider) => provider.execute(&request).await,
+            Adapter::Mock(provider) => provider.execute(&request).await,
+        }
+    }
+
+    async fn is_available(&self, provider_id: &str) -> bool {
+        self.is_available_now(provider_id)
+    }
+
+    fn providers(&self) -> Vec<ProviderInfo> {
+        self.definitions()
+            .map(|d| ProviderInfo {
+                id: d.id.clone(),
+                kind: d.spec.kind().as_str().to_owned(),
+                description: d.describe(),
+                simulated: d.is_simulated(),
+                max_concurrent: d.max_concurrent,
+                default_timeout: d.timeout,
+            })
+            .collect()
+    }
+}
