@@ -1,0 +1,490 @@
+//! The `ax` command tree (clap derive). Only this crate knows clap; commands convert
+//! these types into contracts/domain types before calling anything.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The exit-code table, shown in `ax --help` and documented in `docs/CLI.md`.
+macro_rules! exit_codes_help {
+    () => {
+        "Exit codes:
+  0    success
+  1    failure (e.g. a discussion failed, storage error)
+  2    usage error (bad arguments)
+  3    not found
+  4    already exists / conflict
+  5    invalid profile or input
+  130  interrupted (Ctrl-C)"
+    };
+}
+
+const ROOT_AFTER_HELP: &str = concat!(
+    "Examples:
+  ax agent list --team engineering
+  ax agent register --id reviewer2 --description \"Reviews Rust code\" --tag rust
+  ax agent recommend \"review this pull request for race conditions\"
+  ax discuss \"Should we use SQLite or PostgreSQL for a CLI tool?\"
+  ax mcp install --client claude
+
+Data lives in --data-dir, $AX_DATA_DIR or ~/.automatosx (data.db, config.toml).
+
+",
+    exit_codes_help!()
+);
+
+/// AutomatosX: a concurrency-safe agent registry and multi-model discussions.
+#[derive(Debug, Parser)]
+#[command(name = "ax", version, about, after_help = ROOT_AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Output format: `text` for people, `json` for exactly one JSON document on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Data directory (database, config.toml). Default: $AX_DATA_DIR, else ~/.automatosx.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned tables and sentences.
+    Text,
+    /// One JSON document on stdout, nothing else.
+    Json,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register, list, update and recommend agents.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Put a topic to several AI providers and synthesize their answers.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Discuss(DiscussCommand),
+    /// Which providers are configured, installed and answering.
+    Providers(ProvidersArgs),
+    /// Run or install the MCP server for AI coding assistants.
+    #[command(subcommand)]
+    Mcp(McpCommand),
+    /// Check the data directory, database, providers and MCP clients.
+    Doctor,
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `ax agent ...`
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// List agents, ordered by id.
+    #[command(
+        after_help = "Examples:\n  ax agent list\n  ax agent list --team engineering --tag rust --limit 20\n  ax agent list --capability code-review --format json"
+    )]
+    List(ListArgs),
+    /// Show one agent's full profile.
+    #[command(after_help = "Example:\n  ax agent get reviewer --format json")]
+    Get {
+        /// The agent id.
+        id: String,
+    },
+    /// Register a new agent (fails if the id exists: exit 4).
+    #[command(
+        after_help = "Examples:\n  ax agent register --file reviewer.json\n  ax agent register --json '{\"agentId\":\"x\",\"description\":\"...\"}'\n  ax agent register --id rusty --description \"Rust reviewer\" --team eng --tag rust --capability code-review"
+    )]
+    Register(RegisterArgs),
+    /// Change fields of an agent (merge; `null` removes a field).
+    #[command(
+        after_help = "Examples:\n  ax agent update reviewer --json '{\"team\":\"quality\"}'\n  ax agent update reviewer --file patch.json --if-version 3"
+    )]
+    Update(UpdateArgs),
+    /// Remove an agent.
+    Remove {
+        /// The agent id.
+        id: String,
+    },
+    /// Import profiles: a reference registry file, a profile file, or a directory of .json/.yaml/.yml.
+    #[command(
+        after_help = "Examples:\n  ax agent import ~/.automatosx-old/agents.json\n  ax agent import ./agents/ --on-conflict replace"
+    )]
+    Import(ImportArgs),
+    /// Export profiles as JSON (all, or the given ids).
+    #[command(
+        after_help = "Examples:\n  ax agent export > agents.json\n  ax agent export reviewer security --out review-agents.json"
+    )]
+    Export(ExportArgs),
+    /// Recommend agents for a task.
+    #[command(
+        after_help = "Example:\n  ax agent recommend \"write integration tests for the payment API\" --max 3"
+    )]
+    Recommend(RecommendArgs),
+}
+
+/// `ax agent list`
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this team (exact).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Only agents with any of these tags (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Only agents with this capability (exact).
+    #[arg(long)]
+    pub capability: Option<String>,
+    /// Only enabled agents.
+    #[arg(long, conflicts_with = "disabled")]
+    pub enabled: bool,
+    /// Only disabled agents.
+    #[arg(long)]
+    pub disabled: bool,
+    /// Page size.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub limit: u64,
+    /// Agents to skip.
+    #[arg(long, default_value_t = 0)]
+    pub offset: u64,
+}
+
+/// `ax agent register`
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["file", "json", "id"]))]
+pub struct RegisterArgs {
+    /// A profile file (.json, .yaml, .yml); `-` reads stdin.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// A profile as JSON text.
+    #[arg(long, value_name = "JSON")]
+    pub json: Option<String>,
+    /// Agent id (with --description, builds a profile from flags).
+    #[arg(long, requires = "description", conflicts_with_all = ["file", "json"])]
+    pub id: Option<String>,
+    /// Description (with --id).
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Display name (with --id).
+    #[arg(long)]
+    pub display_name: Option<String>,
+    /// Role (with --id).
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Team (with --id).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Tag (with --id; repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Capability (with --id; repeatable).
+    #[arg(long = "capability", value_name = "CAPABILITY")]
+    pub capabilities: Vec<String>,
+    /// System prompt (with --id).
+    #[arg(long)]
+    pub system_prompt: Option<String>,
+    /// Register disabled (with --id).
+    #[arg(long)]
+    pub disabled: bool,
+}
+
+/// `ax agent update`
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("patch").required(true).args(["file", "json"]))]
+pub struct UpdateArgs {
+    /// The agent id.
+    pub id: String,
+    /// A patch file (.json, .yaml); `-` reads stdin.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// A patch as JSON text, e.g. '{"team":"core","tags":null}'.
+    #[arg(long, value_name = "PATCH")]
+    pub json: Option<String>,
+    /// Only update if the agent is still at this revision (compare-and-swap; exit 4 if not).
+    #[arg(long, value_name = "N")]
+    pub if_version: Option<u64>,
+}
+
+/// `ax agent import`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// File or directory to import.
+    pub path: PathBuf,
+    /// What to do when an id is already registered.
+    #[arg(long, value_enum, default_value_t = OnConflictArg::Skip)]
+    pub on_conflict: OnConflictArg,
+}
+
+/// `--on-conflict`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnConflictArg {
+    /// Keep the registered agent.
+    Skip,
+    /// Overwrite it.
+    Replace,
+    /// Stop at the first existing id (exit 4).
+    Fail,
+}
+
+/// `ax agent export`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Agent ids to export (default: all).
+    pub ids: Vec<String>,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+/// `ax agent recommend`
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// The task, in your words.
+    pub task: String,
+    /// Only agents of this team.
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Only agents with this capability (repeatable).
+    #[arg(long = "capability", value_name = "CAPABILITY")]
+    pub capabilities: Vec<String>,
+    /// Never recommend this agent (repeatable).
+    #[arg(long = "exclude", value_name = "ID")]
+    pub exclude: Vec<String>,
+    /// How many agents to show (1–10).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub max: u8,
+}
+
+/// `ax discuss ...`
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  ax discuss \"Is Rust a good fit for a CLI that races many writers?\"
+  ax discuss \"Pick a database\" --pattern voting --providers claude,gemini,codex
+  ax discuss \"Review this API design\" --pattern critique --rounds 3 --timeout 5m
+  ax discuss \"Tabs or spaces?\" --participants claude,reviewer:agent --consensus majority
+  ax discuss history --limit 10
+  ax discuss show 019374b2-...")]
+pub struct DiscussCommand {
+    /// `history` or `show ID`; without a subcommand, start a discussion.
+    #[command(subcommand)]
+    pub action: Option<DiscussAction>,
+    /// Start a discussion.
+    #[command(flatten)]
+    pub run: DiscussArgs,
+}
+
+/// `ax discuss history|show`
+#[derive(Debug, Subcommand)]
+pub enum DiscussAction {
+    /// Recent discussions, newest first.
+    History {
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// One saved discussion in full.
+    Show {
+        /// The discussion id.
+        id: String,
+    },
+}
+
+/// `ax discuss "TOPIC" ...`
+#[derive(Debug, Args)]
+pub struct DiscussArgs {
+    /// What to discuss.
+    #[arg(required = true)]
+    pub topic: Option<String>,
+    /// synthesis, round-robin, debate, critique or voting.
+    #[arg(long)]
+    pub pattern: Option<String>,
+    /// Providers to ask, comma-separated (default: the available ones).
+    #[arg(long, value_delimiter = ',')]
+    pub providers: Vec<String>,
+    /// Number of rounds (1–10).
+    #[arg(long)]
+    pub rounds: Option<u32>,
+    /// Consensus method: synthesis, voting, moderator, unanimous or majority.
+    #[arg(long)]
+    pub consensus: Option<String>,
+    /// Provider that writes the synthesis / moderates.
+    #[arg(long)]
+    pub synthesizer: Option<String>,
+    /// Background given to every provider.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Per-call provider timeout, e.g. 90s, 5m.
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// Most provider calls in flight in this process (can only lower the configured limit).
+    #[arg(long, value_name = "N")]
+    pub max_concurrent: Option<usize>,
+    /// Participants, comma-separated: a provider id, or `ID:agent` for a registered agent.
+    #[arg(long, value_delimiter = ',')]
+    pub participants: Vec<String>,
+    /// One round only.
+    #[arg(long)]
+    pub fast: bool,
+    /// Settle disputed points in sub-discussions.
+    #[arg(long)]
+    pub recursive: bool,
+    /// Fewest providers that must succeed.
+    #[arg(long)]
+    pub min_providers: Option<u32>,
+}
+
+/// `ax providers [list|check]`
+#[derive(Debug, Args)]
+pub struct ProvidersArgs {
+    /// `list` (default) or `check`.
+    #[command(subcommand)]
+    pub action: Option<ProvidersAction>,
+}
+
+/// `ax providers` actions.
+#[derive(Debug, Subcommand)]
+pub enum ProvidersAction {
+    /// Configured providers and whether their executable is on PATH.
+    List,
+    /// Ask each available provider a tiny prompt and report whether it answers.
+    Check {
+        /// Only these providers (default: all available).
+        #[arg(value_delimiter = ',')]
+        providers: Vec<String>,
+        /// Per-provider timeout.
+        #[arg(long, default_value = "60s")]
+        timeout: String,
+    },
+}
+
+/// `ax mcp ...`
+#[derive(Debug, Subcommand)]
+pub enum McpCommand {
+    /// Serve MCP over stdio (default) or Streamable HTTP.
+    #[command(
+        after_help = "Examples:\n  ax mcp serve\n  ax mcp serve --http\n  ax mcp serve --http 0.0.0.0:8765 --token $(openssl rand -hex 16)"
+    )]
+    Serve(ServeArgs),
+    /// Add ax to an MCP client's configuration (idempotent; keeps other servers).
+    Install(InstallArgs),
+    /// Print the JSON configuration snippet for MCP clients.
+    Config,
+}
+
+/// `ax mcp serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Serve Streamable HTTP at /mcp instead of stdio; ADDR defaults to 127.0.0.1:8765.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8765")]
+    pub http: Option<String>,
+    /// Bearer token required from HTTP clients (required on non-loopback addresses).
+    #[arg(long, env = "AX_MCP_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Most provider calls in flight in this server process.
+    #[arg(long, value_name = "N")]
+    pub max_concurrent: Option<usize>,
+}
+
+/// `ax mcp install`
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The client to configure.
+    #[arg(long, value_enum)]
+    pub client: McpClient,
+    /// Project configuration (in the current directory) or the user's.
+    #[arg(long, value_enum, default_value_t = InstallScope::User)]
+    pub scope: InstallScope,
+    /// Print what would be written without writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// MCP clients `ax mcp install` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum McpClient {
+    /// Claude Code.
+    Claude,
+    /// Cursor.
+    Cursor,
+    /// OpenAI Codex CLI.
+    Codex,
+    /// Gemini CLI.
+    Gemini,
+    /// Visual Studio Code.
+    Vscode,
+}
+
+/// Where `ax mcp install` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InstallScope {
+    /// The current project.
+    Project,
+    /// The user's configuration.
+    User,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn discuss_takes_a_topic_or_a_subcommand() {
+        let cli =
+            Cli::try_parse_from(["ax", "discuss", "a topic", "--providers", "a,b"]).expect("topic");
+        let Command::Discuss(d) = cli.command else {
+            panic!("discuss")
+        };
+        assert_eq!(d.run.topic.as_deref(), Some("a topic"));
+        assert_eq!(d.run.providers, ["a", "b"]);
+        let cli =
+            Cli::try_parse_from(["ax", "discuss", "history", "--limit", "3"]).expect("history");
+        let Command::Discuss(d) = cli.command else {
+            panic!("discuss")
+        };
+        assert!(matches!(
+            d.action,
+            Some(DiscussAction::History { limit: 3 })
+        ));
+        assert!(
+            Cli::try_parse_from(["ax", "discuss"]).is_err(),
+            "a topic is required"
+        );
+    }
+
+    #[test]
+    fn register_needs_a_source() {
+        assert!(Cli::try_parse_from(["ax", "agent", "register"]).is_err());
+        assert!(
+            Cli::try_parse_from(["ax", "agent", "register", "--id", "x"]).is_err(),
+            "--id needs --description"
+        );
+        assert!(
+            Cli::try_parse_from(["ax", "agent", "register", "--id", "x", "--description", "d"])
+                .is_ok()
+        );
+    }
+}

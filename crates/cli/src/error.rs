@@ -1,0 +1,170 @@
+//! [`CliError`]: what a command failed with, as the user sees it — one line on
+//! stderr (`error: agent "x" already exists`), an optional hint, the documented exit
+//! code, and for `--format json` the `{"error": {code, message, details?}}` document.
+
+use std::process::ExitCode;
+
+use ax_agent_domain::AgentError;
+use ax_contracts::error::{ErrorBody, ErrorCode, ErrorEnvelope};
+use ax_contracts::validation::ValidationErrors;
+use serde_json::{Value, json};
+
+/// The documented exit codes (`ax --help`, `docs/CLI.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0
+    Ok = 0,
+    /// 1: the command ran and failed (a discussion failed, storage error, ...).
+    Failure = 1,
+    /// 2: bad arguments.
+    Usage = 2,
+    /// 3: the agent or discussion does not exist.
+    NotFound = 3,
+    /// 4: already exists, or a compare-and-swap conflict.
+    Conflict = 4,
+    /// 5: an invalid profile or input.
+    Invalid = 5,
+    /// 130: interrupted by Ctrl-C.
+    Interrupted = 130,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// A failed command. Boxed so `Result<_, CliError>` stays one pointer wide on the
+/// happy path.
+#[derive(Debug)]
+pub struct CliError(Box<Failure>);
+
+impl std::ops::Deref for CliError {
+    type Target = Failure;
+    fn deref(&self) -> &Failure {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for CliError {
+    fn deref_mut(&mut self) -> &mut Failure {
+        &mut self.0
+    }
+}
+
+/// What a failed command reports.
+#[derive(Debug)]
+pub struct Failure {
+    /// Exit code.
+    pub exit: Exit,
+    /// Machine-readable code for JSON output.
+    pub code: ErrorCode,
+    /// One line for people.
+    pub message: String,
+    /// Extra lines (e.g. every validation issue), printed under the message.
+    pub lines: Vec<String>,
+    /// The obvious next step, if there is one.
+    pub hint: Option<String>,
+    /// Structured details for JSON output.
+    pub details: Option<Value>,
+}
+
+impl CliError {
+    /// A failure with `code` and `exit`.
+    pub fn new(exit: Exit, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self(Box::new(Failure {
+            exit,
+            code,
+            message: message.into(),
+            lines: Vec::new(),
+            hint: None,
+            details: None,
+        }))
+    }
+
+    /// A usage error (exit 2), e.g. unreadable input.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Exit::Usage, ErrorCode::InvalidInput, message)
+    }
+
+    /// An internal failure (exit 1).
+    pub fn failure(message: impl Into<String>) -> Self {
+        Self::new(Exit::Failure, ErrorCode::InternalError, message)
+    }
+
+    /// Add a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Add structured details.
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// The JSON document printed for `--format json`.
+    pub fn envelope(&self) -> ErrorEnvelope {
+        ErrorEnvelope {
+            error: ErrorBody {
+                code: self.code,
+                message: self.message.clone(),
+                details: self.details.clone(),
+            },
+        }
+    }
+}
+
+/// An invalid input: every issue on its own line, exit 5.
+pub fn invalid(what: &str, errors: &ValidationErrors) -> CliError {
+    let mut err = CliError::new(
+        Exit::Invalid,
+        ErrorCode::InvalidInput,
+        format!("invalid {what}: {} problem(s)", errors.issues.len()),
+    );
+    err.lines = errors
+        .issues
+        .iter()
+        .map(|i| format!("  {}: {}", i.path, i.message))
+        .collect();
+    err.details = Some(json!({ "issues": errors.issues }));
+    err
+}
+
+impl From<AgentError> for CliError {
+    fn from(err: AgentError) -> Self {
+        match &err {
+            AgentError::AlreadyExists { agent_id } => CliError::new(Exit::Conflict, err.code(), format!("agent \"{agent_id}\" already exists"))
+                .hint(format!("change it with `ax agent update {agent_id} --json '{{...}}'`, or remove it first"))
+                .details(json!({ "agentId": agent_id, "registryMessage": err.to_string() })),
+            AgentError::NotFound { agent_id } => CliError::new(Exit::NotFound, err.code(), format!("agent \"{agent_id}\" not found"))
+                .hint("`ax agent list` shows the registered agents")
+                .details(json!({ "agentId": agent_id })),
+            AgentError::Validation(errors) => invalid("agent profile", errors),
+            AgentError::Conflict { agent_id, expected, actual } => CliError::new(
+                Exit::Conflict,
+                err.code(),
+                format!("agent \"{agent_id}\" changed since revision {expected} (now at revision {actual})"),
+            )
+            .hint(format!("re-read it with `ax agent get {agent_id}` and retry with --if-version {actual}"))
+            .details(json!({ "agentId": agent_id, "expectedRevision": expected, "actualRevision": actual })),
+            AgentError::Storage(_) => CliError::failure(error_chain(&err)),
+        }
+    }
+}
+
+/// `err` and its sources on one line: `opening database: disk I/O error`.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
