@@ -1,0 +1,146 @@
+//! The service: validation with paths, provider resolution, quick discussions,
+//! progress events, and saving every result.
+
+mod support;
+
+use ax_discussion_domain::{CallPhase, ProgressSink, RunOptions, Step};
+use serde_json::json;
+use support::{Fake, service};
+
+#[tokio::test(start_paused = true)]
+async fn invalid_configuration_reports_every_issue_with_its_path_and_runs_nothing() {
+    let fake = Fake::new(&["a", "b"]);
+    let (svc, history, _) = service(&fake, 5);
+    let err = svc
+        .discuss_json(
+            &json!({"topic": "", "rounds": 11, "providers": ["a"], "consensus": {"threshold": 2}, "colour": "blue"}),
+            RunOptions::default(),
+        )
+        .await
+        .expect_err("invalid");
+    let body = err.to_error_body();
+    assert_eq!(body.code.as_str(), "DISCUSSION_INVALID_CONFIG");
+    let issues = body.details.expect("details")["issues"].clone();
+    let paths: Vec<&str> = issues.as_array().expect("list").iter().map(|i| i["path"].as_str().expect("path")).collect();
+    for expected in ["colour", "topic", "providers", "rounds", "consensus.threshold"] {
+        assert!(paths.contains(&expected), "missing {expected} in {paths:?}");
+    }
+    assert!(history.records().is_empty() && fake.seen().is_empty());
+
+    let err = svc
+        .discuss_json(&json!({"topic": "T", "pattern": "brainstorm"}), RunOptions::default())
+        .await
+        .expect_err("bad pattern");
+    assert_eq!(err.code().as_str(), "DISCUSSION_INVALID_PATTERN");
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_providers_are_not_found() {
+    let fake = Fake::new(&["a", "b"]);
+    let (svc, history, _) = service(&fake, 5);
+    let err = svc
+        .discuss_json(&json!({"topic": "T", "providers": ["a", "zeta"]}), RunOptions::default())
+        .await
+        .expect_err("unknown");
+    assert_eq!(err.code().as_str(), "DISCUSSION_PROVIDER_NOT_FOUND");
+    assert!(err.to_string().contains("zeta"));
+    assert!(history.records().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn omitted_providers_mean_the_available_real_ones() {
+    let fake = Fake::with_infos(vec![
+        Fake::real_info("a"),
+        Fake::real_info("down"),
+        Fake::simulated_info("sim"),
+        Fake::real_info("b"),
+    ]);
+    fake.set_unavailable("down");
+    let (svc, _, _) = service(&fake, 5);
+    let r = svc.discuss_quick("T", None, RunOptions::default()).await.expect("runs");
+    assert!(r.success);
+    assert_eq!(r.participating_providers, ["a", "b"], "available, real before simulated");
+    assert!(!r.metadata.simulated);
+    assert_eq!(r.rounds.len(), 1, "quick = one round");
+
+    // With fewer than two real providers the simulated ones join, and say so.
+    let fake = Fake::with_infos(vec![Fake::real_info("a"), Fake::simulated_info("sim")]);
+    let (svc, _, _) = service(&fake, 5);
+    let r = svc.discuss_quick("T", None, RunOptions::default()).await.expect("runs");
+    assert_eq!(r.participating_providers, ["a", "sim"]);
+    assert!(r.metadata.simulated);
+    assert!(r.rounds[0].responses[1].simulated);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unavailable_named_provider_is_reported_and_the_result_saved() {
+    let fake = Fake::new(&["a", "b"]);
+    fake.set_unavailable("b");
+    let (svc, history, _) = service(&fake, 5);
+    let r = svc
+        .discuss_json(&json!({"topic": "T", "providers": ["a", "b"]}), RunOptions::default())
+        .await
+        .expect("runs");
+    assert!(!r.success);
+    assert_eq!(r.error.expect("error").code.as_str(), "DISCUSSION_INSUFFICIENT_PROVIDERS");
+    assert_eq!(r.failed_providers[0].provider, "b");
+    assert_eq!(r.failed_providers[0].code, "not_found");
+    assert!(fake.seen().is_empty(), "nothing ran below minProviders");
+    assert_eq!(history.records().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_result_is_saved_with_its_status_and_full_document() {
+    let fake = Fake::new(&["a", "b"]);
+    let (svc, history, _) = service(&fake, 5);
+    let r = svc
+        .discuss_json(&json!({"topic": "Saved?", "providers": ["a", "b"], "fastMode": true}), RunOptions::default())
+        .await
+        .expect("runs");
+    let saved = history.records();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].discussion_id, r.discussion_id);
+    assert_eq!(saved[0].status, "finished");
+    assert_eq!(saved[0].providers, ["a", "b"]);
+    assert_eq!(saved[0].result["synthesis"], json!(r.synthesis));
+    assert_eq!(saved[0].result["metadata"]["costSummary"]["totalCalls"], json!(3));
+    assert!(uuid_v7_like(&r.discussion_id));
+}
+
+fn uuid_v7_like(id: &str) -> bool {
+    id.len() == 36 && id.as_bytes()[14] == b'7'
+}
+
+#[tokio::test(start_paused = true)]
+async fn progress_reports_each_call_with_step_counts() {
+    let fake = Fake::new(&["a", "b", "c"]);
+    let (svc, _, _) = service(&fake, 5);
+    let (sink, mut rx) = ProgressSink::channel();
+    let r = svc
+        .discuss_json(
+            &json!({"topic": "T", "providers": ["a", "b", "c"], "fastMode": true}),
+            RunOptions { progress: sink, discussion_id: Some("d-1".into()), ..RunOptions::default() },
+        )
+        .await
+        .expect("runs");
+    assert_eq!(r.discussion_id, "d-1");
+    let mut done = Vec::new();
+    let mut waiting = 0;
+    while let Ok(e) = rx.try_recv() {
+        assert_eq!(e.discussion_id, "d-1");
+        match e.phase {
+            CallPhase::Waiting => waiting += 1,
+            CallPhase::Done { .. } => done.push((e.step, e.step_finished, e.step_size, e.to_string())),
+            _ => {}
+        }
+    }
+    assert_eq!(waiting, 4);
+    let round: Vec<_> = done.iter().filter(|d| d.0 == Step::Round(1)).collect();
+    assert_eq!(round.len(), 3);
+    let mut counts: Vec<usize> = round.iter().map(|d| d.1).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, [1, 2, 3]);
+    assert!(round.iter().all(|d| d.2 == 3));
+    assert!(round.iter().any(|d| d.3.starts_with("round 1: ") && d.3.ends_with("(3/3)")));
+    assert!(done.iter().any(|d| d.0 == Step::Synthesis));
+}
