@@ -44,8 +44,12 @@ async fn twelve_calls_with_limit_three_run_exactly_three_at_a_time() {
 async fn two_concurrent_discussions_share_one_process_wide_limit() {
     let fake = Fake::new(&SIX);
     let (svc, history, limiter) = service(&fake, 4);
-    let one = config(json!({"topic": "First", "providers": ["p1", "p2", "p3"], "roundEarlyExit": {"enabled": false}}));
-    let two = config(json!({"topic": "Second", "providers": ["p4", "p5", "p6"], "roundEarlyExit": {"enabled": false}}));
+    let one = config(
+        json!({"topic": "First", "providers": ["p1", "p2", "p3"], "roundEarlyExit": {"enabled": false}}),
+    );
+    let two = config(
+        json!({"topic": "Second", "providers": ["p4", "p5", "p6"], "roundEarlyExit": {"enabled": false}}),
+    );
     let (a, b) = tokio::join!(
         svc.discuss(one, RunOptions::default()),
         svc.discuss(two, RunOptions::default())
@@ -64,7 +68,10 @@ async fn a_discussion_may_lower_its_own_limit_but_never_raise_the_process_limit(
     let (svc, _, _) = service(&fake, 5);
     let mut lowered = twelve_call_config();
     lowered["maxConcurrentProviderCalls"] = json!(2);
-    let r = svc.discuss(config(lowered), RunOptions::default()).await.expect("runs");
+    let r = svc
+        .discuss(config(lowered), RunOptions::default())
+        .await
+        .expect("runs");
     assert!(r.success);
     assert_eq!(fake.max_in_flight(), 2);
 
@@ -72,7 +79,10 @@ async fn a_discussion_may_lower_its_own_limit_but_never_raise_the_process_limit(
     let (svc, _, limiter) = service(&fake, 3);
     let mut raised = twelve_call_config();
     raised["maxConcurrentProviderCalls"] = json!(64);
-    let r = svc.discuss(config(raised), RunOptions::default()).await.expect("runs");
+    let r = svc
+        .discuss(config(raised), RunOptions::default())
+        .await
+        .expect("runs");
     assert!(r.success);
     assert_eq!(fake.max_in_flight(), 3);
     assert_eq!(limiter.max_in_flight(), 3);
@@ -95,8 +105,15 @@ async fn a_per_provider_cap_holds_across_discussions() {
     });
     let results = futures::future::join_all(runs).await;
     assert!(results.iter().all(|r| r.as_ref().is_ok_and(|r| r.success)));
-    assert_eq!(fake.max_in_flight_of("local"), 1, "the cap of the local provider");
-    assert!(limiter.max_in_flight() > 1, "other providers were not held back");
+    assert_eq!(
+        fake.max_in_flight_of("local"),
+        1,
+        "the cap of the local provider"
+    );
+    assert!(
+        limiter.max_in_flight() > 1,
+        "other providers were not held back"
+    );
     assert!(limiter.max_in_flight() <= 5);
 }
 
@@ -148,9 +165,16 @@ async fn a_recursive_discussion_stays_within_the_limit_while_sub_discussions_fan
     assert_eq!(r.metadata.max_in_flight, 3);
     // Root: 4 answers + synthesis + final synthesis; each sub: 2 answers + synthesis.
     assert_eq!(fake.seen().len(), 6 + 3 * 3);
-    assert_eq!(r.metadata.cost_summary.total_calls, 15, "sub-discussion costs included");
+    assert_eq!(
+        r.metadata.cost_summary.total_calls, 15,
+        "sub-discussion costs included"
+    );
     // The settled points fed the final synthesis.
-    let last = fake.seen().into_iter().filter(|s| s.prompt.contains("<settled")).count();
+    let last = fake
+        .seen()
+        .into_iter()
+        .filter(|s| s.prompt.contains("<settled"))
+        .count();
     assert_eq!(last, 1);
     let mut sub_events = 0;
     while let Ok(e) = events.try_recv() {
@@ -196,10 +220,18 @@ async fn recursive_budgets_are_reported_not_exceeded() {
         Some("DISCUSSION_MAX_CALLS_EXCEEDED")
     );
     // The sub at depth 1 found disputes too, but maxDepth 1 forbids going deeper.
-    let nested = subs[0].result.as_ref().and_then(|s| s.sub_discussions.clone()).expect("considered");
-    assert!(nested.iter().all(|n| n.error.as_ref().map(|e| e.code.as_str())
-        == Some("DISCUSSION_MAX_DEPTH_EXCEEDED")));
-    assert!(fake.seen().len() <= 6 + 1, "only the final synthesis beyond the call budget");
+    let nested = subs[0]
+        .result
+        .as_ref()
+        .and_then(|s| s.sub_discussions.clone())
+        .expect("considered");
+    assert!(nested.iter().all(
+        |n| n.error.as_ref().map(|e| e.code.as_str()) == Some("DISCUSSION_MAX_DEPTH_EXCEEDED")
+    ));
+    assert!(
+        fake.seen().len() <= 6 + 1,
+        "only the final synthesis beyond the call budget"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -211,7 +243,9 @@ async fn the_recursive_time_budget_stops_sub_discussions() {
                 return Act::Hang;
             }
             match requested_format(&req.prompt) {
-                RequestedFormat::Synthesis => Act::Say("DISAGREEMENTS:\n- p1: a point\nCONCLUSION:\nDone.".into()),
+                RequestedFormat::Synthesis => {
+                    Act::Say("DISAGREEMENTS:\n- p1: a point\nCONCLUSION:\nDone.".into())
+                }
                 _ => Act::Say(support::default_answer(id, &req.prompt)),
             }
         });
@@ -235,6 +269,10 @@ async fn the_recursive_time_budget_stops_sub_discussions() {
         subs[0].error.as_ref().map(|e| e.code.as_str()),
         Some("DISCUSSION_BUDGET_EXHAUSTED")
     );
-    assert_eq!(fake.dropped(), 2, "the hanging sub-discussion calls were dropped");
+    assert_eq!(
+        fake.dropped(),
+        2,
+        "the hanging sub-discussion calls were dropped"
+    );
     assert_eq!(limiter.in_flight(), 0);
 }

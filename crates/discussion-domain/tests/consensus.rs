@@ -28,19 +28,37 @@ async fn unanimous_polls_everyone_and_holds_only_if_all_agree() {
     poll_answers(&fake, &[("a", "AGREE"), ("b", "AGREE"), ("c", "AGREE")]);
     let (svc, _, _) = service(&fake, 5);
     let cfg = json!({"topic": "T", "providers": ["a", "b", "c"], "fastMode": true, "consensus": {"method": "unanimous"}});
-    let r = svc.discuss(config(cfg.clone()), RunOptions::default()).await.expect("runs");
+    let r = svc
+        .discuss(config(cfg.clone()), RunOptions::default())
+        .await
+        .expect("runs");
     assert!(r.consensus.reached);
     assert_eq!(r.consensus.agreement_score, Some(1.0));
-    let polls = fake.seen().iter().filter(|s| requested_format(&s.prompt) == RequestedFormat::Position).count();
+    let polls = fake
+        .seen()
+        .iter()
+        .filter(|s| requested_format(&s.prompt) == RequestedFormat::Position)
+        .count();
     assert_eq!(polls, 3, "every participant was polled");
     // The poll shows the drafted conclusion.
-    assert!(fake.prompts_of("b").last().expect("poll").contains("a concludes the topic."));
+    assert!(
+        fake.prompts_of("b")
+            .last()
+            .expect("poll")
+            .contains("a concludes the topic.")
+    );
 
     let fake = Fake::new(&["a", "b", "c"]);
     poll_answers(&fake, &[("a", "AGREE"), ("b", "agree"), ("c", "DISAGREE")]);
     let (svc, _, _) = service(&fake, 5);
-    let r = svc.discuss(config(cfg), RunOptions::default()).await.expect("runs");
-    assert!(r.success, "the discussion ran; consensus simply did not hold");
+    let r = svc
+        .discuss(config(cfg), RunOptions::default())
+        .await
+        .expect("runs");
+    assert!(
+        r.success,
+        "the discussion ran; consensus simply did not hold"
+    );
     assert!(!r.consensus.reached);
     assert_eq!(r.consensus.dissent.len(), 1);
     assert_eq!(r.consensus.dissent[0].provider, "c");
@@ -50,7 +68,10 @@ async fn unanimous_polls_everyone_and_holds_only_if_all_agree() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_majority_says_so_and_lists_the_dissenters() {
     let fake = Fake::new(&["a", "b", "c"]);
-    poll_answers(&fake, &[("a", "AGREE"), ("b", "DISAGREE"), ("c", "DISAGREE")]);
+    poll_answers(
+        &fake,
+        &[("a", "AGREE"), ("b", "DISAGREE"), ("c", "DISAGREE")],
+    );
     let (svc, _, _) = service(&fake, 5);
     let r = svc
         .discuss(
@@ -60,7 +81,12 @@ async fn a_failed_majority_says_so_and_lists_the_dissenters() {
         .await
         .expect("runs");
     assert!(!r.consensus.reached);
-    let dissenters: Vec<&str> = r.consensus.dissent.iter().map(|d| d.provider.as_str()).collect();
+    let dissenters: Vec<&str> = r
+        .consensus
+        .dissent
+        .iter()
+        .map(|d| d.provider.as_str())
+        .collect();
     assert_eq!(dissenters, ["b", "c"]);
     assert!((r.consensus.agreement_score.expect("share") - 1.0 / 3.0).abs() < 1e-9);
 
@@ -96,14 +122,22 @@ async fn a_poll_answer_without_a_position_is_not_counted_as_agreement() {
         .await
         .expect("runs");
     assert!(!r.consensus.reached);
-    assert!(r.consensus.dissent[0].position.starts_with("no clear AGREE or DISAGREE"));
+    assert!(
+        r.consensus.dissent[0]
+            .position
+            .starts_with("no clear AGREE or DISAGREE")
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_voting_tie_is_reported_as_a_tie() {
     let fake = Fake::new(&["a", "b"]);
-    fake.respond("a", |_| Act::Say("VOTE: Yes\nCONFIDENCE: 0.8\nREASON: ship it".into()));
-    fake.respond("b", |_| Act::Say("VOTE: No\nCONFIDENCE: 0.8\nREASON: not ready".into()));
+    fake.respond("a", |_| {
+        Act::Say("VOTE: Yes\nCONFIDENCE: 0.8\nREASON: ship it".into())
+    });
+    fake.respond("b", |_| {
+        Act::Say("VOTE: No\nCONFIDENCE: 0.8\nREASON: not ready".into())
+    });
     let (svc, _, _) = service(&fake, 5);
     let r = svc
         .discuss(
@@ -135,7 +169,9 @@ async fn voting_after_another_pattern_asks_everyone_to_vote_on_the_discussion() 
     assert_eq!(v.winner.as_deref(), Some("tokio"));
     assert!(v.unanimous);
     let vote_prompt = fake.prompts_of("a").pop().expect("vote");
-    assert!(vote_prompt.contains("final answers in the discussion") && vote_prompt.contains("b argues"));
+    assert!(
+        vote_prompt.contains("final answers in the discussion") && vote_prompt.contains("b argues")
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -149,7 +185,10 @@ async fn synthesis_lists_agreements_and_attributed_dissent() {
     });
     let (svc, _, _) = service(&fake, 5);
     let r = svc
-        .discuss(config(json!({"topic": "T", "providers": ["a", "b"], "fastMode": true})), RunOptions::default())
+        .discuss(
+            config(json!({"topic": "T", "providers": ["a", "b"], "fastMode": true})),
+            RunOptions::default(),
+        )
         .await
         .expect("runs");
     assert_eq!(r.synthesis, "SQLite with WAL.");
@@ -173,7 +212,11 @@ async fn moderator_consensus_uses_the_configured_synthesizer() {
         .expect("runs");
     assert_eq!(r.consensus.synthesizer.as_deref(), Some("judge"));
     assert!(fake.prompts_of("judge")[0].contains("moderator and judge"));
-    assert_eq!(r.participating_providers, ["a", "b"], "the moderator is not a participant");
+    assert_eq!(
+        r.participating_providers,
+        ["a", "b"],
+        "the moderator is not a participant"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -210,10 +253,20 @@ async fn agents_speak_through_their_preferred_provider_with_their_prompt_and_wei
         .await
         .expect("runs");
     assert!(r.success, "{:?}", r.error);
-    let agent_calls: Vec<_> = fake.seen().into_iter().filter(|s| s.system_prompt.is_some()).collect();
+    let agent_calls: Vec<_> = fake
+        .seen()
+        .into_iter()
+        .filter(|s| s.system_prompt.is_some())
+        .collect();
     assert_eq!(agent_calls.len(), 1);
-    assert_eq!(agent_calls[0].provider, "gemini", "local is unavailable, so the second preference");
-    assert_eq!(agent_calls[0].system_prompt.as_deref(), Some("You are a careful code reviewer."));
+    assert_eq!(
+        agent_calls[0].provider, "gemini",
+        "local is unavailable, so the second preference"
+    );
+    assert_eq!(
+        agent_calls[0].system_prompt.as_deref(),
+        Some("You are a careful code reviewer.")
+    );
     let response = &r.rounds[0].responses[2];
     assert_eq!(response.provider, "reviewer");
     assert_eq!(response.via_provider.as_deref(), Some("gemini"));

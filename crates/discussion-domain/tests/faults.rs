@@ -26,18 +26,29 @@ async fn a_rate_limited_call_is_retried_after_retry_after_with_a_new_permit() {
     let r = svc
         .discuss(
             config(json!({"topic": "T", "providers": ["a", "b"], "fastMode": true})),
-            RunOptions { progress: sink, ..RunOptions::default() },
+            RunOptions {
+                progress: sink,
+                ..RunOptions::default()
+            },
         )
         .await
         .expect("runs");
     assert!(r.success, "{:?}", r.error);
-    let a: Vec<_> = fake.seen().into_iter().filter(|s| s.provider == "a").collect();
+    let a: Vec<_> = fake
+        .seen()
+        .into_iter()
+        .filter(|s| s.provider == "a")
+        .collect();
     assert!(a.len() >= 2);
     let waited = a[1].started - a[0].ended.expect("first attempt ended");
     assert!(waited >= Duration::from_secs(7), "retried after {waited:?}");
     assert_eq!(r.metadata.cost_summary.retries, 1);
     assert_eq!(r.metadata.cost_summary.by_provider["a"].retries, 1);
-    assert_eq!(limiter.max_in_flight(), 1, "the retry took a permit again, within the limit");
+    assert_eq!(
+        limiter.max_in_flight(),
+        1,
+        "the retry took a permit again, within the limit"
+    );
     let mut retrying = 0;
     while let Ok(e) = events.try_recv() {
         if matches!(e.phase, CallPhase::Retrying { .. }) {
@@ -112,7 +123,11 @@ async fn the_timeout_counts_from_when_the_call_holds_a_permit() {
         .await
         .expect("runs");
     assert_eq!(r.failed_providers[0].code, "timeout");
-    assert_eq!(fake.dropped(), 1, "the slow call was dropped at its timeout");
+    assert_eq!(
+        fake.dropped(),
+        1,
+        "the slow call was dropped at its timeout"
+    );
     assert_eq!(limiter.in_flight(), 0);
 }
 
@@ -134,14 +149,25 @@ async fn one_failure_never_cancels_the_others_in_a_round() {
     assert!(r.success);
     assert_eq!(r.rounds[0].responses.len(), 3);
     assert_eq!(fake.dropped(), 0, "the slower providers finished");
-    assert!(r.rounds[0].responses[0].error.as_deref().is_some_and(|e| e.starts_with("unknown:")));
+    assert!(
+        r.rounds[0].responses[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("unknown:"))
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn too_few_providers_fails_but_returns_the_completed_rounds() {
     let fake = Fake::new(&["a", "b", "c"]);
     // c answers round 1, then fails.
-    fake.script("c", vec![Act::Say("c round one".into()), fail("c", ProviderErrorKind::Auth)]);
+    fake.script(
+        "c",
+        vec![
+            Act::Say("c round one".into()),
+            fail("c", ProviderErrorKind::Auth),
+        ],
+    );
     let (svc, history, _) = service(&fake, 5);
     let r = svc
         .discuss(
@@ -153,7 +179,11 @@ async fn too_few_providers_fails_but_returns_the_completed_rounds() {
     assert!(!r.success);
     let e = r.error.as_ref().expect("error");
     assert_eq!(e.code.as_str(), "DISCUSSION_INSUFFICIENT_PROVIDERS");
-    assert_eq!(r.rounds.len(), 2, "round 1 complete, round 2 where c failed");
+    assert_eq!(
+        r.rounds.len(),
+        2,
+        "round 1 complete, round 2 where c failed"
+    );
     assert_eq!(r.rounds[0].responses[2].content, "c round one");
     assert!(!r.consensus.reached);
     assert_eq!(history.records()[0].status, "failed");
@@ -171,7 +201,10 @@ async fn stop_on_first_failure_when_continue_is_off() {
         )
         .await
         .expect("runs");
-    assert_eq!(r.error.expect("fails").code.as_str(), "DISCUSSION_PROVIDER_TIMEOUT");
+    assert_eq!(
+        r.error.expect("fails").code.as_str(),
+        "DISCUSSION_PROVIDER_TIMEOUT"
+    );
     assert_eq!(r.rounds.len(), 1);
 }
 
@@ -182,10 +215,16 @@ async fn every_provider_failing_is_reported_as_such() {
     fake.respond("b", |_| fail("b", ProviderErrorKind::NotFound));
     let (svc, _, _) = service(&fake, 5);
     let r = svc
-        .discuss(config(json!({"topic": "T", "providers": ["a", "b"]})), RunOptions::default())
+        .discuss(
+            config(json!({"topic": "T", "providers": ["a", "b"]})),
+            RunOptions::default(),
+        )
         .await
         .expect("runs");
-    assert_eq!(r.error.expect("fails").code.as_str(), "DISCUSSION_ALL_PROVIDERS_FAILED");
+    assert_eq!(
+        r.error.expect("fails").code.as_str(),
+        "DISCUSSION_ALL_PROVIDERS_FAILED"
+    );
     assert_eq!(r.failed_providers.len(), 2);
 }
 
@@ -232,12 +271,27 @@ async fn cancellation_returns_partial_rounds_and_drops_running_calls() {
     let (r, ()) = tokio::join!(run, canceller);
     let r = r.expect("runs");
     assert!(!r.success);
-    assert_eq!(r.error.as_ref().expect("error").code.as_str(), "DISCUSSION_CANCELLED");
+    assert_eq!(
+        r.error.as_ref().expect("error").code.as_str(),
+        "DISCUSSION_CANCELLED"
+    );
     assert_eq!(r.rounds.len(), 2, "round 1 complete, round 2 interrupted");
     assert!(r.rounds[0].responses.iter().all(|x| x.error.is_none()));
-    assert!(r.rounds[1].responses.iter().all(|x| x.error.as_deref().is_some_and(|e| e.starts_with("cancelled"))));
-    assert_eq!(fake.dropped(), 2, "the two running calls were dropped (the third never started)");
-    assert_eq!(fake.calls_of("c"), 1, "the queued call never reached the provider");
+    assert!(r.rounds[1].responses.iter().all(|x| {
+        x.error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("cancelled"))
+    }));
+    assert_eq!(
+        fake.dropped(),
+        2,
+        "the two running calls were dropped (the third never started)"
+    );
+    assert_eq!(
+        fake.calls_of("c"),
+        1,
+        "the queued call never reached the provider"
+    );
     assert_eq!(fake.in_flight(), 0);
     assert_eq!(limiter.in_flight(), 0);
     assert_eq!(limiter.gauge().waiting(), 0);
@@ -255,7 +309,10 @@ async fn a_discussion_deadline_stops_it_like_a_cancellation() {
     let r = svc
         .discuss(
             config(json!({"topic": "T", "providers": ["a", "b"]})),
-            RunOptions { deadline: Some(Duration::from_secs(30)), ..RunOptions::default() },
+            RunOptions {
+                deadline: Some(Duration::from_secs(30)),
+                ..RunOptions::default()
+            },
         )
         .await
         .expect("runs");
@@ -281,7 +338,10 @@ async fn cancelling_during_consensus_is_a_cancellation_not_a_synthesis_failure()
     let cancel = CancellationToken::new();
     let run = svc.discuss(
         config(json!({"topic": "T", "providers": ["a", "b"], "fastMode": true})),
-        RunOptions { cancel: cancel.clone(), ..RunOptions::default() },
+        RunOptions {
+            cancel: cancel.clone(),
+            ..RunOptions::default()
+        },
     );
     let canceller = async {
         tokio::time::sleep(Duration::from_secs(5)).await;
@@ -289,6 +349,9 @@ async fn cancelling_during_consensus_is_a_cancellation_not_a_synthesis_failure()
     };
     let (r, ()) = tokio::join!(run, canceller);
     let r = r.expect("runs");
-    assert_eq!(r.error.expect("stopped").code.as_str(), "DISCUSSION_CANCELLED");
+    assert_eq!(
+        r.error.expect("stopped").code.as_str(),
+        "DISCUSSION_CANCELLED"
+    );
     assert_eq!(r.rounds.len(), 1);
 }

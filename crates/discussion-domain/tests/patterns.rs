@@ -32,13 +32,24 @@ async fn synthesis_answers_independently_then_each_sees_the_others() {
     assert!(r.success);
     assert_eq!(r.rounds.len(), 2);
     let a = fake.prompts_of("a");
-    assert_eq!(a.len(), 3, "two rounds and the synthesis (a is preferred first by order)");
+    assert_eq!(
+        a.len(),
+        3,
+        "two rounds and the synthesis (a is preferred first by order)"
+    );
     assert!(a[0].contains("CTX") && a[0].contains("<topic>\nT\n</topic>"));
     assert!(!a[0].contains("first answer"), "round 1 is independent");
     assert!(a[1].contains("<answer speaker=\"b\" round=\"1\">\nb first answer"));
     assert!(a[1].contains("<answer speaker=\"c\" round=\"1\">\nc first answer"));
-    assert!(a[1].contains("Your previous answer:\n<answer speaker=\"you\" round=\"1\">\na first answer"));
-    assert!(!a[1].contains("speaker=\"a\""), "its own answer is not quoted as another's");
+    assert!(
+        a[1].contains(
+            "Your previous answer:\n<answer speaker=\"you\" round=\"1\">\na first answer"
+        )
+    );
+    assert!(
+        !a[1].contains("speaker=\"a\""),
+        "its own answer is not quoted as another's"
+    );
     // The synthesizer saw everyone's final answers.
     assert!(a[2].contains("b second thoughts") && a[2].contains("c second thoughts"));
     assert_eq!(r.consensus.synthesizer.as_deref(), Some("a"));
@@ -72,7 +83,10 @@ async fn round_robin_speaks_in_turn_and_later_turns_see_everything_so_far() {
     assert_eq!(order[..6], ["a", "b", "c", "a", "b", "c"]);
     assert_eq!(limiter.max_in_flight(), 1, "one speaker at a time");
     let b = fake.prompts_of("b");
-    assert!(!b[0].contains("a turn 1"), "round 1 answers the topic alone");
+    assert!(
+        !b[0].contains("a turn 1"),
+        "round 1 answers the topic alone"
+    );
     // b in round 2 has seen round 1 entirely and a's round-2 turn.
     for said in ["a turn 1", "b turn 1", "c turn 1", "a turn 2"] {
         assert!(b[1].contains(said), "missing {said}");
@@ -93,14 +107,26 @@ async fn debate_assigns_roles_alternates_sides_and_the_judge_decides() {
         .expect("runs");
     assert!(r.success, "{:?}", r.error);
     let order: Vec<String> = fake.seen().iter().map(|s| s.provider.clone()).collect();
-    assert_eq!(order, ["a", "b", "a", "b", "c"], "pro, con, rebuttals, then the judge");
+    assert_eq!(
+        order,
+        ["a", "b", "a", "b", "c"],
+        "pro, con, rebuttals, then the judge"
+    );
     let roles: Vec<Option<Role>> = r.rounds.iter().map(|r| r.responses[0].role).collect();
     assert_eq!(
         roles,
-        [Some(Role::Proponent), Some(Role::Opponent), Some(Role::Proponent), Some(Role::Opponent)]
+        [
+            Some(Role::Proponent),
+            Some(Role::Opponent),
+            Some(Role::Proponent),
+            Some(Role::Opponent)
+        ]
     );
     let b = fake.prompts_of("b");
-    assert!(b[0].contains("Argue against") && b[0].contains("<answer speaker=\"a\" round=\"1\" role=\"proponent\">"));
+    assert!(
+        b[0].contains("Argue against")
+            && b[0].contains("<answer speaker=\"a\" round=\"1\" role=\"proponent\">")
+    );
     let judge = &fake.prompts_of("c")[0];
     assert!(judge.contains("moderator and judge") && judge.contains("round=\"4\""));
     assert_eq!(r.consensus.method.as_str(), "moderator");
@@ -149,15 +175,26 @@ async fn critique_default_rounds_give_a_full_critique_and_revision_cycle() {
         .expect("runs");
     assert!(r.success);
     assert_eq!(r.rounds.len(), 2);
-    let round1: Vec<&str> = r.rounds[0].responses.iter().map(|x| x.provider.as_str()).collect();
+    let round1: Vec<&str> = r.rounds[0]
+        .responses
+        .iter()
+        .map(|x| x.provider.as_str())
+        .collect();
     assert_eq!(round1, ["a", "b", "c"], "proposal, then two critiques");
     assert_eq!(r.rounds[1].responses.len(), 1);
     assert_eq!(r.rounds[1].responses[0].content, "REVISED PLAN");
     assert!(fake.prompts_of("b")[0].contains("FIRST PLAN"));
     let revision = &fake.prompts_of("a")[1];
-    assert!(revision.contains("b critique") && revision.contains("c critique") && revision.contains("FIRST PLAN"));
+    assert!(
+        revision.contains("b critique")
+            && revision.contains("c critique")
+            && revision.contains("FIRST PLAN")
+    );
     let synthesis = fake.seen().last().expect("synthesis").prompt.clone();
-    assert!(synthesis.contains("REVISED PLAN"), "the final revision is synthesized");
+    assert!(
+        synthesis.contains("REVISED PLAN"),
+        "the final revision is synthesized"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -172,16 +209,26 @@ async fn critique_in_fast_mode_still_revises_once() {
         .await
         .expect("runs");
     assert_eq!(r.rounds.len(), 1);
-    let speakers: Vec<&str> = r.rounds[0].responses.iter().map(|x| x.provider.as_str()).collect();
+    let speakers: Vec<&str> = r.rounds[0]
+        .responses
+        .iter()
+        .map(|x| x.provider.as_str())
+        .collect();
     assert_eq!(speakers, ["a", "b", "a"], "propose, critique, revise");
 }
 
 #[tokio::test(start_paused = true)]
 async fn voting_reads_options_from_the_topic_and_tallies_votes() {
     let fake = Fake::new(&["a", "b", "c"]);
-    fake.respond("a", |_| Act::Say("I pick:\n**VOTE:** 2\n**CONFIDENCE:** 0.9\nREASON: embedded".into()));
-    fake.respond("b", |_| Act::Say("vote: SQLite\nconfidence: 70%\nreason: simple".into()));
-    fake.respond("c", |_| Act::Say("VOTE: 1\nCONFIDENCE: 0.6\nREASON: scale".into()));
+    fake.respond("a", |_| {
+        Act::Say("I pick:\n**VOTE:** 2\n**CONFIDENCE:** 0.9\nREASON: embedded".into())
+    });
+    fake.respond("b", |_| {
+        Act::Say("vote: SQLite\nconfidence: 70%\nreason: simple".into())
+    });
+    fake.respond("c", |_| {
+        Act::Say("VOTE: 1\nCONFIDENCE: 0.6\nREASON: scale".into())
+    });
     let (svc, _, _) = service(&fake, 5);
     let r = svc
         .discuss(
@@ -193,7 +240,10 @@ async fn voting_reads_options_from_the_topic_and_tallies_votes() {
     assert!(r.success);
     let prompt = &fake.prompts_of("a")[0];
     assert!(prompt.contains("1. PostgreSQL\n2. SQLite\n3. JSON files"));
-    assert!(fake.prompts_of("a")[1].contains("<answer speaker=\"c\" round=\"1\">"), "round 2 sees the votes");
+    assert!(
+        fake.prompts_of("a")[1].contains("<answer speaker=\"c\" round=\"1\">"),
+        "round 2 sees the votes"
+    );
     let v = r.voting_results.expect("tally");
     assert_eq!(v.winner.as_deref(), Some("SQLite"));
     assert_eq!(v.votes["SQLite"], 2);
@@ -220,7 +270,10 @@ async fn early_exit_stops_when_answers_already_agree() {
     }
     let (svc, _, _) = service(&fake, 5);
     let r = svc
-        .discuss(config(json!({"topic": "T", "providers": ["a", "b"], "rounds": 3})), RunOptions::default())
+        .discuss(
+            config(json!({"topic": "T", "providers": ["a", "b"], "rounds": 3})),
+            RunOptions::default(),
+        )
         .await
         .expect("runs");
     assert_eq!(r.rounds.len(), 1);

@@ -21,14 +21,28 @@ async fn invalid_configuration_reports_every_issue_with_its_path_and_runs_nothin
     let body = err.to_error_body();
     assert_eq!(body.code.as_str(), "DISCUSSION_INVALID_CONFIG");
     let issues = body.details.expect("details")["issues"].clone();
-    let paths: Vec<&str> = issues.as_array().expect("list").iter().map(|i| i["path"].as_str().expect("path")).collect();
-    for expected in ["colour", "topic", "providers", "rounds", "consensus.threshold"] {
+    let paths: Vec<&str> = issues
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|i| i["path"].as_str().expect("path"))
+        .collect();
+    for expected in [
+        "colour",
+        "topic",
+        "providers",
+        "rounds",
+        "consensus.threshold",
+    ] {
         assert!(paths.contains(&expected), "missing {expected} in {paths:?}");
     }
     assert!(history.records().is_empty() && fake.seen().is_empty());
 
     let err = svc
-        .discuss_json(&json!({"topic": "T", "pattern": "brainstorm"}), RunOptions::default())
+        .discuss_json(
+            &json!({"topic": "T", "pattern": "brainstorm"}),
+            RunOptions::default(),
+        )
         .await
         .expect_err("bad pattern");
     assert_eq!(err.code().as_str(), "DISCUSSION_INVALID_PATTERN");
@@ -39,7 +53,10 @@ async fn unknown_providers_are_not_found() {
     let fake = Fake::new(&["a", "b"]);
     let (svc, history, _) = service(&fake, 5);
     let err = svc
-        .discuss_json(&json!({"topic": "T", "providers": ["a", "zeta"]}), RunOptions::default())
+        .discuss_json(
+            &json!({"topic": "T", "providers": ["a", "zeta"]}),
+            RunOptions::default(),
+        )
         .await
         .expect_err("unknown");
     assert_eq!(err.code().as_str(), "DISCUSSION_PROVIDER_NOT_FOUND");
@@ -57,16 +74,26 @@ async fn omitted_providers_mean_the_available_real_ones() {
     ]);
     fake.set_unavailable("down");
     let (svc, _, _) = service(&fake, 5);
-    let r = svc.discuss_quick("T", None, RunOptions::default()).await.expect("runs");
+    let r = svc
+        .discuss_quick("T", None, RunOptions::default())
+        .await
+        .expect("runs");
     assert!(r.success);
-    assert_eq!(r.participating_providers, ["a", "b"], "available, real before simulated");
+    assert_eq!(
+        r.participating_providers,
+        ["a", "b"],
+        "available, real before simulated"
+    );
     assert!(!r.metadata.simulated);
     assert_eq!(r.rounds.len(), 1, "quick = one round");
 
     // With fewer than two real providers the simulated ones join, and say so.
     let fake = Fake::with_infos(vec![Fake::real_info("a"), Fake::simulated_info("sim")]);
     let (svc, _, _) = service(&fake, 5);
-    let r = svc.discuss_quick("T", None, RunOptions::default()).await.expect("runs");
+    let r = svc
+        .discuss_quick("T", None, RunOptions::default())
+        .await
+        .expect("runs");
     assert_eq!(r.participating_providers, ["a", "sim"]);
     assert!(r.metadata.simulated);
     assert!(r.rounds[0].responses[1].simulated);
@@ -78,11 +105,17 @@ async fn an_unavailable_named_provider_is_reported_and_the_result_saved() {
     fake.set_unavailable("b");
     let (svc, history, _) = service(&fake, 5);
     let r = svc
-        .discuss_json(&json!({"topic": "T", "providers": ["a", "b"]}), RunOptions::default())
+        .discuss_json(
+            &json!({"topic": "T", "providers": ["a", "b"]}),
+            RunOptions::default(),
+        )
         .await
         .expect("runs");
     assert!(!r.success);
-    assert_eq!(r.error.expect("error").code.as_str(), "DISCUSSION_INSUFFICIENT_PROVIDERS");
+    assert_eq!(
+        r.error.expect("error").code.as_str(),
+        "DISCUSSION_INSUFFICIENT_PROVIDERS"
+    );
     assert_eq!(r.failed_providers[0].provider, "b");
     assert_eq!(r.failed_providers[0].code, "not_found");
     assert!(fake.seen().is_empty(), "nothing ran below minProviders");
@@ -94,7 +127,10 @@ async fn every_result_is_saved_with_its_status_and_full_document() {
     let fake = Fake::new(&["a", "b"]);
     let (svc, history, _) = service(&fake, 5);
     let r = svc
-        .discuss_json(&json!({"topic": "Saved?", "providers": ["a", "b"], "fastMode": true}), RunOptions::default())
+        .discuss_json(
+            &json!({"topic": "Saved?", "providers": ["a", "b"], "fastMode": true}),
+            RunOptions::default(),
+        )
         .await
         .expect("runs");
     let saved = history.records();
@@ -103,7 +139,10 @@ async fn every_result_is_saved_with_its_status_and_full_document() {
     assert_eq!(saved[0].status, "finished");
     assert_eq!(saved[0].providers, ["a", "b"]);
     assert_eq!(saved[0].result["synthesis"], json!(r.synthesis));
-    assert_eq!(saved[0].result["metadata"]["costSummary"]["totalCalls"], json!(3));
+    assert_eq!(
+        saved[0].result["metadata"]["costSummary"]["totalCalls"],
+        json!(3)
+    );
     assert!(uuid_v7_like(&r.discussion_id));
 }
 
@@ -119,7 +158,11 @@ async fn progress_reports_each_call_with_step_counts() {
     let r = svc
         .discuss_json(
             &json!({"topic": "T", "providers": ["a", "b", "c"], "fastMode": true}),
-            RunOptions { progress: sink, discussion_id: Some("d-1".into()), ..RunOptions::default() },
+            RunOptions {
+                progress: sink,
+                discussion_id: Some("d-1".into()),
+                ..RunOptions::default()
+            },
         )
         .await
         .expect("runs");
@@ -130,7 +173,9 @@ async fn progress_reports_each_call_with_step_counts() {
         assert_eq!(e.discussion_id, "d-1");
         match e.phase {
             CallPhase::Waiting => waiting += 1,
-            CallPhase::Done { .. } => done.push((e.step, e.step_finished, e.step_size, e.to_string())),
+            CallPhase::Done { .. } => {
+                done.push((e.step, e.step_finished, e.step_size, e.to_string()))
+            }
             _ => {}
         }
     }
@@ -141,6 +186,10 @@ async fn progress_reports_each_call_with_step_counts() {
     counts.sort_unstable();
     assert_eq!(counts, [1, 2, 3]);
     assert!(round.iter().all(|d| d.2 == 3));
-    assert!(round.iter().any(|d| d.3.starts_with("round 1: ") && d.3.ends_with("(3/3)")));
+    assert!(
+        round
+            .iter()
+            .any(|d| d.3.starts_with("round 1: ") && d.3.ends_with("(3/3)"))
+    );
     assert!(done.iter().any(|d| d.0 == Step::Synthesis));
 }

@@ -418,13 +418,18 @@ fn cross_field(
     min_providers_given: bool,
 ) {
     let root = JsonPath::root();
-    let listed: Vec<&str> = cfg
+    let mut listed: Vec<&str> = Vec::new();
+    for id in cfg
         .providers
         .iter()
         .flatten()
         .map(String::as_str)
         .chain(cfg.participants.iter().map(|p| p.id.as_str()))
-        .collect();
+    {
+        if !listed.contains(&id) {
+            listed.push(id);
+        }
+    }
     let speakers_known = cfg.providers.is_some() || !cfg.participants.is_empty();
 
     if cfg.providers.is_some() && !cfg.participants.is_empty() {

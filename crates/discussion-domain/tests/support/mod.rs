@@ -132,7 +132,11 @@ impl Fake {
             .extend(acts);
     }
 
-    pub fn respond(&self, provider: &str, f: impl Fn(&ProviderRequest) -> Act + Send + Sync + 'static) {
+    pub fn respond(
+        &self,
+        provider: &str,
+        f: impl Fn(&ProviderRequest) -> Act + Send + Sync + 'static,
+    ) {
         self.responders
             .lock()
             .unwrap()
@@ -186,7 +190,12 @@ impl Fake {
         {
             return act;
         }
-        let responder = self.responders.lock().unwrap().get(&req.provider_id).cloned();
+        let responder = self
+            .responders
+            .lock()
+            .unwrap()
+            .get(&req.provider_id)
+            .cloned();
         match responder {
             Some(f) => f(req),
             None => Act::Say(default_answer(&req.provider_id, &req.prompt)),
@@ -198,12 +207,17 @@ impl Fake {
 /// that round early exit does not trigger by accident.
 pub fn default_answer(provider: &str, prompt: &str) -> String {
     match requested_format(prompt) {
-        RequestedFormat::Vote => format!("VOTE: 1\nCONFIDENCE: 0.8\nREASON: {provider} prefers the first option."),
+        RequestedFormat::Vote => {
+            format!("VOTE: 1\nCONFIDENCE: 0.8\nREASON: {provider} prefers the first option.")
+        }
         RequestedFormat::Position => "POSITION: AGREE\nREASON: it matches the discussion.".into(),
         RequestedFormat::Synthesis => format!(
             "AGREEMENTS:\n- a shared point\nDISAGREEMENTS:\n- none\nINSIGHTS:\n- none\nCONCLUSION:\n{provider} concludes the topic."
         ),
-        RequestedFormat::Free => format!("{provider} argues {provider}-specific reasoning number {}.", prompt.len()),
+        RequestedFormat::Free => format!(
+            "{provider} argues {provider}-specific reasoning number {}.",
+            prompt.len()
+        ),
     }
 }
 
@@ -296,15 +310,26 @@ impl ProviderExecutor for Fake {
 }
 
 pub fn fail(provider: &str, kind: ProviderErrorKind) -> Act {
-    Act::Fail(ProviderError::new(provider, kind, format!("{} on purpose", kind.as_str())))
+    Act::Fail(ProviderError::new(
+        provider,
+        kind,
+        format!("{} on purpose", kind.as_str()),
+    ))
 }
 
 /// A service over `fake` with a limiter of `limit`, saving into the returned history.
-pub fn service(fake: &Arc<Fake>, limit: usize) -> (DiscussionService, Arc<InMemoryHistory>, ProviderLimiter) {
+pub fn service(
+    fake: &Arc<Fake>,
+    limit: usize,
+) -> (DiscussionService, Arc<InMemoryHistory>, ProviderLimiter) {
     let limiter = ProviderLimiter::with_providers(limit, &fake.providers());
     let history = Arc::new(InMemoryHistory::new());
     let engine = DiscussionEngine::new(fake.clone(), limiter.clone());
-    (DiscussionService::new(engine, history.clone()), history, limiter)
+    (
+        DiscussionService::new(engine, history.clone()),
+        history,
+        limiter,
+    )
 }
 
 /// A configuration from JSON (panics on invalid test input, which is a test bug).
