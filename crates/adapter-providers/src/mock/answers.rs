@@ -258,23 +258,26 @@ fn participants_in(prompt: &str, own_id: &str) -> Vec<String> {
         let Some(candidate) = candidate.map(str::trim) else {
             continue;
         };
-        let keyword = matches!(
-            candidate.to_ascii_uppercase().as_str(),
-            "VOTE"
-                | "CONFIDENCE"
-                | "REASON"
-                | "POSITION"
-                | "AGREEMENTS"
-                | "DISAGREEMENTS"
-                | "INSIGHTS"
-                | "CONCLUSION"
-                | "TOPIC"
-                | "CONTEXT"
-                | "OPTIONS"
-                | "ROUND"
+        // Provider ids are lowercase; labels such as "Answers:" or "VOTE:" are not.
+        let lowercase = !candidate.chars().any(|c| c.is_ascii_uppercase());
+        let common_word = matches!(
+            candidate,
+            "answer"
+                | "answers"
+                | "response"
+                | "responses"
+                | "note"
+                | "summary"
+                | "question"
+                | "context"
+                | "topic"
+                | "options"
+                | "round"
+                | "task"
         );
         if is_id(candidate)
-            && !keyword
+            && lowercase
+            && !common_word
             && candidate != own_id
             && !found.iter().any(|f| f == candidate)
         {

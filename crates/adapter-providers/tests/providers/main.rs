@@ -1,0 +1,11 @@
+//! Integration tests of the provider adapters, as one test binary (one link instead of
+//! one per file). Fake CLIs live in the workspace's `tests/fixtures/providers`; HTTP
+//! tests start their own server on loopback.
+
+mod command_faults;
+mod config;
+mod helpers;
+mod mock;
+mod openai;
+mod presets;
+mod registry;

@@ -1,0 +1,239 @@
+//! The mock provider: deterministic, labelled simulated, answering in the format the
+//! prompt requests, and failing in each configured way.
+
+use std::time::Duration;
+
+use ax_adapter_providers::mock::answers::SIMULATED_MARKER;
+use ax_discussion_domain::provider::{ProviderErrorKind, ProviderExecutor};
+use ax_discussion_domain::response_format::{
+    AGREE, AGREEMENTS, CONCLUSION, CONFIDENCE, DISAGREE, DISAGREEMENTS, INSIGHTS, POSITION, REASON,
+    RequestedFormat, VOTE, requested_format,
+};
+
+use crate::helpers::{registry, request};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn zero_latency_mocks() -> String {
+    ["mock-a", "mock-b", "mock-c", "mock-d"]
+        .iter()
+        .map(|id| format!("[providers.{id}]\nkind = \"mock\"\nlatency = \"0ms\"\n"))
+        .collect()
+}
+
+/// The value after `label` on its line.
+fn field<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .map(str::trim)
+}
+
+#[tokio::test]
+async fn answers_are_deterministic_labelled_and_differ_between_providers() {
+    let registry = registry(&zero_latency_mocks());
+    let prompt = "Topic: Should our team adopt Rust for the new service?";
+
+    let mut answers = Vec::new();
+    for id in ["mock-a", "mock-b", "mock-c", "mock-d"] {
+        let first = registry
+            .execute(request(id, prompt, TIMEOUT))
+            .await
+            .unwrap();
+        let again = registry
+            .execute(request(id, prompt, TIMEOUT))
+            .await
+            .unwrap();
+        assert_eq!(first.content, again.content, "{id} is deterministic");
+        assert!(first.simulated, "{id}");
+        assert!(
+            first.content.starts_with(SIMULATED_MARKER),
+            "{}",
+            first.content
+        );
+        assert!(
+            first
+                .content
+                .contains("Should our team adopt Rust for the new service?"),
+            "mentions the topic: {}",
+            first.content
+        );
+        assert!(first.input_tokens.is_some() && first.output_tokens.is_some());
+        answers.push(first.content);
+    }
+    for (i, a) in answers.iter().enumerate() {
+        for b in &answers[i + 1..] {
+            assert_ne!(a, b, "different providers give different answers");
+        }
+    }
+    let other_prompt = registry
+        .execute(request("mock-a", "Topic: Tabs or spaces?", TIMEOUT))
+        .await
+        .unwrap();
+    assert_ne!(other_prompt.content, answers[0]);
+}
+
+#[tokio::test]
+async fn a_vote_names_an_offered_option_with_confidence_and_reason() {
+    let registry = registry(&zero_latency_mocks());
+    let prompt = format!(
+        "Topic: Which language for the CLI?\nOptions:\n1. Rust\n2. Go\n3. Python\n\
+         Answer with:\n{VOTE} <option>\n{CONFIDENCE} <0.0-1.0>\n{REASON} <why>"
+    );
+    assert_eq!(requested_format(&prompt), RequestedFormat::Vote);
+
+    for id in ["mock-a", "mock-b", "mock-c", "mock-d"] {
+        let answer = registry
+            .execute(request(id, &prompt, TIMEOUT))
+            .await
+            .unwrap();
+        let vote = field(&answer.content, VOTE)
+            .unwrap_or_else(|| panic!("{id}: no vote in {}", answer.content));
+        assert!(
+            ["Rust", "Go", "Python"].contains(&vote),
+            "{id} voted {vote:?}"
+        );
+        let confidence: f64 = field(&answer.content, CONFIDENCE).unwrap().parse().unwrap();
+        assert!((0.0..=1.0).contains(&confidence), "{confidence}");
+        assert!(!field(&answer.content, REASON).unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn an_agreement_poll_gets_a_position() {
+    let registry = registry(&zero_latency_mocks());
+    let prompt = format!(
+        "Topic: Ship on Friday?\nDraft conclusion: yes.\nReply with {POSITION} {AGREE} or {DISAGREE}, then {REASON}"
+    );
+    assert_eq!(requested_format(&prompt), RequestedFormat::Position);
+
+    for id in ["mock-a", "mock-b", "mock-c", "mock-d"] {
+        let answer = registry
+            .execute(request(id, &prompt, TIMEOUT))
+            .await
+            .unwrap();
+        let position =
+            field(&answer.content, POSITION).unwrap_or_else(|| panic!("{}", answer.content));
+        assert!([AGREE, DISAGREE].contains(&position), "{position}");
+        assert!(field(&answer.content, REASON).is_some());
+    }
+}
+
+#[tokio::test]
+async fn a_synthesis_has_every_section_in_order() {
+    let registry = registry(&zero_latency_mocks());
+    let prompt = format!(
+        "Topic: Monorepo or many repos?\nAnswers:\n[mock-b]: monorepo\n[mock-c]: many repos\n\
+         Write {AGREEMENTS}, {DISAGREEMENTS} (- provider: position), {INSIGHTS} and {CONCLUSION}"
+    );
+    assert_eq!(requested_format(&prompt), RequestedFormat::Synthesis);
+
+    let answer = registry
+        .execute(request("mock-a", &prompt, TIMEOUT))
+        .await
+        .unwrap();
+
+    let text = &answer.content;
+    let positions: Vec<usize> = [AGREEMENTS, DISAGREEMENTS, INSIGHTS, CONCLUSION]
+        .iter()
+        .map(|label| {
+            text.lines()
+                .position(|l| l.trim() == *label)
+                .unwrap_or_else(|| panic!("{label} missing in\n{text}"))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "sections in order: {positions:?}"
+    );
+    let dissent = &text.lines().nth(positions[1] + 1).unwrap();
+    assert!(
+        dissent.starts_with("- mock-b:") || dissent.starts_with("- mock-c:"),
+        "names a participant: {dissent}"
+    );
+    assert!(text.contains("Monorepo or many repos?"));
+}
+
+#[tokio::test]
+async fn failure_modes() {
+    let registry = registry(
+        "[providers.broken]\nkind = \"mock\"\nmode = \"fail\"\nfail_kind = \"server\"\nretry_after = \"3s\"\n\
+         [providers.stuck]\nkind = \"mock\"\nmode = \"hang\"\n\
+         [providers.sleepy]\nkind = \"mock\"\nmode = \"slow\"\nlatency = \"5m\"\n\
+         [providers.junk]\nkind = \"mock\"\nmode = \"garbage\"\n",
+    );
+    let short = Duration::from_millis(200);
+
+    let broken = registry
+        .execute(request("broken", "hi", TIMEOUT))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (broken.kind, broken.retryable, broken.retry_after),
+        (
+            ProviderErrorKind::Server,
+            true,
+            Some(Duration::from_secs(3))
+        )
+    );
+
+    let stuck = registry
+        .execute(request("stuck", "hi", short))
+        .await
+        .unwrap_err();
+    assert_eq!(stuck.kind, ProviderErrorKind::Timeout);
+
+    let sleepy = registry
+        .execute(request("sleepy", "hi", short))
+        .await
+        .unwrap_err();
+    assert_eq!(sleepy.kind, ProviderErrorKind::Timeout);
+
+    let vote_prompt = format!("Topic: x\nOptions: a, b\n{VOTE} {CONFIDENCE}");
+    let junk = registry
+        .execute(request("junk", &vote_prompt, TIMEOUT))
+        .await
+        .unwrap();
+    assert!(junk.simulated && junk.content.starts_with(SIMULATED_MARKER));
+    assert!(
+        !junk.content.contains(VOTE),
+        "garbage has none of the requested format: {}",
+        junk.content
+    );
+}
+
+#[tokio::test]
+async fn fail_first_simulates_a_rate_limit_that_clears() {
+    let registry =
+        registry("[providers.recovering]\nkind = \"mock\"\nfail_first = 2\nretry_after = \"1s\"\n");
+
+    for call in 1..=2 {
+        let error = registry
+            .execute(request("recovering", "hi", TIMEOUT))
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind, ProviderErrorKind::RateLimit, "call {call}");
+        assert!(error.retryable);
+        assert_eq!(error.retry_after, Some(Duration::from_secs(1)));
+    }
+    let answer = registry
+        .execute(request("recovering", "hi", TIMEOUT))
+        .await
+        .unwrap();
+    assert!(answer.simulated);
+}
+
+#[tokio::test]
+async fn latency_is_applied_before_answering() {
+    let registry = registry("[providers.paced]\nkind = \"mock\"\nlatency = \"300ms\"\n");
+
+    let answer = registry
+        .execute(request("paced", "hi", TIMEOUT))
+        .await
+        .unwrap();
+
+    assert!(
+        answer.duration >= Duration::from_millis(300),
+        "{:?}",
+        answer.duration
+    );
+}
