@@ -142,21 +142,33 @@ fn perspective_for(provider_id: &str) -> &'static Perspective {
     &PERSPECTIVES[index % PERSPECTIVES.len()]
 }
 
-/// What the prompt is about, for answers that read sensibly: the text after a
-/// `Topic:` label, else the first non-empty line; at most 120 characters.
+/// What the prompt is about, for answers that read sensibly: the first line inside
+/// the engine's `<topic>` block, else the text after a `Topic:` label, else the first
+/// non-empty line; at most 120 characters.
 pub fn topic_of(prompt: &str) -> String {
-    let labelled = prompt.lines().find_map(|line| {
-        let trimmed = line.trim().trim_start_matches(['#', '*', ' ']);
-        let lower = trimmed.to_ascii_lowercase();
-        lower.starts_with("topic:").then(|| {
-            trimmed["topic:".len()..]
-                .trim()
-                .trim_end_matches('*')
-                .trim()
-                .to_owned()
-        })
+    let tagged = prompt.split_once("<topic>").and_then(|(_, rest)| {
+        let inside = rest.split("</topic>").next().unwrap_or(rest);
+        inside
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(str::to_owned)
     });
-    let raw = labelled
+    let labelled = || {
+        prompt.lines().find_map(|line| {
+            let trimmed = line.trim().trim_start_matches(['#', '*', ' ']);
+            let lower = trimmed.to_ascii_lowercase();
+            lower.starts_with("topic:").then(|| {
+                trimmed["topic:".len()..]
+                    .trim()
+                    .trim_end_matches('*')
+                    .trim()
+                    .to_owned()
+            })
+        })
+    };
+    let raw = tagged
+        .or_else(labelled)
         .filter(|t| !t.is_empty())
         .or_else(|| {
             prompt
@@ -178,18 +190,49 @@ fn shorten(text: &str, max_chars: usize) -> String {
     }
 }
 
-/// The options a voting prompt offers: a numbered list (preferably right after a line
-/// mentioning "options"), or an inline `Options: a, b, c`; else Yes/No — the same rule
-/// the voting pattern uses to build the prompt.
+/// The options a voting prompt offers: the numbered list introduced by a line
+/// mentioning "options" (the engine's "Vote for one of these options:"), else the last
+/// numbered list, else an inline `Options: a, b, c`; else Yes/No — the same sources
+/// the voting pattern draws its options from.
 pub fn vote_options(prompt: &str) -> Vec<String> {
-    let lines: Vec<&str> = prompt.lines().collect();
-    for line in &lines {
+    // Runs of consecutive numbered lines, with the line just before each run.
+    let mut runs: Vec<(Option<&str>, Vec<String>)> = Vec::new();
+    let mut previous: Option<&str> = None;
+    let mut in_run = false;
+    for line in prompt.lines() {
+        match numbered_item(line) {
+            Some(item) if in_run => {
+                if let Some((_, items)) = runs.last_mut() {
+                    items.push(item);
+                }
+            }
+            Some(item) => {
+                runs.push((previous, vec![item]));
+                in_run = true;
+            }
+            None => {
+                in_run = false;
+                if !line.trim().is_empty() {
+                    previous = Some(line);
+                }
+            }
+        }
+    }
+    runs.retain(|(_, items)| items.len() >= 2);
+    let introduced = runs
+        .iter()
+        .rev()
+        .find(|(intro, _)| intro.is_some_and(|l| l.to_ascii_lowercase().contains("option")));
+    if let Some((_, items)) = introduced.or(runs.last()) {
+        return items.clone();
+    }
+    for line in prompt.lines() {
         let lower = line.to_ascii_lowercase();
         if let Some(at) = lower.find("options:") {
-            let rest = &line[at + "options:".len()..];
-            let inline: Vec<String> = rest
-                .split(',')
-                .map(|o| o.trim().trim_end_matches('.').trim().to_owned())
+            let inline: Vec<String> = line[at + "options:".len()..]
+                .replace(" or ", ",")
+                .split([',', '|', ';'])
+                .map(|o| o.trim().trim_end_matches(['.', '?']).trim().to_owned())
                 .filter(|o| !o.is_empty())
                 .collect();
             if inline.len() >= 2 {
@@ -197,26 +240,7 @@ pub fn vote_options(prompt: &str) -> Vec<String> {
             }
         }
     }
-    let start = lines
-        .iter()
-        .position(|l| l.to_ascii_lowercase().contains("option"))
-        .unwrap_or(0);
-    let numbered = |from: usize| -> Vec<String> {
-        lines[from..]
-            .iter()
-            .skip_while(|l| numbered_item(l).is_none())
-            .map_while(|l| numbered_item(l))
-            .collect()
-    };
-    let mut options = numbered(start);
-    if options.len() < 2 {
-        options = numbered(0);
-    }
-    if options.len() >= 2 {
-        options
-    } else {
-        vec!["Yes".to_owned(), "No".to_owned()]
-    }
+    vec!["Yes".to_owned(), "No".to_owned()]
 }
 
 /// `1. Rust` / `2) Go` → the item text.
@@ -243,6 +267,23 @@ fn participants_in(prompt: &str, own_id: &str) -> Vec<String> {
             && s.chars().any(|c| c.is_ascii_alphabetic())
     };
     let mut found: Vec<String> = Vec::new();
+    // The engine quotes answers as <answer speaker="name" round="N">.
+    for (_, rest) in prompt
+        .match_indices("speaker=\"")
+        .map(|(at, m)| (at, &prompt[at + m.len()..]))
+    {
+        if let Some(name) = rest.split('"').next()
+            && is_id(name)
+            && !matches!(name, "you" | "draft")
+            && name != own_id
+            && !found.iter().any(|f| f == name)
+        {
+            found.push(name.to_owned());
+        }
+    }
+    if !found.is_empty() {
+        return found;
+    }
     for line in prompt.lines() {
         let heading = line.trim_start().starts_with('#');
         let t = line.trim().trim_start_matches(['#', '-', ' ']);
@@ -301,6 +342,32 @@ pub fn answer(provider_id: &str, system_prompt: Option<&str>, prompt: &str) -> S
     }
 }
 
+/// How a free-text answer opens, from what the prompt asks for. The phrases are the
+/// engine's (proposal, critique, revision, debate turns, follow-up rounds); anything
+/// else is a first answer.
+fn stance_for(prompt: &str) -> &'static str {
+    let lower = prompt.to_ascii_lowercase();
+    let has = |phrase: &str| lower.contains(phrase);
+    if has("revise your proposal") {
+        "Revised proposal, taking each critique into account:"
+    } else if has("critique this proposal") {
+        "Critique of the proposal (a reasonable start, with gaps):"
+    } else if has("you are the proposer") {
+        "My proposal:"
+    } else if has("your role: proponent") {
+        "Arguing for the proposition:"
+    } else if has("your role: opponent") {
+        "Arguing against the proposition:"
+    } else if has("the other participants answered")
+        || has("what has been said so far")
+        || has("previous answer")
+    {
+        "Having read the other answers, I agree with most of them and would add this:"
+    } else {
+        "My answer:"
+    }
+}
+
 fn free(
     provider_id: &str,
     prompt: &str,
@@ -308,19 +375,7 @@ fn free(
     topic: &str,
     picks: &mut Picks,
 ) -> String {
-    let lower = prompt.to_ascii_lowercase();
-    let stance = if lower.contains("revise") || lower.contains("revision") {
-        "Revised answer, taking the critiques into account:"
-    } else if lower.contains("critique") || lower.contains("weakness") {
-        "Critique of the proposal:"
-    } else if lower.contains("previous")
-        || lower.contains("other participants")
-        || lower.contains("others said")
-    {
-        "Having read the other answers, I agree with most of them and would add this:"
-    } else {
-        "My answer:"
-    };
+    let stance = stance_for(prompt);
     let first = picks.below(voice.points.len());
     let second = (first + 1 + picks.below(voice.points.len() - 1)) % voice.points.len();
     format!(
@@ -431,6 +486,22 @@ mod tests {
             ["red", "green", "blue"]
         );
         assert_eq!(vote_options("Should we ship on Friday?"), ["Yes", "No"]);
+    }
+
+    #[test]
+    fn the_engines_prompt_shapes_are_understood() {
+        let vote = "You are one of 3 participants (mock-a, mock-b, mock-c) in a structured discussion.\n\n\
+                    <context>\nSteps:\n1. build\n2. ship\n</context>\n\n<topic>\nWhich runtime?\n</topic>\n\n\
+                    Vote for one of these options:\n1. tokio\n2. smol\n\nReply in exactly this format";
+        assert_eq!(vote_options(vote), ["tokio", "smol"]);
+        assert_eq!(topic_of(vote), "Which runtime?");
+        let synthesis = "<topic>\nX?\n</topic>\n<answer speaker=\"mock-b\" round=\"2\">\nyes\n</answer>\n\
+                         <answer speaker=\"you\" round=\"2\">\nno\n</answer>\n<answer speaker=\"mock-a\" round=\"2\">\nno\n</answer>";
+        assert_eq!(participants_in(synthesis, "mock-a"), ["mock-b"]);
+        assert_eq!(
+            stance_for("You are the proposer. The others will critique it and you will revise it."),
+            "My proposal:"
+        );
     }
 
     #[test]
