@@ -117,7 +117,12 @@ impl App {
 /// Every profile in an import source, labelled with where it came from.
 pub fn read_import_items(path: &Path) -> Result<Vec<ImportItem>, CliError> {
     let mut items = Vec::new();
-    for file in input::import_files(path)? {
+    let files = if path == Path::new("-") {
+        vec![path.to_owned()]
+    } else {
+        input::import_files(path)?
+    };
+    for file in files {
         let doc = input::read_document(&file)?;
         let entries = ax_contracts::agent::import_entries(doc)
             .map_err(|e| crate::error::invalid(&format!("import file {}", file.display()), &e))?;

@@ -226,7 +226,7 @@ pub struct UpdateArgs {
 /// `ax agent import`
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// File or directory to import.
+    /// File or directory to import (`-` reads one JSON or YAML document from stdin).
     pub path: PathBuf,
     /// What to do when an id is already registered.
     #[arg(long, value_enum, default_value_t = OnConflictArg::Skip)]

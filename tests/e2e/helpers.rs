@@ -1,0 +1,134 @@
+//! Spawning the real `ax` on a temporary data directory, and reading its database.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// The `ax` binary under test.
+pub fn ax_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ax")
+}
+
+/// A temporary data directory; removed when dropped.
+pub struct DataDir {
+    dir: tempfile::TempDir,
+}
+
+impl DataDir {
+    /// A new, empty data directory.
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The database file `ax` uses.
+    pub fn db_path(&self) -> PathBuf {
+        self.path().join("data.db")
+    }
+
+    /// `ax --data-dir DIR` with a clean environment: no colour, HOME pointing inside
+    /// the temp dir so nothing ever touches the real `~/.automatosx`.
+    pub fn ax(&self) -> Command {
+        self.ax_in(self.path())
+    }
+
+    /// Like [`DataDir::ax`] with another data directory (e.g. one not created yet).
+    pub fn ax_in(&self, data_dir: &Path) -> Command {
+        let mut cmd = Command::new(ax_bin());
+        cmd.arg("--data-dir")
+            .arg(data_dir)
+            .env("HOME", self.path().join("home"))
+            .env("NO_COLOR", "1")
+            .env_remove("AX_DATA_DIR")
+            .env_remove("AX_LOG")
+            .env_remove("AX_MAX_CONCURRENT_PROVIDER_CALLS")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Run `ax ARGS` to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.ax().args(args).output().expect("ax runs")
+    }
+
+    /// Run `ax --format json ARGS`; the exit code and the one JSON document on stdout.
+    pub fn json(&self, args: &[&str]) -> (i32, Value) {
+        let out = self
+            .ax()
+            .arg("--format")
+            .arg("json")
+            .args(args)
+            .output()
+            .expect("ax runs");
+        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout of ax {args:?} is not one JSON document ({e}):\n{}\nstderr:\n{}",
+                text(&out.stdout),
+                text(&out.stderr)
+            )
+        });
+        (code(&out), doc)
+    }
+
+    /// Start `ax ARGS` with stdin piped (the caller writes the document later).
+    pub fn spawn_with_stdin(&self, args: &[&str]) -> Child {
+        self.ax()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ax starts")
+    }
+
+    /// The database, opened directly (not through `ax`).
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.db_path()).expect("database opens")
+    }
+}
+
+/// Write `input` to a child's stdin and close it.
+pub fn feed(child: &mut Child, input: &str) {
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    stdin.write_all(input.as_bytes()).expect("write stdin");
+}
+
+/// The exit code (-1 when killed by a signal).
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+/// Bytes as text, for messages.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Assert `out` exited with `expected`, showing its output otherwise.
+#[track_caller]
+pub fn assert_exit(out: &Output, expected: i32) {
+    assert_eq!(
+        code(out),
+        expected,
+        "exit code\nstdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// How many rows `agents` has for `agent_id`.
+pub fn rows_for(db: &rusqlite::Connection, agent_id: &str) -> i64 {
+    db.query_row(
+        "SELECT COUNT(*) FROM agents WHERE agent_id = ?1",
+        [agent_id],
+        |r| r.get(0),
+    )
+    .expect("count")
+}

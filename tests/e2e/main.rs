@@ -1,0 +1,8 @@
+//! End-to-end tests: the real `ax` binary, real OS processes, real SQLite files in
+//! temporary data directories. One test binary (faster to build and link) with a
+//! `helpers` module, in the zero2prod style.
+
+mod agents;
+mod architecture;
+mod helpers;
+mod races;
