@@ -23,7 +23,7 @@ async fn a_hanging_provider_times_out_and_its_whole_group_is_killed() {
     let registry = registry(&config);
 
     let error = registry
-        .execute(request("hang", "Will you answer?", Duration::from_secs(2)))
+        .execute(request("hang", "Will you answer?", Duration::from_secs(3)))
         .await
         .unwrap_err();
 
