@@ -259,6 +259,10 @@ impl ProviderExecutor for ProviderRegistry {
         self.is_available_now(provider_id)
     }
 
+    /// Every provider in the stable order of [`ProvidersFile`]. The per-provider
+    /// `max_concurrent` caps reported here are enforced by the engine's limiter, below
+    /// the process-wide limit (INV-DISC-RATE-001); `default_timeout` is the config
+    /// file's `timeout` for the provider, when set.
     fn providers(&self) -> Vec<ProviderInfo> {
         self.definitions()
             .map(|d| ProviderInfo {
