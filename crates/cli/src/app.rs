@@ -5,10 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use ax_adapter_providers::ProviderRegistry;
 use ax_adapter_sqlite::SqliteDatabase;
-use ax_agent_domain::AgentRegistry;
 use ax_agent_domain::import::{ImportItem, OnConflict};
 use ax_agent_domain::store::AgentStore;
+use ax_agent_domain::{AgentError, AgentRegistry};
+use ax_discussion_domain::history::DiscussionHistory;
+use ax_discussion_domain::participants::{AgentPersona, ParticipantResolver, ResolveError};
+use ax_discussion_domain::provider::ProviderExecutor;
+use ax_discussion_domain::{DiscussionEngine, DiscussionService, ProviderLimiter};
 
 use crate::error::{CliError, error_chain};
 use crate::input;
@@ -19,6 +24,14 @@ pub const DATABASE_FILE: &str = "data.db";
 pub const REFERENCE_REGISTRY_FILE: &str = "agents.json";
 /// Marker recorded once the reference registry file has been imported.
 pub const REFERENCE_IMPORT_MARKER: &str = "import:reference-agents.json";
+/// The configuration file inside the data directory (providers and the limit).
+pub const CONFIG_FILE: &str = "config.toml";
+/// The environment variable that sets the process-wide provider call limit.
+pub const LIMIT_ENV: &str = "AX_MAX_CONCURRENT_PROVIDER_CALLS";
+/// The process-wide provider call limit when nothing sets it (INV-DISC-RATE-001).
+pub const DEFAULT_PROVIDER_LIMIT: usize = 5;
+/// The largest process-wide limit accepted.
+pub const MAX_PROVIDER_LIMIT: usize = 64;
 
 /// Wired services for one `ax` invocation.
 pub struct App {
@@ -74,6 +87,48 @@ impl App {
         Ok(app)
     }
 
+    /// Saved discussions, without wiring providers (for `ax discuss history|show`).
+    pub fn history(&self) -> Arc<dyn DiscussionHistory> {
+        Arc::new(self.database.history())
+    }
+
+    /// Wire the discussion side: the providers of `config.toml` (or the presets),
+    /// the ONE process-wide limiter every provider call passes (INV-DISC-RATE-001),
+    /// the engine, the history in the database, and agents as participants through
+    /// the registry.
+    ///
+    /// `max_concurrent` is `--max-concurrent`; it wins over
+    /// `AX_MAX_CONCURRENT_PROVIDER_CALLS`, which wins over `config.toml`, which wins
+    /// over the default of 5.
+    pub fn discussions(&self, max_concurrent: Option<usize>) -> Result<Discussions, CliError> {
+        let config_path = self.data_dir.join(CONFIG_FILE);
+        let providers = Arc::new(ProviderRegistry::load(&config_path).map_err(|e| {
+            CliError::usage(format!("invalid configuration: {e}"))
+                .hint(format!("fix or move {}", config_path.display()))
+        })?);
+        let limit = resolve_limit(
+            max_concurrent,
+            std::env::var(LIMIT_ENV).ok().as_deref(),
+            providers.max_concurrent_provider_calls(),
+        )?;
+        let executor: Arc<dyn ProviderExecutor> = providers.clone();
+        let limiter = ProviderLimiter::with_providers(limit.value, &executor.providers());
+        let history = self.history();
+        let engine = DiscussionEngine::new(executor, limiter.clone());
+        let service = DiscussionService::new(engine, history.clone()).with_resolver(Arc::new(
+            RegistryParticipants {
+                agents: self.agents.clone(),
+            },
+        ));
+        Ok(Discussions {
+            service: Arc::new(service),
+            history,
+            providers,
+            limiter,
+            limit,
+        })
+    }
+
     /// The reference tool kept its registry in `agents.json`, rewritten on every
     /// change (the file race this project exists to fix). If one sits in the data
     /// directory, import it once — skipping ids already registered — and record
@@ -86,7 +141,7 @@ impl App {
                 .store()
                 .is_marked(REFERENCE_IMPORT_MARKER)
                 .await
-                .map_err(ax_agent_domain::AgentError::from)?
+                .map_err(AgentError::from)?
         {
             return Ok(());
         }
@@ -102,7 +157,7 @@ impl App {
             .store()
             .mark_once(REFERENCE_IMPORT_MARKER)
             .await
-            .map_err(ax_agent_domain::AgentError::from)?;
+            .map_err(AgentError::from)?;
         eprintln!(
             "note: imported {} agent(s) from the reference registry {} ({} already registered, {} invalid); it will not be imported again",
             report.imported.len(),
@@ -111,6 +166,92 @@ impl App {
             report.invalid.len(),
         );
         Ok(())
+    }
+}
+
+/// The discussion side of the app, wired by [`App::discussions`].
+pub struct Discussions {
+    /// Validates, runs and saves discussions.
+    pub service: Arc<DiscussionService>,
+    /// Saved discussions.
+    pub history: Arc<dyn DiscussionHistory>,
+    /// The configured providers (for `ax providers`, `ax doctor`).
+    pub providers: Arc<ProviderRegistry>,
+    /// The one process-wide limiter (INV-DISC-RATE-001).
+    pub limiter: ProviderLimiter,
+    /// The limit in force and where it came from.
+    pub limit: ProviderLimit,
+}
+
+/// The process-wide limit and its source, for `ax providers` and `ax doctor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderLimit {
+    /// Most provider calls in flight in this process.
+    pub value: usize,
+    /// `--max-concurrent`, `AX_MAX_CONCURRENT_PROVIDER_CALLS`, `config.toml` or `default`.
+    pub source: &'static str,
+}
+
+/// Apply the precedence flag > environment > config file > default, checking range.
+pub fn resolve_limit(
+    flag: Option<usize>,
+    env: Option<&str>,
+    config: Option<usize>,
+) -> Result<ProviderLimit, CliError> {
+    let (value, source) = if let Some(v) = flag {
+        (v, "--max-concurrent")
+    } else if let Some(text) = env.filter(|t| !t.trim().is_empty()) {
+        let v = text.trim().parse::<usize>().map_err(|_| {
+            CliError::usage(format!(
+                "{LIMIT_ENV} must be a whole number from 1 to {MAX_PROVIDER_LIMIT} (got \"{text}\")"
+            ))
+        })?;
+        (v, LIMIT_ENV)
+    } else if let Some(v) = config {
+        (v, "config.toml")
+    } else {
+        (DEFAULT_PROVIDER_LIMIT, "default")
+    };
+    if !(1..=MAX_PROVIDER_LIMIT).contains(&value) {
+        return Err(CliError::usage(format!(
+            "the provider call limit from {source} must be from 1 to {MAX_PROVIDER_LIMIT} (got {value})"
+        )));
+    }
+    Ok(ProviderLimit { value, source })
+}
+
+/// Agents take part in discussions through this port implementation: an enabled
+/// agent's system prompt, display name and preferred providers.
+struct RegistryParticipants {
+    agents: AgentRegistry,
+}
+
+#[async_trait::async_trait]
+impl ParticipantResolver for RegistryParticipants {
+    async fn resolve_agent(&self, agent_id: &str) -> Result<Option<AgentPersona>, ResolveError> {
+        match self.agents.get(agent_id).await {
+            Ok(record) if record.profile.enabled => {
+                let profile = record.profile;
+                Ok(Some(AgentPersona {
+                    display_name: profile
+                        .display_name
+                        .clone()
+                        .unwrap_or_else(|| profile.agent_id.clone()),
+                    preferred_providers: profile
+                        .preferred_providers()
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect(),
+                    system_prompt: profile.system_prompt.clone(),
+                    agent_id: profile.agent_id,
+                }))
+            }
+            Ok(_) | Err(AgentError::NotFound { .. }) => Ok(None),
+            Err(other) => Err(ResolveError {
+                agent_id: agent_id.to_owned(),
+                message: error_chain(&other),
+            }),
+        }
     }
 }
 
@@ -154,4 +295,46 @@ fn create_private_dir(dir: &Path) -> Result<(), CliError> {
             dir.display()
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_comes_from_flag_then_environment_then_config_then_default() {
+        assert_eq!(
+            resolve_limit(Some(3), Some("7"), Some(9))
+                .map(|l| (l.value, l.source))
+                .ok(),
+            Some((3, "--max-concurrent"))
+        );
+        assert_eq!(
+            resolve_limit(None, Some("7"), Some(9))
+                .map(|l| (l.value, l.source))
+                .ok(),
+            Some((7, LIMIT_ENV))
+        );
+        assert_eq!(
+            resolve_limit(None, Some(" "), Some(9))
+                .map(|l| (l.value, l.source))
+                .ok(),
+            Some((9, "config.toml"))
+        );
+        assert_eq!(
+            resolve_limit(None, None, None)
+                .map(|l| (l.value, l.source))
+                .ok(),
+            Some((5, "default"))
+        );
+        for (flag, env) in [
+            (Some(0), None),
+            (Some(65), None),
+            (None, Some("abc")),
+            (None, Some("-1")),
+        ] {
+            let err = resolve_limit(flag, env, None).expect_err("out of range or not a number");
+            assert_eq!(err.exit, crate::error::Exit::Usage);
+        }
+    }
 }

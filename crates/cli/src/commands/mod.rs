@@ -1,6 +1,9 @@
 //! One module per top-level command; [`run`] dispatches.
 
 pub mod agent;
+pub mod discuss;
+pub mod doctor;
+pub mod providers;
 
 use crate::app::App;
 use crate::args::{Cli, Command};
@@ -21,8 +24,18 @@ pub async fn run(cli: Cli) -> Result<Exit, CliError> {
             clap_complete::generate(shell, &mut command, "ax", &mut std::io::stdout());
             Ok(Exit::Ok)
         }
-        Command::Discuss(_) | Command::Providers(_) | Command::Mcp(_) | Command::Doctor => {
-            Err(CliError::failure("this command is not available yet"))
+        Command::Discuss(command) => {
+            let app = App::open(data_dir).await?;
+            discuss::run(&app, command, out).await
         }
+        Command::Providers(args) => {
+            let app = App::open(data_dir).await?;
+            providers::run(&app, args, out).await
+        }
+        Command::Doctor => {
+            let app = App::open(data_dir).await?;
+            doctor::run(&app, out).await
+        }
+        Command::Mcp(_) => Err(CliError::failure("this command is not available yet")),
     }
 }

@@ -1,0 +1,161 @@
+//! `ax doctor`: is everything in order? The data directory, the database (schema,
+//! pragmas, integrity), the configuration, the providers and the limit.
+
+use serde_json::{Value, json};
+
+use crate::app::{App, CONFIG_FILE};
+use crate::commands::providers::provider_rows;
+use crate::error::{CliError, Exit, error_chain};
+use crate::output::Out;
+
+/// Run `ax doctor`; exit 1 when something needs attention.
+pub async fn run(app: &App, out: Out) -> Result<Exit, CliError> {
+    let mut problems: Vec<String> = Vec::new();
+    // Things worth knowing that do not make the installation unhealthy.
+    let mut warnings: Vec<String> = Vec::new();
+
+    let database = match app.database.health() {
+        Ok(h) => {
+            if !h.is_ok() {
+                problems.push(format!(
+                    "database integrity check failed: {}",
+                    h.integrity.join("; ")
+                ));
+            }
+            if h.settings.journal_mode != "wal" {
+                problems.push(format!(
+                    "database journal mode is {}, expected wal",
+                    h.settings.journal_mode
+                ));
+            }
+            json!({
+                "path": h.path,
+                "schemaVersion": h.schema_version,
+                "supportedSchemaVersion": h.supported_schema_version,
+                "journalMode": h.settings.journal_mode,
+                "busyTimeoutMs": h.settings.busy_timeout_ms,
+                "foreignKeys": h.settings.foreign_keys,
+                "synchronous": h.settings.synchronous,
+                "integrity": h.integrity,
+                "agents": h.counts.agents,
+                "discussions": h.counts.discussions,
+            })
+        }
+        Err(e) => {
+            problems.push(format!("database: {}", error_chain(&e)));
+            json!({ "error": error_chain(&e) })
+        }
+    };
+
+    let config_path = app.data_dir.join(CONFIG_FILE);
+    let (config, providers, limit) = match app.discussions(None) {
+        Ok(wiring) => {
+            let rows = provider_rows(&wiring);
+            let available = rows
+                .iter()
+                .filter(|r| r["available"] == true && r["simulated"] != true)
+                .count();
+            if available < 2 {
+                warnings.push(format!(
+                    "{available} real provider(s) available; discussions need two and will use simulated mock providers"
+                ));
+            }
+            (
+                json!({"path": config_path, "exists": config_path.is_file(), "valid": true}),
+                Value::Array(rows),
+                json!({"value": wiring.limit.value, "source": wiring.limit.source}),
+            )
+        }
+        Err(e) => {
+            problems.push(e.message.clone());
+            (
+                json!({"path": config_path, "exists": config_path.is_file(), "valid": false, "error": e.message}),
+                json!([]),
+                Value::Null,
+            )
+        }
+    };
+
+    let healthy = problems.is_empty();
+    if out.json() {
+        out.print_json(&json!({
+            "healthy": healthy,
+            "dataDir": app.data_dir,
+            "database": database,
+            "config": config,
+            "providers": providers,
+            "maxConcurrentProviderCalls": limit,
+            "problems": problems,
+            "warnings": warnings,
+        }))?;
+    } else {
+        let mark = |ok: bool| if ok { out.green("✓") } else { out.red("✗") };
+        out.line(&format!(
+            "{} data directory  {}",
+            mark(true),
+            app.data_dir.display()
+        ))?;
+        let db_ok = database.get("error").is_none() && database["integrity"] == json!(["ok"]);
+        out.line(&format!(
+            "{} database        {} (schema {}, {} journal, busy_timeout {} ms, {} agents, {} discussions, integrity {})",
+            mark(db_ok),
+            database["path"].as_str().unwrap_or("?"),
+            database["schemaVersion"],
+            database["journalMode"].as_str().unwrap_or("?"),
+            database["busyTimeoutMs"],
+            database["agents"],
+            database["discussions"],
+            database["integrity"].get(0).and_then(Value::as_str).unwrap_or("?"),
+        ))?;
+        let config_ok = config["valid"] == true;
+        let config_state = if config["exists"] == true {
+            ""
+        } else {
+            " (not present: built-in presets)"
+        };
+        out.line(&format!(
+            "{} config          {}{config_state}",
+            mark(config_ok),
+            config_path.display()
+        ))?;
+        if let Some(rows) = providers.as_array() {
+            let names = |available: bool| -> Vec<String> {
+                rows.iter()
+                    .filter(|r| (r["available"] == true) == available && r["simulated"] != true)
+                    .map(|r| r["id"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            };
+            let (up, down) = (names(true), names(false));
+            out.line(&format!(
+                "{} providers       available: {}",
+                mark(up.len() >= 2),
+                if up.is_empty() {
+                    "none".into()
+                } else {
+                    up.join(", ")
+                }
+            ))?;
+            if !down.is_empty() {
+                out.line(&format!(
+                    "                  not available: {}",
+                    down.join(", ")
+                ))?;
+            }
+        }
+        if !limit.is_null() {
+            out.line(&format!(
+                "{} provider limit  {} calls in flight ({})",
+                mark(true),
+                limit["value"],
+                limit["source"].as_str().unwrap_or("")
+            ))?;
+        }
+        for p in &problems {
+            out.line(&format!("{} {p}", out.red("problem:")))?;
+        }
+        for w in &warnings {
+            out.line(&format!("{} {w}", out.yellow("note:")))?;
+        }
+    }
+    Ok(if healthy { Exit::Ok } else { Exit::Failure })
+}

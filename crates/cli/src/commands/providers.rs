@@ -1,0 +1,202 @@
+//! `ax providers [list|check]`: which providers are configured, installed, answering.
+
+use std::time::{Duration, Instant};
+
+use ax_adapter_providers::duration::parse_duration;
+use ax_discussion_domain::provider::{ProviderExecutor, ProviderRequest};
+use serde_json::{Value, json};
+
+use crate::app::{App, Discussions};
+use crate::args::{ProvidersAction, ProvidersArgs};
+use crate::error::{CliError, Exit};
+use crate::output::Out;
+
+/// The prompt `ax providers check` sends: tiny, so the check is cheap.
+const CHECK_PROMPT: &str = "This is a connectivity check. Reply with the single word: READY";
+
+/// Run `ax providers`.
+pub async fn run(app: &App, args: ProvidersArgs, out: Out) -> Result<Exit, CliError> {
+    let wiring = app.discussions(None)?;
+    match args.action.unwrap_or(ProvidersAction::List) {
+        ProvidersAction::List => list(&wiring, out).await,
+        ProvidersAction::Check { providers, timeout } => {
+            check(&wiring, providers, &timeout, out).await
+        }
+    }
+}
+
+/// One row per configured provider: id, kind, availability, what it runs.
+pub fn provider_rows(wiring: &Discussions) -> Vec<Value> {
+    wiring
+        .providers
+        .providers()
+        .into_iter()
+        .map(|info| {
+            json!({
+                "id": info.id,
+                "kind": info.kind,
+                "available": wiring.providers.is_available_now(&info.id),
+                "simulated": info.simulated,
+                "maxConcurrent": info.max_concurrent,
+                "description": info.description,
+            })
+        })
+        .collect()
+}
+
+async fn list(wiring: &Discussions, out: Out) -> Result<Exit, CliError> {
+    let rows = provider_rows(wiring);
+    let defaults = wiring.providers.default_participants();
+    if out.json() {
+        out.print_json(&json!({
+            "providers": rows,
+            "maxConcurrentProviderCalls": {"value": wiring.limit.value, "source": wiring.limit.source},
+            "defaultParticipants": {"providers": defaults.providers, "simulated": defaults.simulated, "reason": defaults.reason},
+        }))?;
+        return Ok(Exit::Ok);
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let available = if r["available"] == true {
+                out.green("yes")
+            } else {
+                out.dim("no")
+            };
+            let kind = if r["simulated"] == true {
+                "mock (simulated)".to_owned()
+            } else {
+                r["kind"].as_str().unwrap_or("").to_owned()
+            };
+            vec![
+                r["id"].as_str().unwrap_or("").to_owned(),
+                kind,
+                available,
+                r["description"].as_str().unwrap_or("").to_owned(),
+            ]
+        })
+        .collect();
+    out.table(
+        &["PROVIDER", "KIND", "AVAILABLE", "RUNS"],
+        &table,
+        &[20, 16, 9, 80],
+    )?;
+    out.line("")?;
+    out.line(&format!(
+        "provider calls in flight at most: {} ({})",
+        wiring.limit.value, wiring.limit.source
+    ))?;
+    out.line(&format!(
+        "a discussion without --providers uses: {} — {}",
+        defaults.providers.join(", "),
+        defaults.reason
+    ))?;
+    Ok(Exit::Ok)
+}
+
+async fn check(
+    wiring: &Discussions,
+    only: Vec<String>,
+    timeout: &str,
+    out: Out,
+) -> Result<Exit, CliError> {
+    let timeout =
+        parse_duration(timeout).map_err(|e| CliError::usage(format!("--timeout: {e}")))?;
+    let known: Vec<String> = wiring
+        .providers
+        .providers()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    if let Some(unknown) = only.iter().find(|id| !known.contains(id)) {
+        return Err(
+            CliError::usage(format!("no provider named \"{unknown}\" is configured"))
+                .hint("`ax providers list` shows them"),
+        );
+    }
+    let ids: Vec<String> = if only.is_empty() {
+        known
+            .into_iter()
+            .filter(|id| wiring.providers.is_available_now(id))
+            .collect()
+    } else {
+        only
+    };
+    // Every call passes the process-wide limiter, like discussion calls do
+    // (INV-DISC-RATE-001): checking many providers never exceeds the limit.
+    let scope = wiring.limiter.scope(None);
+    let checks = ids.iter().map(|id| {
+        let scope = &scope;
+        async move {
+            let started = Instant::now();
+            let outcome = match scope.acquire(id).await {
+                Ok(_permit) => {
+                    let request = ProviderRequest {
+                        provider_id: id.clone(),
+                        prompt: CHECK_PROMPT.to_owned(),
+                        system_prompt: None,
+                        temperature: Some(0.0),
+                        max_tokens: Some(16),
+                        timeout,
+                    };
+                    match tokio::time::timeout(timeout, wiring.providers.execute(request)).await {
+                        Ok(Ok(answer)) => Ok(answer),
+                        Ok(Err(err)) => Err(format!("{}: {}", err.kind.as_str(), err.message)),
+                        Err(_) => Err(format!(
+                            "timeout: no answer within {}",
+                            ax_adapter_providers::duration::format_duration(timeout)
+                        )),
+                    }
+                }
+                Err(err) => Err(err.to_string()),
+            };
+            (id.clone(), started.elapsed(), outcome)
+        }
+    });
+    let results = futures::future::join_all(checks).await;
+    let all_ok = results.iter().all(|(_, _, r)| r.is_ok());
+    if out.json() {
+        let items: Vec<Value> = results
+            .iter()
+            .map(|(id, elapsed, r)| match r {
+                Ok(answer) => json!({"provider": id, "ok": true, "durationMs": ms(*elapsed), "simulated": answer.simulated}),
+                Err(e) => json!({"provider": id, "ok": false, "durationMs": ms(*elapsed), "error": e}),
+            })
+            .collect();
+        out.print_json(&json!({ "checks": items }))?;
+    } else if results.is_empty() {
+        out.line("no provider is available to check (see `ax providers list`)")?;
+    } else {
+        let rows: Vec<Vec<String>> = results
+            .iter()
+            .map(|(id, elapsed, r)| {
+                let (status, detail) = match r {
+                    Ok(answer) if answer.simulated => {
+                        (out.green("ok"), "simulated answer".to_owned())
+                    }
+                    Ok(answer) => (
+                        out.green("ok"),
+                        crate::output::truncate(&answer.content, 60),
+                    ),
+                    Err(e) => (out.red("failed"), e.clone()),
+                };
+                vec![
+                    id.clone(),
+                    status,
+                    format!("{:.1} s", elapsed.as_secs_f64()),
+                    detail,
+                ]
+            })
+            .collect();
+        out.table(
+            &["PROVIDER", "RESULT", "TIME", "DETAIL"],
+            &rows,
+            &[20, 6, 8, 100],
+        )?;
+    }
+    Ok(if all_ok { Exit::Ok } else { Exit::Failure })
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
