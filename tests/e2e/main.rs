@@ -4,5 +4,6 @@
 
 mod agents;
 mod architecture;
+mod discuss;
 mod helpers;
 mod races;

@@ -1,0 +1,344 @@
+//! `ax discuss` as a user runs it: the offline demo, the process-wide limit set by
+//! flag / environment / config file, fake provider programs that hang or crash,
+//! Ctrl-C, and the saved history. After every test no provider process is left.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::helpers::{DataDir, assert_exit, code, text};
+
+/// The fake provider programs kept in the repo.
+fn fake(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/providers")
+        .join(name)
+}
+
+/// Whether a process with this pid still exists (zombies count as gone).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Every pid written to the fakes' pid files under `dir`.
+fn recorded_pids(dir: &Path) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "pid") {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            pids.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    pids
+}
+
+/// Assert no recorded provider process is alive (allowing a short grace period for
+/// the kernel to finish tearing down a killed group).
+fn assert_no_provider_process_left(dir: &Path) {
+    let pids = recorded_pids(dir);
+    assert!(!pids.is_empty(), "the fakes recorded their pids");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pids.iter().any(|p| alive(*p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left: Vec<u32> = pids.into_iter().filter(|p| alive(*p)).collect();
+    assert!(left.is_empty(), "provider processes left running: {left:?}");
+}
+
+/// A config.toml with command providers running fake programs, each with its own pid file.
+fn write_config(data: &DataDir, providers: &[(&str, &str)], extra: &str) {
+    let mut toml = String::from(extra);
+    for (id, program) in providers {
+        let pid_file = data.path().join(format!("{id}.pid"));
+        toml.push_str(&format!(
+            "\n[providers.{id}]\nkind = \"command\"\ncommand = [\"{}\"]\nenv = {{ AX_FAKE_PID_FILE = \"{}\", AX_FAKE_SLEEP = \"1\" }}\n",
+            fake(program).display(),
+            pid_file.display()
+        ));
+    }
+    std::fs::write(data.path().join("config.toml"), toml).expect("write config.toml");
+}
+
+#[test]
+fn the_offline_demo_runs_on_mock_providers_says_so_and_is_saved() {
+    let data = DataDir::new();
+    let out = data.run(&[
+        "discuss",
+        "Should a CLI keep its registry in SQLite?",
+        "--fast",
+    ]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("SIMULATED"),
+        "the output says the answers are simulated:\n{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("round 1: mock-a"),
+        "progress lines on stderr:\n{}",
+        text(&out.stderr)
+    );
+
+    let (exit, result) = data.json(&["discuss", "Tabs or spaces?", "--pattern", "voting"]);
+    assert_eq!(exit, 0);
+    assert_eq!(result["metadata"]["simulated"], true);
+    assert_eq!(result["pattern"], "voting");
+    assert!(
+        result["votingResults"]["options"]
+            .as_array()
+            .is_some_and(|o| o.len() == 2),
+        "{}",
+        result["votingResults"]
+    );
+
+    let (_, history) = data.json(&["discuss", "history"]);
+    let saved = history["discussions"].as_array().expect("list");
+    assert_eq!(saved.len(), 2);
+    assert_eq!(
+        saved[0]["discussionId"], result["discussionId"],
+        "newest first"
+    );
+    let (exit, shown) = data.json(&[
+        "discuss",
+        "show",
+        result["discussionId"].as_str().expect("id"),
+    ]);
+    assert_eq!(exit, 0);
+    assert_eq!(shown, result, "show returns the saved result");
+    assert_exit(&data.run(&["discuss", "show", "no-such-id"]), 3);
+}
+
+/// INV-DISC-RATE-001 through the real binary: six slow providers, and the process-wide
+/// limit from `--max-concurrent`, `AX_MAX_CONCURRENT_PROVIDER_CALLS` and config.toml
+/// (in that order of precedence) is exactly the most calls ever in flight.
+#[test]
+fn the_process_wide_limit_is_set_by_flag_environment_and_config() {
+    let data = DataDir::new();
+    let mut toml = String::from("max_concurrent_provider_calls = 4\n");
+    for n in 0..6 {
+        toml.push_str(&format!(
+            "[providers.slow{n}]\nkind = \"mock\"\nlatency = \"150ms\"\n"
+        ));
+    }
+    std::fs::write(data.path().join("config.toml"), toml).expect("config");
+    let providers = "slow0,slow1,slow2,slow3,slow4,slow5";
+    let max_in_flight = |extra: &[&str], env: Option<&str>| {
+        let mut cmd = data.ax();
+        if let Some(v) = env {
+            cmd.env("AX_MAX_CONCURRENT_PROVIDER_CALLS", v);
+        }
+        let out = cmd
+            .args([
+                "--format",
+                "json",
+                "discuss",
+                "limit check",
+                "--fast",
+                "--providers",
+                providers,
+            ])
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert_exit(&out, 0);
+        let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+        result["metadata"]["maxInFlight"]
+            .as_u64()
+            .expect("maxInFlight")
+    };
+    assert_eq!(max_in_flight(&[], None), 4, "config.toml");
+    assert_eq!(max_in_flight(&[], Some("3")), 3, "environment over config");
+    assert_eq!(
+        max_in_flight(&["--max-concurrent", "2"], Some("3")),
+        2,
+        "flag over environment"
+    );
+    assert_eq!(max_in_flight(&["--max-concurrent", "6"], None), 6);
+
+    let bad = data
+        .ax()
+        .env("AX_MAX_CONCURRENT_PROVIDER_CALLS", "lots")
+        .args(["discuss", "x"])
+        .output()
+        .expect("runs");
+    assert_exit(&bad, 2);
+    assert!(
+        text(&bad.stderr).contains("AX_MAX_CONCURRENT_PROVIDER_CALLS"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
+
+#[test]
+fn a_hanging_provider_times_out_and_its_processes_are_killed() {
+    let data = DataDir::new();
+    write_config(
+        &data,
+        &[
+            ("stuck", "hang.sh"),
+            ("steady", "slow.sh"),
+            ("steady2", "slow.sh"),
+        ],
+        "",
+    );
+    let (exit, result) = data.json(&[
+        "discuss",
+        "Will this hang?",
+        "--fast",
+        "--providers",
+        "stuck,steady,steady2",
+        "--timeout",
+        "5s",
+    ]);
+    assert_eq!(exit, 0, "two providers still answer: {result}");
+    let failed = result["failedProviders"]
+        .as_array()
+        .expect("failedProviders");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["provider"], "stuck");
+    assert_eq!(failed[0]["code"], "timeout");
+    assert_no_provider_process_left(data.path());
+}
+
+#[test]
+fn a_discussion_whose_providers_all_crash_fails_with_exit_1_and_is_saved() {
+    let data = DataDir::new();
+    write_config(&data, &[("bad1", "crash.sh"), ("bad2", "crash.sh")], "");
+    let (exit, result) = data.json(&["discuss", "Anyone there?", "--providers", "bad1,bad2"]);
+    assert_eq!(exit, 1);
+    assert_eq!(result["success"], false);
+    assert!(
+        result["error"]["code"]
+            .as_str()
+            .expect("code")
+            .starts_with("DISCUSSION_"),
+        "{}",
+        result["error"]
+    );
+    let (_, history) = data.json(&["discuss", "history"]);
+    assert_eq!(history["discussions"][0]["status"], "failed");
+}
+
+#[test]
+fn unknown_providers_and_bad_options_are_named() {
+    let data = DataDir::new();
+    let (exit, err) = data.json(&["discuss", "x", "--providers", "mock-a,nope"]);
+    assert_eq!(exit, 2);
+    assert_eq!(err["error"]["code"], "DISCUSSION_PROVIDER_NOT_FOUND");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("nope")
+    );
+    let (exit, err) = data.json(&["discuss", "x", "--rounds", "11", "--pattern", "shouting"]);
+    assert_eq!(exit, 5);
+    let paths: Vec<&str> = err["error"]["details"]["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .map(|i| i["path"].as_str().expect("path"))
+        .collect();
+    assert!(
+        paths.contains(&"rounds") && paths.contains(&"pattern"),
+        "{paths:?}"
+    );
+    let (_, history) = data.json(&["discuss", "history"]);
+    assert_eq!(
+        history["discussions"].as_array().map(Vec::len),
+        Some(0),
+        "invalid requests are not saved"
+    );
+}
+
+/// Ctrl-C: the providers' process groups are killed, the partial result is saved and
+/// printed, and `ax` exits 130.
+#[test]
+fn ctrl_c_cancels_kills_the_providers_saves_and_exits_130() {
+    let data = DataDir::new();
+    write_config(
+        &data,
+        &[("h1", "hang.sh"), ("h2", "hang.sh"), ("h3", "hang.sh")],
+        "",
+    );
+    let child = data
+        .ax()
+        .args([
+            "--format",
+            "json",
+            "discuss",
+            "Wait for me",
+            "--providers",
+            "h1,h2,h3",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ax starts");
+    // Wait until every provider is running (each wrote its pid file).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while recorded_pids(data.path()).len() < 6 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        recorded_pids(data.path()).len(),
+        6,
+        "three fakes, each with a grandchild, are running"
+    );
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT");
+    let out = child.wait_with_output().expect("ax exits");
+    assert_eq!(code(&out), 130, "stderr: {}", text(&out.stderr));
+    let result: Value = serde_json::from_slice(&out.stdout).expect("the partial result is printed");
+    assert_eq!(result["error"]["code"], "DISCUSSION_CANCELLED");
+    assert_no_provider_process_left(data.path());
+    let (_, history) = data.json(&["discuss", "history"]);
+    assert_eq!(history["discussions"][0]["status"], "cancelled");
+    assert_eq!(
+        history["discussions"][0]["discussionId"],
+        result["discussionId"]
+    );
+}
+
+#[test]
+fn providers_list_and_doctor_report_the_configuration() {
+    let data = DataDir::new();
+    std::fs::write(data.path().join("config.toml"), "max_concurrent_provider_calls = 3\n[providers.local]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n").expect("config");
+    let (exit, list) = data.json(&["providers", "list"]);
+    assert_eq!(exit, 0);
+    assert_eq!(list["maxConcurrentProviderCalls"]["value"], 3);
+    assert!(
+        list["providers"]
+            .as_array()
+            .expect("providers")
+            .iter()
+            .any(|p| p["id"] == "local" && p["kind"] == "openai")
+    );
+    let (exit, doctor) = data.json(&["doctor"]);
+    assert_eq!(exit, 0, "{doctor}");
+    assert_eq!(doctor["database"]["integrity"], serde_json::json!(["ok"]));
+    assert_eq!(doctor["database"]["journalMode"], "wal");
+
+    std::fs::write(
+        data.path().join("config.toml"),
+        "[providers.claude]\ncomand = [\"claude\"]\n",
+    )
+    .expect("config");
+    let out = data.run(&["providers", "list"]);
+    assert_exit(&out, 2);
+    assert!(
+        text(&out.stderr).contains("providers.claude.comand"),
+        "the bad key is named: {}",
+        text(&out.stderr)
+    );
+}
