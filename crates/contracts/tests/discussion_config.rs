@@ -26,7 +26,10 @@ fn a_topic_alone_gets_every_default() {
     assert_eq!(c.pattern, Pattern::Synthesis);
     assert_eq!(c.providers, None);
     assert_eq!(c.rounds, 2);
-    assert_eq!(c.provider_timeout, 600_000);
+    assert_eq!(
+        c.provider_timeout, None,
+        "absent: each provider's own timeout, else 10 min (decided by the engine)"
+    );
     assert_eq!(c.min_providers, 2);
     assert!(c.continue_on_provider_failure);
     assert_eq!(c.temperature, 0.7);
@@ -82,6 +85,7 @@ fn a_full_configuration_reads_every_field() {
     assert_eq!(c.participants[0].kind, ParticipantKind::Agent);
     assert_eq!(c.effective_rounds(), 1, "fast mode");
     assert_eq!(c.max_concurrent_provider_calls, Some(2));
+    assert_eq!(c.provider_timeout, Some(5000));
     assert_eq!(c.recursive.total_budget_ms, Some(60000));
     // A value built in code passes the same rules, and round-trips through JSON.
     c.validate().expect("valid");
@@ -232,4 +236,51 @@ fn schemas_exist_for_the_mcp_tools_and_use_the_contract_names() {
     ] {
         assert!(props.contains_key(name), "{name}");
     }
+}
+
+#[test]
+fn provider_timeout_is_optional_and_keeps_its_limits() {
+    // Absent and null both mean "not given", so the engine can fall back to each
+    // provider's configured timeout; a given value keeps the 5 s – 30 min range.
+    for input in [
+        json!({"topic": "T"}),
+        json!({"topic": "T", "providerTimeout": null}),
+    ] {
+        let c = DiscussionConfig::from_json(&input).expect("valid");
+        assert_eq!(c.provider_timeout, None, "{input}");
+        let out = serde_json::to_value(&c).expect("json");
+        assert!(
+            out.get("providerTimeout").is_none(),
+            "not written when not given: {out}"
+        );
+    }
+    for (ms, ok) in [
+        (4_999, false),
+        (5_000, true),
+        (1_800_000, true),
+        (1_800_001, false),
+    ] {
+        let got = DiscussionConfig::from_json(&json!({"topic": "T", "providerTimeout": ms}));
+        match got {
+            Ok(c) => {
+                assert!(ok, "{ms} should be refused");
+                assert_eq!(c.provider_timeout, Some(ms));
+                let out = serde_json::to_value(&c).expect("json");
+                assert_eq!(out["providerTimeout"], json!(ms));
+            }
+            Err(e) => {
+                assert!(!ok, "{ms} should be accepted: {e}");
+                assert_eq!(e.issues[0].path, "providerTimeout");
+                assert_eq!(e.issues[0].rule, "range");
+            }
+        }
+    }
+    let schema = serde_json::to_value(schemars::schema_for!(DiscussionConfig)).expect("schema");
+    let described = schema["properties"]["providerTimeout"]["description"]
+        .as_str()
+        .expect("documented");
+    assert!(
+        described.contains("config.toml") && described.contains("600000"),
+        "the schema says what absence means: {described}"
+    );
 }

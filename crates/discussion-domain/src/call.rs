@@ -3,12 +3,13 @@
 //! held), retry retryable failures with backoff, stop on cancellation, count the cost,
 //! and report progress.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ax_contracts::discussion::{CostSummary, DiscussionFailure, ProviderCost};
+use ax_contracts::discussion::{CostSummary, DiscussionFailure, ProviderCost, limits};
 use ax_contracts::error::ErrorCode;
 use futures::FutureExt;
 use tokio::time::Instant;
@@ -35,6 +36,9 @@ pub(crate) struct Tree {
     pub synthesizer_preference: Vec<String>,
     /// Most disputed points settled per discussion.
     pub max_sub_discussions: usize,
+    /// Each provider's configured default timeout (`timeout` in `config.toml`), used
+    /// when the discussion sets no `providerTimeout`.
+    pub provider_timeouts: HashMap<String, Duration>,
 }
 
 /// Why a call produced no answer.
@@ -118,7 +122,9 @@ pub(crate) struct Caller {
     pub discussion_id: String,
     pub depth: u32,
     pub cancel: CancellationToken,
-    pub timeout: Duration,
+    /// The discussion's `providerTimeout`, when it gave one (it then applies to every
+    /// provider); see [`Caller::timeout_for`].
+    pub timeout: Option<Duration>,
     pub temperature: f64,
     cost: Mutex<CostSummary>,
     simulated: AtomicBool,
@@ -131,7 +137,7 @@ impl Caller {
         discussion_id: String,
         depth: u32,
         cancel: CancellationToken,
-        timeout: Duration,
+        timeout: Option<Duration>,
         temperature: f64,
     ) -> Self {
         Self {
@@ -225,6 +231,17 @@ impl Caller {
         });
     }
 
+    /// How long one call of `provider` may run: the discussion's `providerTimeout` when
+    /// given, else the provider's configured `timeout`, else 10 minutes. Why this order:
+    /// a value in the discussion is the user's explicit choice for this run; a
+    /// provider's setting is a standing default that knows, say, that a local model is
+    /// slow.
+    pub fn timeout_for(&self, provider: &str) -> Duration {
+        self.timeout
+            .or_else(|| self.tree.provider_timeouts.get(provider).copied())
+            .unwrap_or(Duration::from_millis(limits::PROVIDER_TIMEOUT_DEFAULT_MS))
+    }
+
     /// Take one call from the tree's budget. Calls of the top discussion are counted
     /// but never refused (its size is bounded by its own rounds and speakers); calls of
     /// sub-discussions are refused once `maxTotalCalls` is reached.
@@ -258,6 +275,7 @@ impl Caller {
         prompt: String,
     ) -> CallOutcome {
         let mut duration = Duration::ZERO;
+        let timeout = self.timeout_for(&speaker.provider);
         self.emit(speaker, tracker, CallPhase::Waiting);
         let mut attempt = 0u32;
         let result = loop {
@@ -292,7 +310,7 @@ impl Caller {
                 system_prompt: speaker.system_prompt.clone(),
                 temperature: Some(self.temperature),
                 max_tokens: None,
-                timeout: self.timeout,
+                timeout,
             };
             let started = Instant::now();
             // A panicking adapter must not take the discussion (or an MCP server) down.
@@ -300,11 +318,11 @@ impl Caller {
             let attempt_result = tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => Err(CallFailure::Cancelled),
-                r = tokio::time::timeout(self.timeout, execute) => match r {
+                r = tokio::time::timeout(timeout, execute) => match r {
                     Err(_) => Err(CallFailure::Provider(ProviderError::new(
                         &speaker.provider,
                         ProviderErrorKind::Timeout,
-                        format!("no answer within {:.0} s", self.timeout.as_secs_f64()),
+                        format!("no answer within {:.0} s", timeout.as_secs_f64()),
                     ))),
                     Ok(Err(_panic)) => Err(CallFailure::Provider(ProviderError::new(
                         &speaker.provider,

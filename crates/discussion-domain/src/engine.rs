@@ -304,6 +304,12 @@ impl DiscussionEngine {
             max_total_calls: rec.enabled.then_some(rec.max_total_calls),
             synthesizer_preference: self.options.synthesizer_preference.clone(),
             max_sub_discussions: self.options.max_sub_discussions,
+            provider_timeouts: self
+                .executor
+                .providers()
+                .into_iter()
+                .filter_map(|p| Some((p.id, p.default_timeout?)))
+                .collect(),
         });
         let spec = RunSpec {
             discussion_id: options

@@ -63,7 +63,7 @@ pub(crate) fn run_discussion(
             spec.discussion_id.clone(),
             spec.depth,
             spec.cancel.clone(),
-            Duration::from_millis(plan.config.provider_timeout),
+            plan.config.provider_timeout.map(Duration::from_millis),
             plan.config.temperature,
         );
         let mut tx = Transcript::default();

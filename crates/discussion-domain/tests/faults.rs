@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ax_discussion_domain::provider::{ProviderError, ProviderErrorKind};
@@ -129,6 +130,89 @@ async fn the_timeout_counts_from_when_the_call_holds_a_permit() {
         "the slow call was dropped at its timeout"
     );
     assert_eq!(limiter.in_flight(), 0);
+}
+
+/// Records the timeout each call of `provider` was given, and answers normally.
+fn record_timeouts(fake: &Fake, provider: &'static str) -> Arc<Mutex<Vec<Duration>>> {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&got);
+    fake.respond(provider, move |req| {
+        sink.lock().unwrap().push(req.timeout);
+        Act::Say(support::default_answer(provider, &req.prompt))
+    });
+    got
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_provider_timeout_each_provider_gets_its_configured_timeout() {
+    // `slow` is configured with `timeout = "6s"`, `patient` with "30m", `plain` with
+    // nothing: each call gets its own provider's value (10 min when none), and only
+    // `slow` times out on an 8 s answer.
+    let mut infos = vec![
+        Fake::real_info("slow"),
+        Fake::real_info("patient"),
+        Fake::real_info("plain"),
+    ];
+    infos[0].default_timeout = Some(Duration::from_secs(6));
+    infos[1].default_timeout = Some(Duration::from_secs(30 * 60));
+    let fake = Fake::with_infos(infos);
+    fake.set_default_latency(Duration::from_secs(8));
+    let patient = record_timeouts(&fake, "patient");
+    let plain = record_timeouts(&fake, "plain");
+    let (svc, _, _) = service(&fake, 5);
+    let r = svc
+        .discuss(
+            config(
+                json!({"topic": "T", "providers": ["slow", "patient", "plain"], "fastMode": true}),
+            ),
+            RunOptions::default(),
+        )
+        .await
+        .expect("runs");
+    assert!(r.success, "{:?}", r.error);
+    assert_eq!(r.failed_providers.len(), 1, "{:?}", r.failed_providers);
+    assert_eq!(r.failed_providers[0].provider, "slow");
+    assert_eq!(r.failed_providers[0].code, "timeout");
+    let slow = &r.rounds[0].responses[0];
+    assert_eq!(slow.duration_ms, 6_000, "cut at its own 6 s, not at 10 min");
+    for (seen, expected) in [(patient, 30 * 60), (plain, 10 * 60)] {
+        let seen = seen.lock().unwrap();
+        assert!(!seen.is_empty());
+        assert!(
+            seen.iter().all(|t| *t == Duration::from_secs(expected)),
+            "{seen:?}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_given_provider_timeout_overrides_every_providers_own() {
+    let mut infos = vec![Fake::real_info("a"), Fake::real_info("b")];
+    infos[0].default_timeout = Some(Duration::from_secs(60));
+    let fake = Fake::with_infos(infos);
+    fake.set_latency("a", Duration::from_secs(8));
+    let seen_a = record_timeouts(&fake, "a");
+    let seen_b = record_timeouts(&fake, "b");
+    let (svc, _, _) = service(&fake, 5);
+    let r = svc
+        .discuss(
+            config(json!({"topic": "T", "providers": ["a", "b"], "fastMode": true, "minProviders": 1, "providerTimeout": 5000})),
+            RunOptions::default(),
+        )
+        .await
+        .expect("runs");
+    assert_eq!(r.failed_providers.len(), 1, "{:?}", r.failed_providers);
+    assert_eq!(r.failed_providers[0].provider, "a");
+    assert_eq!(r.failed_providers[0].code, "timeout");
+    assert_eq!(r.rounds[0].responses[0].duration_ms, 5_000);
+    for seen in [seen_a, seen_b] {
+        let seen = seen.lock().unwrap();
+        assert!(!seen.is_empty());
+        assert!(
+            seen.iter().all(|t| *t == Duration::from_secs(5)),
+            "{seen:?}"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -266,10 +266,14 @@ pub struct DiscussionConfig {
     /// Background given to every provider (≤10000 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
-    /// Per-call timeout in milliseconds (5 s – 30 min, default 10 min), counted from
-    /// when the call starts running, not while it waits for a slot.
-    #[serde(default = "default_provider_timeout")]
-    pub provider_timeout: u64,
+    /// Per-call timeout in milliseconds (5 s – 30 min), counted from when the call
+    /// starts running, not while it waits for a slot. Absent (the default): each
+    /// provider's own `timeout` from `config.toml`, else 10 min (600000).
+    // Why optional: a local model may need longer than a hosted API, and only an
+    // absent value lets the engine tell "use each provider's setting" from "the user
+    // chose this for every provider".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_timeout: Option<u64>,
     /// Fewer successful speakers than this fails the discussion (≥1, default 2).
     #[serde(default = "default_min_providers")]
     pub min_providers: u32,
@@ -312,7 +316,7 @@ impl DiscussionConfig {
             roles: BTreeMap::new(),
             provider_prompts: BTreeMap::new(),
             context: None,
-            provider_timeout: limits::PROVIDER_TIMEOUT_DEFAULT_MS,
+            provider_timeout: None,
             min_providers: limits::MIN_PROVIDERS_DEFAULT,
             continue_on_provider_failure: true,
             temperature: limits::TEMPERATURE_DEFAULT,
@@ -356,9 +360,6 @@ fn default_max_total_calls() -> u32 {
 }
 fn default_rounds() -> u32 {
     limits::ROUNDS_DEFAULT
-}
-fn default_provider_timeout() -> u64 {
-    limits::PROVIDER_TIMEOUT_DEFAULT_MS
 }
 fn default_min_providers() -> u32 {
     limits::MIN_PROVIDERS_DEFAULT

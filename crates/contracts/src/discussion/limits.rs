@@ -23,7 +23,8 @@ pub const ROUNDS_DEFAULT: u32 = 2;
 pub const PROVIDER_TIMEOUT_MIN_MS: u64 = 5_000;
 /// See [`PROVIDER_TIMEOUT_MIN_MS`].
 pub const PROVIDER_TIMEOUT_MAX_MS: u64 = 30 * 60 * 1000;
-/// See [`PROVIDER_TIMEOUT_MIN_MS`].
+/// The timeout of a call when neither the discussion (`providerTimeout`) nor the
+/// provider's `config.toml` table (`timeout`) sets one.
 pub const PROVIDER_TIMEOUT_DEFAULT_MS: u64 = 10 * 60 * 1000;
 /// Default number of providers that must succeed.
 pub const MIN_PROVIDERS_DEFAULT: u32 = 2;

@@ -141,7 +141,7 @@ impl DiscussionConfig {
                 l::PROVIDER_TIMEOUT_MAX_MS as i64,
             )
         {
-            cfg.provider_timeout = n as u64;
+            cfg.provider_timeout = Some(n as u64);
         }
         let mut min_providers_given = false;
         if let Some(v) = field(obj, "minProviders")
