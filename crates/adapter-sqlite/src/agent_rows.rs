@@ -89,8 +89,8 @@ impl AgentRow {
     pub(crate) fn insert(&self, tx: &Transaction<'_>) -> rusqlite::Result<i64> {
         tx.prepare_cached(
             "INSERT INTO agents (agent_id, display_name, description, system_prompt, \
-             capabilities, tags, team, enabled, created_at, updated_at, profile, revision) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             capabilities, tags, team, enabled, created_at, updated_at, profile, revision, is_enabled) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?8)",
         )?
         .execute(params![
             self.agent_id,
@@ -116,7 +116,7 @@ impl AgentRow {
         tx.prepare_cached(
             "UPDATE agents SET display_name = ?2, description = ?3, system_prompt = ?4, \
              capabilities = ?5, tags = ?6, team = ?7, enabled = ?8, created_at = ?9, \
-             updated_at = ?10, profile = ?11, revision = ?12 WHERE id = ?1",
+             updated_at = ?10, profile = ?11, revision = ?12, is_enabled = ?8 WHERE id = ?1",
         )?
         .execute(params![
             rowid,
@@ -140,22 +140,31 @@ impl AgentRow {
     }
 
     /// One side-table row per distinct tag and capability (`OR IGNORE` folds a
-    /// profile that lists an element twice).
+    /// profile that lists an element twice), repeating the team and enabled flag the
+    /// filters read from them.
     fn insert_side_entries(&self, tx: &Transaction<'_>, rowid: i64) -> rusqlite::Result<()> {
         if !self.tags.is_empty() {
             let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO agent_tags (tag, agent_rowid) VALUES (?1, ?2)",
+                "INSERT OR IGNORE INTO agent_tags (tag, agent_id, agent_rowid, team, enabled) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for tag in &self.tags {
-                stmt.execute(params![tag, rowid])?;
+                stmt.execute(params![tag, self.agent_id, rowid, self.team, self.enabled])?;
             }
         }
         if !self.capabilities.is_empty() {
             let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO agent_capabilities (capability, agent_rowid) VALUES (?1, ?2)",
+                "INSERT OR IGNORE INTO agent_capabilities \
+                 (capability, agent_id, agent_rowid, team, enabled) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for capability in &self.capabilities {
-                stmt.execute(params![capability, rowid])?;
+                stmt.execute(params![
+                    capability,
+                    self.agent_id,
+                    rowid,
+                    self.team,
+                    self.enabled
+                ])?;
             }
         }
         Ok(())

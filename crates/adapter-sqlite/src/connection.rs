@@ -11,6 +11,14 @@ use rusqlite::Connection;
 /// avoids re-parsing SQL on hot paths.
 const STATEMENT_CACHE_CAPACITY: usize = 64;
 
+/// WAL pages after which a commit copies the log back into the database file.
+/// A registration touches about 14 pages (the agent row, its three indexes, one page
+/// per tag and capability entry); SQLite's default of 1000 pages meant a checkpoint
+/// (copy + `fsync`) every ~70 registrations and a p99 of 5 ms in the benchmark.
+/// 4000 pages (16 MiB of log at most between checkpoints) copies each hot index page
+/// once per four times as many commits.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 4000;
+
 /// Applies the settings every connection needs before its first use.
 ///
 /// - `busy_timeout`: a writer waits for the lock instead of failing with
@@ -20,9 +28,13 @@ const STATEMENT_CACHE_CAPACITY: usize = 64;
 /// - `synchronous=NORMAL`: in WAL mode a commit survives a process crash (`SIGKILL`)
 ///   without an `fsync` per transaction; only an OS crash or power loss can drop the
 ///   last commits, never corrupt the file.
+/// - `wal_autocheckpoint`: see [`WAL_AUTOCHECKPOINT_PAGES`].
 pub(crate) fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
     conn.busy_timeout(busy_timeout)?;
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+         PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+    ))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     Ok(())
 }

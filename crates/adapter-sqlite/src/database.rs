@@ -8,6 +8,7 @@ use std::time::Duration;
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
+use scheduled_thread_pool::ScheduledThreadPool;
 
 use crate::agent_store::SqliteAgentStore;
 use crate::connection::configure;
@@ -57,9 +58,10 @@ impl SqliteDatabase {
     /// [`migrations::SCHEMA_VERSION`] and sets up the pool.
     ///
     /// Cheap on purpose, since every CLI command starts with it: one connection is
-    /// opened to check `user_version` (and migrate when behind) and then closed; the
-    /// pool opens its connections lazily, on first use. Safe to call from many
-    /// processes at once on the same (even not yet existing) file.
+    /// opened to check `user_version` (and migrate when behind); the pool then opens
+    /// the one connection a command needs, and more only when used concurrently.
+    /// Safe to call from many processes at once on the same (even not yet existing)
+    /// file.
     ///
     /// `path` must name a file: `:memory:` would give every pooled connection its own
     /// empty database.
@@ -81,20 +83,35 @@ impl SqliteDatabase {
         let mut first = Connection::open(path).map_err(opened)?;
         configure(&first, options.busy_timeout).map_err(opened)?;
         let previous = migrations::bring_up_to_date(&mut first, path)?;
-        drop(first);
-        tracing::debug!(path = %path.display(), previous_version = previous, "database open");
 
         let busy_timeout = options.busy_timeout;
         let manager = SqliteConnectionManager::file(path)
             .with_init(move |conn| configure(conn, busy_timeout));
         let pool = Pool::builder()
             .max_size(options.max_connections.max(1))
-            // No idle connections kept or pre-opened: a CLI command needs one, and
-            // opening one takes well under a millisecond.
+            // No idle connections pre-opened beyond the first one below: a CLI command
+            // needs one.
             .min_idle(Some(0))
             .test_on_check_out(false)
             .error_handler(Box::new(TracingErrorHandler))
+            // r2d2 only opens and reaps connections in the background; one thread
+            // does that, where its default of three costs start-up time.
+            .thread_pool(Arc::new(
+                ScheduledThreadPool::builder()
+                    .num_threads(1)
+                    .thread_name_pattern("ax-sqlite-pool-{}")
+                    .build(),
+            ))
             .build_unchecked(manager);
+        // The pool's first connection is opened while `first` still holds the file:
+        // closing the last connection to a WAL database deletes its `-wal` file,
+        // which the next open would have to create again.
+        drop(
+            pool.get()
+                .map_err(|source| DatabaseError::Pool { source })?,
+        );
+        drop(first);
+        tracing::debug!(path = %path.display(), previous_version = previous, "database open");
         Ok(Self {
             pool,
             path: Arc::from(path),

@@ -1,8 +1,9 @@
 //! The schema, as an ordered list of migrations recorded in `PRAGMA user_version`.
 //!
 //! Rules every step follows, so that opening a database is always harmless:
-//! - steps only add (`CREATE ... IF NOT EXISTS`, columns added only when missing,
-//!   side-table rows derived from existing rows); no step rewrites or deletes a row;
+//! - steps only add (`CREATE ... IF NOT EXISTS`, columns added only when missing and
+//!   filled from the row's own values, side-table rows derived from existing rows);
+//!   no step changes or deletes an existing value;
 //! - each step is idempotent on its own, so a step re-run over a partly upgraded
 //!   file (e.g. one upgraded by hand) does no harm;
 //! - all pending steps run in one `BEGIN IMMEDIATE` transaction that re-reads the
@@ -79,34 +80,57 @@ fn v1_agents_table(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 ///   nested keys) round-trips; rows from version 1 have none and are read from their
 ///   columns instead.
 /// - `revision`: the compare-and-swap counter; version-1 rows start at 1.
-/// - `agent_tags` / `agent_capabilities`: one row per element, keyed by the element
-///   first, so "agents with tag X" is an index range instead of a scan of 100k JSON
-///   arrays; `ON DELETE CASCADE` removes them with their agent. The tags and
-///   capabilities of version-1 rows (JSON arrays in their text columns) are copied in.
-/// - `idx_agents_team`: team filter, already in listing order.
+/// - `is_enabled`: the enabled flag as exactly 0 or 1, kept by the store beside
+///   `enabled` (which version-1 rows may hold as NULL, meaning enabled by its
+///   `DEFAULT 1`). It exists so that the filter indexes below cover it: SQLite
+///   cannot answer a virtual generated column from an index, and would read every
+///   matching agent row. Filled for version-1 rows from their `enabled`.
+/// - `agent_tags` / `agent_capabilities`: one row per element, keyed by
+///   `(element, agent_id)`, so "agents with tag X, in agentId order" is one ordered
+///   index range, and the count is that range's length: a page at 100k agents never
+///   reads the (large) agent rows it does not return. They repeat the agent's `team`
+///   and enabled flag, which the store rewrites with them on every change, so
+///   combined filters are answered from the same range. `ON DELETE CASCADE` removes
+///   them with their agent. Version-1 rows' tags and capabilities (JSON arrays in
+///   their text columns) are copied in.
+/// - `idx_agents_team` / `idx_agents_enabled`: the team and enabled filters, already
+///   in listing order.
 /// - `seeded_defaults`: every default agent id ever seeded, so a default the user
 ///   removed is not brought back.
 /// - `markers`: one-time actions (e.g. the import of the reference `agents.json`).
 fn v2_registry(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     add_column_if_missing(tx, "agents", "profile", "TEXT")?;
     add_column_if_missing(tx, "agents", "revision", "INTEGER NOT NULL DEFAULT 1")?;
+    if !column_exists(tx, "agents", "is_enabled")? {
+        tx.execute_batch(
+            "ALTER TABLE agents ADD COLUMN is_enabled INTEGER NOT NULL DEFAULT 1;
+             UPDATE agents SET is_enabled = 0 WHERE IFNULL(enabled, 1) = 0;",
+        )?;
+    }
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS agent_tags (
             tag TEXT NOT NULL,
+            agent_id TEXT NOT NULL,
             agent_rowid INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
-            PRIMARY KEY (tag, agent_rowid)
+            team TEXT,
+            enabled INTEGER NOT NULL,
+            PRIMARY KEY (tag, agent_id)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS idx_agent_tags_agent ON agent_tags(agent_rowid);
 
         CREATE TABLE IF NOT EXISTS agent_capabilities (
             capability TEXT NOT NULL,
+            agent_id TEXT NOT NULL,
             agent_rowid INTEGER NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
-            PRIMARY KEY (capability, agent_rowid)
+            team TEXT,
+            enabled INTEGER NOT NULL,
+            PRIMARY KEY (capability, agent_id)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS idx_agent_capabilities_agent
             ON agent_capabilities(agent_rowid);
 
-        CREATE INDEX IF NOT EXISTS idx_agents_team ON agents(team, agent_id);
+        CREATE INDEX IF NOT EXISTS idx_agents_team ON agents(team, agent_id, is_enabled);
+        CREATE INDEX IF NOT EXISTS idx_agents_enabled ON agents(is_enabled, agent_id);
 
         CREATE TABLE IF NOT EXISTS seeded_defaults (
             agent_id TEXT PRIMARY KEY NOT NULL,
@@ -118,14 +142,14 @@ fn v2_registry(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             marked_at TEXT NOT NULL
         ) WITHOUT ROWID;
 
-        INSERT OR IGNORE INTO agent_tags (tag, agent_rowid)
-            SELECT j.value, a.id FROM agents AS a, json_each(
+        INSERT OR IGNORE INTO agent_tags (tag, agent_id, agent_rowid, team, enabled)
+            SELECT j.value, a.agent_id, a.id, a.team, a.is_enabled FROM agents AS a, json_each(
                 CASE WHEN json_valid(a.tags) THEN
                     CASE WHEN json_type(a.tags) = 'array' THEN a.tags END
                 END) AS j
             WHERE j.type = 'text';
-        INSERT OR IGNORE INTO agent_capabilities (capability, agent_rowid)
-            SELECT j.value, a.id FROM agents AS a, json_each(
+        INSERT OR IGNORE INTO agent_capabilities (capability, agent_id, agent_rowid, team, enabled)
+            SELECT j.value, a.agent_id, a.id, a.team, a.is_enabled FROM agents AS a, json_each(
                 CASE WHEN json_valid(a.capabilities) THEN
                     CASE WHEN json_type(a.capabilities) = 'array' THEN a.capabilities END
                 END) AS j
@@ -151,25 +175,29 @@ fn v3_discussions(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     )
 }
 
-/// `ALTER TABLE ... ADD COLUMN` has no `IF NOT EXISTS`; checking `table_info` first
-/// keeps the step idempotent.
+/// `ALTER TABLE ... ADD COLUMN` has no `IF NOT EXISTS`; checking the columns first
+/// keeps the step idempotent. `table_xinfo`, not `table_info`: only the former lists
+/// generated columns.
 fn add_column_if_missing(
     tx: &Transaction<'_>,
     table: &str,
     column: &str,
     definition: &str,
 ) -> rusqlite::Result<()> {
-    let exists: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
-        [table, column],
-        |row| row.get(0),
-    )?;
-    if !exists {
+    if !column_exists(tx, table, column)? {
         tx.execute_batch(&format!(
             "ALTER TABLE {table} ADD COLUMN {column} {definition}"
         ))?;
     }
     Ok(())
+}
+
+fn column_exists(tx: &Transaction<'_>, table: &str, column: &str) -> rusqlite::Result<bool> {
+    tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_xinfo(?1) WHERE name = ?2)",
+        [table, column],
+        |row| row.get(0),
+    )
 }
 
 /// `PRAGMA user_version` of the database `conn` is open on.
