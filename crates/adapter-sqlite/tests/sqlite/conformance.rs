@@ -1,0 +1,13 @@
+//! The shared `AgentStore` conformance suite (from `ax-agent-domain`, feature
+//! `conformance`), run against the SQLite store on a fresh file per case.
+
+use std::sync::Arc;
+
+use ax_adapter_sqlite::SqliteDatabase;
+use ax_agent_domain::store::AgentStore;
+
+ax_agent_domain::agent_store_conformance!(|| async {
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let db = SqliteDatabase::open(dir.path().join("data.db")).expect("open a fresh database");
+    (Arc::new(db.agent_store()) as Arc<dyn AgentStore>, dir)
+});

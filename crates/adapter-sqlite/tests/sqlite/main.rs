@@ -1,0 +1,14 @@
+//! Integration tests of the SQLite adapter on real database files in temporary
+//! directories. One test binary (modules below) keeps build and link time down.
+//!
+//! Cross-thread tests give every thread its own [`SqliteDatabase`] — its own pool and
+//! connections, as separate processes would have — and start them together on a
+//! barrier, so the database's locking is what keeps them apart.
+
+mod concurrency;
+mod conformance;
+mod helpers;
+mod history;
+mod migrations;
+mod schema;
+mod store;

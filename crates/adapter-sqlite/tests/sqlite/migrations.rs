@@ -1,0 +1,336 @@
+//! Versioned migrations: re-running them, upgrading an older file, refusing a newer
+//! one, and many first opens at once.
+
+use std::sync::{Arc, Barrier};
+
+use ax_adapter_sqlite::{DatabaseError, SCHEMA_VERSION, SqliteDatabase};
+use ax_agent_domain::store::{AgentFilter, AgentStore, PageRequest, StoreError};
+use rusqlite::Connection;
+use serde_json::json;
+
+use crate::helpers::{block_on, count_rows, db_path, ids, record, temp_db};
+
+/// The schema of version 1, exactly as an older build created it (the requirement's
+/// table). A fixture: it must not change when later versions are added.
+const VERSION_1_SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS agents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        agent_id TEXT NOT NULL UNIQUE,
+        display_name TEXT,
+        description TEXT NOT NULL,
+        system_prompt TEXT,
+        capabilities TEXT,
+        tags TEXT,
+        team TEXT,
+        enabled INTEGER DEFAULT 1,
+        created_at TEXT DEFAULT CURRENT_TIMESTAMP,
+        updated_at TEXT DEFAULT CURRENT_TIMESTAMP
+    );
+    CREATE UNIQUE INDEX IF NOT EXISTS idx_agents_agent_id ON agents(agent_id);
+    PRAGMA journal_mode = WAL;
+    PRAGMA user_version = 1;";
+
+fn schema_objects(db: &SqliteDatabase) -> Vec<(String, Option<String>)> {
+    db.connection()
+        .expect("connection")
+        .prepare("SELECT name, sql FROM sqlite_master ORDER BY name")
+        .expect("prepare")
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+/// Opening an up-to-date database again changes neither schema nor rows.
+#[test]
+fn opening_twice_is_harmless() {
+    let (dir, db) = temp_db();
+    let rec = record("kept", json!({"tags": ["a"], "capabilities": ["b"]}));
+    block_on(db.agent_store().insert(&rec)).expect("insert");
+    let schema_before = schema_objects(&db);
+    drop(db);
+
+    let again = SqliteDatabase::open(db_path(&dir)).expect("second open");
+    assert_eq!(
+        again.schema_version().expect("version"),
+        i64::from(SCHEMA_VERSION)
+    );
+    assert_eq!(schema_objects(&again), schema_before);
+    assert_eq!(
+        block_on(again.agent_store().get("kept")).expect("get"),
+        Some(rec)
+    );
+    assert_eq!(count_rows(&again, "agent_tags"), 1);
+}
+
+/// Every step is idempotent: forcing the whole list to run again over the current
+/// schema (user_version reset to 0) fails nothing and duplicates nothing.
+#[test]
+fn rerunning_every_migration_changes_nothing() {
+    let (dir, db) = temp_db();
+    let rec = record("kept", json!({"tags": ["a", "b"], "capabilities": ["c"]}));
+    block_on(db.agent_store().insert(&rec)).expect("insert");
+    let schema_before = schema_objects(&db);
+    db.connection()
+        .expect("connection")
+        .pragma_update(None, "user_version", 0)
+        .expect("reset user_version");
+    drop(db);
+
+    let again = SqliteDatabase::open(db_path(&dir)).expect("open re-runs every step");
+    assert_eq!(
+        again.schema_version().expect("version"),
+        i64::from(SCHEMA_VERSION)
+    );
+    assert_eq!(schema_objects(&again), schema_before);
+    assert_eq!(
+        block_on(again.agent_store().get("kept")).expect("get"),
+        Some(rec)
+    );
+    assert_eq!(count_rows(&again, "agents"), 1);
+    assert_eq!(count_rows(&again, "agent_tags"), 2);
+    assert_eq!(count_rows(&again, "agent_capabilities"), 1);
+}
+
+type LegacyColumns = Vec<(
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+)>;
+
+fn legacy_columns(conn: &Connection) -> LegacyColumns {
+    conn.prepare(
+        "SELECT id, agent_id, display_name, description, tags, capabilities, enabled, created_at \
+         FROM agents ORDER BY id",
+    )
+    .expect("prepare")
+    .query_map([], |row| {
+        Ok((
+            row.get(0)?,
+            row.get(1)?,
+            row.get(2)?,
+            row.get(3)?,
+            row.get(4)?,
+            row.get(5)?,
+            row.get(6)?,
+            row.get(7)?,
+        ))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("rows")
+}
+
+/// A database created by schema version 1, with rows in it, is upgraded on open: the
+/// old rows keep every column value, read back as records, are found by the new tag
+/// and capability filters, and take part in uniqueness and compare-and-swap.
+#[test]
+fn version_1_database_with_rows_is_upgraded_and_readable() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = db_path(&dir);
+    let before = {
+        let conn = Connection::open(&path).expect("create a version-1 file");
+        conn.execute_batch(VERSION_1_SCHEMA)
+            .expect("version-1 schema");
+        conn.execute(
+            "INSERT INTO agents (agent_id, display_name, description, system_prompt, capabilities, tags, team) \
+             VALUES ('old-reviewer', 'Old Reviewer', 'reviews code', 'be strict', '[\"code-review\"]', '[\"quality\", \"rust\"]', 'core')",
+            [],
+        )
+        .expect("legacy row 1");
+        conn.execute(
+            "INSERT INTO agents (agent_id, description, tags, enabled, created_at, updated_at) \
+             VALUES ('old-disabled', 'switched off', 'not json at all', 0, '2024-05-06 07:08:09', '2024-05-06 07:08:09')",
+            [],
+        )
+        .expect("legacy row 2");
+        conn.execute(
+            "INSERT INTO agents (agent_id, description, tags, enabled) \
+             VALUES ('old-null-flag', 'enabled left NULL', '[\"rust\"]', NULL)",
+            [],
+        )
+        .expect("legacy row 3");
+        legacy_columns(&conn)
+    };
+
+    let db = SqliteDatabase::open(&path).expect("open upgrades the file");
+    assert_eq!(
+        db.schema_version().expect("version"),
+        i64::from(SCHEMA_VERSION)
+    );
+    assert_eq!(
+        legacy_columns(&db.connection().expect("connection")),
+        before,
+        "old columns untouched"
+    );
+
+    let store = db.agent_store();
+    let reviewer = block_on(store.get("old-reviewer"))
+        .expect("get")
+        .expect("present");
+    assert_eq!(reviewer.profile.description, "reviews code");
+    assert_eq!(
+        reviewer.profile.display_name.as_deref(),
+        Some("Old Reviewer")
+    );
+    assert_eq!(reviewer.profile.system_prompt.as_deref(), Some("be strict"));
+    assert_eq!(reviewer.profile.team.as_deref(), Some("core"));
+    assert!(reviewer.profile.enabled);
+    assert_eq!(reviewer.profile.tags(), ["quality", "rust"]);
+    assert_eq!(reviewer.profile.capabilities(), ["code-review"]);
+    assert_eq!(reviewer.revision, 1);
+
+    let disabled = block_on(store.get("old-disabled"))
+        .expect("get")
+        .expect("present");
+    assert!(!disabled.profile.enabled);
+    assert!(
+        disabled.profile.tags().is_empty(),
+        "non-JSON tags are not interpreted"
+    );
+    assert_eq!(disabled.created_at, "2024-05-06T07:08:09Z");
+
+    let by_tag = block_on(store.list(
+        &AgentFilter {
+            tags: vec!["rust".into()],
+            ..Default::default()
+        },
+        PageRequest::ALL,
+    ))
+    .expect("list by tag");
+    assert_eq!(ids(&by_tag.agents), ["old-null-flag", "old-reviewer"]);
+    let by_capability = block_on(store.list(
+        &AgentFilter {
+            capability: Some("code-review".into()),
+            ..Default::default()
+        },
+        PageRequest::ALL,
+    ))
+    .expect("list by capability");
+    assert_eq!(ids(&by_capability.agents), ["old-reviewer"]);
+    // NULL means enabled (the column's DEFAULT 1), for the agents-driven filter and
+    // for the tag-driven one alike.
+    let enabled = block_on(store.list(
+        &AgentFilter {
+            enabled: Some(true),
+            ..Default::default()
+        },
+        PageRequest::ALL,
+    ))
+    .expect("list enabled");
+    assert_eq!(ids(&enabled.agents), ["old-null-flag", "old-reviewer"]);
+    let disabled = block_on(store.list(
+        &AgentFilter {
+            enabled: Some(false),
+            ..Default::default()
+        },
+        PageRequest::ALL,
+    ))
+    .expect("list disabled");
+    assert_eq!(ids(&disabled.agents), ["old-disabled"]);
+    let enabled_rust = block_on(store.list(
+        &AgentFilter {
+            tags: vec!["rust".into()],
+            enabled: Some(true),
+            ..Default::default()
+        },
+        PageRequest::ALL,
+    ))
+    .expect("list enabled with tag");
+    assert_eq!(ids(&enabled_rust.agents), ["old-null-flag", "old-reviewer"]);
+    assert!(
+        block_on(store.get("old-null-flag"))
+            .expect("get")
+            .expect("present")
+            .profile
+            .enabled
+    );
+
+    match block_on(store.insert(&record("old-reviewer", json!({})))) {
+        Err(StoreError::AlreadyExists { .. }) => {}
+        other => panic!("an upgraded row still owns its id, got {other:?}"),
+    }
+    let mut edited = reviewer.clone();
+    edited.profile.description = "reviews code carefully".into();
+    edited.revision = 2;
+    block_on(store.update(&edited, 1)).expect("CAS from the legacy revision 1");
+    assert_eq!(
+        block_on(store.get("old-reviewer")).expect("get"),
+        Some(edited)
+    );
+}
+
+/// A file written by a newer build is refused with a clear error and left as it was.
+#[test]
+fn a_newer_schema_is_refused_untouched() {
+    let (dir, db) = temp_db();
+    block_on(db.agent_store().insert(&record("kept", json!({})))).expect("insert");
+    let newer = i64::from(SCHEMA_VERSION) + 1;
+    db.connection()
+        .expect("connection")
+        .pragma_update(None, "user_version", newer)
+        .expect("pretend a newer build wrote the file");
+    drop(db);
+
+    match SqliteDatabase::open(db_path(&dir)) {
+        Err(
+            error @ DatabaseError::SchemaTooNew {
+                found, supported, ..
+            },
+        ) => {
+            assert_eq!(found, newer);
+            assert_eq!(supported, SCHEMA_VERSION);
+            let message = error.to_string();
+            assert!(message.contains("newer"), "message says why: {message}");
+        }
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+    let conn = Connection::open(db_path(&dir)).expect("raw open");
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .expect("version");
+    assert_eq!(version, newer);
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM agents", [], |row| row.get(0))
+        .expect("count");
+    assert_eq!(rows, 1);
+}
+
+/// Eight threads open the same fresh file (in a directory that does not exist yet) at
+/// the same moment, several times over: migrations and the switch to WAL never fail,
+/// and the result is one correctly migrated file.
+#[test]
+fn concurrent_first_opens_never_fail() {
+    for round in 0..12 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("fresh").join("data.db");
+        let barrier = Arc::new(Barrier::new(8));
+        let openers: Vec<_> = (0..8)
+            .map(|_| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    SqliteDatabase::open(&path).map(|db| db.schema_version())
+                })
+            })
+            .collect();
+        for opener in openers {
+            let version = opener
+                .join()
+                .expect("opener thread")
+                .unwrap_or_else(|e| panic!("round {round}: open failed: {e:?}"))
+                .expect("schema version");
+            assert_eq!(version, i64::from(SCHEMA_VERSION));
+        }
+        let db = SqliteDatabase::open(&path).expect("open");
+        let health = db.health().expect("health");
+        assert!(health.is_ok(), "integrity: {:?}", health.integrity);
+        assert_eq!(health.settings.journal_mode, "wal");
+        assert_eq!(health.counts.agents, 0);
+    }
+}

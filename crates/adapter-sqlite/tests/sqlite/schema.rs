@@ -1,0 +1,169 @@
+//! The schema and the connection settings, checked directly in SQLite.
+
+use std::collections::BTreeSet;
+
+use ax_agent_domain::store::{AgentFilter, AgentStore, PageRequest, StoreError};
+use serde_json::json;
+
+use crate::helpers::{block_on, count_rows, record, temp_db};
+
+/// INV-AGT-DB-001: the named unique index on `agent_id` exists and is UNIQUE.
+#[test]
+fn agent_id_index_exists_and_is_unique() {
+    let (_dir, db) = temp_db();
+    let conn = db.connection().expect("connection");
+    let unique: bool = conn
+        .query_row(
+            "SELECT \"unique\" FROM pragma_index_list('agents') WHERE name = 'idx_agents_agent_id'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("idx_agents_agent_id is an index of agents");
+    assert!(unique, "idx_agents_agent_id must be UNIQUE");
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_index_info('idx_agents_agent_id')")
+        .expect("prepare")
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(columns, ["agent_id"]);
+}
+
+/// INV-AGT-DB-001: the database itself rejects a duplicate `agent_id`, even for a
+/// writer that bypasses the store; the store then reports `AlreadyExists` for it.
+#[test]
+fn raw_duplicate_insert_is_rejected_by_the_database() {
+    let (_dir, db) = temp_db();
+    let conn = db.connection().expect("connection");
+    let insert = "INSERT INTO agents (agent_id, description) VALUES ('raw', 'first')";
+    conn.execute(insert, []).expect("first raw insert");
+    let error = conn
+        .execute(insert, [])
+        .expect_err("the duplicate must be rejected");
+    assert_eq!(
+        error.sqlite_extended_error_code(),
+        Some(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE),
+        "rejected by the UNIQUE constraint, got {error}"
+    );
+    drop(conn);
+    assert_eq!(count_rows(&db, "agents"), 1);
+
+    let store = db.agent_store();
+    match block_on(store.insert(&record("raw", json!({})))) {
+        Err(StoreError::AlreadyExists { agent_id }) => assert_eq!(agent_id, "raw"),
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    assert_eq!(count_rows(&db, "agents"), 1);
+}
+
+/// Every pooled connection — not only the first — runs with WAL, a busy timeout of at
+/// least 5 s, foreign keys on and synchronous=NORMAL.
+#[test]
+fn every_pooled_connection_is_configured() {
+    let (_dir, db) = temp_db();
+    // Held at once, so the pool must hand out four distinct connections.
+    let connections: Vec<_> = (0..4)
+        .map(|_| db.connection().expect("connection"))
+        .collect();
+    for conn in &connections {
+        let settings = ax_adapter_sqlite::ConnectionSettings::read(conn).expect("read settings");
+        assert_eq!(settings.journal_mode, "wal");
+        assert!(
+            settings.busy_timeout_ms >= 5_000,
+            "busy_timeout {}",
+            settings.busy_timeout_ms
+        );
+        assert!(settings.foreign_keys, "foreign_keys must be ON");
+        assert_eq!(settings.synchronous, 1, "synchronous must be NORMAL");
+    }
+    let handles: BTreeSet<usize> = connections
+        .iter()
+        .map(|c| std::ptr::from_ref::<rusqlite::Connection>(c) as usize)
+        .collect();
+    assert_eq!(handles.len(), 4, "four distinct connections");
+}
+
+/// The tables and indexes of the current schema are all there.
+#[test]
+fn current_schema_has_every_table_and_index() {
+    let (_dir, db) = temp_db();
+    let names: BTreeSet<String> = db
+        .connection()
+        .expect("connection")
+        .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%'")
+        .expect("prepare")
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    for expected in [
+        "agents",
+        "idx_agents_agent_id",
+        "idx_agents_team",
+        "agent_tags",
+        "idx_agent_tags_agent",
+        "agent_capabilities",
+        "idx_agent_capabilities_agent",
+        "seeded_defaults",
+        "markers",
+        "discussions",
+    ] {
+        assert!(
+            names.contains(expected),
+            "missing {expected}; have {names:?}"
+        );
+    }
+}
+
+/// Removing an agent removes its tag and capability entries (ON DELETE CASCADE, which
+/// needs foreign_keys=ON on the connection that deletes).
+#[test]
+fn removing_an_agent_cascades_to_its_side_tables() {
+    let (_dir, db) = temp_db();
+    let store = db.agent_store();
+    block_on(store.insert(&record(
+        "keep",
+        json!({"tags": ["t"], "capabilities": ["c"]}),
+    )))
+    .expect("insert");
+    block_on(store.insert(&record(
+        "drop",
+        json!({"tags": ["t", "u"], "capabilities": ["c", "d"]}),
+    )))
+    .expect("insert");
+    assert_eq!(count_rows(&db, "agent_tags"), 3);
+    assert_eq!(count_rows(&db, "agent_capabilities"), 3);
+
+    assert!(block_on(store.remove("drop")).expect("remove"));
+    assert_eq!(count_rows(&db, "agent_tags"), 1);
+    assert_eq!(count_rows(&db, "agent_capabilities"), 1);
+    let by_tag = block_on(store.list(
+        &AgentFilter {
+            tags: vec!["t".into()],
+            ..Default::default()
+        },
+        PageRequest::ALL,
+    ))
+    .expect("list");
+    assert_eq!(by_tag.total, 1);
+}
+
+/// A profile listing a tag twice gets one side-table entry and one match.
+#[test]
+fn repeated_tags_are_indexed_once() {
+    let (_dir, db) = temp_db();
+    let store = db.agent_store();
+    let rec = record(
+        "twice",
+        json!({"tags": ["x", "x"], "capabilities": ["y", "y"]}),
+    );
+    block_on(store.insert(&rec)).expect("insert");
+    assert_eq!(count_rows(&db, "agent_tags"), 1);
+    assert_eq!(count_rows(&db, "agent_capabilities"), 1);
+    assert_eq!(
+        block_on(store.get("twice")).expect("get"),
+        Some(rec),
+        "the profile keeps both"
+    );
+}
