@@ -18,7 +18,7 @@ use crate::migrations;
 
 /// How [`SqliteDatabase::open_with`] configures the pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenOptions {
+pub struct DatabaseOptions {
     /// How long a connection waits for another process's write lock before SQLite
     /// reports `SQLITE_BUSY`. Writes hold the lock for well under a millisecond, so
     /// the default of 10 s is only reached when something holds the file for real
@@ -29,7 +29,7 @@ pub struct OpenOptions {
     pub max_connections: u32,
 }
 
-impl Default for OpenOptions {
+impl Default for DatabaseOptions {
     fn default() -> Self {
         Self {
             busy_timeout: Duration::from_secs(10),
@@ -50,7 +50,7 @@ impl SqliteDatabase {
     /// Opens (creating if needed) the database file at `path` with default options.
     /// See [`Self::open_with`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, DatabaseError> {
-        Self::open_with(path, OpenOptions::default())
+        Self::open_with(path, DatabaseOptions::default())
     }
 
     /// Opens (creating if needed) the database file at `path`: creates its parent
@@ -65,7 +65,10 @@ impl SqliteDatabase {
     ///
     /// `path` must name a file: `:memory:` would give every pooled connection its own
     /// empty database.
-    pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self, DatabaseError> {
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        options: DatabaseOptions,
+    ) -> Result<Self, DatabaseError> {
         let path = path.as_ref();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| DatabaseError::CreateDir {

@@ -58,7 +58,7 @@ mod migrations;
 
 pub use agent_store::SqliteAgentStore;
 pub use connection::ConnectionSettings;
-pub use database::{OpenOptions, SqliteDatabase};
+pub use database::{DatabaseOptions, SqliteDatabase};
 pub use diagnostics::{DatabaseHealth, TableCounts};
 pub use error::DatabaseError;
 pub use history::SqliteHistory;

@@ -271,3 +271,75 @@ fn mixed_write_storm_never_reports_a_storage_error() {
     assert_eq!(count_rows(&db, "agents"), 8 * 40 + 1);
     assert_eq!(db.integrity_check().expect("integrity"), ["ok"]);
 }
+
+/// A writer that finds the write lock held (here by a raw connection in the middle of
+/// a `BEGIN IMMEDIATE` transaction) waits for it (busy_timeout) and then succeeds;
+/// it does not fail with SQLITE_BUSY.
+#[test]
+fn writers_wait_for_a_held_write_lock_instead_of_failing() {
+    let (dir, db) = temp_db();
+    let holder = db.connection().expect("connection");
+    holder
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+    let writers: Vec<_> = (0..4)
+        .map(|n| {
+            let path = db_path(&dir);
+            std::thread::spawn(move || {
+                let db = SqliteDatabase::open(&path).expect("open");
+                block_on(
+                    db.agent_store()
+                        .insert(&record(&format!("waiter-{n}"), json!({}))),
+                )
+            })
+        })
+        .collect();
+    // Hold the lock while the writers start and queue behind it.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    holder
+        .execute_batch("COMMIT")
+        .expect("release the write lock");
+    for writer in writers {
+        writer
+            .join()
+            .expect("writer thread")
+            .expect("the insert waited and succeeded");
+    }
+    drop(holder);
+    assert_eq!(count_rows(&db, "agents"), 4);
+}
+
+/// When the lock stays held past the busy timeout, the failure is a typed storage
+/// error that keeps SQLite's cause — not a panic, not a false "already exists".
+#[test]
+fn a_lock_held_past_the_busy_timeout_is_a_storage_error_with_its_cause() {
+    let (dir, db) = temp_db();
+    let holder = db.connection().expect("connection");
+    holder
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+    let impatient = SqliteDatabase::open_with(
+        db_path(&dir),
+        ax_adapter_sqlite::DatabaseOptions {
+            busy_timeout: std::time::Duration::from_millis(50),
+            ..Default::default()
+        },
+    )
+    .expect("open");
+    // The holder keeps the lock until this call has returned, so it must time out.
+    let outcome = block_on(impatient.agent_store().insert(&record("late", json!({}))));
+    holder.execute_batch("ROLLBACK").expect("release");
+    match outcome {
+        Err(StoreError::Backend { source, .. }) => {
+            let sqlite = source
+                .downcast_ref::<rusqlite::Error>()
+                .expect("the cause is SQLite's error");
+            assert_eq!(
+                sqlite.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy)
+            );
+        }
+        other => panic!("expected a storage error, got {other:?}"),
+    }
+    assert_eq!(count_rows(&db, "agents"), 0);
+}

@@ -167,3 +167,44 @@ fn repeated_tags_are_indexed_once() {
         "the profile keeps both"
     );
 }
+
+/// Options reach every pooled connection.
+#[test]
+fn open_options_apply_to_pooled_connections() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = ax_adapter_sqlite::SqliteDatabase::open_with(
+        crate::helpers::db_path(&dir),
+        ax_adapter_sqlite::DatabaseOptions {
+            busy_timeout: std::time::Duration::from_secs(7),
+            max_connections: 2,
+        },
+    )
+    .expect("open");
+    let first = db.connection().expect("connection");
+    let second = db.connection().expect("connection");
+    for conn in [&first, &second] {
+        let settings = ax_adapter_sqlite::ConnectionSettings::read(conn).expect("settings");
+        assert_eq!(settings.busy_timeout_ms, 7_000);
+    }
+}
+
+/// A path that cannot hold a database fails with a typed error naming it, at once.
+#[test]
+fn an_unusable_path_is_a_typed_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, b"plain file").expect("write");
+    match ax_adapter_sqlite::SqliteDatabase::open(file.join("data.db")) {
+        Err(ax_adapter_sqlite::DatabaseError::CreateDir { path, .. }) => assert_eq!(path, file),
+        other => panic!("expected CreateDir, got {other:?}"),
+    }
+    match ax_adapter_sqlite::SqliteDatabase::open(&file) {
+        Err(error @ ax_adapter_sqlite::DatabaseError::Open { .. }) => {
+            assert!(
+                std::error::Error::source(&error).is_some(),
+                "the cause is kept"
+            );
+        }
+        other => panic!("a file that is not a database must not open, got {other:?}"),
+    }
+}
