@@ -66,6 +66,21 @@ pub struct RunOptions {
     pub discussion_id: Option<String>,
 }
 
+/// The providers a discussion uses when its configuration names none, and why. The
+/// CLI's `ax providers list` prints this, so what it shows is exactly what a
+/// discussion would run (one rule, in [`DiscussionEngine::default_providers`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DefaultSelection {
+    /// Provider ids, in the configured order, at most six.
+    pub providers: Vec<String>,
+    /// True when any of them is a mock provider: the discussion's answers would be
+    /// simulated, and the CLI must say so.
+    pub simulated: bool,
+    /// One sentence explaining the choice, for people.
+    pub reason: String,
+}
+
 /// A configuration checked against the configured providers and agents, ready to run.
 #[derive(Debug, Clone)]
 pub struct PreparedDiscussion {
@@ -121,6 +136,23 @@ impl DiscussionEngine {
     /// The provider port.
     pub fn executor(&self) -> &Arc<dyn ProviderExecutor> {
         &self.executor
+    }
+
+    /// The providers a discussion would use now if it named none — the same choice
+    /// [`DiscussionEngine::prepare`] makes, from the same availability checks. The
+    /// available providers, in the configured order, at most six:
+    /// 1. at least two real providers: those — a machine with real providers never
+    ///    gets simulated answers mixed in unasked;
+    /// 2. otherwise at least two mock providers: those, flagged simulated — so a
+    ///    discussion works offline and says so, rather than pairing one real answer
+    ///    with simulated ones;
+    /// 3. otherwise whatever is available, real first (flagged simulated if a mock is
+    ///    among them); fewer than two makes the discussion fail with
+    ///    `DISCUSSION_INSUFFICIENT_PROVIDERS`.
+    pub async fn default_providers(&self) -> DefaultSelection {
+        let infos = self.executor.providers();
+        let available = self.availability(&infos).await;
+        default_selection(&infos, &|id| available.get(id).copied().unwrap_or(false))
     }
 
     /// Check `config` against the providers and agents that exist, and decide who
@@ -204,13 +236,19 @@ impl DiscussionEngine {
                 .iter()
                 .for_each(|id| add_provider(id, &mut speakers, &mut unavailable)),
             None if config.participants.is_empty() => {
-                for id in default_selection(&infos, &is_up) {
+                for id in default_selection(&infos, &is_up).providers {
                     speakers.push(Speaker::provider(id));
                 }
             }
             None => {}
         }
-        let fallback = default_selection(&infos, &is_up);
+        // An agent without preferred providers speaks through the first available real
+        // provider; only when there is none, through the default selection's first.
+        let fallback: Option<String> = infos
+            .iter()
+            .find(|p| !p.simulated && is_up(&p.id))
+            .map(|p| p.id.clone())
+            .or_else(|| default_selection(&infos, &is_up).providers.first().cloned());
         let mut personas = personas.into_iter();
         for p in &config.participants {
             match p.kind {
@@ -221,7 +259,7 @@ impl DiscussionEngine {
                         continue;
                     };
                     let via = if persona.preferred_providers.is_empty() {
-                        fallback.first().cloned()
+                        fallback.clone()
                     } else {
                         persona
                             .preferred_providers
@@ -339,27 +377,67 @@ impl DiscussionEngine {
     }
 }
 
-/// The providers a discussion uses when it names none: the available ones in the
-/// configured order, at most six. Real providers are preferred: the mock (simulated)
-/// providers join only when fewer than two real ones are available, so that a machine
-/// with real providers never gets simulated answers mixed in unasked.
-fn default_selection(infos: &[ProviderInfo], is_up: &dyn Fn(&str) -> bool) -> Vec<String> {
-    let up: Vec<&ProviderInfo> = infos.iter().filter(|p| is_up(&p.id)).collect();
-    let real: Vec<String> = up
-        .iter()
-        .filter(|p| !p.simulated)
-        .map(|p| p.id.clone())
-        .collect();
-    let chosen: Vec<String> = if real.len() >= 2 {
-        real
-    } else {
-        up.iter()
-            .filter(|p| !p.simulated)
-            .chain(up.iter().filter(|p| p.simulated))
-            .map(|p| p.id.clone())
-            .collect()
+/// The default-provider rule of [`DiscussionEngine::default_providers`], in one place
+/// so that `prepare` (what runs) and `default_providers` (what `ax providers list`
+/// shows) cannot drift apart.
+fn default_selection(infos: &[ProviderInfo], is_up: &dyn Fn(&str) -> bool) -> DefaultSelection {
+    let min = limits::MIN_PROVIDERS_LISTED;
+    let (up, down): (Vec<&ProviderInfo>, Vec<&ProviderInfo>) =
+        infos.iter().partition(|p| is_up(&p.id));
+    let real: Vec<&ProviderInfo> = up.iter().copied().filter(|p| !p.simulated).collect();
+    let mock: Vec<&ProviderInfo> = up.iter().copied().filter(|p| p.simulated).collect();
+    let names = |list: &[&ProviderInfo]| {
+        list.iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    chosen.into_iter().take(limits::MAX_SPEAKERS).collect()
+    let chosen: Vec<&ProviderInfo> = if real.len() >= min {
+        real.clone()
+    } else if mock.len() >= min {
+        mock.clone()
+    } else {
+        real.iter().chain(&mock).copied().collect()
+    };
+    let chosen: Vec<&ProviderInfo> = chosen.into_iter().take(limits::MAX_SPEAKERS).collect();
+    let simulated = chosen.iter().any(|p| p.simulated);
+    let missing: Vec<&ProviderInfo> = down.into_iter().filter(|p| !p.simulated).collect();
+    let not_available = if missing.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} not available)", names(&missing))
+    };
+    let reason = if real.len() >= min {
+        let extra = if real.len() > chosen.len() {
+            format!(" (the first {} of {} available)", chosen.len(), real.len())
+        } else {
+            String::new()
+        };
+        format!("using the available providers: {}{extra}", names(&chosen))
+    } else if chosen.len() < min {
+        format!(
+            "a discussion needs two providers and only {} {} available{not_available}",
+            chosen.len(),
+            if chosen.len() == 1 { "is" } else { "are" }
+        )
+    } else if real.is_empty() {
+        format!("no real provider is available{not_available}; using simulated mock providers")
+    } else if mock.len() >= min {
+        format!(
+            "only one real provider ({}) is available and a discussion needs two; using simulated mock providers",
+            names(&real)
+        )
+    } else {
+        format!(
+            "only one real provider ({}) and one mock provider are available; using both, so part of the answers is simulated",
+            names(&real)
+        )
+    };
+    DefaultSelection {
+        providers: chosen.iter().map(|p| p.id.clone()).collect(),
+        simulated,
+        reason,
+    }
 }
 
 /// Give speakers their roles. A debate without configured roles gets proponent,

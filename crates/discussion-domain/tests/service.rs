@@ -99,6 +99,133 @@ async fn omitted_providers_mean_the_available_real_ones() {
     assert!(r.rounds[0].responses[1].simulated);
 }
 
+/// What `default_providers` reports, and what a discussion without `providers` then
+/// really runs with: the two must be the same list.
+async fn defaults_and_run(
+    infos: Vec<ax_discussion_domain::provider::ProviderInfo>,
+    down: &[&str],
+) -> (ax_discussion_domain::DefaultSelection, Vec<String>) {
+    let fake = Fake::with_infos(infos);
+    for id in down {
+        fake.set_unavailable(id);
+    }
+    let (svc, _, _) = service(&fake, 5);
+    let selection = svc.engine().default_providers().await;
+    let r = svc
+        .discuss_quick("T", None, RunOptions::default())
+        .await
+        .expect("runs");
+    let mut ran: Vec<String> = r.participating_providers.clone();
+    ran.extend(r.failed_providers.iter().map(|f| f.provider.clone()));
+    assert_eq!(r.metadata.simulated, selection.simulated && !ran.is_empty());
+    (selection, ran)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_selection_is_what_a_discussion_without_providers_runs() {
+    // No real provider available: the mocks, flagged simulated, with the reason.
+    let (sel, ran) = defaults_and_run(
+        vec![
+            Fake::real_info("claude"),
+            Fake::real_info("gemini"),
+            Fake::simulated_info("mock-a"),
+            Fake::simulated_info("mock-b"),
+            Fake::simulated_info("mock-c"),
+        ],
+        &["claude", "gemini"],
+    )
+    .await;
+    assert_eq!(sel.providers, ["mock-a", "mock-b", "mock-c"]);
+    assert_eq!(ran, sel.providers);
+    assert!(sel.simulated);
+    assert_eq!(
+        sel.reason,
+        "no real provider is available (claude, gemini not available); using simulated mock providers"
+    );
+
+    // One real provider is not enough, and it is not mixed with simulated answers.
+    let (sel, ran) = defaults_and_run(
+        vec![
+            Fake::real_info("claude"),
+            Fake::real_info("gemini"),
+            Fake::simulated_info("mock-a"),
+            Fake::simulated_info("mock-b"),
+        ],
+        &["gemini"],
+    )
+    .await;
+    assert_eq!(sel.providers, ["mock-a", "mock-b"]);
+    assert_eq!(ran, sel.providers);
+    assert!(sel.simulated);
+    assert!(
+        sel.reason.contains("only one real provider (claude)"),
+        "{}",
+        sel.reason
+    );
+
+    // Two real providers or more: only real ones, at most six, in configured order.
+    let ids = ["p1", "p2", "p3", "p4", "p5", "p6", "p7"];
+    let mut infos: Vec<_> = ids.iter().map(|id| Fake::real_info(id)).collect();
+    infos.insert(1, Fake::simulated_info("sim"));
+    let (sel, ran) = defaults_and_run(infos, &[]).await;
+    assert_eq!(sel.providers, ids[..6]);
+    assert_eq!(ran, sel.providers);
+    assert!(!sel.simulated);
+    assert_eq!(
+        sel.reason,
+        "using the available providers: p1, p2, p3, p4, p5, p6 (the first 6 of 7 available)"
+    );
+
+    // Fewer than two of either kind: both, and the result says part is simulated.
+    let (sel, ran) =
+        defaults_and_run(vec![Fake::real_info("a"), Fake::simulated_info("sim")], &[]).await;
+    assert_eq!(sel.providers, ["a", "sim"]);
+    assert_eq!(ran, sel.providers);
+    assert!(sel.simulated);
+    assert!(sel.reason.contains("using both"), "{}", sel.reason);
+
+    // Nothing available: an empty selection that says why.
+    let fake = Fake::with_infos(vec![Fake::real_info("a")]);
+    fake.set_unavailable("a");
+    let (svc, _, _) = service(&fake, 5);
+    let sel = svc.engine().default_providers().await;
+    assert!(sel.providers.is_empty() && !sel.simulated);
+    assert_eq!(
+        sel.reason,
+        "a discussion needs two providers and only 0 are available (a not available)"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_agent_without_preferences_speaks_through_a_real_provider_when_there_is_one() {
+    let fake = Fake::with_infos(vec![
+        Fake::simulated_info("mock-a"),
+        Fake::real_info("claude"),
+        Fake::simulated_info("mock-b"),
+    ]);
+    let agents = ax_discussion_domain::StaticAgents(vec![ax_discussion_domain::AgentPersona {
+        agent_id: "reviewer".into(),
+        display_name: "Reviewer".into(),
+        system_prompt: Some("Review.".into()),
+        preferred_providers: Vec::new(),
+    }]);
+    let (svc, _, _) = service(&fake, 5);
+    let svc = svc.with_resolver(std::sync::Arc::new(agents));
+    let r = svc
+        .discuss_json(
+            &json!({"topic": "T", "providers": ["mock-a", "mock-b"], "participants": [{"type": "agent", "id": "reviewer"}], "fastMode": true}),
+            RunOptions::default(),
+        )
+        .await
+        .expect("runs");
+    let agent = r.rounds[0]
+        .responses
+        .iter()
+        .find(|x| x.provider == "reviewer")
+        .expect("the agent spoke");
+    assert_eq!(agent.via_provider.as_deref(), Some("claude"));
+}
+
 #[tokio::test(start_paused = true)]
 async fn an_unavailable_named_provider_is_reported_and_the_result_saved() {
     let fake = Fake::new(&["a", "b"]);
