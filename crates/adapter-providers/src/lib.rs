@@ -18,14 +18,18 @@
 //! [`ProviderRegistry`], [`ProvidersFile`] and [`ConfigError`].
 //!
 //! ```
+//! use std::sync::Arc;
 //! use std::time::Duration;
 //! use ax_adapter_providers::ProviderRegistry;
 //! use ax_discussion_domain::provider::{ProviderExecutor, ProviderRequest};
+//! use ax_discussion_domain::{DiscussionEngine, ProviderLimiter};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! let registry = ProviderRegistry::builtin();
-//! // With no AI CLI installed, the defaults are the simulated mock providers.
-//! let defaults = registry.default_participants();
+//! let registry = Arc::new(ProviderRegistry::builtin());
+//! // The engine decides which providers a discussion uses by default; with no AI CLI
+//! // installed, that is the simulated mock providers.
+//! let engine = DiscussionEngine::new(registry.clone(), ProviderLimiter::new(5));
+//! let defaults = engine.default_providers().await;
 //! assert!(defaults.providers.len() >= 2);
 //!
 //! let request = ProviderRequest {
@@ -57,4 +61,4 @@ pub mod registry;
 
 pub use config::{ConfigError, ProvidersFile};
 pub use definition::{ProviderDefinition, ProviderKind, ProviderSpec};
-pub use registry::{DefaultParticipants, ProviderRegistry};
+pub use registry::ProviderRegistry;

@@ -15,13 +15,6 @@ use crate::config::{ConfigError, ProvidersFile};
 use crate::definition::{ProviderDefinition, ProviderSpec};
 use crate::mock::MockProvider;
 use crate::openai::OpenAiProvider;
-use crate::presets::MOCK_PRESET_IDS;
-
-/// Most providers a discussion takes (the `providers` rule of the discussion config).
-pub const MAX_DISCUSSION_PROVIDERS: usize = 6;
-
-/// Fewest providers a discussion needs (the `providers` rule of the discussion config).
-pub const MIN_DISCUSSION_PROVIDERS: usize = 2;
 
 enum Adapter {
     Command(CommandProvider),
@@ -32,18 +25,6 @@ enum Adapter {
 struct Entry {
     definition: ProviderDefinition,
     adapter: Adapter,
-}
-
-/// The providers a discussion uses when the user names none.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DefaultParticipants {
-    /// Provider ids, in registry order.
-    pub providers: Vec<String>,
-    /// True when these are mock providers because fewer than two real ones are
-    /// available: the CLI must say the run is simulated.
-    pub simulated: bool,
-    /// One sentence explaining the choice, for the CLI to show.
-    pub reason: String,
 }
 
 /// Every configured provider, callable by id.
@@ -150,7 +131,9 @@ impl ProviderRegistry {
 
     /// Whether `id` can be called now: a command provider's program is on `PATH`; an
     /// HTTP provider is configured and, unless it is on this machine, has its API key
-    /// variable set (when it names one); a mock always can.
+    /// variable set (when it names one); a mock always can. Which of the available
+    /// providers a discussion uses by default is decided by the engine alone
+    /// (`DiscussionEngine::default_providers`), so there is one rule, not two.
     pub fn is_available_now(&self, id: &str) -> bool {
         match self.entry(id).map(|e| &e.adapter) {
             Some(Adapter::Command(provider)) => provider.is_available(),
@@ -164,63 +147,6 @@ impl ProviderRegistry {
             }
             Some(Adapter::Mock(_)) => true,
             None => false,
-        }
-    }
-
-    /// The providers a discussion uses by default: the available real providers (at
-    /// most six) when there are at least two; otherwise the mock presets `mock-a`,
-    /// `mock-b`, `mock-c` (or whichever mock providers are configured), flagged
-    /// `simulated` — so `ax discuss` works offline and says so, and never mixes
-    /// simulated and real answers without being asked to.
-    pub fn default_participants(&self) -> DefaultParticipants {
-        let (real, unavailable): (Vec<&ProviderDefinition>, Vec<&ProviderDefinition>) = self
-            .definitions()
-            .filter(|d| !d.is_simulated())
-            .partition(|d| self.is_available_now(&d.id));
-        if real.len() >= MIN_DISCUSSION_PROVIDERS {
-            let providers: Vec<String> = real
-                .iter()
-                .take(MAX_DISCUSSION_PROVIDERS)
-                .map(|d| d.id.clone())
-                .collect();
-            let reason = format!("using the available providers: {}", providers.join(", "));
-            return DefaultParticipants {
-                providers,
-                simulated: false,
-                reason,
-            };
-        }
-        let mocks: Vec<String> = self
-            .definitions()
-            .filter(|d| d.is_simulated())
-            .map(|d| d.id.clone())
-            .collect();
-        let preferred: Vec<String> = MOCK_PRESET_IDS
-            .iter()
-            .filter(|id| mocks.iter().any(|m| m == *id))
-            .map(|id| (*id).to_owned())
-            .collect();
-        let providers = if preferred.len() >= MIN_DISCUSSION_PROVIDERS {
-            preferred
-        } else {
-            mocks.into_iter().take(MAX_DISCUSSION_PROVIDERS).collect()
-        };
-        let missing: Vec<&str> = unavailable.iter().map(|d| d.id.as_str()).collect();
-        let reason = match real.as_slice() {
-            [] => format!(
-                "no real provider is available ({} not found); using simulated mock providers",
-                missing.join(", ")
-            ),
-            [one] => format!(
-                "only one real provider ({}) is available and a discussion needs two; using simulated mock providers",
-                one.id
-            ),
-            _ => "using simulated mock providers".to_owned(),
-        };
-        DefaultParticipants {
-            providers,
-            simulated: true,
-            reason,
         }
     }
 

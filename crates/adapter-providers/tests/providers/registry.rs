@@ -1,10 +1,13 @@
 //! The registry as the engine sees it: dispatch by id, the provider list, availability,
-//! and the default participants (real providers, or the simulated fallback).
+//! and the default participants the engine picks from them (real providers, or the
+//! simulated fallback).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ax_adapter_providers::ProviderRegistry;
 use ax_discussion_domain::provider::{ProviderErrorKind, ProviderExecutor};
+use ax_discussion_domain::{DefaultSelection, DiscussionEngine, ProviderLimiter};
 
 use crate::helpers::{Tag, fixture, registry, request};
 
@@ -85,27 +88,35 @@ async fn availability_follows_the_program_on_path() {
     );
 }
 
-#[test]
-fn without_real_providers_the_defaults_are_the_simulated_mocks() {
-    let registry = registry(&format!(
-        "{NO_COMMAND_PRESETS}[providers.absent]\nkind = \"command\"\ncommand = [\"ax-test-no-such-provider-cli\"]\n"
-    ));
+/// The providers a discussion would use by default: the engine's one rule, applied to
+/// what this registry reports.
+async fn defaults(registry: &Arc<ProviderRegistry>) -> DefaultSelection {
+    DiscussionEngine::new(registry.clone(), ProviderLimiter::new(5))
+        .default_providers()
+        .await
+}
 
-    let defaults = registry.default_participants();
+#[tokio::test]
+async fn without_real_providers_the_defaults_are_the_simulated_mocks() {
+    let registry = Arc::new(registry(&format!(
+        "{NO_COMMAND_PRESETS}[providers.absent]\nkind = \"command\"\ncommand = [\"ax-test-no-such-provider-cli\"]\n"
+    )));
+
+    let defaults = defaults(&registry).await;
 
     assert_eq!(defaults.providers, ["mock-a", "mock-b", "mock-c"]);
     assert!(defaults.simulated);
     assert!(defaults.reason.contains("absent"), "{}", defaults.reason);
 }
 
-#[test]
-fn one_real_provider_is_not_enough_for_a_discussion() {
-    let registry = registry(&format!(
+#[tokio::test]
+async fn one_real_provider_is_not_enough_for_a_discussion() {
+    let registry = Arc::new(registry(&format!(
         "{NO_COMMAND_PRESETS}[providers.present]\nkind = \"command\"\ncommand = [{:?}]\n",
         fixture("ollama.sh")
-    ));
+    )));
 
-    let defaults = registry.default_participants();
+    let defaults = defaults(&registry).await;
 
     assert!(defaults.simulated);
     assert!(
@@ -123,9 +134,9 @@ async fn with_two_real_providers_the_defaults_are_real() {
         tag.command_table("first", "ollama.sh", &[], ""),
         tag.command_table("second", "claude.sh", &[], "output = \"claude-json\"")
     );
-    let registry = registry(&config);
+    let registry = Arc::new(registry(&config));
 
-    let defaults = registry.default_participants();
+    let defaults = defaults(&registry).await;
 
     assert_eq!(defaults.providers, ["first", "second"]);
     assert!(!defaults.simulated);
@@ -139,14 +150,14 @@ async fn with_two_real_providers_the_defaults_are_real() {
     tag.assert_no_process_left().await;
 }
 
-#[test]
-fn disabling_the_mock_presets_leaves_configured_mocks_as_fallback() {
-    let registry = registry(&format!(
+#[tokio::test]
+async fn disabling_the_mock_presets_leaves_configured_mocks_as_fallback() {
+    let registry = Arc::new(registry(&format!(
         "{NO_COMMAND_PRESETS}[providers.mock-a]\nenabled = false\n[providers.mock-b]\nenabled = false\n\
          [providers.sim1]\nkind = \"mock\"\n[providers.sim2]\nkind = \"mock\"\n"
-    ));
+    )));
 
-    let defaults = registry.default_participants();
+    let defaults = defaults(&registry).await;
 
     assert!(defaults.simulated);
     assert_eq!(defaults.providers, ["sim1", "sim2", "mock-c"]);

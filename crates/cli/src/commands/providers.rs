@@ -46,7 +46,8 @@ pub fn provider_rows(wiring: &Discussions) -> Vec<Value> {
 
 async fn list(wiring: &Discussions, out: Out) -> Result<Exit, CliError> {
     let rows = provider_rows(wiring);
-    let defaults = wiring.providers.default_participants();
+    // Asked of the engine, whose rule is the one a discussion runs with.
+    let defaults = wiring.service.engine().default_providers().await;
     if out.json() {
         out.print_json(&json!({
             "providers": rows,
