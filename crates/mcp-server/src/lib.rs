@@ -1,1 +1,52 @@
-//! placeholder
+//! The MCP server of AutomatosX: the agent registry and the discussion engine as MCP
+//! tools and resources, over stdio ([`serve_stdio`]) and Streamable HTTP
+//! ([`HttpServer`]), built on `rmcp`.
+//!
+//! **Architecture invariant:** this crate is handed wired services ([`McpServices`]);
+//! it constructs no adapter and depends on no adapter crate. Every rmcp type stays
+//! inside it: the public API speaks contracts and domain types only.
+//!
+//! **API boundary:** [`McpServices`] + [`McpOptions`] (what the CLI fills in),
+//! [`serve_stdio`], [`HttpServer`] / [`HttpOptions`], [`ServeError`], and
+//! [`tool_reference`] (the tool list with its schemas, for documentation checks).
+//!
+//! Where to look: the tool list and schemas in `catalog`; argument checking in
+//! `arguments`; the tools themselves in `tools/`; how failures become
+//! `isError` results in `failure`; resources in `resources`; progress notifications
+//! in `progress`; the two transports in `stdio` and `http`.
+
+mod arguments;
+mod catalog;
+mod failure;
+mod handler;
+mod http;
+mod progress;
+mod resources;
+mod services;
+mod stdio;
+mod tools;
+
+pub use catalog::{ToolDoc, tool_reference};
+pub use http::{HttpOptions, HttpServer};
+pub use services::{DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TOOL_PREFIX, McpOptions, McpServices};
+pub use stdio::serve_stdio;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The options are unusable (e.g. a non-loopback address without a token).
+    #[error("{0}")]
+    Config(String),
+    /// The listening socket could not be opened.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading or writing the transport failed.
+    #[error("transport failure: {0}")]
+    Io(#[from] std::io::Error),
+}

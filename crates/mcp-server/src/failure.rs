@@ -1,0 +1,171 @@
+//! How a tool that ran and failed answers: a `CallToolResult` with `isError: true`
+//! whose `structuredContent` (and text) is `{"error": {code, message, details?}}` —
+//! never a JSON-RPC error, because clients show the model a tool error but hide a
+//! protocol error behind "tool failed".
+
+use ax_agent_domain::AgentError;
+use ax_contracts::error::{ErrorBody, ErrorCode, ErrorEnvelope};
+use ax_contracts::validation::ValidationErrors;
+use ax_discussion_domain::ServiceError;
+use rmcp::model::CallToolResult;
+use serde_json::{Value, json};
+
+/// A failed tool call.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ToolFailure {
+    /// The `{"error": ...}` envelope.
+    Error(ErrorBody),
+    /// A discussion that ran and failed: its whole result (which carries
+    /// `error: {code, message}`) is the answer, so the rounds it completed are not lost.
+    FailedRun(Value),
+}
+
+impl ToolFailure {
+    /// `INVALID_INPUT` listing every issue under `details.issues`.
+    pub(crate) fn invalid(errors: ValidationErrors) -> Self {
+        Self::invalid_with_code(ErrorCode::InvalidInput, errors)
+    }
+
+    /// A validation failure reported with another code (e.g. a discussion's
+    /// `DISCUSSION_INVALID_CONFIG`), still listing every issue.
+    pub(crate) fn invalid_with_code(code: ErrorCode, errors: ValidationErrors) -> Self {
+        Self::Error(ErrorBody {
+            code,
+            message: format!("invalid input: {errors}"),
+            details: Some(json!({ "issues": errors.issues })),
+        })
+    }
+
+    /// A failure of ours or of the storage; the message says what.
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self::Error(ErrorBody {
+            code: ErrorCode::InternalError,
+            message: message.into(),
+            details: None,
+        })
+    }
+
+    /// The tool result for this failure.
+    pub(crate) fn into_result(self) -> CallToolResult {
+        match self {
+            Self::Error(error) => {
+                let envelope = serde_json::to_value(ErrorEnvelope { error }).unwrap_or_else(
+                    |e| json!({"error": {"code": "INTERNAL_ERROR", "message": e.to_string()}}),
+                );
+                CallToolResult::structured_error(envelope)
+            }
+            Self::FailedRun(result) => CallToolResult::structured_error(result),
+        }
+    }
+}
+
+impl From<AgentError> for ToolFailure {
+    /// Every registry error keeps its message verbatim (REQ-1: a duplicate answers
+    /// `Agent with ID "x" already exists`) and names the agent in `details`.
+    fn from(err: AgentError) -> Self {
+        let message = err.to_string();
+        let details = match &err {
+            AgentError::AlreadyExists { agent_id } | AgentError::NotFound { agent_id } => {
+                Some(json!({ "agentId": agent_id }))
+            }
+            AgentError::Conflict {
+                agent_id,
+                expected,
+                actual,
+            } => Some(json!({
+                "agentId": agent_id,
+                "expectedRevision": expected,
+                "actualRevision": actual,
+            })),
+            AgentError::Validation(errors) => Some(json!({ "issues": errors.issues })),
+            AgentError::Storage(_) => {
+                tracing::error!(error = %error_chain(&err), "registry storage failure");
+                None
+            }
+        };
+        let message = match &err {
+            AgentError::Storage(_) => error_chain(&err),
+            _ => message,
+        };
+        Self::Error(ErrorBody {
+            code: err.code(),
+            message,
+            details,
+        })
+    }
+}
+
+impl From<ServiceError> for ToolFailure {
+    fn from(err: ServiceError) -> Self {
+        if let ServiceError::NotSaved { source, .. } = &err {
+            tracing::error!(error = %source, "a discussion ran but could not be saved");
+        }
+        Self::Error(err.to_error_body())
+    }
+}
+
+/// An error with its causes, `outer: inner: innermost`.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn structured(result: &CallToolResult) -> &Value {
+        result.structured_content.as_ref().expect("structured")
+    }
+
+    #[test]
+    fn a_duplicate_names_the_agent_and_keeps_the_registry_message() {
+        let result = ToolFailure::from(AgentError::AlreadyExists {
+            agent_id: "rusty".into(),
+        })
+        .into_result();
+        assert_eq!(result.is_error, Some(true));
+        let body = &structured(&result)["error"];
+        assert_eq!(body["code"], "AGENT_ALREADY_EXISTS");
+        assert_eq!(body["message"], r#"Agent with ID "rusty" already exists"#);
+        assert_eq!(body["details"]["agentId"], "rusty");
+        let text = result.content[0].as_text().expect("text").text.clone();
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).expect("json"),
+            *structured(&result),
+            "the text block carries the same JSON"
+        );
+    }
+
+    #[test]
+    fn invalid_input_lists_every_issue() {
+        let errors = ValidationErrors {
+            issues: vec![
+                ax_contracts::validation::Issue {
+                    path: "limit".into(),
+                    rule: "range".into(),
+                    message: "too big".into(),
+                },
+                ax_contracts::validation::Issue {
+                    path: "bogus".into(),
+                    rule: "unknown_field".into(),
+                    message: "unknown".into(),
+                },
+            ],
+        };
+        let result = ToolFailure::invalid(errors).into_result();
+        let body = &structured(&result)["error"];
+        assert_eq!(body["code"], "INVALID_INPUT");
+        assert_eq!(body["details"]["issues"][0]["path"], "limit");
+        assert_eq!(body["details"]["issues"][1]["path"], "bogus");
+    }
+}

@@ -1,0 +1,275 @@
+//! [`AxServer`]: the rmcp `ServerHandler` — `initialize`, tools, resources. One value
+//! serves one connection (stdio) or every session (HTTP); clones share everything.
+//!
+//! Requests are served concurrently: rmcp runs each request on its own task, and
+//! nothing here holds a lock across a call, so a running `discuss` never delays an
+//! `agent_get`.
+
+use std::sync::{Arc, OnceLock};
+
+use ax_discussion_domain::RunOptions;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, CustomRequest, CustomResult,
+    ErrorCode, Implementation, InitializeRequestParams, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::{Value, json};
+
+use crate::arguments::{self, Depth};
+use crate::catalog;
+use crate::failure::ToolFailure;
+use crate::progress::ProgressForwarder;
+use crate::resources;
+use crate::services::{McpOptions, McpServices};
+use crate::tools::{ToolName, agents, discussions};
+
+/// What clients are told about this server in `initialize`.
+const INSTRUCTIONS: &str = "AutomatosX: a registry of AI agent profiles (agent_* tools) and multi-model discussions (discuss, discuss_quick; saved, see discussion_get/discussion_list). Failed calls return isError with {error: {code, message, details}}. discuss can run for minutes: send a progressToken for progress, and raise the client's tool timeout.";
+
+/// Methods of the protocol: a request naming one that rmcp could not read has bad
+/// params, not an unknown method.
+const KNOWN_METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "server/discover",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+    "logging/setLevel",
+    "subscriptions/listen",
+];
+
+/// Longest tool name echoed back in an "unknown tool" error.
+const MAX_ECHOED_NAME: usize = 100;
+
+/// The MCP server handler.
+#[derive(Clone)]
+pub(crate) struct AxServer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    services: McpServices,
+    options: McpOptions,
+    tools: OnceLock<Vec<Tool>>,
+}
+
+impl AxServer {
+    pub(crate) fn new(services: McpServices, options: McpOptions) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                services,
+                options,
+                tools: OnceLock::new(),
+            }),
+        }
+    }
+
+    fn tools(&self) -> &[Tool] {
+        self.inner
+            .tools
+            .get_or_init(|| catalog::listed_tools(&self.inner.options.tool_prefix))
+    }
+
+    /// Run one tool call to its result (success or `isError`).
+    async fn run_tool(
+        &self,
+        name: ToolName,
+        args: Value,
+        context: &RequestContext<RoleServer>,
+    ) -> CallToolResult {
+        let spec = catalog::spec(name);
+        if let Err(errors) = arguments::check(&args, &spec.input, spec.depth) {
+            let mut issues = errors.issues;
+            if spec.depth == Depth::Undeclared {
+                // List the contract's other complaints too, so one answer has them all.
+                let more = match name {
+                    ToolName::AgentRegister => agents::register_issues(&args),
+                    ToolName::Discuss => discussions::discuss_issues(&args),
+                    _ => Vec::new(),
+                };
+                for issue in more {
+                    if !issues
+                        .iter()
+                        .any(|i| i.path == issue.path && i.rule == issue.rule)
+                    {
+                        issues.push(issue);
+                    }
+                }
+            }
+            return ToolFailure::invalid(ax_contracts::validation::ValidationErrors { issues })
+                .into_result();
+        }
+        let services = &self.inner.services;
+        let outcome = match name {
+            ToolName::AgentList => agents::list(&services.agents, args).await,
+            ToolName::AgentGet => agents::get(&services.agents, args).await,
+            ToolName::AgentRegister => agents::register(&services.agents, args).await,
+            ToolName::AgentUpdate => agents::update(&services.agents, args).await,
+            ToolName::AgentRemove => agents::remove(&services.agents, args).await,
+            ToolName::AgentRecommend => agents::recommend(&services.agents, args).await,
+            ToolName::AgentCapabilities => agents::capabilities(&services.agents, args).await,
+            ToolName::DiscussionGet => discussions::get(&services.history, args).await,
+            ToolName::DiscussionList => discussions::list(&services.history, args).await,
+            ToolName::Discuss | ToolName::DiscussQuick => {
+                self.run_discussion(name, args, context).await
+            }
+        };
+        match outcome {
+            Ok(value) => CallToolResult::structured(value),
+            Err(failure) => failure.into_result(),
+        }
+    }
+
+    /// `discuss` / `discuss_quick`: cancelled with the request (a
+    /// `notifications/cancelled`, a closed connection, or the server shutting down
+    /// all cancel `context.ct`, which stops the engine and with it the provider
+    /// processes), with progress when the request carries a progress token.
+    async fn run_discussion(
+        &self,
+        name: ToolName,
+        args: Value,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Value, ToolFailure> {
+        let discussion_id = uuid::Uuid::now_v7().to_string();
+        let forwarder = context
+            .meta
+            .get_progress_token()
+            .map(|token| ProgressForwarder::start(context.peer.clone(), token, &discussion_id));
+        let run = RunOptions {
+            cancel: context.ct.clone(),
+            deadline: None,
+            progress: forwarder
+                .as_ref()
+                .map(ProgressForwarder::sink)
+                .unwrap_or_default(),
+            discussion_id: Some(discussion_id),
+        };
+        let service = &self.inner.services.discussions;
+        let outcome = if name == ToolName::Discuss {
+            discussions::discuss(service, args, run).await
+        } else {
+            discussions::discuss_quick(service, args, run).await
+        };
+        if let Some(forwarder) = forwarder {
+            forwarder.finish().await;
+        }
+        outcome
+    }
+}
+
+impl ServerHandler for AxServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new("automatosx", self.inner.options.server_version.clone())
+                .with_title("AutomatosX"),
+        )
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.tools().to_vec()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        let tool = ToolName::parse(name, &self.inner.options.tool_prefix)?;
+        let index = ToolName::ALL.iter().position(|t| *t == tool)?;
+        self.tools().get(index).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(name) = ToolName::parse(&request.name, &self.inner.options.tool_prefix) else {
+            // The protocol's answer to an unknown tool is a JSON-RPC error.
+            let shown: String = request.name.chars().take(MAX_ECHOED_NAME).collect();
+            return Err(ErrorData::invalid_params(
+                format!("Unknown tool: {shown}"),
+                Some(json!({ "tool": shown })),
+            ));
+        };
+        let args = Value::Object(request.arguments.unwrap_or_default());
+        Ok(self.run_tool(name, args, &context).await.into())
+    }
+
+    /// rmcp reads a known method with malformed params as a custom request; answer
+    /// those with "invalid params" (saying what is wrong), and truly unknown methods
+    /// with "method not found".
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        let method: String = request.method.chars().take(MAX_ECHOED_NAME).collect();
+        let params = request.params.unwrap_or(Value::Null);
+        let reason = match method.as_str() {
+            "tools/call" => serde_json::from_value::<CallToolRequestParams>(params).err(),
+            "resources/read" => serde_json::from_value::<ReadResourceRequestParams>(params).err(),
+            "initialize" => serde_json::from_value::<InitializeRequestParams>(params).err(),
+            "tools/list" | "resources/list" | "resources/templates/list" | "prompts/list" => {
+                serde_json::from_value::<Option<PaginatedRequestParams>>(params).err()
+            }
+            known if KNOWN_METHODS.contains(&known) => None,
+            _ => {
+                return Err(ErrorData::new(
+                    ErrorCode::METHOD_NOT_FOUND,
+                    format!("Method not found: {method}"),
+                    Some(json!({ "method": method })),
+                ));
+            }
+        };
+        let detail = reason.map_or_else(|| "malformed params".to_owned(), |e| e.to_string());
+        Err(ErrorData::invalid_params(
+            format!("Invalid params for {method}: {detail}"),
+            Some(json!({ "method": method })),
+        ))
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(resources::list())
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        resources::read(&self.inner.services, &request.uri)
+            .await
+            .map(Into::into)
+    }
+}

@@ -1,0 +1,278 @@
+//! The Streamable HTTP transport at `/mcp` (rmcp's `StreamableHttpService` behind
+//! axum), with the protections a local HTTP server needs:
+//!
+//! - bound to `127.0.0.1` unless told otherwise, and refusing to start on a
+//!   non-loopback address without a bearer token;
+//! - `Host` checked against the names the server is reached by, and a browser
+//!   `Origin` checked against loopback origins: a web page cannot reach the server
+//!   through DNS rebinding or a cross-origin request;
+//! - an optional bearer token (`Authorization: Bearer ...`, compared in constant
+//!   time), answered `401` when missing or wrong;
+//! - a request body limit, enforced while the body streams in (`413`).
+//!
+//! Sessions are kept in memory (rmcp's `LocalSessionManager`), so a client's
+//! `notifications/cancelled` reaches the request it cancels and progress
+//! notifications stream back on the request's SSE response.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::ServeError;
+use crate::handler::AxServer;
+use crate::services::{McpOptions, McpServices};
+
+/// The endpoint path.
+pub const MCP_PATH: &str = "/mcp";
+
+/// How to serve HTTP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// `HOST:PORT` to listen on, e.g. `127.0.0.1:8765` (port 0: any free port).
+    pub addr: String,
+    /// Bearer token clients must send; required on a non-loopback address.
+    pub token: Option<String>,
+    /// More `Host` names to accept (besides `localhost`, `127.0.0.1`, `::1` and the
+    /// address listened on), e.g. the machine's DNS name.
+    pub allowed_hosts: Vec<String>,
+    /// More browser origins to accept (besides `http://localhost:*`,
+    /// `http://127.0.0.1:*`, `http://[::1]:*`), e.g. `https://app.example.com:443`.
+    pub allowed_origins: Vec<String>,
+}
+
+impl HttpOptions {
+    /// Listen on `addr` with no token and the default allow-lists.
+    pub fn new(addr: impl Into<String>) -> Self {
+        Self {
+            addr: addr.into(),
+            token: None,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+        }
+    }
+
+    /// Extra hosts and origins from `AX_MCP_ALLOWED_HOSTS` / `AX_MCP_ALLOWED_ORIGINS`
+    /// (comma-separated).
+    pub fn with_env_allow_lists(mut self) -> Self {
+        let list = |name: &str| -> Vec<String> {
+            std::env::var(name)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        self.allowed_hosts.extend(list("AX_MCP_ALLOWED_HOSTS"));
+        self.allowed_origins.extend(list("AX_MCP_ALLOWED_ORIGINS"));
+        self
+    }
+}
+
+/// A bound, not yet running HTTP server.
+pub struct HttpServer {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    server: AxServer,
+    config: StreamableHttpServerConfig,
+    token: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for HttpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpServer")
+            .field("local_addr", &self.local_addr)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpServer {
+    /// Check the options and open the socket. Refuses a non-loopback address
+    /// without a token, and an empty token.
+    pub async fn bind(
+        services: McpServices,
+        options: McpOptions,
+        http: HttpOptions,
+    ) -> Result<Self, ServeError> {
+        let token = match http.token.as_deref().map(str::trim) {
+            Some("") => {
+                return Err(ServeError::Config(
+                    "the bearer token is empty; pass a real token or none".into(),
+                ));
+            }
+            Some(token) => Some(Arc::<str>::from(token)),
+            None => None,
+        };
+        let addresses: Vec<SocketAddr> = tokio::net::lookup_host(http.addr.as_str())
+            .await
+            .map_err(|source| ServeError::Bind {
+                addr: http.addr.clone(),
+                source,
+            })?
+            .collect();
+        let Some(first) = addresses.first().copied() else {
+            return Err(ServeError::Config(format!(
+                "{} resolves to no address",
+                http.addr
+            )));
+        };
+        let loopback = addresses.iter().all(|a| a.ip().is_loopback());
+        if !loopback && token.is_none() {
+            return Err(ServeError::Config(format!(
+                "refusing to serve MCP on the non-loopback address {} without a bearer token: pass --token or set AX_MCP_TOKEN (clients then send `Authorization: Bearer TOKEN`)",
+                http.addr
+            )));
+        }
+        let listener = TcpListener::bind(first)
+            .await
+            .map_err(|source| ServeError::Bind {
+                addr: http.addr.clone(),
+                source,
+            })?;
+        let local_addr = listener.local_addr()?;
+        let config = transport_config(&http, local_addr, options.max_message_bytes);
+        Ok(Self {
+            listener,
+            local_addr,
+            server: AxServer::new(services, options),
+            config,
+            token,
+        })
+    }
+
+    /// The address listened on (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serve until `shutdown` is cancelled; cancelling also ends every session and
+    /// so cancels running discussions.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), ServeError> {
+        let config = self.config.with_cancellation_token(shutdown.child_token());
+        let server = self.server;
+        let service = StreamableHttpService::new(
+            move || Ok(server.clone()),
+            Arc::new(LocalSessionManager::default()),
+            config,
+        );
+        let mut router = Router::new().route_service(MCP_PATH, service);
+        if let Some(token) = self.token {
+            router = router.layer(middleware::from_fn_with_state(token, require_token));
+        }
+        tracing::info!(addr = %self.local_addr, "MCP server listening on http://{}{MCP_PATH}", self.local_addr);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await?;
+        Ok(())
+    }
+}
+
+/// rmcp's transport settings: the allow-lists and the body limit.
+fn transport_config(
+    http: &HttpOptions,
+    local: SocketAddr,
+    max_body: usize,
+) -> StreamableHttpServerConfig {
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let unspecified = local.ip().is_unspecified();
+    if !unspecified {
+        hosts.push(local.ip().to_string());
+    }
+    hosts.extend(http.allowed_hosts.iter().cloned());
+    let mut origins: Vec<String> = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    origins.extend(http.allowed_origins.iter().cloned());
+    let config = StreamableHttpServerConfig::default()
+        .with_max_request_body_bytes(max_body)
+        .with_allowed_origins(origins)
+        .enforce_origin_validation();
+    if unspecified && http.allowed_hosts.is_empty() {
+        // Listening on every interface, the names clients use are unknown; the
+        // required bearer token is what keeps a rebinding page out.
+        tracing::warn!(
+            "listening on all interfaces: Host names are not checked (set AX_MCP_ALLOWED_HOSTS to check them); the bearer token protects the server"
+        );
+        config.disable_allowed_hosts()
+    } else {
+        config.with_allowed_hosts(hosts)
+    }
+}
+
+/// Refuse requests without the right `Authorization: Bearer` token.
+async fn require_token(State(expected): State<Arc<str>>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    match presented {
+        Some(token) if same_secret(token.as_bytes(), expected.as_bytes()) => {
+            next.run(request).await
+        }
+        _ => {
+            tracing::warn!("rejected an MCP request without the right bearer token");
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
+                "Unauthorized: missing or wrong bearer token",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Compare two secrets in time independent of where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret(b"abc", b"abc"));
+        assert!(!same_secret(b"abc", b"abd"));
+        assert!(!same_secret(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn loopback_hosts_and_origins_are_allowed_by_default() {
+        let config = transport_config(
+            &HttpOptions::new("127.0.0.1:0"),
+            "127.0.0.1:8765".parse().expect("addr"),
+            1024,
+        );
+        assert!(config.allowed_hosts.iter().any(|h| h == "localhost"));
+        assert!(
+            config
+                .allowed_origins
+                .iter()
+                .any(|o| o == "http://127.0.0.1:*")
+        );
+        assert_eq!(config.max_request_body_bytes, 1024);
+    }
+}

@@ -1,0 +1,72 @@
+//! What the composition root hands the server: the wired services and the options.
+
+use std::sync::Arc;
+
+use ax_agent_domain::AgentRegistry;
+use ax_discussion_domain::DiscussionService;
+use ax_discussion_domain::history::DiscussionHistory;
+
+/// The prefix tool names carry unless `AX_MCP_TOOL_PREFIX` says otherwise. Why a
+/// prefix: clients put every server's tools in one namespace, and `agent_list` is a
+/// name other servers use too.
+pub const DEFAULT_TOOL_PREFIX: &str = "ax_";
+
+/// Largest JSON-RPC message accepted (one stdio line, one HTTP body): 4 MiB. A
+/// maximal agent profile or discussion configuration is far below this; anything
+/// larger is refused without being buffered.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The services the tools call, wired by the caller (the CLI's `App`). Cheap to
+/// clone: everything inside is shared.
+#[derive(Clone)]
+pub struct McpServices {
+    /// The agent registry (over the shared database).
+    pub agents: AgentRegistry,
+    /// Runs and saves discussions; its engine holds the process-wide provider
+    /// limiter, so every discussion of this server shares one cap
+    /// (INV-DISC-RATE-001).
+    pub discussions: Arc<DiscussionService>,
+    /// Saved discussions, for `discussion_get` / `discussion_list` and the
+    /// `automatosx://discussions/{id}` resource.
+    pub history: Arc<dyn DiscussionHistory>,
+}
+
+impl std::fmt::Debug for McpServices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpServices").finish_non_exhaustive()
+    }
+}
+
+/// How the server presents itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpOptions {
+    /// Prefix of the exposed tool names (`ax_` by default; empty: none). Calls with
+    /// and without the prefix are both accepted.
+    pub tool_prefix: String,
+    /// Largest message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// The version reported in `serverInfo`.
+    pub server_version: String,
+}
+
+impl Default for McpOptions {
+    fn default() -> Self {
+        Self {
+            tool_prefix: DEFAULT_TOOL_PREFIX.to_owned(),
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            server_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+impl McpOptions {
+    /// The defaults, with the tool prefix taken from `AX_MCP_TOOL_PREFIX` when set
+    /// (an empty value disables the prefix).
+    pub fn from_env() -> Self {
+        let mut options = Self::default();
+        if let Ok(prefix) = std::env::var("AX_MCP_TOOL_PREFIX") {
+            options.tool_prefix = prefix;
+        }
+        options
+    }
+}
