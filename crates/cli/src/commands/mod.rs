@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod discuss;
 pub mod doctor;
+pub mod mcp;
 pub mod providers;
 
 use crate::app::App;
@@ -36,6 +37,6 @@ pub async fn run(cli: Cli) -> Result<Exit, CliError> {
             let app = App::open(data_dir).await?;
             doctor::run(&app, out).await
         }
-        Command::Mcp(_) => Err(CliError::failure("this command is not available yet")),
+        Command::Mcp(command) => mcp::run(data_dir, command, out).await,
     }
 }
