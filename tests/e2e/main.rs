@@ -6,4 +6,7 @@ mod agents;
 mod architecture;
 mod discuss;
 mod helpers;
+mod mcp;
+mod mcp_client;
+mod mcp_http;
 mod races;

@@ -1,0 +1,2 @@
+//! MCP server benchmarks (filled in below).
+fn main() {}

@@ -1,0 +1,787 @@
+//! The MCP server over stdio, driven by a real rmcp client (and, for hostile input,
+//! by raw lines): every tool and resource, protocol versions, errors, progress,
+//! cancellation, and registrations racing across two server processes and the CLI.
+
+use std::time::Duration;
+
+use rmcp::model::{CallToolRequestParams, ClientRequest, ReadResourceRequestParams, Request};
+use rmcp::service::PeerRequestOptions;
+use serde_json::{Value, json};
+
+use crate::helpers::{DataDir, assert_exit};
+use crate::mcp_client::{
+    RawServer, args, call, connect_stdio, connect_stdio_with, issue_paths, ok, survivors,
+    tool_error, wait_for_pids, write_fake_providers,
+};
+
+/// Every tool, unprefixed.
+const TOOLS: [&str; 11] = [
+    "agent_list",
+    "agent_get",
+    "agent_register",
+    "agent_update",
+    "agent_remove",
+    "agent_recommend",
+    "agent_capabilities",
+    "discuss",
+    "discuss_quick",
+    "discussion_get",
+    "discussion_list",
+];
+
+/// A safety net so a broken server fails the test instead of hanging it; never a
+/// performance assertion.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+#[test]
+fn initialize_negotiates_current_protocol_versions() {
+    let data = DataDir::new();
+    for (asked, expected) in [
+        ("2025-06-18", "2025-06-18"),
+        ("2025-11-25", "2025-11-25"),
+        ("2025-03-26", "2025-03-26"),
+        // A version the server does not know: it answers with its newest.
+        ("2099-01-01", "2025-11-25"),
+    ] {
+        let mut server = RawServer::start(&data);
+        let answer = server.initialize(asked);
+        assert_eq!(answer["result"]["protocolVersion"], expected, "{answer}");
+        assert_eq!(answer["result"]["serverInfo"]["name"], "automatosx");
+        assert!(answer["result"]["capabilities"]["tools"].is_object());
+        assert!(answer["result"]["capabilities"]["resources"].is_object());
+        assert!(server.finish().success());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tool_is_listed_with_both_schemas_and_the_prefix_is_configurable() {
+    let data = DataDir::new();
+    let (client, _) = connect_stdio(&data).await;
+    let tools = client.list_all_tools().await.expect("tools/list");
+    let names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(names, TOOLS.map(|t| format!("ax_{t}")));
+    for tool in &tools {
+        assert_eq!(
+            tool.input_schema.get("type"),
+            Some(&json!("object")),
+            "{}",
+            tool.name
+        );
+        let output = tool.output_schema.as_ref().expect("an outputSchema");
+        assert_eq!(output.get("type"), Some(&json!("object")), "{}", tool.name);
+        assert!(tool.description.as_deref().is_some_and(|d| d.len() > 20));
+    }
+    // Unprefixed calls work too.
+    let reviewer = ok(&call(&client, "agent_get", json!({"agentId": "reviewer"})).await);
+    assert_eq!(reviewer["agentId"], "reviewer");
+    client.cancel().await.expect("close");
+
+    let (bare, _) = connect_stdio_with(&data, &[("AX_MCP_TOOL_PREFIX", "")]).await;
+    let names: Vec<String> = bare
+        .list_all_tools()
+        .await
+        .expect("tools/list")
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    assert_eq!(names, TOOLS.map(str::to_owned));
+    bare.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_tools_do_what_they_say() {
+    let data = DataDir::new();
+    let (client, _) = connect_stdio(&data).await;
+
+    // register
+    let profile = json!({
+        "agentId": "rusty",
+        "description": "Reviews Rust code for data races and unsafe blocks",
+        "displayName": "Rusty",
+        "team": "quality",
+        "tags": ["rust"],
+        "capabilities": ["code-review", "rust"],
+        "selectionMetadata": {"keywords": ["rust", "borrow checker"], "agentCategory": "reviewer"}
+    });
+    let registered = ok(&call(&client, "ax_agent_register", profile.clone()).await);
+    assert_eq!(registered["registered"], true);
+    assert_eq!(registered["agentId"], "rusty");
+    assert!(
+        registered["createdAt"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+
+    // REQ-1: a duplicate answers AGENT_ALREADY_EXISTS with the id and the message.
+    let duplicate = tool_error(&call(&client, "ax_agent_register", profile).await);
+    assert_eq!(duplicate["code"], "AGENT_ALREADY_EXISTS");
+    assert_eq!(
+        duplicate["message"],
+        r#"Agent with ID "rusty" already exists"#
+    );
+    assert_eq!(duplicate["details"]["agentId"], "rusty");
+
+    // Every broken rule at once, each by path; undeclared fields by name.
+    let invalid = tool_error(
+        &call(
+            &client,
+            "ax_agent_register",
+            json!({"agentId": "9bad", "description": "", "temperature": 7, "colour": "red", "revision": 3}),
+        )
+        .await,
+    );
+    assert_eq!(invalid["code"], "INVALID_INPUT");
+    let paths = issue_paths(&invalid);
+    for path in [
+        "agentId",
+        "description",
+        "temperature",
+        "colour",
+        "revision",
+    ] {
+        assert!(
+            paths.iter().any(|p| p == path),
+            "{path} missing from {paths:?}"
+        );
+    }
+
+    // get
+    let got = ok(&call(&client, "ax_agent_get", json!({"agentId": "rusty"})).await);
+    assert_eq!(got["displayName"], "Rusty");
+    assert_eq!(got["revision"], 1);
+    let missing = tool_error(&call(&client, "ax_agent_get", json!({"agentId": "nobody"})).await);
+    assert_eq!(missing["code"], "AGENT_NOT_FOUND");
+    assert_eq!(missing["details"]["agentId"], "nobody");
+
+    // list: filters and pages
+    let team = ok(&call(&client, "ax_agent_list", json!({"team": "quality"})).await);
+    let ids: Vec<&str> = team["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .filter_map(|a| a["agentId"].as_str())
+        .collect();
+    assert!(ids.contains(&"rusty"), "{ids:?}");
+    assert!(
+        team["agents"]
+            .as_array()
+            .expect("agents")
+            .iter()
+            .all(|a| a["team"] == "quality")
+    );
+    let first = ok(&call(&client, "ax_agent_list", json!({"limit": 2})).await);
+    assert_eq!(first["agents"].as_array().expect("agents").len(), 2);
+    let total = first["total"].as_u64().expect("total");
+    assert!(total >= 3);
+    let cursor = first["nextCursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let second = ok(&call(
+        &client,
+        "ax_agent_list",
+        json!({"limit": 2, "cursor": cursor}),
+    )
+    .await);
+    assert_ne!(
+        first["agents"][0]["agentId"],
+        second["agents"][0]["agentId"]
+    );
+    let tagged = ok(&call(
+        &client,
+        "ax_agent_list",
+        json!({"tags": ["rust"], "capability": "code-review", "enabled": true}),
+    )
+    .await);
+    assert_eq!(tagged["total"], 1);
+    let bad = tool_error(
+        &call(
+            &client,
+            "ax_agent_list",
+            json!({"limit": 0, "sort": "name"}),
+        )
+        .await,
+    );
+    assert_eq!(bad["code"], "INVALID_INPUT");
+    assert_eq!(issue_paths(&bad), ["limit", "sort"]);
+
+    // update, compare-and-swap
+    let updated = ok(&call(
+        &client,
+        "ax_agent_update",
+        json!({"agentId": "rusty", "patch": {"team": "core", "tags": null}, "ifVersion": 1}),
+    )
+    .await);
+    assert_eq!(updated["team"], "core");
+    assert!(updated.get("tags").is_none());
+    assert_eq!(updated["revision"], 2);
+    let stale = tool_error(
+        &call(
+            &client,
+            "ax_agent_update",
+            json!({"agentId": "rusty", "patch": {"team": "x"}, "ifVersion": 1}),
+        )
+        .await,
+    );
+    assert_eq!(stale["code"], "CONFLICT");
+    let bad_patch = tool_error(
+        &call(
+            &client,
+            "ax_agent_update",
+            json!({"agentId": "rusty", "patch": {"temperature": "hot"}}),
+        )
+        .await,
+    );
+    assert_eq!(bad_patch["code"], "INVALID_INPUT");
+    assert_eq!(issue_paths(&bad_patch), ["patch.temperature"]);
+
+    // recommend, capabilities
+    let recommendation = ok(&call(
+        &client,
+        "ax_agent_recommend",
+        json!({"task": "review this rust code for borrow checker problems", "maxResults": 3}),
+    )
+    .await);
+    let named: Vec<&Value> = std::iter::once(&recommendation["recommended"])
+        .chain(
+            recommendation["alternatives"]
+                .as_array()
+                .expect("alternatives")
+                .iter()
+                .map(|a| &a["agentId"]),
+        )
+        .collect();
+    assert!(named.contains(&&json!("rusty")), "{recommendation}");
+    let in_team = ok(&call(
+        &client,
+        "ax_agent_recommend",
+        json!({"task": "review this rust code", "team": "core"}),
+    )
+    .await);
+    assert_eq!(in_team["recommended"], "rusty", "{in_team}");
+    assert!(
+        recommendation["confidence"]
+            .as_f64()
+            .is_some_and(|c| c > 0.0 && c <= 1.0)
+    );
+    assert!(recommendation["alternatives"].is_array());
+    let index = ok(&call(&client, "ax_agent_capabilities", json!({})).await);
+    assert!(
+        index["agentsByCapability"]["code-review"]
+            .as_array()
+            .expect("list")
+            .contains(&json!("rusty"))
+    );
+    assert_eq!(
+        index["capabilitiesByAgent"]["rusty"],
+        json!(["code-review", "rust"])
+    );
+    let reviewers = ok(&call(
+        &client,
+        "ax_agent_capabilities",
+        json!({"category": "reviewer"}),
+    )
+    .await);
+    assert_eq!(reviewers["categoriesByAgent"]["rusty"], "reviewer");
+    assert!(
+        reviewers["categoriesByAgent"]
+            .as_object()
+            .expect("map")
+            .values()
+            .all(|c| c == "reviewer")
+    );
+    let bad_category = tool_error(
+        &call(
+            &client,
+            "ax_agent_capabilities",
+            json!({"category": "wizard"}),
+        )
+        .await,
+    );
+    assert_eq!(issue_paths(&bad_category), ["category"]);
+
+    // remove: twice, the second is not an error
+    let removed = ok(&call(&client, "ax_agent_remove", json!({"agentId": "rusty"})).await);
+    assert_eq!(removed, json!({"removed": true, "agentId": "rusty"}));
+    let again = ok(&call(&client, "ax_agent_remove", json!({"agentId": "rusty"})).await);
+    assert_eq!(again, json!({"removed": false, "agentId": "rusty"}));
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_discussion_tools_run_save_and_list_discussions() {
+    let data = DataDir::new();
+    let (client, recorder) = connect_stdio(&data).await;
+
+    let result = ok(&call(
+        &client,
+        "ax_discuss",
+        json!({"topic": "Should a CLI keep its registry in SQLite?", "rounds": 1, "consensus": {"method": "synthesis"}}),
+    )
+    .await);
+    assert_eq!(result["success"], true, "{result}");
+    assert_eq!(
+        result["metadata"]["simulated"], true,
+        "mock providers say so"
+    );
+    let id = result["discussionId"].as_str().expect("id").to_owned();
+
+    // rmcp's client sends a progress token with every request: one notification
+    // names the discussion, then one per finished provider call.
+    let progress = recorder.progress.lock().expect("lock").clone();
+    assert!(progress.len() >= 3, "{progress:?}");
+    assert_eq!(
+        progress[0].message.as_deref(),
+        Some(format!("discussion {id} started").as_str())
+    );
+    assert!(
+        progress.iter().any(|p| p
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("round 1: ")
+                && m.contains(" done in ")
+                && m.ends_with(')'))),
+        "{progress:?}"
+    );
+    assert!(
+        progress.windows(2).all(|w| w[1].progress > w[0].progress),
+        "progress increases"
+    );
+
+    let saved = ok(&call(&client, "ax_discussion_get", json!({"discussionId": id})).await);
+    assert_eq!(saved, result, "the saved result is what discuss returned");
+
+    let quick = ok(&call(
+        &client,
+        "ax_discuss_quick",
+        json!({"topic": "Tabs or spaces?"}),
+    )
+    .await);
+    assert_eq!(quick["success"], true);
+    assert!(!quick["synthesis"].as_str().unwrap_or("").is_empty());
+    let quick_id = quick["discussionId"].as_str().expect("id").to_owned();
+
+    let page = ok(&call(&client, "ax_discussion_list", json!({"limit": 1})).await);
+    assert_eq!(page["discussions"].as_array().expect("list").len(), 1);
+    assert_eq!(
+        page["discussions"][0]["discussionId"], quick_id,
+        "newest first"
+    );
+    assert_eq!(page["discussions"][0]["status"], "finished");
+    let cursor = page["nextCursor"]
+        .as_str()
+        .expect("another page")
+        .to_owned();
+    let next = ok(&call(
+        &client,
+        "ax_discussion_list",
+        json!({"limit": 1, "cursor": cursor}),
+    )
+    .await);
+    assert_eq!(next["discussions"][0]["discussionId"], id);
+
+    // Undeclared options are refused by name, with every other problem.
+    let undeclared = tool_error(&call(&client, "ax_discuss", json!({"topic": "x", "rounds": 99, "consensus": {"method": "synthesis", "quorum": 2}, "verbose": true})).await);
+    assert_eq!(undeclared["code"], "INVALID_INPUT");
+    let paths = issue_paths(&undeclared);
+    for path in ["consensus.quorum", "verbose", "rounds"] {
+        assert!(
+            paths.iter().any(|p| p == path),
+            "{path} missing from {paths:?}"
+        );
+    }
+    let pattern = tool_error(
+        &call(
+            &client,
+            "ax_discuss",
+            json!({"topic": "x", "pattern": "shouting"}),
+        )
+        .await,
+    );
+    assert_eq!(pattern["code"], "DISCUSSION_INVALID_PATTERN");
+    let unknown = tool_error(
+        &call(
+            &client,
+            "ax_discuss",
+            json!({"topic": "x", "providers": ["nope-a", "nope-b"]}),
+        )
+        .await,
+    );
+    assert!(
+        unknown["code"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("DISCUSSION_")),
+        "{unknown}"
+    );
+    let gone = tool_error(
+        &call(
+            &client,
+            "ax_discussion_get",
+            json!({"discussionId": "0190-nope"}),
+        )
+        .await,
+    );
+    assert_eq!(gone["code"], "DISCUSSION_NOT_FOUND");
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resources_are_listed_and_read() {
+    let data = DataDir::new();
+    let (client, _) = connect_stdio(&data).await;
+    let resources = client.list_all_resources().await.expect("resources/list");
+    assert_eq!(
+        resources.iter().map(|r| r.uri.as_str()).collect::<Vec<_>>(),
+        ["automatosx://agents"]
+    );
+    let templates = client
+        .list_all_resource_templates()
+        .await
+        .expect("resources/templates/list");
+    let uris: Vec<&str> = templates.iter().map(|t| t.uri_template.as_str()).collect();
+    assert_eq!(
+        uris,
+        [
+            "automatosx://agents/{agentId}",
+            "automatosx://discussions/{discussionId}"
+        ]
+    );
+
+    let read = |uri: &str| ReadResourceRequestParams::new(uri.to_owned());
+    let text = |result: rmcp::model::ReadResourceResult| -> Value {
+        match &result.contents[0] {
+            rmcp::model::ResourceContents::TextResourceContents {
+                text, mime_type, ..
+            } => {
+                assert_eq!(mime_type.as_deref(), Some("application/json"));
+                serde_json::from_str(text).expect("JSON contents")
+            }
+            other => panic!("unexpected contents {other:?}"),
+        }
+    };
+    let agents = text(
+        client
+            .read_resource(read("automatosx://agents"))
+            .await
+            .expect("read"),
+    );
+    assert!(agents["total"].as_u64().is_some_and(|t| t >= 1));
+    let reviewer = text(
+        client
+            .read_resource(read("automatosx://agents/reviewer"))
+            .await
+            .expect("read"),
+    );
+    assert_eq!(reviewer["agentId"], "reviewer");
+
+    let discussion = ok(&call(
+        &client,
+        "ax_discuss_quick",
+        json!({"topic": "Is this saved?"}),
+    )
+    .await);
+    let id = discussion["discussionId"].as_str().expect("id");
+    let saved = text(
+        client
+            .read_resource(read(&format!("automatosx://discussions/{id}")))
+            .await
+            .expect("read"),
+    );
+    assert_eq!(saved["discussionId"], id);
+
+    for missing in [
+        "automatosx://agents/nobody",
+        "automatosx://discussions/none",
+        "file:///etc/passwd",
+    ] {
+        let err = client
+            .read_resource(read(missing))
+            .await
+            .expect_err("not found");
+        assert!(
+            err.to_string().contains("-32002") || err.to_string().contains("no resource"),
+            "{err}"
+        );
+    }
+    // Still serving.
+    ok(&call(&client, "ax_agent_get", json!({"agentId": "reviewer"})).await);
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_discussion_blocks_nothing_and_cancelling_it_kills_its_providers() {
+    let data = DataDir::new();
+    write_fake_providers(&data, &[("stuck1", "hang.sh"), ("stuck2", "hang.sh")]);
+    let (client, _) = connect_stdio(&data).await;
+
+    let params = CallToolRequestParams::new("ax_discuss").with_arguments(args(json!({
+        "topic": "Will anyone answer?",
+        "providers": ["stuck1", "stuck2"],
+        "rounds": 1
+    })));
+    let handle = client
+        .peer()
+        .send_cancellable_request(
+            ClientRequest::CallToolRequest(Request::new(params)),
+            PeerRequestOptions::no_options(),
+        )
+        .await
+        .expect("discuss sent");
+    // Each hanging provider records itself and its grandchild.
+    let pids = wait_for_pids(data.path(), 4).await;
+    assert_eq!(pids.len(), 4, "both providers started: {pids:?}");
+
+    // The discussion is running; other requests are served meanwhile.
+    let answer = tokio::time::timeout(
+        PATIENCE,
+        call(&client, "ax_agent_get", json!({"agentId": "reviewer"})),
+    )
+    .await
+    .expect("agent_get is answered while discuss runs");
+    assert_eq!(ok(&answer)["agentId"], "reviewer");
+
+    handle
+        .cancel(Some("test cancels".into()))
+        .await
+        .expect("notifications/cancelled sent");
+    let left = survivors(&pids).await;
+    assert!(left.is_empty(), "provider processes left running: {left:?}");
+
+    // The cancelled discussion is saved as such, and the server still serves.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let list = ok(&call(&client, "ax_discussion_list", json!({})).await);
+        if list["discussions"][0]["status"] == "cancelled" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no cancelled discussion saved: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_registrations_of_one_id_across_two_servers_have_one_winner() {
+    let data = DataDir::new();
+    let (a, _) = connect_stdio(&data).await;
+    let (b, _) = connect_stdio(&data).await;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(16));
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let peer = if i % 2 == 0 {
+            a.peer().clone()
+        } else {
+            b.peer().clone()
+        };
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let params =
+                CallToolRequestParams::new("ax_agent_register").with_arguments(args(json!({
+                    "agentId": "contested",
+                    "description": format!("registered by caller {i}")
+                })));
+            peer.call_tool(params).await.expect("a tool result")
+        }));
+    }
+    let mut wins = Vec::new();
+    let mut refusals = 0;
+    for task in tasks {
+        let result = task.await.expect("task");
+        if result.is_error == Some(true) {
+            let error = tool_error(&result);
+            assert_eq!(error["code"], "AGENT_ALREADY_EXISTS", "{error}");
+            assert_eq!(
+                error["message"],
+                r#"Agent with ID "contested" already exists"#
+            );
+            assert_eq!(error["details"]["agentId"], "contested");
+            refusals += 1;
+        } else {
+            wins.push(ok(&result));
+        }
+    }
+    assert_eq!((wins.len(), refusals), (1, 15));
+    assert_eq!(crate::helpers::rows_for(&data.db(), "contested"), 1);
+    let stored = ok(&call(&b, "ax_agent_get", json!({"agentId": "contested"})).await);
+    assert_eq!(
+        stored["createdAt"], wins[0]["createdAt"],
+        "the winner's data is what is stored"
+    );
+    a.cancel().await.expect("close");
+    b.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_and_a_server_writing_at_once_lose_nothing() {
+    let data = std::sync::Arc::new(DataDir::new());
+    let (client, _) = connect_stdio(&data).await;
+    let cli = {
+        let data = data.clone();
+        std::thread::spawn(move || {
+            for i in 0..12 {
+                let id = format!("cli-{i}");
+                let out = data.run(&[
+                    "agent",
+                    "register",
+                    "--id",
+                    &id,
+                    "--description",
+                    "from the CLI",
+                ]);
+                assert_exit(&out, 0);
+            }
+        })
+    };
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let peer = client.peer().clone();
+        tasks.push(tokio::spawn(async move {
+            let params =
+                CallToolRequestParams::new("ax_agent_register").with_arguments(args(json!({
+                    "agentId": format!("mcp-{i}"),
+                    "description": "from the MCP server"
+                })));
+            peer.call_tool(params).await.expect("a tool result")
+        }));
+    }
+    for task in tasks {
+        ok(&task.await.expect("task"));
+    }
+    tokio::task::spawn_blocking(move || cli.join())
+        .await
+        .expect("join")
+        .expect("the CLI registrations succeeded");
+    let db = data.db();
+    let count = |pattern: &str| -> i64 {
+        db.query_row(
+            "SELECT COUNT(*) FROM agents WHERE agent_id LIKE ?1",
+            [pattern],
+            |r| r.get(0),
+        )
+        .expect("count")
+    };
+    assert_eq!((count("mcp-%"), count("cli-%")), (40, 12));
+    let listed = ok(&call(&client, "ax_agent_list", json!({"limit": 100})).await);
+    let listed_ids: Vec<&str> = listed["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .filter_map(|a| a["agentId"].as_str())
+        .collect();
+    assert!(listed_ids.contains(&"cli-11") && listed_ids.contains(&"mcp-39"));
+    client.cancel().await.expect("close");
+}
+
+#[test]
+fn hostile_and_malformed_lines_are_answered_and_the_server_keeps_serving() {
+    let data = DataDir::new();
+    let mut server = RawServer::start(&data);
+
+    // Before initialize: a stray notification and a stray response are no reason to quit.
+    server.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    server.send(r#"{"jsonrpc":"2.0","id":99,"result":{}}"#);
+    server.send("{not json");
+    let parse = server.read();
+    assert_eq!(parse["error"]["code"], -32700, "{parse}");
+    assert_eq!(parse["id"], Value::Null);
+    let init = server.initialize("2025-06-18");
+    assert_eq!(init["result"]["protocolVersion"], "2025-06-18", "{init}");
+
+    let tool = |name: &str, arguments: Value| json!({"name": name, "arguments": arguments});
+    // Wrong parameter types, unknown methods and tools: JSON-RPC errors with the id.
+    let wrong_type = server.request(1, "tools/call", json!({"name": 5}));
+    assert_eq!(wrong_type["error"]["code"], -32602, "{wrong_type}");
+    let unknown_method = server.request(2, "tools/destroy", json!({}));
+    assert_eq!(unknown_method["error"]["code"], -32601, "{unknown_method}");
+    let unknown_tool = server.request(3, "tools/call", tool("ax_format_disk", json!({})));
+    assert_eq!(unknown_tool["error"]["code"], -32602, "{unknown_tool}");
+    assert!(
+        unknown_tool["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Unknown tool")
+    );
+    let array_args = server.request(
+        4,
+        "tools/call",
+        json!({"name": "ax_agent_get", "arguments": [1, 2]}),
+    );
+    assert_eq!(array_args["error"]["code"], -32602, "{array_args}");
+
+    // Wrong argument types and undeclared fields: the tool answers isError.
+    let bad_args = server.request(
+        5,
+        "tools/call",
+        tool("ax_agent_get", json!({"agentId": 42, "x": 1})),
+    );
+    let body = &bad_args["result"]["structuredContent"]["error"];
+    assert_eq!(bad_args["result"]["isError"], true, "{bad_args}");
+    assert_eq!(body["code"], "INVALID_INPUT");
+    assert_eq!(issue_paths(body), ["agentId", "x"]);
+
+    // Not a request at all.
+    for line in [r#"[1,2,3]"#, r#""just a string""#, "null"] {
+        server.send(line);
+        let answer = server.read();
+        assert_eq!(answer["error"]["code"], -32600, "{line}: {answer}");
+    }
+    server.send(r#"{"jsonrpc":"1.0","id":6,"method":"ping"}"#);
+    let old = server.answer_to(&json!(6));
+    assert_eq!(old["error"]["code"], -32600, "{old}");
+
+    // Bytes that are not UTF-8, nesting deeper than any parser allows, blank lines.
+    server.write(b"\xff\xfe\x00garbage\n");
+    assert_eq!(server.read()["error"]["code"], -32700);
+    server.send(&format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)));
+    assert_eq!(server.read()["error"]["code"], -32700);
+    server.send("   ");
+    server.send("");
+
+    // Larger than the 4 MiB limit: refused, not buffered, answered with its id.
+    let huge = format!(
+        r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"ax_agent_register","arguments":{{"agentId":"huge","description":"{}"}}}}}}"#,
+        "x".repeat(5 * 1024 * 1024)
+    );
+    server.send(&huge);
+    let refused = server.answer_to(&json!(7));
+    assert_eq!(refused["error"]["code"], -32600, "{}", refused["error"]);
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("larger than")
+    );
+
+    // A cancellation of a request that does not exist, a notification with bad params.
+    server.send(
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":12345}}"#,
+    );
+    server.send(r#"{"jsonrpc":"2.0","method":"notifications/progress","params":"nonsense"}"#);
+
+    // Still serving, and nothing was registered by the refused message.
+    let pong = server.request(8, "ping", json!({}));
+    assert!(pong["result"].is_object(), "{pong}");
+    let reviewer = server.request(
+        9,
+        "tools/call",
+        tool("ax_agent_get", json!({"agentId": "reviewer"})),
+    );
+    assert_eq!(
+        reviewer["result"]["structuredContent"]["agentId"], "reviewer",
+        "{reviewer}"
+    );
+    let huge_agent = server.request(
+        10,
+        "tools/call",
+        tool("ax_agent_get", json!({"agentId": "huge"})),
+    );
+    assert_eq!(
+        huge_agent["result"]["structuredContent"]["error"]["code"],
+        "AGENT_NOT_FOUND"
+    );
+    assert!(server.finish().success(), "a clean exit when stdin closes");
+}

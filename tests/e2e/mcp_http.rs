@@ -1,0 +1,226 @@
+//! The MCP server over Streamable HTTP (`ax mcp serve --http`): a real rmcp client,
+//! many calls at once, progress and cancellation, and the refusals a local HTTP
+//! server owes its user — no token, a wrong token, a foreign `Origin` or `Host`
+//! (DNS rebinding), an oversized body, malformed JSON — each answered, with the
+//! server still serving afterwards.
+
+use std::time::Duration;
+
+use rmcp::model::{CallToolRequestParams, ClientRequest, ReadResourceRequestParams, Request};
+use rmcp::service::PeerRequestOptions;
+use serde_json::json;
+
+use crate::helpers::{DataDir, code, text};
+use crate::mcp_client::{
+    args, call, connect_http, install_crypto, ok, start_http, survivors, tool_error, wait_for_pids,
+    write_fake_providers,
+};
+
+const TOKEN: &str = "test-token-0123456789abcdef";
+
+/// A raw JSON-RPC POST to the endpoint.
+fn post(url: &str, body: impl Into<reqwest::Body>) -> reqwest::RequestBuilder {
+    install_crypto();
+    reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body)
+}
+
+fn initialize_body() -> String {
+    json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_clients_are_served_concurrently_with_progress() {
+    let data = DataDir::new();
+    let server = start_http(&data, &[]);
+    let (client, recorder) = connect_http(&server.url, None).await;
+    let (other, _) = connect_http(&server.url, None).await;
+
+    let tools = client.list_all_tools().await.expect("tools/list");
+    assert_eq!(tools.len(), 11);
+    assert!(tools.iter().all(|t| t.output_schema.is_some()));
+
+    // Many calls at once, from two sessions.
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let peer = if i % 2 == 0 {
+            client.peer().clone()
+        } else {
+            other.peer().clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let params = CallToolRequestParams::new("ax_agent_get")
+                .with_arguments(args(json!({"agentId": "reviewer"})));
+            peer.call_tool(params).await.expect("a tool result")
+        }));
+    }
+    for task in tasks {
+        assert_eq!(ok(&task.await.expect("task"))["agentId"], "reviewer");
+    }
+
+    let registered = ok(&call(
+        &client,
+        "ax_agent_register",
+        json!({"agentId": "webby", "description": "Registered over HTTP"}),
+    )
+    .await);
+    assert_eq!(registered["agentId"], "webby");
+    let duplicate = tool_error(
+        &call(
+            &other,
+            "ax_agent_register",
+            json!({"agentId": "webby", "description": "again"}),
+        )
+        .await,
+    );
+    assert_eq!(duplicate["code"], "AGENT_ALREADY_EXISTS");
+
+    let resource = other
+        .read_resource(ReadResourceRequestParams::new("automatosx://agents/webby"))
+        .await
+        .expect("resources/read");
+    assert!(format!("{:?}", resource.contents[0]).contains("Registered over HTTP"));
+
+    let quick = ok(&call(&client, "ax_discuss_quick", json!({"topic": "Over HTTP?"})).await);
+    assert_eq!(quick["success"], true);
+    let progress = recorder.progress.lock().expect("lock").clone();
+    assert!(
+        progress.iter().any(|p| p
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains(" done in "))),
+        "progress notifications stream back over HTTP: {progress:?}"
+    );
+    client.cancel().await.expect("close");
+    other.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_over_http_kills_the_provider_processes() {
+    let data = DataDir::new();
+    write_fake_providers(&data, &[("stuck1", "hang.sh"), ("stuck2", "hang.sh")]);
+    let server = start_http(&data, &[]);
+    let (client, _) = connect_http(&server.url, None).await;
+    let params = CallToolRequestParams::new("ax_discuss").with_arguments(args(json!({
+        "topic": "Anyone there?", "providers": ["stuck1", "stuck2"], "rounds": 1
+    })));
+    let handle = client
+        .peer()
+        .send_cancellable_request(
+            ClientRequest::CallToolRequest(Request::new(params)),
+            PeerRequestOptions::no_options(),
+        )
+        .await
+        .expect("discuss sent");
+    let pids = wait_for_pids(data.path(), 4).await;
+    assert_eq!(pids.len(), 4, "both providers started: {pids:?}");
+    ok(&call(&client, "ax_agent_get", json!({"agentId": "reviewer"})).await);
+    handle
+        .cancel(Some("test".into()))
+        .await
+        .expect("cancel sent");
+    let left = survivors(&pids).await;
+    assert!(left.is_empty(), "provider processes left running: {left:?}");
+    ok(&call(&client, "ax_agent_list", json!({"limit": 1})).await);
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_refusals_are_answered_and_the_server_keeps_serving() {
+    let data = DataDir::new();
+    let server = start_http(&data, &["--token", TOKEN]);
+    let url = server.url.clone();
+    let bearer = format!("Bearer {TOKEN}");
+
+    // No token, a wrong token: 401 with a Bearer challenge.
+    let none = post(&url, initialize_body())
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(none.status(), 401);
+    assert_eq!(none.headers()["www-authenticate"], "Bearer");
+    let wrong = post(&url, initialize_body())
+        .header("authorization", "Bearer not-the-token")
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(wrong.status(), 401);
+
+    // A web page's Origin, and a rebinding attacker's Host: 403.
+    let origin = post(&url, initialize_body())
+        .header("authorization", &bearer)
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(origin.status(), 403, "{:?}", origin.text().await);
+    let host = post(&url, initialize_body())
+        .header("authorization", &bearer)
+        .header("host", "evil.example:80")
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(host.status(), 403);
+
+    // A loopback Origin is fine.
+    let local = post(&url, initialize_body())
+        .header("authorization", &bearer)
+        .header("origin", format!("http://{}", server.addr))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(local.status(), 200, "{:?}", local.text().await);
+
+    // Larger than the 4 MiB limit: 413, without reading it all into memory.
+    let huge = post(&url, vec![b' '; 5 * 1024 * 1024])
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(huge.status(), 413);
+
+    // Not JSON, and JSON that is not a message: client errors, never a crash.
+    for body in ["{not json", "[1,2,3]", "\"text\""] {
+        let response = post(&url, body)
+            .header("authorization", &bearer)
+            .send()
+            .await
+            .expect("response");
+        assert!(
+            response.status().is_client_error(),
+            "{body}: {}",
+            response.status()
+        );
+    }
+
+    // A real client with the token still gets served; without it, it cannot connect.
+    let (client, _) = connect_http(&url, Some(TOKEN)).await;
+    ok(&call(&client, "ax_agent_get", json!({"agentId": "reviewer"})).await);
+    let bad = tool_error(&call(&client, "ax_agent_get", json!({"agentId": ["x"]})).await);
+    assert_eq!(bad["code"], "INVALID_INPUT");
+    client.cancel().await.expect("close");
+    let refused = tokio::time::timeout(Duration::from_secs(60), async {
+        let transport = rmcp::transport::StreamableHttpClientTransport::from_uri(url.as_str());
+        rmcp::ServiceExt::serve((), transport).await
+    })
+    .await
+    .expect("the refusal is prompt");
+    assert!(refused.is_err(), "a client without the token is refused");
+}
+
+#[test]
+fn a_non_loopback_address_needs_a_token() {
+    let data = DataDir::new();
+    let out = data.run(&["mcp", "serve", "--http", "0.0.0.0:0"]);
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("token"), "{}", text(&out.stderr));
+    let empty = data.run(&["mcp", "serve", "--http", "127.0.0.1:0", "--token", " "]);
+    assert_eq!(code(&empty), 2, "{}", text(&empty.stderr));
+}
