@@ -261,8 +261,8 @@ fn unknown_providers_and_bad_options_are_named() {
     );
 }
 
-/// Ctrl-C: the providers' process groups are killed, the partial result is saved and
-/// printed, and `ax` exits 130.
+/// Ctrl-C: the providers' process groups are killed (INV-PROV-KILL-001), the partial
+/// result is saved (INV-DISC-SAVE-001) and printed, and `ax` exits 130.
 #[test]
 fn ctrl_c_cancels_kills_the_providers_saves_and_exits_130() {
     let data = DataDir::new();

@@ -116,7 +116,7 @@ impl DiscussionService {
         self.discuss(config, run).await
     }
 
-    /// Run a discussion and save its result, whatever the outcome. Input errors return
+    /// INV-DISC-SAVE-001: run a discussion and save its result, whatever the outcome. Input errors return
     /// `Err` before anything runs (and nothing is saved); once the discussion has
     /// started, its result — finished, failed or cancelled — is saved and returned.
     pub async fn discuss(

@@ -249,6 +249,7 @@ async fn an_unavailable_named_provider_is_reported_and_the_result_saved() {
     assert_eq!(history.records().len(), 1);
 }
 
+/// INV-DISC-SAVE-001.
 #[tokio::test(start_paused = true)]
 async fn every_result_is_saved_with_its_status_and_full_document() {
     let fake = Fake::new(&["a", "b"]);

@@ -180,6 +180,9 @@ impl GroupChild {
     }
 }
 
+/// INV-PROV-KILL-001: a provider call leaves no process behind — when the future is
+/// dropped (timeout, cancellation, a discussion ending), the whole process group,
+/// grandchildren included, is killed and the leader reaped.
 impl Drop for GroupChild {
     fn drop(&mut self) {
         if self.finished {

@@ -50,6 +50,7 @@ async fn a_hanging_provider_times_out_and_its_whole_group_is_killed() {
     tag.assert_no_process_left().await;
 }
 
+/// INV-PROV-KILL-001.
 #[tokio::test]
 async fn dropping_the_execute_future_kills_the_process_group() {
     let tag = Tag::new();
