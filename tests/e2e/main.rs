@@ -9,4 +9,5 @@ mod helpers;
 mod mcp;
 mod mcp_client;
 mod mcp_http;
+mod mcp_install;
 mod races;
