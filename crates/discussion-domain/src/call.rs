@@ -208,12 +208,19 @@ impl Caller {
 
     fn with_cost(&self, provider: &str, f: impl FnOnce(&mut CostSummary, &mut ProviderCost)) {
         let mut cost = self.cost.lock().unwrap_or_else(|p| p.into_inner());
-        let mut entry = cost.by_provider.remove(provider).unwrap_or_default();
+        // Taken out and put back under its own key: the id is copied only once.
+        let (key, mut entry) = cost
+            .by_provider
+            .remove_entry(provider)
+            .unwrap_or_else(|| (provider.to_owned(), ProviderCost::default()));
         f(&mut cost, &mut entry);
-        cost.by_provider.insert(provider.to_owned(), entry);
+        cost.by_provider.insert(key, entry);
     }
 
     fn emit(&self, speaker: &Speaker, tracker: &StepTracker, phase: CallPhase) {
+        if !self.tree.progress.is_active() {
+            return;
+        }
         let finished = if matches!(phase, CallPhase::Done { .. } | CallPhase::Failed { .. }) {
             tracker.finished.fetch_add(1, Ordering::SeqCst) + 1
         } else {

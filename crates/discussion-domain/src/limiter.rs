@@ -7,7 +7,7 @@
 //! provider call anywhere waits for a permit of the same limiter.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
@@ -61,6 +61,10 @@ struct LimiterInner {
     limit: usize,
     global: Arc<Semaphore>,
     per_provider: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Set once any provider has a cap. Why: without caps (the usual case) a call
+    /// need not take the map's lock at all, and that lock was the one contended
+    /// point of the limiter path between worker threads.
+    any_cap: AtomicBool,
     gauge: InFlightGauge,
 }
 
@@ -96,6 +100,7 @@ impl ProviderLimiter {
                 limit,
                 global: Arc::new(Semaphore::new(limit)),
                 per_provider: Mutex::new(HashMap::new()),
+                any_cap: AtomicBool::new(false),
                 gauge: InFlightGauge::default(),
             }),
         }
@@ -123,6 +128,7 @@ impl ProviderLimiter {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         caps.insert(provider_id.to_owned(), Arc::new(Semaphore::new(cap.max(1))));
+        self.inner.any_cap.store(true, Ordering::Release);
     }
 
     /// The process-wide limit.
@@ -161,6 +167,9 @@ impl ProviderLimiter {
     }
 
     fn provider_semaphore(&self, provider_id: &str) -> Option<Arc<Semaphore>> {
+        if !self.inner.any_cap.load(Ordering::Acquire) {
+            return None;
+        }
         self.inner
             .per_provider
             .lock()

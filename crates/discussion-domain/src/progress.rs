@@ -166,6 +166,12 @@ impl ProgressSink {
         )
     }
 
+    /// True when events go somewhere. Why ask: building an event copies three
+    /// strings, which for a discussion nobody watches is pure overhead on every call.
+    pub(crate) fn is_active(&self) -> bool {
+        self.callback.is_some()
+    }
+
     pub(crate) fn emit(&self, event: ProgressEvent) {
         if let Some(cb) = &self.callback {
             cb(&event);

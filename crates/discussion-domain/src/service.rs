@@ -127,7 +127,7 @@ impl DiscussionService {
         config.validate().map_err(ServiceError::Invalid)?;
         let prepared = self
             .engine
-            .prepare(config, self.resolver.as_ref())
+            .prepare_validated(config, self.resolver.as_ref())
             .await
             .map_err(ServiceError::Rejected)?;
         let result = self.engine.run(prepared, run).await;

@@ -49,14 +49,20 @@ pub(crate) async fn run(
 }
 
 /// Round early exit: after `round` (not the last, and at least `minRounds`), stop when
-/// the agreement of the round's answers reaches the threshold. `agreement` is the
-/// lexical measure of [`crate::agreement`] for text answers, the modal share for votes.
-pub(crate) fn early_exit(plan: &Plan, round: u32, agreement: Option<f64>) -> Option<EarlyExit> {
+/// the agreement of the round's answers reaches the threshold. `agreement` computes the
+/// lexical measure of [`crate::agreement`] for text answers, the modal share for votes;
+/// it is called only when an early exit is possible, because measuring costs more than
+/// the rest of the engine's work for a call.
+pub(crate) fn early_exit(
+    plan: &Plan,
+    round: u32,
+    agreement: impl FnOnce() -> Option<f64>,
+) -> Option<EarlyExit> {
     let cfg = &plan.config.round_early_exit;
     if !cfg.enabled || round < cfg.min_rounds || round >= plan.rounds() {
         return None;
     }
-    let score = agreement?;
+    let score = agreement()?;
     (score >= cfg.agreement_threshold).then(|| EarlyExit {
         after_round: round,
         agreement_score: score,

@@ -39,7 +39,7 @@ pub(crate) async fn run(
         }
         tx.close(open);
         tx.check(plan, caller)?;
-        if let Some(exit) = early_exit(plan, round, round_agreement(tx, round)) {
+        if let Some(exit) = early_exit(plan, round, || round_agreement(tx, round)) {
             out.early_exit = Some(exit);
             break;
         }

@@ -81,7 +81,7 @@ pub(crate) async fn run(
         }
         tx.close(open);
         tx.check(plan, caller)?;
-        if let Some(exit) = early_exit(plan, round, modal_share(&choices)) {
+        if let Some(exit) = early_exit(plan, round, || modal_share(&choices)) {
             out.early_exit = Some(exit);
             break;
         }
