@@ -1,0 +1,1308 @@
+//! Benchmarks of the agent registry as users meet it: real `ax` processes importing at
+//! once, `ax agent list` start-up end to end, and the [`AgentRegistry`] over the
+//! SQLite store in process (reads at 1k / 10k / 100k agents, registration with
+//! validation). A small self-written harness: each case times a fixed number of
+//! operations and prints a markdown table; nothing here asserts on time.
+//!
+//! ```text
+//! cargo bench --bench registry                      # every group
+//! cargo bench --bench registry -- startup reads     # only the named groups
+//! AX_BENCH_QUICK=1 cargo bench --bench registry     # smaller sizes, a smoke run
+//! ```
+//!
+//! Groups: `processes` (8 `ax agent import -` processes at once vs 1 alone), `startup`
+//! (`ax agent list` wall time and peak RSS), `reads` (`get`, filtered `list` pages and
+//! `recommend` at 1k/10k/100k agents), `register` (sequential `AgentRegistry`
+//! registration, small and heavy profiles, against the bare store insert).
+//! Figures go to `docs/BENCHMARKS.md`, with the machine and its load average, which
+//! every group prints before and after it runs.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use ax_adapter_sqlite::SqliteDatabase;
+use ax_agent_domain::AgentRegistry;
+use ax_agent_domain::recommend::RecommendRequest;
+use ax_agent_domain::store::{AgentFilter, AgentStore, PageRequest};
+use ax_contracts::agent::{AgentProfile, AgentRecord};
+use serde_json::{Value, json};
+
+/// The release `ax` binary Cargo built for this bench.
+const AX: &str = env!("CARGO_BIN_EXE_ax");
+
+// ---------------------------------------------------------------------------------
+// Measuring and printing
+// ---------------------------------------------------------------------------------
+
+/// Sorted durations of one case.
+struct Stats(Vec<Duration>);
+
+impl Stats {
+    fn new(mut samples: Vec<Duration>) -> Self {
+        samples.sort_unstable();
+        Self(samples)
+    }
+
+    /// Nearest-rank percentile (`p` in 0..=100) of a non-empty sample.
+    fn pct(&self, p: f64) -> Duration {
+        let n = self.0.len();
+        let rank = ((p / 100.0) * n as f64).ceil() as usize;
+        self.0[rank.clamp(1, n) - 1]
+    }
+
+    fn mean(&self) -> Duration {
+        self.0.iter().sum::<Duration>() / self.0.len().max(1) as u32
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1e6)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1e3)
+}
+
+/// Thousands separators for counts and rates: `12,345`.
+fn count(n: f64) -> String {
+    let digits = format!("{:.0}", n.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A markdown table, columns padded to their widest cell; the first column is
+/// left-aligned, the others right-aligned.
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(header: &[&str]) -> Self {
+        Self {
+            header: header.iter().map(|h| (*h).to_owned()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    fn print(&self) {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(i, (cell, &w))| {
+                    let fill = " ".repeat(w.saturating_sub(cell.chars().count()));
+                    if i == 0 {
+                        format!("{cell}{fill}")
+                    } else {
+                        format!("{fill}{cell}")
+                    }
+                })
+                .collect();
+            println!("| {} |", padded.join(" | "));
+        };
+        line(&self.header);
+        let rule: Vec<String> = widths
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| {
+                if i == 0 {
+                    "-".repeat(w)
+                } else {
+                    format!("{}:", "-".repeat(w.saturating_sub(1)))
+                }
+            })
+            .collect();
+        println!("| {} |", rule.join(" | "));
+        for row in &self.rows {
+            line(row);
+        }
+        println!();
+    }
+}
+
+/// `(user + system CPU of this process, of its waited-for children)` from
+/// `/proc/self/stat`, in clock ticks of 10 ms (Linux; `None` elsewhere). CPU time is
+/// printed beside wall time because the machine may be shared: CPU per operation is
+/// what the code costs, wall time is what a user waits.
+fn cpu_times() -> Option<(Duration, Duration)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    let [utime, stime, cutime, cstime] = fields[..] else {
+        return None;
+    };
+    let tick = |t: u64| Duration::from_millis(t * 10);
+    Some((tick(utime + stime), tick(cutime + cstime)))
+}
+
+fn own_cpu() -> Option<Duration> {
+    cpu_times().map(|(own, _)| own)
+}
+
+fn children_cpu() -> Option<Duration> {
+    cpu_times().map(|(_, children)| children)
+}
+
+fn cpu_per_op(before: Option<Duration>, after: Option<Duration>, ops: usize) -> String {
+    match before.zip(after) {
+        Some((b, a)) if ops > 0 => us(a.saturating_sub(b) / ops as u32),
+        _ => "-".into(),
+    }
+}
+
+/// The 1, 5 and 15 minute load averages.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores available to this process")
+}
+
+/// Runs `group`, printing its title and the load average before and after.
+fn group(title: &str, body: impl FnOnce()) {
+    println!("## {title}\n");
+    println!("load average before: {}\n", load_average());
+    let start = Instant::now();
+    body();
+    println!(
+        "load average after: {} ({:.1} s)\n",
+        load_average(),
+        start.elapsed().as_secs_f64()
+    );
+}
+
+fn quick() -> bool {
+    std::env::var_os("AX_BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// A current-thread Tokio runtime: what `ax agent ...` runs its commands on. The
+/// store then does its SQLite work through `spawn_blocking`, as in the CLI.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime")
+}
+
+// ---------------------------------------------------------------------------------
+// Realistic agent profiles
+// ---------------------------------------------------------------------------------
+
+const TEAMS: [&str; 12] = [
+    "platform", "payments", "search", "mobile", "web", "data", "security", "infra", "growth", "ml",
+    "support", "docs",
+];
+
+const TAGS: [&str; 30] = [
+    "rust",
+    "typescript",
+    "python",
+    "go",
+    "java",
+    "sql",
+    "react",
+    "kubernetes",
+    "terraform",
+    "aws",
+    "gcp",
+    "observability",
+    "performance",
+    "accessibility",
+    "privacy",
+    "compliance",
+    "testing",
+    "ci",
+    "api",
+    "graphql",
+    "grpc",
+    "caching",
+    "queues",
+    "mobile-ios",
+    "mobile-android",
+    "design-system",
+    "ml-ops",
+    "etl",
+    "billing",
+    "auth",
+];
+
+const CAPABILITIES: [&str; 40] = [
+    "code-review",
+    "debugging",
+    "refactoring",
+    "api-design",
+    "implementation",
+    "testing",
+    "documentation",
+    "analysis",
+    "planning",
+    "deployment",
+    "research",
+    "security-audit",
+    "threat-modeling",
+    "load-testing",
+    "profiling",
+    "schema-design",
+    "migration",
+    "incident-response",
+    "monitoring",
+    "cost-analysis",
+    "ui-review",
+    "accessibility-audit",
+    "data-modeling",
+    "query-tuning",
+    "pipeline-design",
+    "model-evaluation",
+    "prompt-design",
+    "release-management",
+    "dependency-upgrade",
+    "code-generation",
+    "test-generation",
+    "log-analysis",
+    "capacity-planning",
+    "architecture-review",
+    "onboarding",
+    "translation",
+    "copy-editing",
+    "estimation",
+    "triage",
+    "compliance-check",
+];
+
+const ROLES: [&str; 10] = [
+    "backend engineer",
+    "frontend engineer",
+    "site reliability engineer",
+    "security reviewer",
+    "data engineer",
+    "test engineer",
+    "technical writer",
+    "architect",
+    "release manager",
+    "ml engineer",
+];
+
+const VERBS: [&str; 12] = [
+    "review", "debug", "optimize", "document", "migrate", "design", "test", "profile", "audit",
+    "deploy", "refactor", "monitor",
+];
+
+const NOUNS: [&str; 16] = [
+    "checkout service",
+    "search index",
+    "payment webhook",
+    "user session cache",
+    "billing pipeline",
+    "mobile login flow",
+    "GraphQL gateway",
+    "feature flag service",
+    "nightly ETL job",
+    "recommendation model",
+    "rate limiter",
+    "audit log",
+    "notification queue",
+    "admin dashboard",
+    "schema migration",
+    "TLS certificates",
+];
+
+const KEYWORDS: [&str; 40] = [
+    "latency",
+    "throughput",
+    "memory leak",
+    "deadlock",
+    "race condition",
+    "pagination",
+    "index",
+    "query plan",
+    "retry",
+    "timeout",
+    "idempotency",
+    "oauth",
+    "csrf",
+    "xss",
+    "sql injection",
+    "encryption",
+    "backup",
+    "rollback",
+    "canary",
+    "dashboard",
+    "alert",
+    "flaky test",
+    "coverage",
+    "fixture",
+    "snapshot",
+    "lint",
+    "bundle size",
+    "render",
+    "layout",
+    "contrast",
+    "schema",
+    "partition",
+    "kafka",
+    "webhook",
+    "cron",
+    "docker",
+    "helm",
+    "terraform plan",
+    "changelog",
+    "tutorial",
+];
+
+/// splitmix64: a cheap, deterministic spread (no RNG dependency).
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn pick<'a>(pool: &[&'a str], n: usize, salt: u64) -> &'a str {
+    pool[(mix(n as u64 ^ (salt << 40)) % pool.len() as u64) as usize]
+}
+
+/// `k` distinct items of `pool` for agent `n` (`k` smaller than the pool).
+fn pick_distinct<'a>(pool: &[&'a str], k: usize, n: usize, salt: u64) -> Vec<&'a str> {
+    let mut i = mix(n as u64 ^ (salt << 40)) as usize;
+    let step = 1 + (mix(n as u64 ^ (salt << 48)) as usize % (pool.len() - 1));
+    let mut out: Vec<&str> = Vec::with_capacity(k);
+    while out.len() < k {
+        let item = pool[i % pool.len()];
+        if out.contains(&item) {
+            // Taken: probe the next one, which ends since k < pool.len().
+            i = i.wrapping_add(1);
+            continue;
+        }
+        out.push(item);
+        i = i.wrapping_add(step);
+    }
+    out
+}
+
+/// A typical profile, as a user or an import would write it: description, role,
+/// team, 2–3 tags, 2–3 capabilities, expertise, a system prompt and selection
+/// metadata (keywords always, example tasks on two agents of three).
+fn typical_profile(id: &str, n: usize) -> Value {
+    let team = pick(&TEAMS, n, 1);
+    let role = pick(&ROLES, n, 2);
+    let verb = pick(&VERBS, n, 3);
+    let noun = pick(&NOUNS, n, 4);
+    let tags = pick_distinct(&TAGS, 2 + n % 2, n, 5);
+    let capabilities = pick_distinct(&CAPABILITIES, 2 + (n / 2) % 2, n, 6);
+    let keywords = pick_distinct(&KEYWORDS, 3 + n % 3, n, 7);
+    let mut selection = json!({
+        "keywords": keywords,
+        "agentCategory": if n.is_multiple_of(5) { "reviewer" } else { "implementer" },
+    });
+    if !n.is_multiple_of(3) {
+        let other_verb = pick(&VERBS, n, 8);
+        let other_noun = pick(&NOUNS, n, 9);
+        selection["exampleTasks"] = json!([
+            format!("{verb} the {noun} of the {team} team"),
+            format!("{other_verb} the {other_noun} before the release"),
+        ]);
+    }
+    json!({
+        "agentId": id,
+        "displayName": format!("{} {}", team, role),
+        "description": format!(
+            "A {role} on the {team} team who can {verb} the {noun}, explain trade-offs and \
+             propose concrete changes with tests."
+        ),
+        "role": role,
+        "team": team,
+        "systemPrompt": format!(
+            "You are a {role} working on the {noun}. Be precise, cite the files you read, \
+             prefer small reversible changes and say when you are unsure."
+        ),
+        "version": "1.0.0",
+        "tags": tags,
+        "capabilities": capabilities,
+        "expertise": [tags[0], capabilities[0]],
+        "selectionMetadata": selection,
+        "enabled": !n.is_multiple_of(10),
+    })
+}
+
+/// A heavy profile near the contract's limits: 20 tags, 50 capabilities, 20
+/// expertise, full selection metadata, a 4,000-character system prompt and a
+/// 10-step workflow with dependencies.
+fn heavy_profile(id: &str, n: usize) -> Value {
+    let capabilities: Vec<String> = (0..50)
+        .map(|k| format!("{}-{k}", CAPABILITIES[k % CAPABILITIES.len()]))
+        .collect();
+    let workflow: Vec<Value> = (0..10)
+        .map(|s| {
+            let mut step = json!({
+                "stepId": format!("step-{s}"),
+                "name": format!("Step {s}: {}", VERBS[s % VERBS.len()]),
+                "type": "prompt",
+                "config": {"prompt": format!("{} the {} and report findings.", VERBS[s % VERBS.len()], NOUNS[s % NOUNS.len()])},
+                "timeoutMs": 60_000,
+                "outputs": ["findings"],
+            });
+            if s > 0 {
+                step["dependencies"] = json!([format!("step-{}", s - 1)]);
+            }
+            step
+        })
+        .collect();
+    let mut doc = typical_profile(id, n);
+    let extra = json!({
+        "tags": TAGS[..20],
+        "capabilities": capabilities,
+        "expertise": KEYWORDS[..20],
+        "thinkingPatterns": VERBS.iter().map(|v| format!("first {v}, then explain why")).collect::<Vec<_>>(),
+        "systemPrompt": "Be thorough and precise; cite every file and line you rely on. ".repeat(62),
+        "collaboratesWith": ["reviewer", "security", "quality", "devops"],
+        "selectionMetadata": {
+            "primaryIntents": VERBS.iter().map(|v| format!("{v} code")).collect::<Vec<_>>(),
+            "secondarySignals": NOUNS[..10],
+            "negativeIntents": ["write marketing copy", "plan a party"],
+            "keywords": KEYWORDS[..],
+            "antiKeywords": ["poem", "recipe", "horoscope"],
+            "exampleTasks": NOUNS[..10].iter().map(|noun| format!("review the {noun} for bugs")).collect::<Vec<_>>(),
+            "notForTasks": ["design the company logo", "translate the newsletter"],
+            "redirectWhen": [{"phrase": "deploy", "suggest": "devops"}],
+            "agentCategory": "specialist",
+        },
+        "personality": {"traits": ["careful", "direct", "curious"], "communicationStyle": "concise"},
+        "providerAffinity": {"preferred": ["claude", "codex"], "fallbackStrategy": "cascade"},
+        "workflow": workflow,
+    });
+    if let (Some(doc), Value::Object(extra)) = (doc.as_object_mut(), extra) {
+        doc.extend(extra);
+    }
+    doc
+}
+
+/// A stored record around a profile, with fixed timestamps (the store does not
+/// validate; the registry does).
+fn record(profile: Value) -> AgentRecord {
+    AgentRecord {
+        profile: AgentProfile::from_json(&profile).expect("benchmark profiles are valid"),
+        created_at: "2026-01-20T10:00:00.000Z".into(),
+        updated_at: "2026-01-20T10:00:00.000Z".into(),
+        revision: 1,
+    }
+}
+
+/// The reference tool's registry-file shape, which `ax agent import` reads.
+fn registry_document(prefix: &str, agents: usize) -> String {
+    let agents: Vec<Value> = (0..agents)
+        .map(|n| typical_profile(&format!("{prefix}-{n:05}"), n))
+        .collect();
+    json!({"version": "1", "updatedAt": "2026-01-20T10:00:00.000Z", "agents": agents}).to_string()
+}
+
+// ---------------------------------------------------------------------------------
+// Driving the real binary
+// ---------------------------------------------------------------------------------
+
+/// An `ax` command on `data_dir`, with `HOME` pointed away from the user's own.
+fn ax(home: &Path, data_dir: &Path) -> Command {
+    let mut cmd = Command::new(AX);
+    cmd.env("HOME", home)
+        .env_remove("AX_DATA_DIR")
+        .env_remove("AX_LOG")
+        .arg("--data-dir")
+        .arg(data_dir);
+    cmd
+}
+
+/// Runs `ax ... args` to completion and returns its stdout; panics with stderr on
+/// failure (a failing setup step makes every figure meaningless).
+fn ax_ok(home: &Path, data_dir: &Path, args: &[&str], stdin: Option<&str>) -> String {
+    let mut child = ax(home, data_dir)
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ax");
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(text.as_bytes()).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait for ax");
+    assert!(
+        out.status.success(),
+        "ax {args:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// How many agents `data_dir` holds, asked of `ax` itself.
+fn agent_total(home: &Path, data_dir: &Path) -> u64 {
+    let text = ax_ok(
+        home,
+        data_dir,
+        &["--format", "json", "agent", "list", "--limit", "1"],
+        None,
+    );
+    let doc: Value = serde_json::from_str(&text).expect("agent list JSON");
+    doc["total"].as_u64().expect("total")
+}
+
+/// One run of `docs.len()` `ax agent import -` processes at once.
+struct ImportRun {
+    /// From the moment every process had been given its input until the last exited.
+    from_input: Duration,
+    /// From the first spawn until the last exit (includes start-up and the pause).
+    from_spawn: Duration,
+    /// CPU time of all the processes together.
+    children_cpu: Option<Duration>,
+}
+
+/// How long the importers are given to start and open the database before their
+/// input is released; they block on stdin meanwhile.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// Spawns one `ax agent import -` per document on `data_dir`, lets them all open the
+/// database, then writes every stdin at once (one thread each, behind a barrier) and
+/// waits for all of them.
+fn import_at_once(home: &Path, data_dir: &Path, docs: &[String], logs: &Path) -> ImportRun {
+    let cpu_before = children_cpu();
+    let spawned_at = Instant::now();
+    let mut children = Vec::with_capacity(docs.len());
+    for i in 0..docs.len() {
+        let log = logs.join(format!("import-{i}.stderr"));
+        let child = ax(home, data_dir)
+            .args(["agent", "import", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).expect("stderr log"))
+            .spawn()
+            .expect("spawn ax agent import");
+        children.push((child, log));
+    }
+    std::thread::sleep(SETTLE);
+    let barrier = Arc::new(Barrier::new(docs.len() + 1));
+    let writers: Vec<_> = children
+        .iter_mut()
+        .zip(docs)
+        .map(|((child, _), doc)| {
+            let mut stdin = child.stdin.take().expect("piped stdin");
+            let (doc, barrier) = (doc.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                stdin
+                    .write_all(doc.as_bytes())
+                    .expect("feed ax agent import");
+                // Dropping stdin closes it: the import starts reading at end of input.
+            })
+        })
+        .collect();
+    barrier.wait();
+    let released_at = Instant::now();
+    for writer in writers {
+        writer.join().expect("stdin writer");
+    }
+    for (child, log) in &mut children {
+        let status = child.wait().expect("wait for ax agent import");
+        assert!(
+            status.success(),
+            "ax agent import failed ({status}): {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+    }
+    let end = Instant::now();
+    ImportRun {
+        from_input: end - released_at,
+        from_spawn: end - spawned_at,
+        children_cpu: cpu_before
+            .zip(children_cpu())
+            .map(|(b, a)| a.saturating_sub(b)),
+    }
+}
+
+/// Task (a): 8 real processes importing distinct agents into one data directory at
+/// once, against 1 process alone importing the same amount per process.
+fn processes(root: &Path) {
+    let per_process = if quick() { 200 } else { 2_000 };
+    let repeats = if quick() { 1 } else { 3 };
+    let home = root.join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    println!(
+        "Each process: `ax --data-dir D agent import -` fed a registry document of \
+         {} distinct typical agents on stdin. All processes are spawned, given {} ms to \
+         start and open the database (migrated and seeded beforehand by one `ax agent \
+         list`), then all stdins are written at once. Registrations/s = all agents / wall \
+         time from input release to the last exit. Each configuration runs {repeats} \
+         times on a fresh data directory; configurations alternate.\n",
+        count(per_process as f64),
+        SETTLE.as_millis()
+    );
+    let mut table = Table::new(&[
+        "case",
+        "run",
+        "agents",
+        "wall ms (input → last exit)",
+        "registrations/s",
+        "wall ms incl. spawn + 500 ms pause",
+        "CPU µs/registration (all processes)",
+    ]);
+    let mut medians: Vec<(usize, f64)> = Vec::new();
+    let mut rates: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+    for run in 1..=repeats {
+        for processes in [1usize, 8] {
+            let data_dir = root.join(format!("import-{processes}p-run{run}"));
+            // Migrated and seeded before timing; the built-in agents are the baseline.
+            let baseline = agent_total(&home, &data_dir);
+            let docs: Vec<String> = (0..processes)
+                .map(|p| registry_document(&format!("proc{p}"), per_process))
+                .collect();
+            let result = import_at_once(&home, &data_dir, &docs, root);
+            let agents = processes * per_process;
+            let stored = agent_total(&home, &data_dir);
+            assert_eq!(
+                stored,
+                baseline + agents as u64,
+                "every imported agent is stored"
+            );
+            let rate = agents as f64 / result.from_input.as_secs_f64();
+            rates.entry(processes).or_default().push(rate);
+            table.row(vec![
+                format!(
+                    "{processes} process{}",
+                    if processes == 1 { "" } else { "es" }
+                ),
+                run.to_string(),
+                count(agents as f64),
+                ms(result.from_input),
+                count(rate),
+                ms(result.from_spawn),
+                result
+                    .children_cpu
+                    .map_or("-".into(), |cpu| us(cpu / agents as u32)),
+            ]);
+        }
+    }
+    for (processes, mut r) in rates {
+        r.sort_by(f64::total_cmp);
+        medians.push((processes, r[r.len() / 2]));
+    }
+    table.print();
+    for (processes, rate) in &medians {
+        println!(
+            "median over runs, {processes} process(es): {} registrations/s",
+            count(*rate)
+        );
+    }
+    if let [(_, one), (_, eight)] = medians[..] {
+        println!(
+            "8 processes / 1 process throughput (medians, same run): {:.2}×\n",
+            eight / one
+        );
+    }
+}
+
+/// Peak resident set size in KiB of `cmd` run under GNU time, if available.
+fn peak_rss_kib(cmd: &Command, time_out: &Path) -> Option<u64> {
+    let mut timed = Command::new("/usr/bin/time");
+    timed.arg("-f").arg("%M").arg("-o").arg(time_out);
+    timed.arg(cmd.get_program()).args(cmd.get_args());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => timed.env(key, v),
+            None => timed.env_remove(key),
+        };
+    }
+    let status = timed
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    if !status.success() {
+        return None;
+    }
+    std::fs::read_to_string(time_out).ok()?.trim().parse().ok()
+}
+
+/// Task (b): `ax agent list` start-up, end to end, as a user's shell sees it.
+fn startup(root: &Path) {
+    let (warmup, runs, rss_runs) = if quick() { (3, 20, 3) } else { (20, 200, 20) };
+    let home = root.join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let seeded = root.join("startup-defaults");
+    agent_total(&home, &seeded);
+    let larger = root.join("startup-1k");
+    agent_total(&home, &larger);
+    ax_ok(
+        &home,
+        &larger,
+        &["agent", "import", "-"],
+        Some(&registry_document("agent", 1_000)),
+    );
+    let has_time = Path::new("/usr/bin/time").is_file();
+    println!(
+        "Each case: {warmup} warm-up runs, then {runs} timed runs, one after another \
+         (spawn → exit, stdout to /dev/null). Peak RSS: max and median over {rss_runs} \
+         runs under `/usr/bin/time -f %M`{}.\n",
+        if has_time {
+            ""
+        } else {
+            " — /usr/bin/time is not installed here, so RSS is not measured"
+        }
+    );
+    let cases: Vec<(&str, Command)> = vec![
+        ("ax --version (no database)", {
+            let mut c = Command::new(AX);
+            c.env("HOME", &home).arg("--version");
+            c
+        }),
+        ("ax agent list (11 built-in agents)", {
+            let mut c = ax(&home, &seeded);
+            c.args(["agent", "list"]);
+            c
+        }),
+        ("ax agent list --format json (11 agents)", {
+            let mut c = ax(&home, &seeded);
+            c.args(["--format", "json", "agent", "list"]);
+            c
+        }),
+        ("ax agent list (1,011 agents, first page of 50)", {
+            let mut c = ax(&home, &larger);
+            c.args(["agent", "list"]);
+            c
+        }),
+        ("ax agent list --tag rust (1,011 agents)", {
+            let mut c = ax(&home, &larger);
+            c.args(["agent", "list", "--tag", "rust"]);
+            c
+        }),
+    ];
+    let mut table = Table::new(&[
+        "command",
+        "runs",
+        "p50 ms",
+        "p99 ms",
+        "mean ms",
+        "min ms",
+        "peak RSS MiB (max / median)",
+    ]);
+    for (label, mut cmd) in cases {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let run_once = |cmd: &mut Command| {
+            let t = Instant::now();
+            let status = cmd.status().expect("run ax");
+            let elapsed = t.elapsed();
+            assert!(status.success(), "{label} failed: {status}");
+            elapsed
+        };
+        for _ in 0..warmup {
+            run_once(&mut cmd);
+        }
+        let stats = Stats::new((0..runs).map(|_| run_once(&mut cmd)).collect());
+        let rss = if has_time {
+            let out = root.join("time.out");
+            let mut kib: Vec<u64> = (0..rss_runs)
+                .filter_map(|_| peak_rss_kib(&cmd, &out))
+                .collect();
+            kib.sort_unstable();
+            match (kib.last(), kib.get(kib.len() / 2)) {
+                (Some(max), Some(median)) => format!(
+                    "{:.1} / {:.1}",
+                    *max as f64 / 1024.0,
+                    *median as f64 / 1024.0
+                ),
+                _ => "-".into(),
+            }
+        } else {
+            "not measured".into()
+        };
+        table.row(vec![
+            label.to_owned(),
+            stats.len().to_string(),
+            ms(stats.pct(50.0)),
+            ms(stats.pct(99.0)),
+            ms(stats.mean()),
+            ms(stats.pct(0.0)),
+            rss,
+        ]);
+    }
+    table.print();
+}
+
+/// Where a timed future runs.
+#[derive(Clone, Copy)]
+enum Exec<'a> {
+    /// `block_on` of a Tokio runtime: the store works through `spawn_blocking`.
+    Tokio(&'a tokio::runtime::Runtime),
+    /// Polled on this thread without any runtime: the store then does its SQLite work
+    /// inline (see `ax_adapter_sqlite`'s `run_blocking`), which isolates the cost of
+    /// the hand-off to Tokio's blocking pool.
+    Inline,
+}
+
+impl Exec<'_> {
+    fn run<F: std::future::Future>(self, future: F) -> F::Output {
+        match self {
+            Exec::Tokio(rt) => rt.block_on(future),
+            Exec::Inline => {
+                let mut future = std::pin::pin!(future);
+                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                loop {
+                    if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                        return out;
+                    }
+                    // Nothing here waits on a timer or I/O reactor; yield and poll again.
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
+}
+
+/// Times `ops` calls of `op(i)` on `rt`; returns the table row.
+fn timed_row<F, Fut>(label: String, rt: &tokio::runtime::Runtime, ops: usize, op: F) -> Vec<String>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    timed_row_on(label, Exec::Tokio(rt), ops, op)
+}
+
+/// Times `ops` calls of `op(i)` run by `exec`; returns the table row.
+fn timed_row_on<F, Fut>(label: String, exec: Exec<'_>, ops: usize, mut op: F) -> Vec<String>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let cpu_before = own_cpu();
+    let start = Instant::now();
+    let mut samples = Vec::with_capacity(ops);
+    for i in 0..ops {
+        let t = Instant::now();
+        exec.run(op(i));
+        samples.push(t.elapsed());
+    }
+    let wall = start.elapsed();
+    let cpu = cpu_per_op(cpu_before, own_cpu(), ops);
+    let stats = Stats::new(samples);
+    vec![
+        label,
+        count(ops as f64),
+        count(ops as f64 / wall.as_secs_f64()),
+        us(stats.pct(50.0)),
+        us(stats.pct(99.0)),
+        us(stats.mean()),
+        cpu,
+    ]
+}
+
+const OP_HEADER: [&str; 7] = [
+    "case",
+    "ops",
+    "ops/s",
+    "p50 µs",
+    "p99 µs",
+    "mean µs",
+    "CPU µs/op",
+];
+
+/// Tasks a user might ask `recommend` about (matching the profiles' vocabulary to
+/// different degrees).
+const TASKS: [&str; 6] = [
+    "review the checkout service for race condition and deadlock bugs",
+    "profile the search index latency and fix the query plan",
+    "write a tutorial and changelog for the billing pipeline",
+    "migrate the nightly ETL job to kafka with retry and idempotency",
+    "audit the oauth login flow for csrf and xss",
+    "plan a party for the team",
+];
+
+/// Task (c): `get`, filtered `list` pages and `recommend` through the registry at
+/// 1k, 10k and 100k agents. One database, grown between sizes.
+fn reads(root: &Path) {
+    let rt = runtime();
+    let db = SqliteDatabase::open(root.join("reads.db")).expect("open database");
+    let store = Arc::new(db.agent_store());
+    let registry = AgentRegistry::new(store.clone());
+    rt.block_on(registry.seed_defaults()).expect("seed");
+    let sizes: &[(&str, usize, usize)] = if quick() {
+        &[("1k", 1_000, 20), ("10k", 10_000, 3)]
+    } else {
+        &[
+            ("1k", 1_000, 100),
+            ("10k", 10_000, 20),
+            ("100k", 100_000, 5),
+        ]
+    };
+    println!(
+        "`AgentRegistry` over `SqliteDatabase` (file-backed, WAL), in process, on a \
+         current-thread Tokio runtime (as `ax agent ...` runs; the store works through \
+         `spawn_blocking`). Agents are typical profiles (2–3 of 30 tags, 2–3 of 40 \
+         capabilities, 1 of 12 teams, keywords, example tasks on 2 of 3, 10% disabled) \
+         plus the 11 built-in agents. Pages are 50 agents plus the total. The database \
+         grows from one size to the next.\n"
+    );
+    let mut build = Table::new(&["size", "agents inserted", "inserts/s (store, to build)"]);
+    let mut table = Table::new(&OP_HEADER);
+    let mut loaded = 0usize;
+    for &(label, size, recommend_ops) in sizes {
+        let start = Instant::now();
+        let before = loaded;
+        while loaded < size {
+            let r = record(typical_profile(&format!("agent-{loaded:06}"), loaded));
+            rt.block_on(store.insert(&r)).expect("insert");
+            loaded += 1;
+        }
+        build.row(vec![
+            label.to_owned(),
+            count((loaded - before) as f64),
+            count((loaded - before) as f64 / start.elapsed().as_secs_f64()),
+        ]);
+
+        let id = |i: usize| format!("agent-{:06}", mix(i as u64) as usize % size);
+        table.row(timed_row(format!("get @ {label}"), &rt, 5_000, |i| {
+            let (registry, id) = (&registry, id(i));
+            async move {
+                std::hint::black_box(registry.get(&id).await.expect("get"));
+            }
+        }));
+        table.row(timed_row(
+            format!("get, unknown id (NotFound) @ {label}"),
+            &rt,
+            2_000,
+            |i| {
+                let registry = &registry;
+                async move {
+                    let missing = format!("missing-{i}");
+                    std::hint::black_box(registry.get(&missing).await.is_err());
+                }
+            },
+        ));
+        let page = PageRequest {
+            offset: 0,
+            limit: Some(50),
+        };
+        type Filter = fn(usize) -> AgentFilter;
+        let filters: [(&str, Filter); 5] = [
+            ("list, no filter (first page)", |_| AgentFilter::default()),
+            ("list --tag T", |i| AgentFilter {
+                tags: vec![TAGS[i % TAGS.len()].into()],
+                ..Default::default()
+            }),
+            ("list --capability C", |i| AgentFilter {
+                capability: Some(CAPABILITIES[i % CAPABILITIES.len()].into()),
+                ..Default::default()
+            }),
+            ("list --team T --enabled", |i| AgentFilter {
+                team: Some(TEAMS[i % TEAMS.len()].into()),
+                enabled: Some(true),
+                ..Default::default()
+            }),
+            ("list --tag T1 --tag T2 --capability C", |i| AgentFilter {
+                tags: vec![
+                    TAGS[i % TAGS.len()].into(),
+                    TAGS[(i + 11) % TAGS.len()].into(),
+                ],
+                capability: Some(CAPABILITIES[i % CAPABILITIES.len()].into()),
+                ..Default::default()
+            }),
+        ];
+        for (name, make_filter) in filters {
+            table.row(timed_row(format!("{name} @ {label}"), &rt, 300, |i| {
+                let (registry, filter) = (&registry, make_filter(i));
+                async move {
+                    std::hint::black_box(registry.list(&filter, page).await.expect("list"));
+                }
+            }));
+        }
+        // Pages from the middle of a result: offset paging walks the skipped entries.
+        let tag_filter = AgentFilter {
+            tags: vec![TAGS[0].into()],
+            ..Default::default()
+        };
+        let deep_pages = [
+            ("list, no filter", AgentFilter::default()),
+            ("list --tag rust", tag_filter),
+        ];
+        for (name, filter) in deep_pages {
+            let total = rt
+                .block_on(registry.list(
+                    &filter,
+                    PageRequest {
+                        offset: 0,
+                        limit: Some(1),
+                    },
+                ))
+                .expect("list")
+                .total;
+            let page = PageRequest {
+                offset: total / 2,
+                limit: Some(50),
+            };
+            table.row(timed_row(
+                format!(
+                    "{name}, page at offset {} of {} @ {label}",
+                    count(page.offset as f64),
+                    count(total as f64)
+                ),
+                &rt,
+                100,
+                |_| {
+                    let (registry, filter) = (&registry, &filter);
+                    async move {
+                        std::hint::black_box(registry.list(filter, page).await.expect("list"));
+                    }
+                },
+            ));
+        }
+        table.row(timed_row(
+            format!("recommend (all enabled agents) @ {label}"),
+            &rt,
+            recommend_ops,
+            |i| {
+                let registry = &registry;
+                async move {
+                    let request = RecommendRequest {
+                        task: TASKS[i % TASKS.len()].into(),
+                        ..Default::default()
+                    };
+                    std::hint::black_box(registry.recommend(&request).await.expect("recommend"));
+                }
+            },
+        ));
+        table.row(timed_row(
+            format!("recommend --team T @ {label}"),
+            &rt,
+            recommend_ops * 4,
+            |i| {
+                let registry = &registry;
+                async move {
+                    let request = RecommendRequest {
+                        task: TASKS[i % TASKS.len()].into(),
+                        team: Some(TEAMS[i % TEAMS.len()].into()),
+                        ..Default::default()
+                    };
+                    std::hint::black_box(registry.recommend(&request).await.expect("recommend"));
+                }
+            },
+        ));
+    }
+    build.print();
+    table.print();
+}
+
+/// Task (d): sequential registration through `AgentRegistry::register_json` (what
+/// `ax agent register` and MCP `agent_register` call: contract check, typed profile,
+/// re-validation, store insert), against the bare store insert of the same records
+/// and against validation alone — all in this run, so the ratios compare like with
+/// like.
+fn register(root: &Path) {
+    let rt = runtime();
+    let (small_ops, heavy_ops) = if quick() { (500, 100) } else { (5_000, 1_000) };
+    println!(
+        "Sequential, one process, current-thread Tokio runtime, a fresh database file per \
+         case. \"typical\" = the profile of the reads group (~0.9 KB of JSON); \"heavy\" = \
+         20 tags, 50 capabilities, 20 expertise, full selection metadata, a 4,000-character \
+         system prompt and a 10-step workflow (~{:.1} KB). Documents are built before timing. \
+         \"no runtime (inline)\" polls the same call without Tokio, so the store works \
+         inline instead of handing each statement to the blocking pool.\n",
+        heavy_profile("x", 1).to_string().len() as f64 / 1024.0
+    );
+    let mut table = Table::new(&OP_HEADER);
+    let mut rows: Vec<(String, f64)> = Vec::new();
+    for (kind, ops, make) in [
+        (
+            "typical",
+            small_ops,
+            typical_profile as fn(&str, usize) -> Value,
+        ),
+        ("heavy", heavy_ops, heavy_profile),
+    ] {
+        let docs: Vec<Value> = (0..ops)
+            .map(|n| make(&format!("agent-{n:06}"), n))
+            .collect();
+
+        let db = SqliteDatabase::open(root.join(format!("register-{kind}.db"))).expect("open");
+        let registry = AgentRegistry::new(Arc::new(db.agent_store()));
+        let row = timed_row(
+            format!("AgentRegistry::register_json, {kind}"),
+            &rt,
+            ops,
+            |i| {
+                let (registry, doc) = (&registry, &docs[i]);
+                async move {
+                    registry.register_json(doc).await.expect("register");
+                }
+            },
+        );
+        rows.push((row[0].clone(), ops_per_s(&row)));
+        table.row(row);
+
+        let db =
+            SqliteDatabase::open(root.join(format!("register-inline-{kind}.db"))).expect("open");
+        let registry = AgentRegistry::new(Arc::new(db.agent_store()));
+        table.row(timed_row_on(
+            format!("AgentRegistry::register_json, {kind}, no runtime (inline)"),
+            Exec::Inline,
+            ops,
+            |i| {
+                let (registry, doc) = (&registry, &docs[i]);
+                async move {
+                    registry.register_json(doc).await.expect("register");
+                }
+            },
+        ));
+
+        let records: Vec<AgentRecord> = docs.iter().cloned().map(record).collect();
+        let db = SqliteDatabase::open(root.join(format!("insert-{kind}.db"))).expect("open");
+        let store = db.agent_store();
+        let row = timed_row(
+            format!("store insert only (no validation), {kind}"),
+            &rt,
+            ops,
+            |i| {
+                let (store, record) = (&store, &records[i]);
+                async move {
+                    store.insert(record).await.expect("insert");
+                }
+            },
+        );
+        rows.push((row[0].clone(), ops_per_s(&row)));
+        table.row(row);
+
+        let row = timed_row(
+            format!("validation only (from_json + validate), {kind}"),
+            &rt,
+            ops,
+            |i| {
+                let doc = &docs[i];
+                async move {
+                    let profile = AgentProfile::from_json(doc).expect("valid");
+                    profile.validate().expect("valid");
+                    std::hint::black_box(profile);
+                }
+            },
+        );
+        table.row(row);
+
+        let db = SqliteDatabase::open(root.join(format!("duplicate-{kind}.db"))).expect("open");
+        let registry = AgentRegistry::new(Arc::new(db.agent_store()));
+        rt.block_on(registry.register_json(&docs[0]))
+            .expect("first registration");
+        table.row(timed_row(
+            format!("register_json of a taken id (AlreadyExists), {kind}"),
+            &rt,
+            ops.min(1_000),
+            |_| {
+                let (registry, doc) = (&registry, &docs[0]);
+                async move {
+                    let refused = registry.register_json(doc).await.is_err();
+                    assert!(refused, "a duplicate is refused");
+                }
+            },
+        ));
+    }
+    table.print();
+    for pair in rows.chunks(2) {
+        if let [(registry, with), (store, without)] = pair {
+            println!(
+                "{registry}: {:.0}% of the bare store's throughput ({store})",
+                100.0 * with / without
+            );
+        }
+    }
+    println!();
+}
+
+fn ops_per_s(row: &[String]) -> f64 {
+    row[2].replace(',', "").parse().unwrap_or(0.0)
+}
+
+fn main() {
+    // `cargo bench --bench registry -- startup reads` runs only the named groups;
+    // flags cargo adds (`--bench`) are ignored.
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let run = |name: &str| wanted.is_empty() || wanted.iter().any(|w| name.contains(w.as_str()));
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let root: PathBuf = dir.path().to_owned();
+    println!("# ax registry benchmarks\n");
+    println!("- machine: {}", machine());
+    println!("- binary: {AX}");
+    println!("- data: file-backed SQLite (WAL) in {}", root.display());
+    if quick() {
+        println!("- AX_BENCH_QUICK: reduced sizes (smoke run, not for publishing)");
+    }
+    println!();
+    if run("register") {
+        group("Registration through AgentRegistry (task d)", || {
+            register(&root)
+        });
+    }
+    if run("startup") {
+        group("`ax agent list` start-up, end to end (task b)", || {
+            startup(&root)
+        });
+    }
+    if run("processes") {
+        group("8 `ax agent import` processes at once (task a)", || {
+            processes(&root)
+        });
+    }
+    if run("reads") {
+        group(
+            "get / filtered list / recommend at 1k, 10k, 100k (task c)",
+            || reads(&root),
+        );
+    }
+}
