@@ -65,7 +65,7 @@ async fn serve(data_dir: Option<&Path>, args: ServeArgs) -> Result<Exit, CliErro
     let shutdown = CancellationToken::new();
     let signals = tokio::spawn(cancel_on_signal(shutdown.clone()));
     let outcome = match args.http {
-        None => ax_mcp_server::serve_stdio(services, options, shutdown).await,
+        None => serve_stdio_on_one_thread(services, options, shutdown).await,
         Some(addr) => {
             let http = HttpOptions {
                 token: args.token,
@@ -90,6 +90,31 @@ async fn serve(data_dir: Option<&Path>, args: ServeArgs) -> Result<Exit, CliErro
         other => CliError::failure(other.to_string()),
     })?;
     Ok(Exit::Ok)
+}
+
+/// Serve stdio on a runtime of its own with one thread.
+///
+/// Why: a stdio server has one client sending one request after another; on a
+/// multi-threaded runtime every request hops between worker threads (reader task,
+/// handler task, response writer), and those wake-ups cost more than the work.
+/// Requests are still served concurrently — they are tasks on this thread — and
+/// blocking SQLite work still runs on the blocking pool, so a discussion never
+/// holds up an `agent_get`.
+async fn serve_stdio_on_one_thread(
+    services: McpServices,
+    options: McpOptions,
+    shutdown: CancellationToken,
+) -> Result<(), ax_mcp_server::ServeError> {
+    let server = tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(ax_mcp_server::serve_stdio(services, options, shutdown))
+    });
+    match server.await {
+        Ok(outcome) => outcome,
+        Err(join) => Err(ax_mcp_server::ServeError::Io(std::io::Error::other(join))),
+    }
 }
 
 /// Cancel `shutdown` on Ctrl-C or SIGTERM: running discussions stop and their
