@@ -104,6 +104,9 @@ fn json_clients_get_an_entry_once_and_keep_their_other_servers() {
             "{client}: absolute path of this ax"
         );
         assert_eq!(doc[key]["ax"]["args"], json!(args), "{client}");
+        if client == "gemini" {
+            assert_eq!(doc[key]["ax"]["timeout"], 1_800_000, "long discussions fit");
+        }
         if client == "vscode" {
             assert_eq!(doc[key]["ax"]["type"], "stdio");
         }

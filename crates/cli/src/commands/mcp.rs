@@ -38,6 +38,9 @@ const SERVER_NAME: &str = "ax";
 /// Codex stops waiting for a tool after 60 s by default; discussions take longer.
 const CODEX_TOOL_TIMEOUT_SEC: u64 = 1800;
 
+/// Gemini CLI's per-server request timeout (ms); its default is 10 minutes.
+const GEMINI_TIMEOUT_MS: u64 = 1_800_000;
+
 /// Run `ax mcp ...`.
 pub async fn run(data_dir: Option<&Path>, command: McpCommand, out: Out) -> Result<Exit, CliError> {
     match command {
@@ -45,7 +48,7 @@ pub async fn run(data_dir: Option<&Path>, command: McpCommand, out: Out) -> Resu
         McpCommand::Install(args) => install(data_dir, args, out),
         McpCommand::Config => {
             let entry = ServerEntry::for_this_ax(data_dir)?;
-            let snippet = json!({ "mcpServers": { SERVER_NAME: entry.json(false) } });
+            let snippet = json!({ "mcpServers": { SERVER_NAME: entry.json(false, None) } });
             out.line(&pretty(&snippet)?)?;
             Ok(Exit::Ok)
         }
@@ -177,14 +180,18 @@ impl ServerEntry {
         })
     }
 
-    /// The JSON entry; VS Code wants the transport type spelled out.
-    fn json(&self, with_type: bool) -> Value {
+    /// The JSON entry; VS Code wants the transport type spelled out, Gemini CLI
+    /// takes a request timeout.
+    fn json(&self, with_type: bool, timeout_ms: Option<u64>) -> Value {
         let mut entry = Map::new();
         if with_type {
             entry.insert("type".into(), json!("stdio"));
         }
         entry.insert("command".into(), json!(self.command));
         entry.insert("args".into(), json!(self.args));
+        if let Some(timeout) = timeout_ms {
+            entry.insert("timeout".into(), json!(timeout));
+        }
         Value::Object(entry)
     }
 
@@ -245,7 +252,11 @@ struct Target {
 
 enum TargetFormat {
     /// A JSON file with servers under this key.
-    Json { key: &'static str, with_type: bool },
+    Json {
+        key: &'static str,
+        with_type: bool,
+        timeout_ms: Option<u64>,
+    },
     /// Codex's TOML.
     CodexToml,
 }
@@ -276,6 +287,7 @@ fn target(client: McpClient, scope: InstallScope) -> Result<Target, CliError> {
     let json = |key| TargetFormat::Json {
         key,
         with_type: false,
+        timeout_ms: None,
     };
     Ok(match (client, scope) {
         (McpClient::Claude, InstallScope::Project) => Target {
@@ -292,13 +304,18 @@ fn target(client: McpClient, scope: InstallScope) -> Result<Target, CliError> {
         },
         (McpClient::Gemini, _) => Target {
             path: base.join(".gemini").join("settings.json"),
-            format: json("mcpServers"),
+            format: TargetFormat::Json {
+                key: "mcpServers",
+                with_type: false,
+                timeout_ms: Some(GEMINI_TIMEOUT_MS),
+            },
         },
         (McpClient::Vscode, InstallScope::Project) => Target {
             path: base.join(".vscode").join("mcp.json"),
             format: TargetFormat::Json {
                 key: "servers",
                 with_type: true,
+                timeout_ms: None,
             },
         },
         (McpClient::Vscode, InstallScope::User) => Target {
@@ -306,6 +323,7 @@ fn target(client: McpClient, scope: InstallScope) -> Result<Target, CliError> {
             format: TargetFormat::Json {
                 key: "servers",
                 with_type: true,
+                timeout_ms: None,
             },
         },
         (McpClient::Codex, _) => Target {
@@ -348,10 +366,14 @@ fn install(data_dir: Option<&Path>, args: InstallArgs, out: Out) -> Result<Exit,
         }
     };
     let (content, action) = match &target.format {
-        TargetFormat::Json { key, with_type } => merge_json(
+        TargetFormat::Json {
+            key,
+            with_type,
+            timeout_ms,
+        } => merge_json(
             existing.as_deref(),
             key,
-            entry.json(*with_type),
+            entry.json(*with_type, *timeout_ms),
             &target.path,
         )?,
         TargetFormat::CodexToml => merge_codex_toml(existing.as_deref(), &entry, &target.path)?,
@@ -617,7 +639,7 @@ mod tests {
         let (text, action) = merge_json(
             Some(existing),
             "mcpServers",
-            entry().json(false),
+            entry().json(false, None),
             Path::new("f"),
         )
         .expect("merge");
@@ -629,7 +651,7 @@ mod tests {
         let (again, action) = merge_json(
             Some(&text),
             "mcpServers",
-            entry().json(false),
+            entry().json(false, None),
             Path::new("f"),
         )
         .expect("merge");
@@ -641,7 +663,7 @@ mod tests {
         let err = merge_json(
             Some("{ // c\n}"),
             "servers",
-            entry().json(true),
+            entry().json(true, None),
             Path::new("f"),
         )
         .expect_err("refused");
