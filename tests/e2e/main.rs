@@ -8,6 +8,7 @@ mod discuss;
 mod helpers;
 mod mcp;
 mod mcp_client;
+mod mcp_docs;
 mod mcp_http;
 mod mcp_install;
 mod races;
