@@ -35,7 +35,7 @@ Data lives in --data-dir, $AX_DATA_DIR or ~/.automatosx (data.db, config.toml).
 
 /// AutomatosX: a concurrency-safe agent registry and multi-model discussions.
 #[derive(Debug, Parser)]
-#[command(name = "ax", version, about, after_help = ROOT_AFTER_HELP, propagate_version = true)]
+#[command(name = "ax", version, about = "AutomatosX: a concurrency-safe agent registry and multi-model discussions.", after_help = ROOT_AFTER_HELP, propagate_version = true)]
 pub struct Cli {
     /// Options every command accepts.
     #[command(flatten)]
@@ -334,7 +334,7 @@ pub struct DiscussArgs {
     /// Per-call provider timeout, e.g. 90s, 5m.
     #[arg(long)]
     pub timeout: Option<String>,
-    /// Most provider calls in flight in this process (can only lower the configured limit).
+    /// Most provider calls in flight in this process (overrides AX_MAX_CONCURRENT_PROVIDER_CALLS and config.toml).
     #[arg(long, value_name = "N")]
     pub max_concurrent: Option<usize>,
     /// Participants, comma-separated: a provider id, or `ID:agent` for a registered agent.

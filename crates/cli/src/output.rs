@@ -20,8 +20,7 @@ pub struct Out {
 impl Out {
     /// Output in `format`, with colour decided from the environment.
     pub fn new(format: Format) -> Self {
-        let colour = std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let colour = std::io::stdout().is_terminal() && colour_allowed();
         Self { format, colour }
     }
 
@@ -128,6 +127,11 @@ impl Out {
         }
         Ok(())
     }
+}
+
+/// Colour is allowed unless `NO_COLOR` is set to a non-empty value (no-color.org).
+pub fn colour_allowed() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// `text` on one line, cut to `max` characters with a trailing ellipsis.
