@@ -51,13 +51,11 @@ pub async fn run(app: &App, out: Out) -> Result<Exit, CliError> {
     let (config, providers, limit) = match app.discussions(None) {
         Ok(wiring) => {
             let rows = provider_rows(&wiring);
-            let available = rows
-                .iter()
-                .filter(|r| r["available"] == true && r["simulated"] != true)
-                .count();
-            if available < 2 {
+            let defaults = wiring.service.engine().default_providers().await;
+            if defaults.simulated {
                 warnings.push(format!(
-                    "{available} real provider(s) available; discussions need two and will use simulated mock providers"
+                    "discussions without --providers will be simulated: {}",
+                    defaults.reason
                 ));
             }
             (
