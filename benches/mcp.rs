@@ -147,12 +147,16 @@ fn bench_sequential_stdio(data_dir: &std::path::Path) {
     server.send(INITIALIZE);
     server.read();
     server.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
-    // `AX_BENCH_REQUEST=ping|invalid` measures the same loop without the store:
+    // `AX_BENCH_REQUEST=ping|invalid|missing` measures parts of the same loop:
     // `ping` is the transport and rmcp alone, `invalid` adds a tool call refused by
-    // the argument check before the registry is asked.
+    // the argument check before the registry is asked, `missing` adds the store's
+    // round trip for an id that does not exist (a small answer).
     let kind = std::env::var("AX_BENCH_REQUEST").unwrap_or_else(|_| "agent_get".into());
     let request = |id: usize| match kind.as_str() {
         "ping" => format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#),
+        "missing" => format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"ax_agent_get","arguments":{{"agentId":"nobody"}}}}}}"#
+        ),
         "invalid" => format!(
             r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"ax_agent_get","arguments":{{"agentId":7}}}}}}"#
         ),
