@@ -15,7 +15,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 
 use crate::agent_rows::{AgentRow, SELECT_COLUMNS, record_from_row};
-use crate::blocking::run_blocking;
+use crate::blocking::{Execution, run_blocking};
 use crate::error::{OutOfRange, is_unique_violation, store_backend};
 use crate::list_query::ListQuery;
 
@@ -26,11 +26,12 @@ type Connection = PooledConnection<SqliteConnectionManager>;
 #[derive(Debug, Clone)]
 pub struct SqliteAgentStore {
     pool: Pool<SqliteConnectionManager>,
+    execution: Execution,
 }
 
 impl SqliteAgentStore {
-    pub(crate) fn new(pool: Pool<SqliteConnectionManager>) -> Self {
-        Self { pool }
+    pub(crate) fn new(pool: Pool<SqliteConnectionManager>, execution: Execution) -> Self {
+        Self { pool, execution }
     }
 
     /// Runs `op` with a pooled connection on the blocking pool (see
@@ -41,7 +42,7 @@ impl SqliteAgentStore {
         R: Send + 'static,
     {
         let pool = self.pool.clone();
-        run_blocking(move || {
+        run_blocking(self.execution, move || {
             let mut conn = pool
                 .get()
                 .map_err(|e| store_backend(format!("{what}: getting a connection"), e))?;

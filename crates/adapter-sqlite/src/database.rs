@@ -11,6 +11,7 @@ use rusqlite::Connection;
 use scheduled_thread_pool::ScheduledThreadPool;
 
 use crate::agent_store::SqliteAgentStore;
+use crate::blocking::Execution;
 use crate::connection::configure;
 use crate::error::DatabaseError;
 use crate::history::SqliteHistory;
@@ -27,6 +28,9 @@ pub struct DatabaseOptions {
     /// Most connections open at once. WAL lets readers run in parallel with each
     /// other and with the one writer, so more than one pays off for the MCP server.
     pub max_connections: u32,
+    /// Where the stores run their blocking SQLite work (default: Tokio's blocking
+    /// pool inside a runtime).
+    pub execution: Execution,
 }
 
 impl Default for DatabaseOptions {
@@ -34,6 +38,7 @@ impl Default for DatabaseOptions {
         Self {
             busy_timeout: Duration::from_secs(10),
             max_connections: 8,
+            execution: Execution::BlockingPool,
         }
     }
 }
@@ -44,6 +49,7 @@ impl Default for DatabaseOptions {
 pub struct SqliteDatabase {
     pool: Pool<SqliteConnectionManager>,
     path: Arc<Path>,
+    execution: Execution,
 }
 
 impl SqliteDatabase {
@@ -118,17 +124,18 @@ impl SqliteDatabase {
         Ok(Self {
             pool,
             path: Arc::from(path),
+            execution: options.execution,
         })
     }
 
     /// The `AgentStore` on this database.
     pub fn agent_store(&self) -> SqliteAgentStore {
-        SqliteAgentStore::new(self.pool.clone())
+        SqliteAgentStore::new(self.pool.clone(), self.execution)
     }
 
     /// The `DiscussionHistory` on this database.
     pub fn history(&self) -> SqliteHistory {
-        SqliteHistory::new(self.pool.clone())
+        SqliteHistory::new(self.pool.clone(), self.execution)
     }
 
     /// The database file.

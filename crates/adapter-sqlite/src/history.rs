@@ -13,7 +13,7 @@ use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Row, TransactionBehavior, params};
 
-use crate::blocking::run_blocking;
+use crate::blocking::{Execution, run_blocking};
 use crate::error::{OutOfRange, history_backend};
 
 type Connection = PooledConnection<SqliteConnectionManager>;
@@ -23,6 +23,7 @@ type Connection = PooledConnection<SqliteConnectionManager>;
 #[derive(Debug, Clone)]
 pub struct SqliteHistory {
     pool: Pool<SqliteConnectionManager>,
+    execution: Execution,
 }
 
 /// A discussion as column values, computed before the blocking work starts.
@@ -118,8 +119,8 @@ fn record_from_row(row: &Row<'_>) -> Result<DiscussionRecord, RowError> {
 }
 
 impl SqliteHistory {
-    pub(crate) fn new(pool: Pool<SqliteConnectionManager>) -> Self {
-        Self { pool }
+    pub(crate) fn new(pool: Pool<SqliteConnectionManager>, execution: Execution) -> Self {
+        Self { pool, execution }
     }
 
     async fn with_connection<R, F>(&self, what: &'static str, op: F) -> Result<R, HistoryError>
@@ -128,7 +129,7 @@ impl SqliteHistory {
         R: Send + 'static,
     {
         let pool = self.pool.clone();
-        run_blocking(move || {
+        run_blocking(self.execution, move || {
             let mut conn = pool
                 .get()
                 .map_err(|e| history_backend(format!("{what}: getting a connection"), e))?;

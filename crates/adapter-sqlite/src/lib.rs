@@ -57,6 +57,7 @@ mod list_query;
 mod migrations;
 
 pub use agent_store::SqliteAgentStore;
+pub use blocking::Execution;
 pub use connection::ConnectionSettings;
 pub use database::{DatabaseOptions, SqliteDatabase};
 pub use diagnostics::{DatabaseHealth, TableCounts};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ax_adapter_providers::ProviderRegistry;
-use ax_adapter_sqlite::SqliteDatabase;
+use ax_adapter_sqlite::{DatabaseOptions, Execution, SqliteDatabase};
 use ax_agent_domain::import::{ImportItem, OnConflict};
 use ax_agent_domain::store::AgentStore;
 use ax_agent_domain::{AgentError, AgentRegistry};
@@ -60,15 +60,47 @@ pub fn resolve_data_dir(flag: Option<&Path>) -> Result<PathBuf, CliError> {
     }
 }
 
+/// What the command will do with the database, which decides where SQLite's blocking
+/// work runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// One operation after another with nothing else to run meanwhile (`ax agent`):
+    /// SQLite runs on the calling thread, saving a thread hand-off per statement.
+    Sequential,
+    /// Several things at once (a discussion with live progress, the MCP server):
+    /// SQLite runs on Tokio's blocking pool so a writer waiting for the lock never
+    /// stalls the other tasks.
+    Concurrent,
+}
+
 impl App {
+    /// [`App::open_for`] a concurrent workload.
+    pub async fn open(data_dir_flag: Option<&Path>) -> Result<App, CliError> {
+        Self::open_for(data_dir_flag, Workload::Concurrent).await
+    }
+
     /// Open the data directory: create it if needed, open (and migrate) the
     /// database, seed the built-in agents once, and import a reference `agents.json`
     /// once if one is there.
-    pub async fn open(data_dir_flag: Option<&Path>) -> Result<App, CliError> {
+    pub async fn open_for(
+        data_dir_flag: Option<&Path>,
+        workload: Workload,
+    ) -> Result<App, CliError> {
         let data_dir = resolve_data_dir(data_dir_flag)?;
         create_private_dir(&data_dir)?;
         let db_path = data_dir.join(DATABASE_FILE);
-        let database = SqliteDatabase::open(&db_path).map_err(|e| {
+        let execution = match workload {
+            Workload::Sequential => Execution::Inline,
+            Workload::Concurrent => Execution::BlockingPool,
+        };
+        let database = SqliteDatabase::open_with(
+            &db_path,
+            DatabaseOptions {
+                execution,
+                ..DatabaseOptions::default()
+            },
+        )
+        .map_err(|e| {
             CliError::failure(format!(
                 "cannot open the database {}: {}",
                 db_path.display(),

@@ -11,3 +11,23 @@ ax_agent_domain::agent_store_conformance!(|| async {
     let db = SqliteDatabase::open(dir.path().join("data.db")).expect("open a fresh database");
     (Arc::new(db.agent_store()) as Arc<dyn AgentStore>, dir)
 });
+
+/// The same suite with SQLite running inline on the calling thread
+/// ([`Execution::Inline`](ax_adapter_sqlite::Execution), as `ax agent` uses it).
+mod inline {
+    use std::sync::Arc;
+
+    use ax_adapter_sqlite::{DatabaseOptions, Execution, SqliteDatabase};
+    use ax_agent_domain::store::AgentStore;
+
+    ax_agent_domain::agent_store_conformance!(|| async {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let options = DatabaseOptions {
+            execution: Execution::Inline,
+            ..DatabaseOptions::default()
+        };
+        let db = SqliteDatabase::open_with(dir.path().join("data.db"), options)
+            .expect("open a fresh database");
+        (Arc::new(db.agent_store()) as Arc<dyn AgentStore>, dir)
+    });
+}

@@ -177,6 +177,7 @@ fn open_options_apply_to_pooled_connections() {
         ax_adapter_sqlite::DatabaseOptions {
             busy_timeout: std::time::Duration::from_secs(7),
             max_connections: 2,
+            ..Default::default()
         },
     )
     .expect("open");

@@ -112,7 +112,12 @@ async fn serve_stdio_on_one_thread(
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        runtime.block_on(ax_mcp_server::serve_stdio(services, options, shutdown))
+        let outcome = runtime.block_on(ax_mcp_server::serve_stdio(services, options, shutdown));
+        // When stdin is not a pipe, a read of it sits on the blocking pool and cannot
+        // be cancelled; dropping the runtime would wait for that read (for input that
+        // may never come) instead of exiting.
+        runtime.shutdown_background();
+        outcome
     });
     match server.await {
         Ok(outcome) => outcome,

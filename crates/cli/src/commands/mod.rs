@@ -6,7 +6,7 @@ pub mod doctor;
 pub mod mcp;
 pub mod providers;
 
-use crate::app::App;
+use crate::app::{App, Workload};
 use crate::args::{Cli, Command};
 use crate::error::{CliError, Exit};
 use crate::output::Out;
@@ -17,7 +17,7 @@ pub async fn run(cli: Cli) -> Result<Exit, CliError> {
     let data_dir = cli.global.data_dir.as_deref();
     match cli.command {
         Command::Agent(command) => {
-            let app = App::open(data_dir).await?;
+            let app = App::open_for(data_dir, Workload::Sequential).await?;
             agent::run(&app, command, out).await
         }
         Command::Completions { shell } => {
