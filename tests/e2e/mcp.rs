@@ -785,3 +785,30 @@ fn hostile_and_malformed_lines_are_answered_and_the_server_keeps_serving() {
     );
     assert!(server.finish().success(), "a clean exit when stdin closes");
 }
+
+#[test]
+fn stopping_the_server_stops_its_discussions_and_their_providers() {
+    let data = DataDir::new();
+    write_fake_providers(&data, &[("stuck1", "hang.sh"), ("stuck2", "hang.sh")]);
+    let mut server = RawServer::start(&data);
+    server.initialize("2025-11-25");
+    server.send(
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "ax_discuss",
+            "arguments": {"topic": "Still there?", "providers": ["stuck1", "stuck2"], "rounds": 1}
+        }})
+        .to_string(),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let pids = runtime.block_on(wait_for_pids(data.path(), 4));
+    assert_eq!(pids.len(), 4, "both providers started: {pids:?}");
+    let pid = rustix::process::Pid::from_raw(server.child.id() as i32).expect("pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+    let status = server.child.wait().expect("the server exits");
+    assert!(status.success(), "{status:?}");
+    let left = runtime.block_on(survivors(&pids));
+    assert!(left.is_empty(), "provider processes left running: {left:?}");
+}
