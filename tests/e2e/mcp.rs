@@ -51,6 +51,31 @@ fn initialize_negotiates_current_protocol_versions() {
         assert!(answer["result"]["capabilities"]["resources"].is_object());
         assert!(server.finish().success());
     }
+
+    // 2026-07-28: no handshake; `server/discover`, then self-contained requests.
+    let mut server = RawServer::start(&data);
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"}
+    });
+    let discover = server.request(1, "server/discover", json!({"_meta": meta}));
+    let versions = discover["result"]["supportedVersions"]
+        .as_array()
+        .expect("versions");
+    for v in ["2025-06-18", "2025-11-25", "2026-07-28"] {
+        assert!(versions.contains(&json!(v)), "{discover}");
+    }
+    let get = server.request(
+        2,
+        "tools/call",
+        json!({"name": "ax_agent_get", "arguments": {"agentId": "reviewer"}, "_meta": meta}),
+    );
+    assert_eq!(
+        get["result"]["structuredContent"]["agentId"], "reviewer",
+        "{get}"
+    );
+    assert!(server.finish().success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
