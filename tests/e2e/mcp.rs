@@ -837,3 +837,62 @@ fn stopping_the_server_stops_its_discussions_and_their_providers() {
     let left = runtime.block_on(survivors(&pids));
     assert!(left.is_empty(), "provider processes left running: {left:?}");
 }
+
+#[test]
+fn progress_goes_to_the_callers_token_and_stops_with_the_answer() {
+    let data = DataDir::new();
+    let mut server = RawServer::start(&data);
+    server.initialize("2025-06-18");
+    // Without a progress token: no notification at all.
+    server.send(
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "ax_discuss_quick", "arguments": {"topic": "Quietly?"}
+        }})
+        .to_string(),
+    );
+    let quiet = server.read();
+    assert_eq!(quiet["id"], 1, "the answer comes first and alone: {quiet}");
+    // With one: notifications under that token, then the answer, then nothing more.
+    server.send(
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "ax_discuss_quick", "arguments": {"topic": "Loudly?"},
+            "_meta": {"progressToken": "tok-7"}
+        }})
+        .to_string(),
+    );
+    let mut notes = Vec::new();
+    let answer = loop {
+        let message = server.read();
+        if message.get("id") == Some(&json!(2)) {
+            break message;
+        }
+        assert_eq!(message["method"], "notifications/progress", "{message}");
+        assert_eq!(message["params"]["progressToken"], "tok-7");
+        notes.push(
+            message["params"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+        );
+    };
+    let id = answer["result"]["structuredContent"]["discussionId"]
+        .as_str()
+        .expect("discussion id");
+    assert_eq!(notes[0], format!("discussion {id} started"));
+    assert!(
+        notes.len() >= 3,
+        "one per finished provider call: {notes:?}"
+    );
+    assert!(
+        notes[1..]
+            .iter()
+            .all(|n| n.contains(" done in ") || n.contains(" failed")),
+        "{notes:?}"
+    );
+    let pong = server.request(3, "ping", json!({}));
+    assert!(
+        pong["result"].is_object(),
+        "nothing else came before the ping's answer: {pong}"
+    );
+    assert!(server.finish().success());
+}
