@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use ax_mcp_server::tool_reference;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 const BEGIN: &str =
     "<!-- tool-reference:begin (generated from the schemas; see tests/e2e/mcp_docs.rs) -->";
@@ -15,7 +15,7 @@ const END: &str = "<!-- tool-reference:end -->";
 
 /// A schema's type, readably: `string`, `integer or null`, `array of string`,
 /// `DiscussionRound`, `"a" | "b"`.
-fn type_of(schema: &Value, defs: &Map<String, Value>) -> String {
+fn type_of(schema: &Value) -> String {
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
         return reference.rsplit('/').next().unwrap_or(reference).to_owned();
     }
@@ -37,7 +37,7 @@ fn type_of(schema: &Value, defs: &Map<String, Value>) -> String {
             }
             return branches
                 .iter()
-                .map(|b| type_of(b, defs))
+                .map(|b| type_of(b))
                 .collect::<Vec<_>>()
                 .join(" or ");
         }
@@ -56,16 +56,14 @@ fn type_of(schema: &Value, defs: &Map<String, Value>) -> String {
         .map(|t| match t.as_str() {
             "array" => format!(
                 "array of {}",
-                schema
-                    .get("items")
-                    .map_or("any".to_owned(), |i| type_of(i, defs))
+                schema.get("items").map_or("any".to_owned(), |i| type_of(i))
             ),
             "object"
                 if schema
                     .get("additionalProperties")
                     .is_some_and(Value::is_object) =>
             {
-                format!("map of {}", type_of(&schema["additionalProperties"], defs))
+                format!("map of {}", type_of(&schema["additionalProperties"]))
             }
             _ => t,
         })
@@ -105,11 +103,6 @@ fn cell(text: &str) -> String {
 }
 
 fn fields_table(out: &mut String, schema: &Value) {
-    let empty = Map::new();
-    let defs = schema
-        .get("$defs")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
     let required: Vec<&str> = schema
         .get("required")
         .and_then(Value::as_array)
@@ -124,7 +117,7 @@ fn fields_table(out: &mut String, schema: &Value) {
         let _ = writeln!(
             out,
             "| `{name}` | {} | {} | {} | {} |",
-            cell(&type_of(field, defs)),
+            cell(&type_of(field)),
             if required.contains(&name.as_str()) {
                 "yes"
             } else {
