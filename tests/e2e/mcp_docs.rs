@@ -37,7 +37,7 @@ fn type_of(schema: &Value) -> String {
             }
             return branches
                 .iter()
-                .map(|b| type_of(b))
+                .map(type_of)
                 .collect::<Vec<_>>()
                 .join(" or ");
         }
@@ -56,7 +56,7 @@ fn type_of(schema: &Value) -> String {
         .map(|t| match t.as_str() {
             "array" => format!(
                 "array of {}",
-                schema.get("items").map_or("any".to_owned(), |i| type_of(i))
+                schema.get("items").map_or("any".to_owned(), type_of)
             ),
             "object"
                 if schema
