@@ -68,13 +68,15 @@ async fn serve(data_dir: Option<&Path>, args: ServeArgs) -> Result<Exit, CliErro
     let shutdown = CancellationToken::new();
     let signals = tokio::spawn(cancel_on_signal(shutdown.clone()));
     let outcome = match args.http {
-        None => serve_stdio_on_one_thread(services, options, shutdown).await,
+        None => on_one_thread(ax_mcp_server::serve_stdio(services, options, shutdown)).await,
         Some(addr) => {
             let http = HttpOptions {
                 token: args.token,
                 ..HttpOptions::new(addr)
             }
             .with_env_allow_lists();
+            // HTTP stays on the CLI's multi-threaded runtime: many clients may
+            // share it, and one thread measured no better here (docs/BENCHMARKS.md).
             match HttpServer::bind(services, options, http).await {
                 Ok(server) => {
                     eprintln!(
@@ -95,24 +97,22 @@ async fn serve(data_dir: Option<&Path>, args: ServeArgs) -> Result<Exit, CliErro
     Ok(Exit::Ok)
 }
 
-/// Serve stdio on a runtime of its own with one thread.
+/// Run the stdio server on a runtime of its own with one thread.
 ///
-/// Why: a stdio server has one client sending one request after another; on a
-/// multi-threaded runtime every request hops between worker threads (reader task,
-/// handler task, response writer), and those wake-ups cost more than the work.
-/// Requests are still served concurrently — they are tasks on this thread — and
-/// blocking SQLite work still runs on the blocking pool, so a discussion never
-/// holds up an `agent_get`.
-async fn serve_stdio_on_one_thread(
-    services: McpServices,
-    options: McpOptions,
-    shutdown: CancellationToken,
-) -> Result<(), ax_mcp_server::ServeError> {
+/// Why: a stdio server has one client; on a multi-threaded runtime every request
+/// hops between worker threads (reader, handler, response writer), and on a small
+/// machine those wake-ups cost more than the work (see docs/BENCHMARKS.md). Requests are still served concurrently — they are tasks — and
+/// blocking SQLite work still runs on the blocking pool, so a discussion never holds
+/// up an `agent_get`.
+async fn on_one_thread<F>(server: F) -> Result<(), ax_mcp_server::ServeError>
+where
+    F: std::future::Future<Output = Result<(), ax_mcp_server::ServeError>> + Send + 'static,
+{
     let server = tokio::task::spawn_blocking(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let outcome = runtime.block_on(ax_mcp_server::serve_stdio(services, options, shutdown));
+        let outcome = runtime.block_on(server);
         // When stdin is not a pipe, a read of it sits on the blocking pool and cannot
         // be cancelled; dropping the runtime would wait for that read (for input that
         // may never come) instead of exiting.
