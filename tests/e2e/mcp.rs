@@ -894,3 +894,93 @@ fn progress_goes_to_the_callers_token_and_stops_with_the_answer() {
     assert_eq!(next["id"], 3, "nothing follows the answer: {next}");
     assert!(server.finish().success());
 }
+
+/// Provider programs of this test only: copies of `slow.sh` under the data dir, so
+/// counting their processes is not disturbed by other tests running at once.
+fn private_slow_providers(data: &DataDir, ids: &[&str]) -> std::path::PathBuf {
+    let dir = data.path().join("fakes");
+    std::fs::create_dir_all(&dir).expect("dir");
+    for file in ["slow.sh", "_lib.sh"] {
+        std::fs::copy(crate::mcp_client::fake(file), dir.join(file)).expect("copy fake");
+    }
+    let script = dir.join("slow.sh");
+    let mut toml = String::new();
+    for id in ids {
+        toml.push_str(&format!(
+            "\n[providers.{id}]\nkind = \"command\"\ncommand = [\"{}\"]\nenv = {{ AX_FAKE_SLEEP = \"1\" }}\n",
+            script.display()
+        ));
+    }
+    std::fs::write(data.path().join("config.toml"), toml).expect("config.toml");
+    script
+}
+
+/// How many provider calls are running `script` right now: distinct process groups
+/// (each call runs in a group of its own; a shell's `$(...)` forks share it).
+fn running(script: &std::path::Path) -> usize {
+    let needle = script.to_string_lossy().into_owned();
+    let mut groups = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let path = entry.path();
+        let runs_it = std::fs::read(path.join("cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains(&needle))
+            .unwrap_or(false);
+        if !runs_it {
+            continue;
+        }
+        let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+        // Fields after the command name: state, ppid, pgrp, ...
+        if let Some((_, rest)) = stat.rsplit_once(')')
+            && let Some(pgrp) = rest.split_whitespace().nth(2)
+        {
+            groups.insert(pgrp.to_owned());
+        }
+    }
+    groups.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_discussions_of_one_server_share_its_provider_limit() {
+    // INV-DISC-RATE-001 over MCP: two discussions at once, six provider calls each
+    // round, and never more than the server's limit of 2 provider processes alive.
+    let data = DataDir::new();
+    let script = private_slow_providers(&data, &["s1", "s2", "s3"]);
+    let (transport, _) = rmcp::transport::TokioChildProcess::builder({
+        let mut cmd = data.ax();
+        cmd.args(["mcp", "serve", "--max-concurrent", "2"]);
+        tokio::process::Command::from(cmd)
+    })
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("ax mcp serve starts");
+    let client = rmcp::ServiceExt::serve(crate::mcp_client::Recorder::default(), transport)
+        .await
+        .expect("initialize");
+    let mut discussions = Vec::new();
+    for topic in ["First topic?", "Second topic?"] {
+        let peer = client.peer().clone();
+        discussions.push(tokio::spawn(async move {
+            let params = CallToolRequestParams::new("ax_discuss").with_arguments(args(json!({
+                "topic": topic, "providers": ["s1", "s2", "s3"], "rounds": 1
+            })));
+            peer.call_tool(params).await.expect("a result")
+        }));
+    }
+    let mut most = 0;
+    while discussions.iter().any(|d| !d.is_finished()) {
+        most = most.max(running(&script));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(most >= 1, "the providers were seen running");
+    assert!(most <= 2, "{most} provider calls at once with a limit of 2");
+    for discussion in discussions {
+        let result = ok(&discussion.await.expect("task"));
+        assert_eq!(result["success"], true, "{result}");
+        assert!(
+            result["metadata"]["maxInFlight"]
+                .as_u64()
+                .is_some_and(|m| m <= 2)
+        );
+    }
+    client.cancel().await.expect("close");
+}
