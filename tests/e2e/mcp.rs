@@ -588,6 +588,7 @@ async fn a_running_discussion_blocks_nothing_and_cancelling_it_kills_its_provide
     client.cancel().await.expect("close");
 }
 
+/// INV-AGT-REG-001 / REQ-1 over MCP: the database decides, whichever server asks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_registrations_of_one_id_across_two_servers_have_one_winner() {
     let data = DataDir::new();
