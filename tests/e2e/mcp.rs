@@ -893,6 +893,20 @@ fn progress_goes_to_the_callers_token_and_stops_with_the_answer() {
     server.send(r#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#);
     let next = server.read();
     assert_eq!(next["id"], 3, "nothing follows the answer: {next}");
+    // A configuration refused before anything ran announces nothing.
+    server.send(
+        &json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {
+            "name": "ax_discuss", "arguments": {"topic": "x", "pattern": "shouting"},
+            "_meta": {"progressToken": "tok-8"}
+        }})
+        .to_string(),
+    );
+    let refused = server.read();
+    assert_eq!(refused["id"], 4, "{refused}");
+    assert_eq!(
+        refused["result"]["structuredContent"]["error"]["code"],
+        "DISCUSSION_INVALID_PATTERN"
+    );
     assert!(server.finish().success());
 }
 
