@@ -999,3 +999,32 @@ async fn concurrent_discussions_of_one_server_share_its_provider_limit() {
     }
     client.cancel().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discussion_that_ran_and_failed_answers_is_error_with_its_whole_result() {
+    let data = DataDir::new();
+    write_fake_providers(&data, &[("broken1", "crash.sh"), ("broken2", "crash.sh")]);
+    let (client, _) = connect_stdio(&data).await;
+    let result = call(
+        &client,
+        "ax_discuss",
+        json!({"topic": "Does anyone work?", "providers": ["broken1", "broken2"], "rounds": 1}),
+    )
+    .await;
+    assert_eq!(result.is_error, Some(true));
+    let body = crate::mcp_client::structured(&result);
+    let code = body["error"]["code"].as_str().expect("error code");
+    assert!(code.starts_with("DISCUSSION_"), "{body}");
+    assert_eq!(body["success"], false);
+    assert_eq!(
+        body["failedProviders"].as_array().map(Vec::len),
+        Some(2),
+        "{body}"
+    );
+    assert!(body["rounds"].is_array(), "the rounds are kept: {body}");
+    // Saved as failed.
+    let id = body["discussionId"].as_str().expect("id");
+    let saved = call(&client, "ax_discussion_get", json!({"discussionId": id})).await;
+    assert_eq!(crate::mcp_client::structured(&saved)["error"]["code"], code);
+    client.cancel().await.expect("close");
+}
