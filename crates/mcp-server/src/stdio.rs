@@ -129,6 +129,9 @@ where
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
         let mut reader = self.reader.lock().await;
         loop {
+            if let Some(answer) = reader.pending_answer.take() {
+                let _ = answer.await;
+            }
             let fault = match reader.next_line().await {
                 Line::Eof => return None,
                 Line::Failed(error) => {
@@ -160,13 +163,15 @@ where
             let mut bytes = answer.to_string().into_bytes();
             bytes.push(b'\n');
             // On its own task, like rmcp's sends: `receive` can be cancelled, and a
-            // write cut in half would corrupt the stream.
+            // write cut in half would corrupt the stream. The next read waits for it,
+            // so a client that floods faulty lines without reading the answers is
+            // slowed down instead of piling up answers in memory.
             let writer = Arc::clone(&self.writer);
-            tokio::spawn(async move {
+            reader.pending_answer = Some(tokio::spawn(async move {
                 if let Err(error) = write_line(&writer, &bytes).await {
                     tracing::error!(%error, "cannot write stdout");
                 }
-            });
+            }));
         }
     }
 
@@ -257,6 +262,8 @@ struct LineReader<R> {
     discarding: bool,
     /// The id found at the start of the oversized line being skipped.
     oversized_id: Option<Value>,
+    /// The answer to the last faulty line, still being written.
+    pending_answer: Option<tokio::task::JoinHandle<()>>,
     max_line_bytes: usize,
 }
 
@@ -268,6 +275,7 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
             handed_out: false,
             discarding: false,
             oversized_id: None,
+            pending_answer: None,
             max_line_bytes,
         }
     }
