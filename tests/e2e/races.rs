@@ -166,7 +166,7 @@ fn sigkill_during_a_write_storm_loses_no_acknowledged_registration() {
     assert_exit(&data.run(&["agent", "list"]), 0);
     let writers: Vec<_> = (0..4u64)
         .map(|w| {
-            let mut cmd_for = {
+            let cmd_for = {
                 let data_dir = data.path().to_owned();
                 move |id: &str| {
                     let mut cmd = std::process::Command::new(crate::helpers::ax_bin());

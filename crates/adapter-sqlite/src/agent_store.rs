@@ -15,7 +15,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 
 use crate::agent_rows::{AgentRow, SELECT_COLUMNS, record_from_row};
-use crate::blocking::{Execution, run_blocking};
+use crate::blocking::{Execution, Work, run_blocking};
 use crate::error::{OutOfRange, is_unique_violation, store_backend};
 use crate::list_query::ListQuery;
 
@@ -36,13 +36,18 @@ impl SqliteAgentStore {
 
     /// Runs `op` with a pooled connection on the blocking pool (see
     /// [`run_blocking`]); `what` names the operation in errors.
-    async fn with_connection<R, F>(&self, what: &'static str, op: F) -> Result<R, StoreError>
+    async fn with_connection<R, F>(
+        &self,
+        what: &'static str,
+        kind: Work,
+        op: F,
+    ) -> Result<R, StoreError>
     where
         F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
         let pool = self.pool.clone();
-        run_blocking(self.execution, move || {
+        run_blocking(self.execution, kind, move || {
             let mut conn = pool
                 .get()
                 .map_err(|e| store_backend(format!("{what}: getting a connection"), e))?;
@@ -256,37 +261,39 @@ fn is_marked(conn: &mut Connection, key: &str) -> Result<bool, StoreError> {
 impl AgentStore for SqliteAgentStore {
     async fn insert(&self, record: &AgentRecord) -> Result<(), StoreError> {
         let row = AgentRow::from_record(record)?;
-        self.with_connection("insert", move |conn| insert(conn, &row))
+        self.with_connection("insert", Work::Other, move |conn| insert(conn, &row))
             .await
     }
 
     async fn get(&self, agent_id: &str) -> Result<Option<AgentRecord>, StoreError> {
         let agent_id = agent_id.to_owned();
-        self.with_connection("get", move |conn| get(conn, &agent_id))
+        self.with_connection("get", Work::PointRead, move |conn| get(conn, &agent_id))
             .await
     }
 
     async fn list(&self, filter: &AgentFilter, page: PageRequest) -> Result<AgentPage, StoreError> {
         let query = ListQuery::new(filter, page);
-        self.with_connection("list", move |conn| list(conn, &query))
+        self.with_connection("list", Work::Other, move |conn| list(conn, &query))
             .await
     }
 
     async fn update(&self, record: &AgentRecord, expected_revision: u64) -> Result<(), StoreError> {
         let row = AgentRow::from_record(record)?;
-        self.with_connection("update", move |conn| update(conn, &row, expected_revision))
-            .await
+        self.with_connection("update", Work::Other, move |conn| {
+            update(conn, &row, expected_revision)
+        })
+        .await
     }
 
     async fn remove(&self, agent_id: &str) -> Result<bool, StoreError> {
         let agent_id = agent_id.to_owned();
-        self.with_connection("remove", move |conn| remove(conn, &agent_id))
+        self.with_connection("remove", Work::Other, move |conn| remove(conn, &agent_id))
             .await
     }
 
     async fn upsert(&self, record: &AgentRecord) -> Result<UpsertOutcome, StoreError> {
         let row = AgentRow::from_record(record)?;
-        self.with_connection("upsert", move |conn| upsert(conn, &row))
+        self.with_connection("upsert", Work::Other, move |conn| upsert(conn, &row))
             .await
     }
 
@@ -295,19 +302,21 @@ impl AgentStore for SqliteAgentStore {
             .iter()
             .map(AgentRow::from_record)
             .collect::<Result<Vec<_>, _>>()?;
-        self.with_connection("seed", move |conn| seed(conn, &rows))
+        self.with_connection("seed", Work::Other, move |conn| seed(conn, &rows))
             .await
     }
 
     async fn mark_once(&self, key: &str) -> Result<bool, StoreError> {
         let key = key.to_owned();
-        self.with_connection("mark_once", move |conn| mark_once(conn, &key))
+        self.with_connection("mark_once", Work::Other, move |conn| mark_once(conn, &key))
             .await
     }
 
     async fn is_marked(&self, key: &str) -> Result<bool, StoreError> {
         let key = key.to_owned();
-        self.with_connection("is_marked", move |conn| is_marked(conn, &key))
-            .await
+        self.with_connection("is_marked", Work::PointRead, move |conn| {
+            is_marked(conn, &key)
+        })
+        .await
     }
 }

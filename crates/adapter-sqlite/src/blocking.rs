@@ -10,10 +10,25 @@ pub enum Execution {
     /// the lock; inline when there is no runtime. The default.
     #[default]
     BlockingPool,
-    /// Always on the calling thread. Saves the hand-off to the blocking pool (tens of
-    /// microseconds per statement) for callers that have nothing else to run
-    /// meanwhile, such as one CLI command on a current-thread runtime.
+    /// Point reads (one agent or one discussion by id) on the calling thread,
+    /// everything else on the blocking pool. A point read is one lookup in a unique
+    /// index taking microseconds, and in WAL mode a reader never waits for a writer,
+    /// so it cannot stall the caller's other tasks; the hand-off it saves (tens of
+    /// microseconds) is most of its cost. For servers answering many `get`s (MCP).
+    PointReadsInline,
+    /// Always on the calling thread. Saves the hand-off to the blocking pool for
+    /// callers that have nothing else to run meanwhile, such as one CLI command on a
+    /// current-thread runtime.
     Inline,
+}
+
+/// What a piece of blocking work is, for [`Execution::PointReadsInline`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Work {
+    /// One row by unique key.
+    PointRead,
+    /// Anything else: scans, pages, writes (which may wait for the write lock).
+    Other,
 }
 
 /// Runs `work` (blocking SQLite I/O, possibly waiting up to the busy timeout for a
@@ -25,14 +40,20 @@ pub enum Execution {
 /// before it ran.
 pub(crate) async fn run_blocking<R, F>(
     execution: Execution,
+    kind: Work,
     work: F,
 ) -> Result<R, tokio::task::JoinError>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    match (execution, tokio::runtime::Handle::try_current()) {
-        (Execution::BlockingPool, Ok(handle)) => handle.spawn_blocking(work).await,
+    let on_pool = match execution {
+        Execution::BlockingPool => true,
+        Execution::PointReadsInline => kind == Work::Other,
+        Execution::Inline => false,
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if on_pool => handle.spawn_blocking(work).await,
         _ => Ok(work()),
     }
 }

@@ -13,7 +13,7 @@ use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Row, TransactionBehavior, params};
 
-use crate::blocking::{Execution, run_blocking};
+use crate::blocking::{Execution, Work, run_blocking};
 use crate::error::{OutOfRange, history_backend};
 
 type Connection = PooledConnection<SqliteConnectionManager>;
@@ -123,13 +123,18 @@ impl SqliteHistory {
         Self { pool, execution }
     }
 
-    async fn with_connection<R, F>(&self, what: &'static str, op: F) -> Result<R, HistoryError>
+    async fn with_connection<R, F>(
+        &self,
+        what: &'static str,
+        kind: Work,
+        op: F,
+    ) -> Result<R, HistoryError>
     where
         F: FnOnce(&mut Connection) -> Result<R, HistoryError> + Send + 'static,
         R: Send + 'static,
     {
         let pool = self.pool.clone();
-        run_blocking(self.execution, move || {
+        run_blocking(self.execution, kind, move || {
             let mut conn = pool
                 .get()
                 .map_err(|e| history_backend(format!("{what}: getting a connection"), e))?;
@@ -225,13 +230,13 @@ fn list(
 impl DiscussionHistory for SqliteHistory {
     async fn save(&self, record: &DiscussionRecord) -> Result<(), HistoryError> {
         let row = DiscussionRow::from_record(record)?;
-        self.with_connection("save", move |conn| save(conn, &row))
+        self.with_connection("save", Work::Other, move |conn| save(conn, &row))
             .await
     }
 
     async fn get(&self, discussion_id: &str) -> Result<Option<DiscussionRecord>, HistoryError> {
         let id = discussion_id.to_owned();
-        self.with_connection("get", move |conn| get(conn, &id))
+        self.with_connection("get", Work::PointRead, move |conn| get(conn, &id))
             .await
     }
 
@@ -243,7 +248,9 @@ impl DiscussionHistory for SqliteHistory {
         // A limit past i64::MAX asks for everything, which is what i64::MAX gives.
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let before = before.map(str::to_owned);
-        self.with_connection("list", move |conn| list(conn, limit, before.as_deref()))
-            .await
+        self.with_connection("list", Work::Other, move |conn| {
+            list(conn, limit, before.as_deref())
+        })
+        .await
     }
 }

@@ -68,8 +68,9 @@ pub enum Workload {
     /// SQLite runs on the calling thread, saving a thread hand-off per statement.
     Sequential,
     /// Several things at once (a discussion with live progress, the MCP server):
-    /// SQLite runs on Tokio's blocking pool so a writer waiting for the lock never
-    /// stalls the other tasks.
+    /// writes, scans and pages run on Tokio's blocking pool so a writer waiting for
+    /// the lock never stalls the other tasks; point reads by id run inline (they
+    /// never wait in WAL mode, and the hand-off would be most of their cost).
     Concurrent,
 }
 
@@ -91,7 +92,7 @@ impl App {
         let db_path = data_dir.join(DATABASE_FILE);
         let execution = match workload {
             Workload::Sequential => Execution::Inline,
-            Workload::Concurrent => Execution::BlockingPool,
+            Workload::Concurrent => Execution::PointReadsInline,
         };
         let database = SqliteDatabase::open_with(
             &db_path,

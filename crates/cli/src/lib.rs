@@ -80,10 +80,12 @@ fn runtime_for(command: &Command) -> std::io::Result<tokio::runtime::Runtime> {
 /// Logs go to stderr only: stdout carries command output and the MCP stdio channel.
 /// `AX_LOG` (e.g. `AX_LOG=debug`) overrides the verbosity flags.
 fn init_logging(verbose: u8, quiet: bool) {
+    // rmcp logs a warning for every JSON-RPC error it answers (a client's bad
+    // request is not our problem to shout about); its details show from -vv.
     let default = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
+        (false, 0) => "warn,rmcp=error",
+        (false, 1) => "info,rmcp=error",
         (false, 2) => "debug",
         (false, _) => "trace",
     };
