@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use ax_adapter_sqlite::SqliteDatabase;
+use ax_adapter_sqlite::{DatabaseOptions, Execution, SqliteDatabase};
 use ax_agent_domain::AgentRegistry;
 use ax_agent_domain::recommend::RecommendRequest;
 use ax_agent_domain::store::{AgentFilter, AgentStore, PageRequest};
@@ -877,47 +877,13 @@ fn startup(root: &Path) {
     table.print();
 }
 
-/// Where a timed future runs.
-#[derive(Clone, Copy)]
-enum Exec<'a> {
-    /// `block_on` of a Tokio runtime: the store works through `spawn_blocking`.
-    Tokio(&'a tokio::runtime::Runtime),
-    /// Polled on this thread without any runtime: the store then does its SQLite work
-    /// inline (see `ax_adapter_sqlite`'s `run_blocking`), which isolates the cost of
-    /// the hand-off to Tokio's blocking pool.
-    Inline,
-}
-
-impl Exec<'_> {
-    fn run<F: std::future::Future>(self, future: F) -> F::Output {
-        match self {
-            Exec::Tokio(rt) => rt.block_on(future),
-            Exec::Inline => {
-                let mut future = std::pin::pin!(future);
-                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-                loop {
-                    if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-                        return out;
-                    }
-                    // Nothing here waits on a timer or I/O reactor; yield and poll again.
-                    std::thread::yield_now();
-                }
-            }
-        }
-    }
-}
-
 /// Times `ops` calls of `op(i)` on `rt`; returns the table row.
-fn timed_row<F, Fut>(label: String, rt: &tokio::runtime::Runtime, ops: usize, op: F) -> Vec<String>
-where
-    F: FnMut(usize) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    timed_row_on(label, Exec::Tokio(rt), ops, op)
-}
-
-/// Times `ops` calls of `op(i)` run by `exec`; returns the table row.
-fn timed_row_on<F, Fut>(label: String, exec: Exec<'_>, ops: usize, mut op: F) -> Vec<String>
+fn timed_row<F, Fut>(
+    label: String,
+    rt: &tokio::runtime::Runtime,
+    ops: usize,
+    mut op: F,
+) -> Vec<String>
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -927,7 +893,7 @@ where
     let mut samples = Vec::with_capacity(ops);
     for i in 0..ops {
         let t = Instant::now();
-        exec.run(op(i));
+        rt.block_on(op(i));
         samples.push(t.elapsed());
     }
     let wall = start.elapsed();
@@ -1152,8 +1118,8 @@ fn register(root: &Path) {
          case. \"typical\" = the profile of the reads group (~{:.1} KB of JSON); \"heavy\" = \
          20 tags, 50 capabilities, 20 expertise, full selection metadata, a 4,000-character \
          system prompt and a 10-step workflow (~{:.1} KB). Documents are built before timing. \
-         \"no runtime (inline)\" polls the same call without Tokio, so the store works \
-         inline instead of handing each statement to the blocking pool.\n",
+         \"Execution::Inline\" runs SQLite on the calling thread, as `ax agent` does, \
+         instead of handing each statement to the blocking pool.\n",
         mean_json_kib(typical_profile),
         mean_json_kib(heavy_profile),
     );
@@ -1187,12 +1153,18 @@ fn register(root: &Path) {
         rows.push((row[0].clone(), ops_per_s(&row)));
         table.row(row);
 
+        // What `ax agent register` uses: the same runtime, SQLite run inline.
+        let options = DatabaseOptions {
+            execution: Execution::Inline,
+            ..DatabaseOptions::default()
+        };
         let db =
-            SqliteDatabase::open(root.join(format!("register-inline-{kind}.db"))).expect("open");
+            SqliteDatabase::open_with(root.join(format!("register-inline-{kind}.db")), options)
+                .expect("open");
         let registry = AgentRegistry::new(Arc::new(db.agent_store()));
-        table.row(timed_row_on(
-            format!("AgentRegistry::register_json, {kind}, no runtime (inline)"),
-            Exec::Inline,
+        let row = timed_row(
+            format!("AgentRegistry::register_json, {kind}, Execution::Inline (as `ax agent`)"),
+            &rt,
             ops,
             |i| {
                 let (registry, doc) = (&registry, &docs[i]);
@@ -1200,7 +1172,9 @@ fn register(root: &Path) {
                     registry.register_json(doc).await.expect("register");
                 }
             },
-        ));
+        );
+        rows.push((row[0].clone(), ops_per_s(&row)));
+        table.row(row);
 
         let records: Vec<AgentRecord> = docs.iter().cloned().map(record).collect();
         let db = SqliteDatabase::open(root.join(format!("insert-{kind}.db"))).expect("open");

@@ -121,8 +121,11 @@ impl AxServer {
             ToolName::AgentCapabilities => agents::capabilities(&services.agents, args).await,
             ToolName::DiscussionGet => discussions::get(&services.history, args).await,
             ToolName::DiscussionList => discussions::list(&services.history, args).await,
+            // Boxed: a discussion's state machine is large, and rmcp spawns one task
+            // per request, copying the handler's future; unboxed, every `agent_get`
+            // would pay for moving the discussion's state around.
             ToolName::Discuss | ToolName::DiscussQuick => {
-                self.run_discussion(name, args, context).await
+                Box::pin(self.run_discussion(name, args, context)).await
             }
         };
         match outcome {
