@@ -7,6 +7,7 @@
 //! transport error (connect → `network`, timeout → `timeout`), and a 200 without a
 //! usable `choices[0].message.content` is `invalid_output`.
 
+use ax_contracts::error::error_chain;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
@@ -298,19 +299,6 @@ impl OpenAiProvider {
         tracing::debug!(provider = %self.id, kind = kind.as_str(), message = %error.message, "provider call failed");
         error
     }
-}
-
-/// The error and its causes in one line (reqwest's top-level message alone is often
-/// just "error sending request").
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(cause) = source {
-        parts.push(cause.to_string());
-        source = cause.source();
-    }
-    parts.dedup();
-    parts.join(": ")
 }
 
 /// The human part of an error body: `error.message`, `error` (string), `message`, or

@@ -154,17 +154,4 @@ impl From<AgentError> for CliError {
     }
 }
 
-/// `err` and its sources on one line: `opening database: disk I/O error`.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub use ax_contracts::error::error_chain;

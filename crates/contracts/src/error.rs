@@ -101,9 +101,42 @@ pub struct ErrorEnvelope {
     pub error: ErrorBody,
 }
 
+/// An error and its causes on one line, `outer: inner: innermost`, skipping a cause
+/// whose text the line already holds (many errors repeat their source's message).
+/// Used wherever an error reaches a person as one sentence: CLI messages, MCP error
+/// bodies, provider failure messages.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Layer(&'static str, #[source] Option<Box<Layer>>);
+
+    #[test]
+    fn a_chain_reads_outer_to_inner_without_repeats() {
+        let inner = Layer("disk I/O error", None);
+        let middle = Layer("opening database: disk I/O error", Some(Box::new(inner)));
+        let outer = Layer("cannot start", Some(Box::new(middle)));
+        assert_eq!(
+            error_chain(&outer),
+            "cannot start: opening database: disk I/O error"
+        );
+    }
 
     #[test]
     fn wire_names_match_as_str() {

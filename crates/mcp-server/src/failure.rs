@@ -104,20 +104,7 @@ impl From<ServiceError> for ToolFailure {
     }
 }
 
-/// An error with its causes, `outer: inner: innermost`.
-pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub(crate) use ax_contracts::error::error_chain;
 
 #[cfg(test)]
 mod tests {
