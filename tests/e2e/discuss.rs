@@ -2,45 +2,15 @@
 //! flag / environment / config file, fake provider programs that hang or crash,
 //! Ctrl-C, and the saved history. After every test no provider process is left.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::helpers::{DataDir, assert_exit, code, text};
-
-/// The fake provider programs kept in the repo.
-fn fake(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/providers")
-        .join(name)
-}
-
-/// Whether a process with this pid still exists (zombies count as gone).
-fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
-/// Every pid written to the fakes' pid files under `dir`.
-fn recorded_pids(dir: &Path) -> Vec<u32> {
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if entry.path().extension().is_some_and(|e| e == "pid") {
-            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-            pids.extend(
-                text.split_whitespace()
-                    .filter_map(|p| p.parse::<u32>().ok()),
-            );
-        }
-    }
-    pids
-}
+use crate::helpers::{
+    DataDir, alive, assert_exit, code, recorded_pids, text, write_fake_providers_with,
+};
 
 /// Assert no recorded provider process is alive (allowing a short grace period for
 /// the kernel to finish tearing down a killed group).
@@ -53,20 +23,6 @@ fn assert_no_provider_process_left(dir: &Path) {
     }
     let left: Vec<u32> = pids.into_iter().filter(|p| alive(*p)).collect();
     assert!(left.is_empty(), "provider processes left running: {left:?}");
-}
-
-/// A config.toml with command providers running fake programs, each with its own pid file.
-fn write_config(data: &DataDir, providers: &[(&str, &str)], extra: &str) {
-    let mut toml = String::from(extra);
-    for (id, program) in providers {
-        let pid_file = data.path().join(format!("{id}.pid"));
-        toml.push_str(&format!(
-            "\n[providers.{id}]\nkind = \"command\"\ncommand = [\"{}\"]\nenv = {{ AX_FAKE_PID_FILE = \"{}\", AX_FAKE_SLEEP = \"1\" }}\n",
-            fake(program).display(),
-            pid_file.display()
-        ));
-    }
-    std::fs::write(data.path().join("config.toml"), toml).expect("write config.toml");
 }
 
 #[test]
@@ -182,7 +138,7 @@ fn the_process_wide_limit_is_set_by_flag_environment_and_config() {
 #[test]
 fn a_hanging_provider_times_out_and_its_processes_are_killed() {
     let data = DataDir::new();
-    write_config(
+    write_fake_providers_with(
         &data,
         &[
             ("stuck", "hang.sh"),
@@ -213,7 +169,7 @@ fn a_hanging_provider_times_out_and_its_processes_are_killed() {
 #[test]
 fn a_discussion_whose_providers_all_crash_fails_with_exit_1_and_is_saved() {
     let data = DataDir::new();
-    write_config(&data, &[("bad1", "crash.sh"), ("bad2", "crash.sh")], "");
+    write_fake_providers_with(&data, &[("bad1", "crash.sh"), ("bad2", "crash.sh")], "");
     let (exit, result) = data.json(&["discuss", "Anyone there?", "--providers", "bad1,bad2"]);
     assert_eq!(exit, 1);
     assert_eq!(result["success"], false);
@@ -266,7 +222,7 @@ fn unknown_providers_and_bad_options_are_named() {
 #[test]
 fn ctrl_c_cancels_kills_the_providers_saves_and_exits_130() {
     let data = DataDir::new();
-    write_config(
+    write_fake_providers_with(
         &data,
         &[("h1", "hang.sh"), ("h2", "hang.sh"), ("h3", "hang.sh")],
         "",

@@ -132,3 +132,54 @@ pub fn rows_for(db: &rusqlite::Connection, agent_id: &str) -> i64 {
     )
     .expect("count")
 }
+
+/// The fake provider programs kept in the repo.
+pub fn fake(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/providers")
+        .join(name)
+}
+
+/// A config.toml of command providers running fake programs, each with a pid file.
+pub fn write_fake_providers(data: &DataDir, providers: &[(&str, &str)]) {
+    write_fake_providers_with(data, providers, "");
+}
+
+/// [`write_fake_providers`] after `extra` top-level TOML (e.g. the provider limit).
+pub fn write_fake_providers_with(data: &DataDir, providers: &[(&str, &str)], extra: &str) {
+    let mut toml = String::from(extra);
+    for (id, program) in providers {
+        let pid_file = data.path().join(format!("{id}.pid"));
+        toml.push_str(&format!(
+            "\n[providers.{id}]\nkind = \"command\"\ncommand = [\"{}\"]\nenv = {{ AX_FAKE_PID_FILE = \"{}\" }}\n",
+            fake(program).display(),
+            pid_file.display()
+        ));
+    }
+    std::fs::write(data.path().join("config.toml"), toml).expect("write config.toml");
+}
+
+/// Every pid the fakes wrote under `dir`.
+pub fn recorded_pids(dir: &Path) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "pid") {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            pids.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    pids
+}
+
+/// Whether a process exists (a zombie counts as gone).
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}

@@ -8,10 +8,10 @@ use rmcp::model::{CallToolRequestParams, ClientRequest, ReadResourceRequestParam
 use rmcp::service::PeerRequestOptions;
 use serde_json::{Value, json};
 
-use crate::helpers::{DataDir, assert_exit};
+use crate::helpers::{DataDir, assert_exit, write_fake_providers};
 use crate::mcp_client::{
     RawServer, args, call, connect_stdio, connect_stdio_with, issue_paths, ok, survivors,
-    tool_error, wait_for_pids, write_fake_providers,
+    tool_error, wait_for_pids,
 };
 
 /// Every tool, unprefixed.
@@ -916,7 +916,7 @@ fn private_slow_providers(data: &DataDir, ids: &[&str]) -> std::path::PathBuf {
     let dir = data.path().join("fakes");
     std::fs::create_dir_all(&dir).expect("dir");
     for file in ["slow.sh", "_lib.sh"] {
-        std::fs::copy(crate::mcp_client::fake(file), dir.join(file)).expect("copy fake");
+        std::fs::copy(crate::helpers::fake(file), dir.join(file)).expect("copy fake");
     }
     let script = dir.join("slow.sh");
     let mut toml = String::new();

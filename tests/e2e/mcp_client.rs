@@ -4,7 +4,7 @@
 //! and the fake-provider plumbing (config.toml, pid files).
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,7 +15,7 @@ use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Map, Value, json};
 
-use crate::helpers::DataDir;
+use crate::helpers::{DataDir, alive, recorded_pids};
 
 /// A client handler that keeps every progress notification it receives.
 #[derive(Clone, Default)]
@@ -301,52 +301,6 @@ impl Drop for RawServer {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-    }
-}
-
-/// The fake provider programs kept in the repo.
-pub fn fake(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/providers")
-        .join(name)
-}
-
-/// A config.toml of command providers running fake programs, each with a pid file.
-pub fn write_fake_providers(data: &DataDir, providers: &[(&str, &str)]) {
-    let mut toml = String::new();
-    for (id, program) in providers {
-        let pid_file = data.path().join(format!("{id}.pid"));
-        toml.push_str(&format!(
-            "\n[providers.{id}]\nkind = \"command\"\ncommand = [\"{}\"]\nenv = {{ AX_FAKE_PID_FILE = \"{}\" }}\n",
-            fake(program).display(),
-            pid_file.display()
-        ));
-    }
-    std::fs::write(data.path().join("config.toml"), toml).expect("write config.toml");
-}
-
-/// Every pid the fakes wrote under `dir`.
-pub fn recorded_pids(dir: &Path) -> Vec<u32> {
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if entry.path().extension().is_some_and(|e| e == "pid") {
-            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-            pids.extend(
-                text.split_whitespace()
-                    .filter_map(|p| p.parse::<u32>().ok()),
-            );
-        }
-    }
-    pids
-}
-
-/// Whether a process exists (a zombie counts as gone).
-pub fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
     }
 }
 

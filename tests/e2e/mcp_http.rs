@@ -10,10 +10,9 @@ use rmcp::model::{CallToolRequestParams, ClientRequest, ReadResourceRequestParam
 use rmcp::service::PeerRequestOptions;
 use serde_json::json;
 
-use crate::helpers::{DataDir, code, text};
+use crate::helpers::{DataDir, code, text, write_fake_providers};
 use crate::mcp_client::{
     args, call, connect_http, install_crypto, ok, start_http, survivors, tool_error, wait_for_pids,
-    write_fake_providers,
 };
 
 const TOKEN: &str = "test-token-0123456789abcdef";
