@@ -138,11 +138,49 @@ fn bench_startup(data_dir: &std::path::Path) {
     );
 }
 
+/// The floor under any sequential stdio figure on this machine: the same request
+/// line echoed back by `cat` — two processes, two pipes, no server at all. Each round
+/// trip is two process wake-ups, which on a small VM can cost more than a whole MCP
+/// call's work, so the server's figures are best read as a share of this one.
+fn bench_pipe_floor(calls: usize) {
+    let mut cat = Command::new("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("cat starts");
+    let mut input = cat.stdin.take().expect("stdin");
+    let mut output = BufReader::new(cat.stdout.take().expect("stdout"));
+    let line = format!(
+        "{}\n",
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ax_agent_get","arguments":{"agentId":"reviewer"}}}"#
+    );
+    let mut answer = String::new();
+    let mut latencies = Vec::with_capacity(calls);
+    let t0 = Instant::now();
+    for _ in 0..calls {
+        let t = Instant::now();
+        input.write_all(line.as_bytes()).expect("write");
+        answer.clear();
+        output.read_line(&mut answer).expect("read");
+        latencies.push(t.elapsed());
+    }
+    let elapsed = t0.elapsed();
+    latencies.sort();
+    println!(
+        "pipe floor (a line echoed by `cat`, no server): {:.0} round trips/s, p50 {:.1} µs",
+        calls as f64 / elapsed.as_secs_f64(),
+        ms(percentile(&latencies, 0.5)) * 1000.0
+    );
+    drop(input);
+    let _ = cat.wait();
+}
+
 fn bench_sequential_stdio(data_dir: &std::path::Path) {
     let calls: usize = std::env::var("AX_BENCH_CALLS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
+    bench_pipe_floor(calls);
     let mut server = Stdio2::spawn(data_dir);
     server.send(INITIALIZE);
     server.read();
