@@ -14,7 +14,7 @@ use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 
-use crate::agent_rows::{AgentRow, SELECT_COLUMNS, record_from_row};
+use crate::agent_rows::{AgentRow, SELECT_COLUMNS, delete_side_entries, record_from_row};
 use crate::blocking::{Execution, Work, run_blocking};
 use crate::error::{OutOfRange, is_unique_violation, store_backend};
 use crate::list_query::ListQuery;
@@ -178,9 +178,9 @@ fn update(conn: &mut Connection, row: &AgentRow, expected_revision: u64) -> Resu
 
 fn remove(conn: &mut Connection, agent_id: &str) -> Result<bool, StoreError> {
     let tx = write_tx(conn, "remove")?;
-    // Tag and capability entries go with the row (ON DELETE CASCADE).
-    let removed = tx
-        .prepare_cached("DELETE FROM agents WHERE agent_id = ?1")
+    // Tag and capability entries go with the row, in the same transaction.
+    let removed = delete_side_entries(&tx, agent_id)
+        .and_then(|()| tx.prepare_cached("DELETE FROM agents WHERE agent_id = ?1"))
         .and_then(|mut stmt| stmt.execute([agent_id]))
         .map_err(|e| store_backend(format!("removing agent \"{agent_id}\""), e))?;
     commit(tx, "remove")?;

@@ -263,6 +263,21 @@ fn version_1_database_with_rows_is_upgraded_and_readable() {
         block_on(store.get("old-reviewer")).expect("get"),
         Some(edited)
     );
+
+    // Removing upgraded rows takes their copied side entries with them, and a row
+    // whose tags were never JSON has none to take.
+    for id in ["old-null-flag", "old-reviewer", "old-disabled"] {
+        assert!(block_on(store.remove(id)).expect("remove"));
+    }
+    let conn = db.connection().expect("connection");
+    for table in ["agent_tags", "agent_capabilities"] {
+        let left: i64 = conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })
+            .expect("count");
+        assert_eq!(left, 0, "{table} keeps nothing of removed agents");
+    }
 }
 
 /// A file written by a newer build is refused with a clear error and left as it was.

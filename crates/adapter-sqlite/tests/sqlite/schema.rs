@@ -101,10 +101,9 @@ fn current_schema_has_every_table_and_index() {
         "agents",
         "idx_agents_agent_id",
         "idx_agents_team",
+        "idx_agents_enabled",
         "agent_tags",
-        "idx_agent_tags_agent",
         "agent_capabilities",
-        "idx_agent_capabilities_agent",
         "seeded_defaults",
         "markers",
         "discussions",
@@ -116,10 +115,10 @@ fn current_schema_has_every_table_and_index() {
     }
 }
 
-/// Removing an agent removes its tag and capability entries (ON DELETE CASCADE, which
-/// needs foreign_keys=ON on the connection that deletes).
+/// Removing or rewriting an agent removes its old tag and capability entries (deleted
+/// by key in the same transaction), and only its own.
 #[test]
-fn removing_an_agent_cascades_to_its_side_tables() {
+fn removing_or_rewriting_an_agent_removes_its_side_entries() {
     let (_dir, db) = temp_db();
     let store = db.agent_store();
     block_on(store.insert(&record(
@@ -134,6 +133,28 @@ fn removing_an_agent_cascades_to_its_side_tables() {
     .expect("insert");
     assert_eq!(count_rows(&db, "agent_tags"), 3);
     assert_eq!(count_rows(&db, "agent_capabilities"), 3);
+
+    // A rewrite replaces the entries: `u` and `d` go, `v` and `e` come.
+    let rewritten = record(
+        "drop",
+        json!({"tags": ["t", "v"], "capabilities": ["c", "e"]}),
+    );
+    assert_eq!(
+        block_on(store.upsert(&rewritten)).expect("upsert"),
+        ax_agent_domain::store::UpsertOutcome::Replaced
+    );
+    assert_eq!(count_rows(&db, "agent_tags"), 3);
+    assert_eq!(count_rows(&db, "agent_capabilities"), 3);
+    let stale: i64 = db
+        .connection()
+        .expect("connection")
+        .query_row(
+            "SELECT COUNT(*) FROM agent_tags WHERE tag = 'u'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(stale, 0);
 
     assert!(block_on(store.remove("drop")).expect("remove"));
     assert_eq!(count_rows(&db, "agent_tags"), 1);
