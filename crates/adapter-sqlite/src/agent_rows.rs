@@ -258,6 +258,29 @@ fn rfc3339(stored: Option<String>) -> String {
     }
 }
 
+/// Deletes the tag and capability entries of `agent_id`, by primary key: the
+/// elements come from the JSON arrays in the agent row's own `tags` and
+/// `capabilities` columns (what [`AgentRow::insert`] indexed; version-1 rows whose
+/// columns are not JSON arrays have no entries). Runs before the row is rewritten or
+/// removed, inside the same transaction.
+pub(crate) fn delete_side_entries(tx: &Transaction<'_>, agent_id: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "DELETE FROM agent_tags WHERE agent_id = ?1 AND tag IN ( \
+         SELECT j.value FROM agents AS a, json_each(CASE WHEN json_valid(a.tags) THEN \
+         CASE WHEN json_type(a.tags) = 'array' THEN a.tags END END) AS j \
+         WHERE a.agent_id = ?1)",
+    )?
+    .execute([agent_id])?;
+    tx.prepare_cached(
+        "DELETE FROM agent_capabilities WHERE agent_id = ?1 AND capability IN ( \
+         SELECT j.value FROM agents AS a, json_each(CASE WHEN json_valid(a.capabilities) THEN \
+         CASE WHEN json_type(a.capabilities) = 'array' THEN a.capabilities END END) AS j \
+         WHERE a.agent_id = ?1)",
+    )?
+    .execute([agent_id])?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::rfc3339;
@@ -286,27 +309,4 @@ mod tests {
     fn missing_timestamp_reads_as_epoch() {
         assert_eq!(rfc3339(None), "1970-01-01T00:00:00Z");
     }
-}
-
-/// Deletes the tag and capability entries of `agent_id`, by primary key: the
-/// elements come from the JSON arrays in the agent row's own `tags` and
-/// `capabilities` columns (what [`AgentRow::insert`] indexed; version-1 rows whose
-/// columns are not JSON arrays have no entries). Runs before the row is rewritten or
-/// removed, inside the same transaction.
-pub(crate) fn delete_side_entries(tx: &Transaction<'_>, agent_id: &str) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "DELETE FROM agent_tags WHERE agent_id = ?1 AND tag IN ( \
-         SELECT j.value FROM agents AS a, json_each(CASE WHEN json_valid(a.tags) THEN \
-         CASE WHEN json_type(a.tags) = 'array' THEN a.tags END END) AS j \
-         WHERE a.agent_id = ?1)",
-    )?
-    .execute([agent_id])?;
-    tx.prepare_cached(
-        "DELETE FROM agent_capabilities WHERE agent_id = ?1 AND capability IN ( \
-         SELECT j.value FROM agents AS a, json_each(CASE WHEN json_valid(a.capabilities) THEN \
-         CASE WHEN json_type(a.capabilities) = 'array' THEN a.capabilities END END) AS j \
-         WHERE a.agent_id = ?1)",
-    )?
-    .execute([agent_id])?;
-    Ok(())
 }
