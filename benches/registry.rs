@@ -950,8 +950,8 @@ fn reads(root: &Path) {
     };
     println!(
         "`AgentRegistry` over `SqliteDatabase` (file-backed, WAL), in process, on a \
-         current-thread Tokio runtime (as `ax agent ...` runs; the store works through \
-         `spawn_blocking`). Agents are typical profiles (2–3 of 30 tags, 2–3 of 40 \
+         current-thread Tokio runtime, the store on Tokio's blocking pool (its default; \
+         `ax agent` runs SQLite inline, faster still). Agents are typical profiles (2–3 of 30 tags, 2–3 of 40 \
          capabilities, 1 of 12 teams, keywords, example tasks on 2 of 3, 10% disabled) \
          plus the 11 built-in agents. Pages are 50 agents plus the total. The database \
          grows from one size to the next.\n"

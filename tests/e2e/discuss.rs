@@ -298,3 +298,56 @@ fn providers_list_and_doctor_report_the_configuration() {
         text(&out.stderr)
     );
 }
+
+/// Through the real binary: a command provider that answers 429 with a retry hint
+/// is retried after it (and then answers); one that answers 401 is not retried.
+#[test]
+fn a_rate_limited_provider_is_retried_and_an_unauthorised_one_is_not() {
+    let data = DataDir::new();
+    let counter = data.path().join("flaky.count");
+    let toml = format!(
+        "[providers.flaky]\nkind = \"command\"\ncommand = [\"{}\"]\nenv = {{ AX_FAKE_COUNTER_FILE = \"{}\", AX_FAKE_FAIL_TIMES = \"1\" }}\n\
+         [providers.locked]\nkind = \"command\"\ncommand = [\"{}\"]\n\
+         [providers.steady]\nkind = \"command\"\ncommand = [\"{}\"]\nenv = {{ AX_FAKE_SLEEP = \"0\" }}\n",
+        crate::helpers::fake("rate-limited.sh").display(),
+        counter.display(),
+        crate::helpers::fake("auth-failure.sh").display(),
+        crate::helpers::fake("slow.sh").display(),
+    );
+    std::fs::write(data.path().join("config.toml"), toml).expect("config");
+    let (exit, result) = data.json(&[
+        "discuss",
+        "Retry me",
+        "--fast",
+        "--providers",
+        "flaky,locked,steady",
+    ]);
+    assert_eq!(exit, 0, "{result}");
+    let answered: Vec<&str> = result["participatingProviders"]
+        .as_array()
+        .expect("participating")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        answered.contains(&"flaky"),
+        "the rate-limited provider answered after a retry: {result}"
+    );
+    assert_eq!(
+        result["metadata"]["costSummary"]["retries"], 1,
+        "one retry: flaky's 429; the 401 is not retried"
+    );
+    let failed = result["failedProviders"].as_array().expect("failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["provider"], "locked");
+    assert_eq!(failed[0]["code"], "auth");
+    let attempts: u32 = std::fs::read_to_string(&counter)
+        .expect("counter")
+        .trim()
+        .parse()
+        .expect("number");
+    assert!(
+        attempts >= 2,
+        "flaky was called again after its 429 ({attempts} attempts)"
+    );
+}

@@ -14,6 +14,26 @@
 //! `arguments`; the tools themselves in `tools/`; how failures become
 //! `isError` results in `failure`; resources in `resources`; progress notifications
 //! in `progress`; the two transports in `stdio` and `http`.
+//!
+//! Every tool declares an input and an output schema, generated from the contract
+//! types; undeclared input fields are refused, not dropped:
+//!
+//! ```
+//! let tools = ax_mcp_server::tool_reference();
+//! assert_eq!(tools.len(), 11);
+//! let register = tools.iter().find(|t| t.name == "agent_register").unwrap();
+//! assert_eq!(register.input_schema["additionalProperties"], false);
+//! assert!(register.output_schema["properties"]["registered"].is_object());
+//! ```
+//!
+//! Serving, given the services a composition root wired (see `ax-cli`'s `app.rs`):
+//!
+//! ```no_run
+//! # async fn serve(services: ax_mcp_server::McpServices) -> Result<(), ax_mcp_server::ServeError> {
+//! let shutdown = tokio_util::sync::CancellationToken::new();
+//! ax_mcp_server::serve_stdio(services, ax_mcp_server::McpOptions::default(), shutdown).await
+//! # }
+//! ```
 
 mod arguments;
 mod catalog;
