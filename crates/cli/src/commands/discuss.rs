@@ -241,7 +241,13 @@ fn status_line(event: &ProgressEvent) -> String {
         CallPhase::Done { duration } => format!("done in {:.1} s", duration.as_secs_f64()),
         CallPhase::Failed { reason } => format!("failed: {reason}"),
     };
-    truncate(&format!("{prefix}{}: {who:<16} {state}", event.step), 110)
+    // Cut (not `truncate`, which folds whitespace) so the columns stay aligned and a
+    // line never wraps, which would break the in-place redraw.
+    let line = format!("{prefix}{}: {who:<16} {state}", event.step);
+    match line.char_indices().nth(110) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
 }
 
 /// Print a result for people (or as the one JSON document).
