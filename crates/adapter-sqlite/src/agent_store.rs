@@ -15,7 +15,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 
 use crate::agent_rows::{AgentRow, SELECT_COLUMNS, delete_side_entries, record_from_row};
-use crate::blocking::{Execution, Work, run_blocking};
+use crate::blocking::{Execution, Work, with_pooled_connection};
 use crate::error::{OutOfRange, is_unique_violation, store_backend};
 use crate::list_query::ListQuery;
 
@@ -34,8 +34,8 @@ impl SqliteAgentStore {
         Self { pool, execution }
     }
 
-    /// Runs `op` with a pooled connection on the blocking pool (see
-    /// [`run_blocking`]); `what` names the operation in errors.
+    /// Runs `op` with a pooled connection where this store's [`Execution`] says;
+    /// `what` names the operation in errors.
     async fn with_connection<R, F>(
         &self,
         what: &'static str,
@@ -46,15 +46,8 @@ impl SqliteAgentStore {
         F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
-        let pool = self.pool.clone();
-        run_blocking(self.execution, kind, move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| store_backend(format!("{what}: getting a connection"), e))?;
-            op(&mut conn)
-        })
-        .await
-        .map_err(|e| store_backend(format!("{what}: the blocking task did not finish"), e))?
+        let fail = |context, source| StoreError::Backend { context, source };
+        with_pooled_connection(&self.pool, self.execution, kind, what, fail, op).await
     }
 }
 

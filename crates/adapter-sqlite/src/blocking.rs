@@ -1,5 +1,8 @@
 //! Running blocking SQLite work from async port methods.
 
+use r2d2::{Pool, PooledConnection};
+use r2d2_sqlite::SqliteConnectionManager;
+
 /// Where the store runs its blocking SQLite work. The composition root chooses: a
 /// server that answers many requests at once wants the blocking pool; a command that
 /// does one thing after another (`ax agent register`) is faster inline.
@@ -56,4 +59,39 @@ where
         Ok(handle) if on_pool => handle.spawn_blocking(work).await,
         _ => Ok(work()),
     }
+}
+
+/// A boxed cause, as the ports' backend errors keep it.
+pub(crate) type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// Runs `op` with a connection from `pool`, as `execution` and `kind` say (see
+/// [`run_blocking`]). `what` names the operation and `fail` builds the port's backend
+/// error, so both stores share this one path.
+pub(crate) async fn with_pooled_connection<R, E, F>(
+    pool: &Pool<SqliteConnectionManager>,
+    execution: Execution,
+    kind: Work,
+    what: &'static str,
+    fail: fn(String, Cause) -> E,
+    op: F,
+) -> Result<R, E>
+where
+    F: FnOnce(&mut PooledConnection<SqliteConnectionManager>) -> Result<R, E> + Send + 'static,
+    R: Send + 'static,
+    E: Send + 'static,
+{
+    let pool = pool.clone();
+    run_blocking(execution, kind, move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| fail(format!("{what}: getting a connection"), Box::new(e)))?;
+        op(&mut conn)
+    })
+    .await
+    .map_err(|e| {
+        fail(
+            format!("{what}: the blocking task did not finish"),
+            Box::new(e),
+        )
+    })?
 }

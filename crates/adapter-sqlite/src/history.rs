@@ -13,7 +13,7 @@ use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Row, TransactionBehavior, params};
 
-use crate::blocking::{Execution, Work, run_blocking};
+use crate::blocking::{Execution, Work, with_pooled_connection};
 use crate::error::{OutOfRange, history_backend};
 
 type Connection = PooledConnection<SqliteConnectionManager>;
@@ -123,6 +123,8 @@ impl SqliteHistory {
         Self { pool, execution }
     }
 
+    /// Runs `op` with a pooled connection where this history's [`Execution`] says;
+    /// `what` names the operation in errors.
     async fn with_connection<R, F>(
         &self,
         what: &'static str,
@@ -133,15 +135,8 @@ impl SqliteHistory {
         F: FnOnce(&mut Connection) -> Result<R, HistoryError> + Send + 'static,
         R: Send + 'static,
     {
-        let pool = self.pool.clone();
-        run_blocking(self.execution, kind, move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| history_backend(format!("{what}: getting a connection"), e))?;
-            op(&mut conn)
-        })
-        .await
-        .map_err(|e| history_backend(format!("{what}: the blocking task did not finish"), e))?
+        let fail = |context, source| HistoryError { context, source };
+        with_pooled_connection(&self.pool, self.execution, kind, what, fail, op).await
     }
 }
 
