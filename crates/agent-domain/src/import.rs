@@ -91,11 +91,11 @@ impl AgentRegistry {
             };
             let id = profile.agent_id.clone();
             match on_conflict {
-                OnConflict::Replace => match self.replace(profile).await? {
+                OnConflict::Replace => match self.replace_validated(profile).await? {
                     (_, UpsertOutcome::Inserted) => report.imported.push(id),
                     (_, UpsertOutcome::Replaced) => report.replaced.push(id),
                 },
-                OnConflict::Skip | OnConflict::Fail => match self.register(profile).await {
+                OnConflict::Skip | OnConflict::Fail => match self.insert_validated(profile).await {
                     Ok(_) => report.imported.push(id),
                     Err(AgentError::AlreadyExists { .. }) if on_conflict == OnConflict::Skip => {
                         report.skipped.push(id)

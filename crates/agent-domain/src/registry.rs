@@ -63,8 +63,9 @@ impl AgentRegistry {
 
     /// Validate a profile given as JSON and register it.
     pub async fn register_json(&self, profile: &Value) -> Result<AgentRecord, AgentError> {
+        // `from_json` has checked every rule; no second validation.
         let profile = AgentProfile::from_json(profile)?;
-        self.register(profile).await
+        self.insert_validated(profile).await
     }
 
     /// Register a profile.
@@ -75,6 +76,15 @@ impl AgentRegistry {
     /// reference tool had (16 processes, 11 told "registered").
     pub async fn register(&self, profile: AgentProfile) -> Result<AgentRecord, AgentError> {
         profile.validate()?;
+        self.insert_validated(profile).await
+    }
+
+    /// [`Self::register`] for a profile that has just passed validation (e.g. it came
+    /// from `AgentProfile::from_json`), so the hot path checks it once.
+    pub(crate) async fn insert_validated(
+        &self,
+        profile: AgentProfile,
+    ) -> Result<AgentRecord, AgentError> {
         let now = now_rfc3339();
         let record = AgentRecord {
             profile,
@@ -221,6 +231,14 @@ impl AgentRegistry {
         profile: AgentProfile,
     ) -> Result<(AgentRecord, UpsertOutcome), AgentError> {
         profile.validate()?;
+        self.replace_validated(profile).await
+    }
+
+    /// [`Self::replace`] for a profile that has just passed validation.
+    pub(crate) async fn replace_validated(
+        &self,
+        profile: AgentProfile,
+    ) -> Result<(AgentRecord, UpsertOutcome), AgentError> {
         let now = now_rfc3339();
         for attempt in 0..UPDATE_ATTEMPTS {
             let Some(current) = self.store.get(&profile.agent_id).await? else {
