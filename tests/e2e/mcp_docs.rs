@@ -152,8 +152,10 @@ fn reference() -> String {
             out.push_str("Input:\n\n");
         }
         fields_table(&mut out, &tool.input_schema);
-        out.push_str("Output (`structuredContent`, also as JSON text):\n\n");
-        fields_table(&mut out, &tool.output_schema);
+        // The output schema is `anyOf: [success, error envelope]`; the envelope is
+        // documented once, under "Errors".
+        out.push_str("Output (`structuredContent`, also as JSON text; or the error envelope):\n\n");
+        fields_table(&mut out, &tool.output_schema["anyOf"][0]);
     }
     out.push_str(END);
     out

@@ -5,18 +5,19 @@
 //! Schemas come from the types: the contracts' `AgentProfile`, `AgentRecord`,
 //! `DiscussionConfig`, `DiscussionResult` and `QuickDiscussionResult`, and this
 //! crate's argument and output types (`tools/`). The same schema objects are what
-//! `arguments` checks calls against.
+//! `arguments` checks calls against. How they are generated (standard keywords only,
+//! outputs that also admit the error envelope) is `schema`'s job.
 
 use std::sync::{Arc, OnceLock};
 
 use ax_contracts::agent::{AgentProfile, AgentRecord};
 use ax_contracts::discussion::{DiscussionConfig, DiscussionResult, QuickDiscussionResult};
-use rmcp::handler::server::tool::{schema_for_input, schema_for_output};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
 use serde_json::Value;
 
 use crate::arguments::Depth;
+use crate::schema;
 use crate::tools::{ToolName, agents, discussions};
 
 /// One tool as published.
@@ -91,16 +92,12 @@ fn catalog() -> &'static [ToolSpec] {
     CATALOG.get_or_init(build)
 }
 
-fn input<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    // Our argument types are objects, which is all `schema_for_input` refuses.
-    schema_for_input::<T>().unwrap_or_else(|e| {
-        tracing::error!(error = %e, "an input schema is not an object");
-        Arc::new(JsonObject::new())
-    })
+fn input<T: JsonSchema>() -> Arc<JsonObject> {
+    schema::input::<T>()
 }
 
-fn output<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    schema_for_output::<T>()
+fn output<T: JsonSchema>() -> Arc<JsonObject> {
+    schema::output::<T>()
 }
 
 /// The profile schema as a registration's input: the contract declares every field,

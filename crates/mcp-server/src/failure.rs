@@ -1,7 +1,8 @@
 //! How a tool that ran and failed answers: a `CallToolResult` with `isError: true`
 //! whose `structuredContent` (and text) is `{"error": {code, message, details?}}` —
 //! never a JSON-RPC error, because clients show the model a tool error but hide a
-//! protocol error behind "tool failed".
+//! protocol error behind "tool failed". Every output schema admits the envelope
+//! (`schema`, INV-MCP-ERR-001), so clients that validate errors against it pass them on.
 
 use ax_agent_domain::AgentError;
 use ax_contracts::error::{ErrorBody, ErrorCode, ErrorEnvelope};

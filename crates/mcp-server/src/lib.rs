@@ -23,7 +23,8 @@
 //! assert_eq!(tools.len(), 11);
 //! let register = tools.iter().find(|t| t.name == "agent_register").unwrap();
 //! assert_eq!(register.input_schema["additionalProperties"], false);
-//! assert!(register.output_schema["properties"]["registered"].is_object());
+//! // A success or the `{"error": …}` envelope, so hosts that validate errors show them.
+//! assert!(register.output_schema["anyOf"][0]["properties"]["registered"].is_object());
 //! ```
 //!
 //! Serving, given the services a composition root wired (see `ax-cli`'s `app.rs`):
@@ -42,6 +43,7 @@ mod handler;
 mod http;
 mod progress;
 mod resources;
+mod schema;
 mod services;
 mod stdio;
 mod tools;
