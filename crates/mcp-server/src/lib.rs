@@ -41,6 +41,8 @@ mod catalog;
 mod failure;
 mod handler;
 mod http;
+#[cfg(test)]
+mod limit_probe;
 mod progress;
 mod resources;
 mod schema;

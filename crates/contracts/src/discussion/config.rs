@@ -116,6 +116,7 @@ pub struct Participant {
     #[serde(rename = "type")]
     pub kind: ParticipantKind,
     /// The provider id or agent id.
+    #[schemars(length(min = 1, max = limits::ID_MAX_CHARS))]
     pub id: String,
 }
 
@@ -148,9 +149,11 @@ pub struct ConsensusConfig {
     /// Who writes the final answer (a provider id or a participant id). Required by
     /// `moderator` except in debates, where the judge moderates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = limits::ID_MAX_CHARS))]
     pub synthesizer: Option<String>,
     /// For `majority`: the agreeing share must exceed this (0–1, default 0.5).
     #[serde(default = "default_threshold")]
+    #[schemars(range(min = limits::THRESHOLD_MIN, max = limits::THRESHOLD_MAX))]
     pub threshold: f64,
     /// Whether the synthesis reports dissenting positions (default true). Polls of
     /// `unanimous`/`majority` always list who dissented.
@@ -191,9 +194,11 @@ pub struct RoundEarlyExit {
     pub enabled: bool,
     /// Agreement (0.5–1, default 0.85) at or above which no further round is run.
     #[serde(default = "default_agreement_threshold")]
+    #[schemars(range(min = limits::AGREEMENT_THRESHOLD_MIN, max = limits::AGREEMENT_THRESHOLD_MAX))]
     pub agreement_threshold: f64,
     /// Rounds always run before an early exit is considered (default 1).
     #[serde(default = "default_min_rounds")]
+    #[schemars(range(min = limits::ROUNDS_MIN, max = limits::ROUNDS_MAX))]
     pub min_rounds: u32,
 }
 
@@ -216,13 +221,16 @@ pub struct RecursiveConfig {
     pub enabled: bool,
     /// Deepest sub-discussion level (1–4, default 2); the top discussion is depth 0.
     #[serde(default = "default_max_depth")]
+    #[schemars(range(min = limits::MAX_DEPTH_MIN, max = limits::MAX_DEPTH_MAX))]
     pub max_depth: u32,
     /// Provider calls of the whole tree, top discussion included (2–100, default 20).
     #[serde(default = "default_max_total_calls")]
+    #[schemars(range(min = limits::MAX_TOTAL_CALLS_MIN, max = limits::MAX_TOTAL_CALLS_MAX))]
     pub max_total_calls: u32,
     /// Wall-time budget of the whole tree in milliseconds; sub-discussions stop when it
     /// is used up. Absent: no time budget beyond the provider timeouts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = limits::TOTAL_BUDGET_MIN_MS, max = limits::TOTAL_BUDGET_MAX_MS))]
     pub total_budget_ms: Option<u64>,
 }
 
@@ -242,6 +250,7 @@ impl Default for RecursiveConfig {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DiscussionConfig {
     /// What to discuss (1–5000 characters).
+    #[schemars(length(min = 1, max = limits::TOPIC_MAX_CHARS))]
     pub topic: String,
     /// The pattern (default `synthesis`).
     #[serde(default)]
@@ -249,9 +258,11 @@ pub struct DiscussionConfig {
     /// 2–6 distinct provider ids. Absent: the available providers, chosen by the
     /// engine (or only `participants`, when those are given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = limits::MIN_PROVIDERS_LISTED, max = limits::MAX_SPEAKERS), inner(length(min = 1, max = limits::ID_MAX_CHARS)))]
     pub providers: Option<Vec<String>>,
     /// Rounds (1–10, default 2).
     #[serde(default = "default_rounds")]
+    #[schemars(range(min = limits::ROUNDS_MIN, max = limits::ROUNDS_MAX))]
     pub rounds: u32,
     /// How consensus is reached.
     #[serde(default)]
@@ -262,9 +273,11 @@ pub struct DiscussionConfig {
     pub roles: BTreeMap<String, Role>,
     /// Speaker id → replacement of its first-round prompt.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(inner(length(min = 1, max = limits::PROVIDER_PROMPT_MAX_CHARS)))]
     pub provider_prompts: BTreeMap<String, String>,
     /// Background given to every provider (≤10000 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = limits::CONTEXT_MAX_CHARS))]
     pub context: Option<String>,
     /// Per-call timeout in milliseconds (5 s – 30 min), counted from when the call
     /// starts running, not while it waits for a slot. Absent (the default): each
@@ -273,21 +286,26 @@ pub struct DiscussionConfig {
     // absent value lets the engine tell "use each provider's setting" from "the user
     // chose this for every provider".
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = limits::PROVIDER_TIMEOUT_MIN_MS, max = limits::PROVIDER_TIMEOUT_MAX_MS))]
     pub provider_timeout: Option<u64>,
     /// Fewer successful speakers than this fails the discussion (≥1, default 2).
     #[serde(default = "default_min_providers")]
+    #[schemars(range(min = limits::MIN_PROVIDERS_MIN, max = limits::MAX_SPEAKERS))]
     pub min_providers: u32,
     /// Go on when a provider fails, as long as `minProviders` remain (default true).
     #[serde(default = "default_true")]
     pub continue_on_provider_failure: bool,
     /// Sampling temperature (0–2, default 0.7).
     #[serde(default = "default_temperature")]
+    #[schemars(range(min = limits::TEMPERATURE_MIN, max = limits::TEMPERATURE_MAX))]
     pub temperature: f64,
     /// Extra speakers, including agents. Spoken after `providers`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = limits::PARTICIPANTS_MIN, max = limits::MAX_SPEAKERS))]
     pub participants: Vec<Participant>,
     /// Vote weight of an agent relative to a provider (0.5–3, default 1.5).
     #[serde(default = "default_agent_weight")]
+    #[schemars(range(min = limits::AGENT_WEIGHT_MIN, max = limits::AGENT_WEIGHT_MAX))]
     pub agent_weight_multiplier: f64,
     /// One round only.
     #[serde(default)]
@@ -298,6 +316,7 @@ pub struct DiscussionConfig {
     /// Lower this discussion's concurrent provider calls (1–64); can never raise the
     /// process-wide limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = limits::MAX_CONCURRENT_MIN, max = limits::MAX_CONCURRENT_MAX))]
     pub max_concurrent_provider_calls: Option<u32>,
     /// Recursive sub-discussions.
     #[serde(default)]

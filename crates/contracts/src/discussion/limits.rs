@@ -1,5 +1,6 @@
 //! Defaults and limits of the discussion configuration, named once so that the
-//! validator, the schema docs and the engine agree.
+//! validator (`validate.rs`), the published JSON Schema (the `schemars` attributes in
+//! `config.rs`) and the engine agree.
 
 /// Longest topic, in characters.
 pub const TOPIC_MAX_CHARS: usize = 5000;
@@ -11,6 +12,8 @@ pub const PROVIDER_PROMPT_MAX_CHARS: usize = 10_000;
 pub const ID_MAX_CHARS: usize = 64;
 /// Fewest providers a discussion names explicitly.
 pub const MIN_PROVIDERS_LISTED: usize = 2;
+/// Fewest entries of `participants` when it is given.
+pub const PARTICIPANTS_MIN: usize = 1;
 /// Most speakers (providers plus participants) in one discussion.
 pub const MAX_SPEAKERS: usize = 6;
 /// Round range and default.
@@ -26,11 +29,15 @@ pub const PROVIDER_TIMEOUT_MAX_MS: u64 = 30 * 60 * 1000;
 /// The timeout of a call when neither the discussion (`providerTimeout`) nor the
 /// provider's `config.toml` table (`timeout`) sets one.
 pub const PROVIDER_TIMEOUT_DEFAULT_MS: u64 = 10 * 60 * 1000;
+/// Fewest speakers `minProviders` may ask for (its most is [`MAX_SPEAKERS`]).
+pub const MIN_PROVIDERS_MIN: u32 = 1;
 /// Default number of providers that must succeed.
 pub const MIN_PROVIDERS_DEFAULT: u32 = 2;
 /// Sampling temperature range and default.
+pub const TEMPERATURE_MIN: f64 = 0.0;
+/// See [`TEMPERATURE_MIN`].
 pub const TEMPERATURE_MAX: f64 = 2.0;
-/// See [`TEMPERATURE_MAX`].
+/// See [`TEMPERATURE_MIN`].
 pub const TEMPERATURE_DEFAULT: f64 = 0.7;
 /// Agent vote-weight multiplier range and default.
 pub const AGENT_WEIGHT_MIN: f64 = 0.5;
@@ -38,10 +45,16 @@ pub const AGENT_WEIGHT_MIN: f64 = 0.5;
 pub const AGENT_WEIGHT_MAX: f64 = 3.0;
 /// See [`AGENT_WEIGHT_MIN`].
 pub const AGENT_WEIGHT_DEFAULT: f64 = 1.5;
-/// Consensus threshold default (range 0–1).
+/// Consensus threshold range and default (0–1 [0.5]).
+pub const THRESHOLD_MIN: f64 = 0.0;
+/// See [`THRESHOLD_MIN`].
+pub const THRESHOLD_MAX: f64 = 1.0;
+/// See [`THRESHOLD_MIN`].
 pub const THRESHOLD_DEFAULT: f64 = 0.5;
 /// Early-exit agreement threshold range and default.
 pub const AGREEMENT_THRESHOLD_MIN: f64 = 0.5;
+/// See [`AGREEMENT_THRESHOLD_MIN`].
+pub const AGREEMENT_THRESHOLD_MAX: f64 = 1.0;
 /// See [`AGREEMENT_THRESHOLD_MIN`].
 pub const AGREEMENT_THRESHOLD_DEFAULT: f64 = 0.85;
 /// Per-discussion concurrency range (it can only lower the process-wide limit).

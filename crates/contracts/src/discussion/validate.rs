@@ -145,7 +145,12 @@ impl DiscussionConfig {
         }
         let mut min_providers_given = false;
         if let Some(v) = field(obj, "minProviders")
-            && let Some(n) = c.integer(v, &root.key("minProviders"), 1, l::MAX_SPEAKERS as i64)
+            && let Some(n) = c.integer(
+                v,
+                &root.key("minProviders"),
+                l::MIN_PROVIDERS_MIN.into(),
+                l::MAX_SPEAKERS as i64,
+            )
         {
             cfg.min_providers = n as u32;
             min_providers_given = true;
@@ -156,7 +161,12 @@ impl DiscussionConfig {
             cfg.continue_on_provider_failure = b;
         }
         if let Some(v) = field(obj, "temperature")
-            && let Some(n) = c.number(v, &root.key("temperature"), 0.0, l::TEMPERATURE_MAX)
+            && let Some(n) = c.number(
+                v,
+                &root.key("temperature"),
+                l::TEMPERATURE_MIN,
+                l::TEMPERATURE_MAX,
+            )
         {
             cfg.temperature = n;
         }
@@ -250,7 +260,12 @@ fn consensus(c: &mut Checker, v: &Value, path: &JsonPath) -> ConsensusConfig {
         out.synthesizer = id(c, v, &path.key("synthesizer"));
     }
     if let Some(v) = field(obj, "threshold")
-        && let Some(n) = c.number(v, &path.key("threshold"), 0.0, 1.0)
+        && let Some(n) = c.number(
+            v,
+            &path.key("threshold"),
+            l::THRESHOLD_MIN,
+            l::THRESHOLD_MAX,
+        )
     {
         out.threshold = n;
     }
@@ -299,7 +314,7 @@ fn provider_prompts(c: &mut Checker, v: &Value, path: &JsonPath) -> BTreeMap<Str
 
 fn participants(c: &mut Checker, v: &Value, path: &JsonPath) -> Vec<Participant> {
     let mut out = Vec::new();
-    let Some(items) = c.array(v, path, 1, l::MAX_SPEAKERS) else {
+    let Some(items) = c.array(v, path, l::PARTICIPANTS_MIN, l::MAX_SPEAKERS) else {
         return out;
     };
     let mut seen = BTreeSet::new();
@@ -346,7 +361,7 @@ fn early_exit(c: &mut Checker, v: &Value, path: &JsonPath) -> RoundEarlyExit {
             v,
             &path.key("agreementThreshold"),
             l::AGREEMENT_THRESHOLD_MIN,
-            1.0,
+            l::AGREEMENT_THRESHOLD_MAX,
         )
     {
         out.agreement_threshold = n;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ax_contracts::discussion::{DiscussionConfig, QuickDiscussionResult};
+use ax_contracts::discussion::{DiscussionConfig, QuickDiscussionResult, limits};
 use ax_contracts::error::{ErrorBody, ErrorCode};
 use ax_contracts::validation::Issue;
 use ax_discussion_domain::history::{DiscussionHistory, DiscussionSummary};
@@ -23,10 +23,13 @@ const DEFAULT_HISTORY_LIMIT: usize = 20;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct QuickArgs {
     /// What to discuss (1–5000 characters).
-    #[schemars(length(min = 1, max = 5000))]
+    #[schemars(length(min = 1, max = limits::TOPIC_MAX_CHARS))]
     topic: String,
     /// 2–6 provider ids; absent: the available providers.
-    #[schemars(length(min = 1, max = 6), inner(length(min = 1, max = 64)))]
+    #[schemars(
+        length(min = limits::MIN_PROVIDERS_LISTED, max = limits::MAX_SPEAKERS),
+        inner(length(min = 1, max = limits::ID_MAX_CHARS))
+    )]
     providers: Option<Vec<String>>,
 }
 
