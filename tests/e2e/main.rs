@@ -11,4 +11,5 @@ mod mcp_client;
 mod mcp_docs;
 mod mcp_http;
 mod mcp_install;
+mod mcp_sdk;
 mod races;
