@@ -1028,3 +1028,53 @@ async fn a_discussion_that_ran_and_failed_answers_is_error_with_its_whole_result
     assert_eq!(crate::mcp_client::structured(&saved)["error"]["code"], code);
     client.cancel().await.expect("close");
 }
+
+/// One wire type per shape: what `ax ... --format json` prints and what the MCP tools
+/// answer are the same objects, down to leaving absent optional fields out (the CLI
+/// once wrote `displayName: null` where MCP left it out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_json_and_the_mcp_tools_answer_with_the_same_shapes() {
+    let data = DataDir::new();
+    let (exit, registered) = data.json(&[
+        "agent",
+        "register",
+        "--id",
+        "plain",
+        "--description",
+        "No display name, no team",
+    ]);
+    assert_eq!(exit, 0);
+    assert_eq!(registered["registered"], true);
+    let (exit, cli_page) = data.json(&["agent", "list", "--limit", "100"]);
+    assert_eq!(exit, 0);
+    let (exit, _) = data.json(&[
+        "discuss",
+        "Tabs or spaces?",
+        "--providers",
+        "mock-a,mock-b",
+        "--fast",
+    ]);
+    assert_eq!(exit, 0);
+    let (exit, cli_history) = data.json(&["discuss", "history"]);
+    assert_eq!(exit, 0);
+
+    let (client, _) = connect_stdio(&data).await;
+    let mcp_page =
+        crate::mcp_client::structured(&call(&client, "ax_agent_list", json!({"limit": 100})).await)
+            .clone();
+    let mcp_history =
+        crate::mcp_client::structured(&call(&client, "ax_discussion_list", json!({})).await)
+            .clone();
+    client.cancel().await.expect("close");
+
+    let plain_cli = cli_page["agents"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["agentId"] == "plain"))
+        .expect("listed by the CLI");
+    assert!(plain_cli.get("displayName").is_none(), "{plain_cli}");
+    assert!(plain_cli.get("team").is_none(), "{plain_cli}");
+    assert_eq!(cli_page["agents"], mcp_page["agents"]);
+    assert_eq!(cli_page["total"], mcp_page["total"]);
+    assert_eq!(cli_history["discussions"], mcp_history["discussions"]);
+    assert_eq!(cli_history["discussions"].as_array().map(Vec::len), Some(1));
+}

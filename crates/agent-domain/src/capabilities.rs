@@ -1,24 +1,9 @@
 //! `capabilities`: every capability with the agents that have it, and each agent's
 //! capabilities and category — what an MCP client reads to pick agents itself.
 
-use std::collections::BTreeMap;
-
 use ax_contracts::agent::AgentRecord;
-use serde::{Deserialize, Serialize};
 
-/// The capability index. Maps are ordered by key so output is stable.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CapabilityIndex {
-    /// Every capability, sorted.
-    pub capabilities: Vec<String>,
-    /// Capability → agent ids having it, sorted.
-    pub agents_by_capability: BTreeMap<String, Vec<String>>,
-    /// Agent id → its capabilities, in profile order.
-    pub capabilities_by_agent: BTreeMap<String, Vec<String>>,
-    /// Agent id → `selectionMetadata.agentCategory`, for agents that declare one.
-    pub categories_by_agent: BTreeMap<String, String>,
-}
+pub use ax_contracts::agent::CapabilityIndex;
 
 /// Build the index over `agents`: only agents of `category` when given, disabled
 /// agents only when `include_disabled`.

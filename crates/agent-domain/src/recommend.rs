@@ -52,32 +52,7 @@ pub struct RecommendRequest {
     pub max_results: Option<usize>,
 }
 
-/// One scored agent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ScoredAgent {
-    /// The agent.
-    pub agent_id: String,
-    /// Score in 0..1.
-    pub confidence: f64,
-    /// Which signals matched, for people.
-    pub reason: String,
-}
-
-/// The answer to `recommend`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Recommendation {
-    /// The best agent; `None` only when nothing scored and the `standard` agent is
-    /// missing, disabled or excluded.
-    pub recommended: Option<String>,
-    /// Its score.
-    pub confidence: f64,
-    /// Why it was chosen.
-    pub reason: String,
-    /// The runners-up, best first.
-    pub alternatives: Vec<ScoredAgent>,
-}
+pub use ax_contracts::agent::{Recommendation, ScoredAgent};
 
 /// The task text prepared once: lower-case text plus normalised word set.
 struct Task {

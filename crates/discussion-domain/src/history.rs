@@ -32,27 +32,7 @@ pub struct DiscussionRecord {
     pub result: Value,
 }
 
-/// One line of a history listing (the record without its result).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DiscussionSummary {
-    /// The discussion id.
-    pub discussion_id: String,
-    /// The topic.
-    pub topic: String,
-    /// The pattern name.
-    pub pattern: String,
-    /// `finished`, `failed` or `cancelled`.
-    pub status: String,
-    /// Whether the discussion succeeded.
-    pub success: bool,
-    /// Providers that took part.
-    pub providers: Vec<String>,
-    /// When it started (RFC 3339).
-    pub started_at: String,
-    /// Wall time in milliseconds.
-    pub total_duration_ms: u64,
-}
+pub use ax_contracts::discussion::DiscussionSummary;
 
 /// A history failure; the cause is kept.
 #[derive(Debug, thiserror::Error)]

@@ -10,8 +10,12 @@
 
 use std::sync::{Arc, OnceLock};
 
-use ax_contracts::agent::{AgentProfile, AgentRecord};
-use ax_contracts::discussion::{DiscussionConfig, DiscussionResult, QuickDiscussionResult};
+use ax_contracts::agent::{
+    AgentPage, AgentProfile, AgentRecord, CapabilityIndex, Recommendation, Registered, Removed,
+};
+use ax_contracts::discussion::{
+    DiscussionConfig, DiscussionPage, DiscussionResult, QuickDiscussionResult,
+};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
 use serde_json::Value;
@@ -132,7 +136,7 @@ fn build() -> Vec<ToolSpec> {
                 title: "List agents",
                 description: "List registered agents ordered by agentId, filtered by team, tags (any of), capability or enabled, one page at a time (limit 1-100, default 50; pass nextCursor as cursor for the next page).",
                 input: input::<agents::ListArgs>(),
-                output: output::<agents::ListOutput>(),
+                output: output::<AgentPage>(),
                 depth: Depth::Full,
                 annotations: read.clone(),
             },
@@ -150,7 +154,7 @@ fn build() -> Vec<ToolSpec> {
                 title: "Register an agent",
                 description: "Register a new agent profile (agentId and description required). Every broken rule is reported at once as INVALID_INPUT with its path; an id that is taken answers AGENT_ALREADY_EXISTS and changes nothing, even when many clients register it at the same moment.",
                 input: register_input(),
-                output: output::<agents::RegisterOutput>(),
+                output: output::<Registered>(),
                 depth: Depth::Undeclared,
                 annotations: hints(false, false, false, false),
             },
@@ -168,7 +172,7 @@ fn build() -> Vec<ToolSpec> {
                 title: "Remove an agent",
                 description: "Remove an agent. Removing an agent that does not exist answers removed: false, not an error.",
                 input: input::<agents::IdArgs>(),
-                output: output::<agents::RemoveOutput>(),
+                output: output::<Removed>(),
                 depth: Depth::Full,
                 annotations: hints(false, true, true, false),
             },
@@ -177,7 +181,7 @@ fn build() -> Vec<ToolSpec> {
                 title: "Recommend an agent",
                 description: "Recommend the enabled agents that best fit a task, with a confidence 0-1 and the reasons (selection metadata, capabilities, expertise, role and description matched against the task).",
                 input: input::<agents::RecommendArgs>(),
-                output: output::<agents::RecommendOutput>(),
+                output: output::<Recommendation>(),
                 depth: Depth::Full,
                 annotations: read.clone(),
             },
@@ -186,7 +190,7 @@ fn build() -> Vec<ToolSpec> {
                 title: "Agent capabilities",
                 description: "Every capability with the agents having it, each agent's capabilities, and each agent's category; optionally only one category, optionally including disabled agents.",
                 input: input::<agents::CapabilitiesArgs>(),
-                output: output::<agents::CapabilitiesOutput>(),
+                output: output::<CapabilityIndex>(),
                 depth: Depth::Full,
                 annotations: read.clone(),
             },
@@ -222,7 +226,7 @@ fn build() -> Vec<ToolSpec> {
                 title: "List saved discussions",
                 description: "Saved discussions, newest first, one page at a time (limit 1-100, default 20; pass nextCursor as cursor for the next page).",
                 input: input::<discussions::ListArgs>(),
-                output: output::<discussions::ListOutput>(),
+                output: output::<DiscussionPage>(),
                 depth: Depth::Full,
                 annotations: read.clone(),
             },

@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 
 use crate::failure::{ToolFailure, error_chain};
 use crate::services::McpServices;
-use crate::tools::agents::AgentSummary;
 use crate::tools::discussions;
+use ax_contracts::agent::{AgentPage, AgentSummary};
 
 /// The list of every agent.
 pub(crate) const AGENTS_URI: &str = "automatosx://agents";
@@ -94,8 +94,15 @@ async fn all_agents(services: &McpServices) -> Result<Value, ErrorData> {
         .list(&AgentFilter::default(), PageRequest::ALL)
         .await
         .map_err(|e| internal(error_chain(&e)))?;
-    let agents: Vec<AgentSummary> = page.agents.iter().map(AgentSummary::from).collect();
-    Ok(json!({ "agents": agents, "total": page.total }))
+    let listing = AgentPage {
+        agents: page.agents.iter().map(AgentSummary::from).collect(),
+        total: page.total,
+        next_cursor: None,
+        offset: None,
+        limit: None,
+        next_offset: None,
+    };
+    serde_json::to_value(listing).map_err(|e| ErrorData::internal_error(e.to_string(), None))
 }
 
 fn not_found(uri: &str) -> ErrorData {

@@ -3,7 +3,7 @@
 use ax_agent_domain::import::OnConflict;
 use ax_agent_domain::recommend::RecommendRequest;
 use ax_agent_domain::store::{AgentFilter, PageRequest};
-use ax_contracts::agent::AgentRecord;
+use ax_contracts::agent::{AgentPage, AgentSummary, Exported, Registered, Removed};
 use serde_json::{Map, Value, json};
 
 use crate::app::{App, read_import_items};
@@ -27,19 +27,6 @@ pub async fn run(app: &App, command: AgentCommand, out: Out) -> Result<Exit, Cli
         AgentCommand::Export(args) => export(app, args, out).await,
         AgentCommand::Recommend(args) => recommend(app, args, out).await,
     }
-}
-
-/// The listing shape shared with MCP `agent_list`.
-fn summary(record: &AgentRecord) -> Value {
-    let p = &record.profile;
-    json!({
-        "agentId": p.agent_id,
-        "displayName": p.display_name,
-        "description": p.description,
-        "team": p.team,
-        "enabled": p.enabled,
-        "capabilities": p.capabilities(),
-    })
 }
 
 async fn list(app: &App, args: ListArgs, out: Out) -> Result<Exit, CliError> {
@@ -67,12 +54,14 @@ async fn list(app: &App, args: ListArgs, out: Out) -> Result<Exit, CliError> {
     let shown = page.agents.len() as u64;
     let next = (args.offset + shown < page.total).then_some(args.offset + shown);
     if out.json() {
-        let agents: Vec<Value> = page.agents.iter().map(summary).collect();
-        let mut doc = json!({ "agents": agents, "total": page.total, "offset": args.offset, "limit": args.limit });
-        if let Some(next) = next {
-            doc["nextOffset"] = json!(next);
-        }
-        out.print_json(&doc)?;
+        out.print_json(&AgentPage {
+            agents: page.agents.iter().map(AgentSummary::from).collect(),
+            total: page.total,
+            next_cursor: None,
+            offset: Some(args.offset),
+            limit: Some(args.limit),
+            next_offset: next,
+        })?;
         return Ok(Exit::Ok);
     }
     if page.agents.is_empty() {
@@ -195,7 +184,7 @@ async fn register(app: &App, args: RegisterArgs, out: Out) -> Result<Exit, CliEr
     let doc = profile_from_args(args)?;
     let record = app.agents.register_json(&doc).await?;
     if out.json() {
-        out.print_json(&json!({ "registered": true, "agentId": record.profile.agent_id, "createdAt": record.created_at }))?;
+        out.print_json(&Registered::from(&record))?;
     } else {
         out.line(&format!("registered agent \"{}\"", record.profile.agent_id))?;
     }
@@ -228,7 +217,10 @@ async fn remove(app: &App, id: &str, out: Out) -> Result<Exit, CliError> {
         .into());
     }
     if out.json() {
-        out.print_json(&json!({ "removed": true, "agentId": id }))?;
+        out.print_json(&Removed {
+            removed: true,
+            agent_id: id.to_owned(),
+        })?;
     } else {
         out.line(&format!("removed agent \"{id}\""))?;
     }
@@ -321,7 +313,10 @@ async fn export(app: &App, args: ExportArgs, out: Out) -> Result<Exit, CliError>
                 .map_err(|e| CliError::failure(format!("cannot encode export: {e}")))?;
             write_atomically(path, &text)?;
             if out.json() {
-                out.print_json(&json!({ "exported": agents.len(), "path": path }))?;
+                out.print_json(&Exported {
+                    exported: agents.len(),
+                    path: path.clone(),
+                })?;
             } else {
                 eprintln!("exported {} agent(s) to {}", agents.len(), path.display());
             }

@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
 use ax_adapter_providers::duration::parse_duration;
-use ax_contracts::discussion::DiscussionResult;
+use ax_contracts::discussion::{DiscussionPage, DiscussionResult};
 use ax_contracts::error::ErrorCode;
 use ax_discussion_domain::progress::{CallPhase, ProgressEvent};
 use ax_discussion_domain::{ProgressSink, RunOptions, ServiceError};
@@ -373,7 +373,10 @@ async fn history(app: &App, limit: usize, out: Out) -> Result<Exit, CliError> {
         .await
         .map_err(|e| CliError::failure(crate::error::error_chain(&e)))?;
     if out.json() {
-        out.print_json(&json!({ "discussions": items }))?;
+        out.print_json(&DiscussionPage {
+            discussions: items,
+            next_cursor: None,
+        })?;
         return Ok(Exit::Ok);
     }
     if items.is_empty() {

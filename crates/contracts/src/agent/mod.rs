@@ -7,6 +7,8 @@
 //! - [`normalize_legacy`] — older profile shapes, for import only.
 //! - [`classify_import`] — a registry file, one profile or a list of profiles.
 //! - [`AgentRecord`] — a stored profile with the registry-owned fields.
+//! - the registry's answers on the wire ([`AgentPage`], [`Registered`], [`Recommendation`],
+//!   ...), one type each for the CLI's JSON and MCP.
 
 mod wire_enum;
 
@@ -17,6 +19,7 @@ mod number;
 mod profile;
 mod record;
 mod validate;
+mod wire;
 mod workflow;
 
 pub use import::{ImportDocument, ImportEntry, ImportShape, classify_import, import_entries};
@@ -29,4 +32,8 @@ pub use nested::{
 pub use profile::AgentProfile;
 pub use record::AgentRecord;
 pub use validate::{PROFILE_FIELDS, REGISTRY_OWNED_FIELDS, is_agent_id};
+pub use wire::{
+    AgentPage, AgentSummary, CapabilityIndex, Exported, Recommendation, Registered, Removed,
+    ScoredAgent,
+};
 pub use workflow::{MAX_STEPS, RetryOn, RetryPolicy, StepType, WorkflowStep};

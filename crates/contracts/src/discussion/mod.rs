@@ -17,8 +17,9 @@ pub use config::{
     RecursiveConfig, Role, RoundEarlyExit,
 };
 pub use result::{
-    ConsensusResult, CostSummary, DiscussionFailure, DiscussionMetadata, DiscussionResult,
-    DiscussionRound, Dissent, EarlyExit, FailedProvider, ProviderCost, ProviderResponseRecord,
-    QuickDiscussionResult, SubDiscussion, VoteRecord, VotingResults,
+    ConsensusResult, CostSummary, DiscussionFailure, DiscussionMetadata, DiscussionPage,
+    DiscussionResult, DiscussionRound, DiscussionSummary, Dissent, EarlyExit, FailedProvider,
+    ProviderCost, ProviderResponseRecord, QuickDiscussionResult, SubDiscussion, VoteRecord,
+    VotingResults,
 };
 pub use validate::config_error_code;

@@ -339,3 +339,37 @@ impl From<&DiscussionResult> for QuickDiscussionResult {
         }
     }
 }
+
+/// One saved discussion in a history listing (the record without its result), as
+/// `ax discuss history --format json` and MCP `discussion_list` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscussionSummary {
+    /// The discussion id.
+    pub discussion_id: String,
+    /// The topic.
+    pub topic: String,
+    /// The pattern name.
+    pub pattern: String,
+    /// `finished`, `failed` or `cancelled`.
+    pub status: String,
+    /// Whether it reached its conclusion.
+    pub success: bool,
+    /// Speakers that took part.
+    pub providers: Vec<String>,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// Wall time in milliseconds.
+    pub total_duration_ms: u64,
+}
+
+/// A page of saved discussions, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscussionPage {
+    /// Saved discussions, newest first.
+    pub discussions: Vec<DiscussionSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}

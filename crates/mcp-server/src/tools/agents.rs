@@ -1,19 +1,19 @@
 //! The agent tools: list, get, register, update, remove, recommend, capabilities —
 //! thin adapters from tool arguments to [`AgentRegistry`] calls.
 //!
-//! Argument and output types here derive `JsonSchema`: the catalog publishes their
-//! schemas, and `arguments` checks calls against the same schemas.
-
-use std::collections::BTreeMap;
+//! Argument types here derive `JsonSchema`: the catalog publishes their schemas, and
+//! `arguments` checks calls against the same schemas. Outputs are the contracts' wire
+//! types (`ax_contracts::agent::{AgentPage, Registered, ...}`), shared with the CLI.
 
 use ax_agent_domain::AgentRegistry;
-use ax_agent_domain::capabilities::CapabilityIndex;
-use ax_agent_domain::recommend::{RecommendRequest, Recommendation};
+use ax_agent_domain::recommend::RecommendRequest;
 use ax_agent_domain::store::{AgentFilter, PageRequest};
-use ax_contracts::agent::{AgentProfile, AgentRecord, REGISTRY_OWNED_FIELDS};
+use ax_contracts::agent::{
+    AgentPage, AgentProfile, AgentSummary, REGISTRY_OWNED_FIELDS, Registered, Removed,
+};
 use ax_contracts::validation::{Issue, JsonPath, ValidationErrors, rule};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{output, typed};
@@ -45,53 +45,6 @@ pub(crate) struct ListArgs {
     cursor: Option<String>,
 }
 
-/// One agent in a listing: what a client needs to pick one.
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct AgentSummary {
-    /// The agent id.
-    agent_id: String,
-    /// Name shown to people.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    display_name: Option<String>,
-    /// What the agent is for.
-    description: String,
-    /// Its team.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    team: Option<String>,
-    /// Whether it can be recommended and take part.
-    enabled: bool,
-    /// Its capabilities (empty when it declares none).
-    capabilities: Vec<String>,
-}
-
-impl From<&AgentRecord> for AgentSummary {
-    fn from(record: &AgentRecord) -> Self {
-        let p = &record.profile;
-        Self {
-            agent_id: p.agent_id.clone(),
-            display_name: p.display_name.clone(),
-            description: p.description.clone(),
-            team: p.team.clone(),
-            enabled: p.enabled,
-            capabilities: p.capabilities.clone().unwrap_or_default(),
-        }
-    }
-}
-
-/// `agent_list` result.
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ListOutput {
-    /// The agents of this page, ordered by `agentId`.
-    agents: Vec<AgentSummary>,
-    /// How many agents match the filter in all.
-    total: u64,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_cursor: Option<String>,
-}
-
 /// `agent_get` / `agent_remove` arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -99,18 +52,6 @@ pub(crate) struct IdArgs {
     /// The agent id.
     #[schemars(length(min = 1, max = 50))]
     agent_id: String,
-}
-
-/// `agent_register` result.
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct RegisterOutput {
-    /// Always true (a failed registration is an error result).
-    registered: bool,
-    /// The new agent's id.
-    agent_id: String,
-    /// When it was registered (RFC 3339, UTC).
-    created_at: String,
 }
 
 /// `agent_update` arguments.
@@ -128,16 +69,6 @@ pub(crate) struct UpdateArgs {
     /// mismatch answers `CONFLICT`.
     #[schemars(range(min = 1))]
     if_version: Option<u64>,
-}
-
-/// `agent_remove` result.
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct RemoveOutput {
-    /// False when there was no such agent (not an error).
-    removed: bool,
-    /// The id asked for.
-    agent_id: String,
 }
 
 /// `agent_recommend` arguments.
@@ -159,52 +90,6 @@ pub(crate) struct RecommendArgs {
     /// How many agents to return in all (recommended + alternatives), 1–10 (default 3).
     #[schemars(range(min = 1, max = 10))]
     max_results: Option<usize>,
-}
-
-/// One runner-up of a recommendation.
-#[derive(Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Alternative {
-    /// The agent.
-    agent_id: String,
-    /// Score 0–1.
-    confidence: f64,
-    /// Which signals matched.
-    reason: String,
-}
-
-/// `agent_recommend` result (the registry's [`Recommendation`], with a schema).
-#[derive(Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct RecommendOutput {
-    /// The best agent; null only when nothing scored and the fallback agent is
-    /// unavailable.
-    recommended: Option<String>,
-    /// Its score, 0–1.
-    confidence: f64,
-    /// Why it was chosen.
-    reason: String,
-    /// The runners-up, best first.
-    alternatives: Vec<Alternative>,
-}
-
-impl From<Recommendation> for RecommendOutput {
-    fn from(r: Recommendation) -> Self {
-        Self {
-            recommended: r.recommended,
-            confidence: r.confidence,
-            reason: r.reason,
-            alternatives: r
-                .alternatives
-                .into_iter()
-                .map(|a| Alternative {
-                    agent_id: a.agent_id,
-                    confidence: a.confidence,
-                    reason: a.reason,
-                })
-                .collect(),
-        }
-    }
 }
 
 /// An agent category, as `selectionMetadata.agentCategory` names it.
@@ -248,31 +133,6 @@ pub(crate) struct CapabilitiesArgs {
     include_disabled: Option<bool>,
 }
 
-/// `agent_capabilities` result (the registry's [`CapabilityIndex`], with a schema).
-#[derive(Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct CapabilitiesOutput {
-    /// Every capability, sorted.
-    capabilities: Vec<String>,
-    /// Capability → ids of the agents having it.
-    agents_by_capability: BTreeMap<String, Vec<String>>,
-    /// Agent id → its capabilities.
-    capabilities_by_agent: BTreeMap<String, Vec<String>>,
-    /// Agent id → its category, for agents that declare one.
-    categories_by_agent: BTreeMap<String, String>,
-}
-
-impl From<CapabilityIndex> for CapabilitiesOutput {
-    fn from(index: CapabilityIndex) -> Self {
-        Self {
-            capabilities: index.capabilities,
-            agents_by_capability: index.agents_by_capability,
-            capabilities_by_agent: index.capabilities_by_agent,
-            categories_by_agent: index.categories_by_agent,
-        }
-    }
-}
-
 /// `agent_list`: one page of agents matching the filter.
 pub(crate) async fn list(agents: &AgentRegistry, args: Value) -> Result<Value, ToolFailure> {
     let args: ListArgs = typed(args)?;
@@ -303,10 +163,13 @@ pub(crate) async fn list(agents: &AgentRegistry, args: Value) -> Result<Value, T
         )
         .await?;
     let end = offset + page.agents.len() as u64;
-    output(&ListOutput {
+    output(&AgentPage {
         agents: page.agents.iter().map(AgentSummary::from).collect(),
         total: page.total,
         next_cursor: (end < page.total && !page.agents.is_empty()).then(|| end.to_string()),
+        offset: None,
+        limit: None,
+        next_offset: None,
     })
 }
 
@@ -323,11 +186,7 @@ pub(crate) async fn get(agents: &AgentRegistry, args: Value) -> Result<Value, To
 /// one succeeds and the rest get `AGENT_ALREADY_EXISTS`.
 pub(crate) async fn register(agents: &AgentRegistry, args: Value) -> Result<Value, ToolFailure> {
     let record = agents.register_json(&args).await?;
-    output(&RegisterOutput {
-        registered: true,
-        agent_id: record.profile.agent_id,
-        created_at: record.created_at,
-    })
+    output(&Registered::from(&record))
 }
 
 /// Issues of a registration beyond undeclared fields, so that one answer lists all.
@@ -378,7 +237,7 @@ fn under_patch(errors: ValidationErrors) -> ValidationErrors {
 pub(crate) async fn remove(agents: &AgentRegistry, args: Value) -> Result<Value, ToolFailure> {
     let args: IdArgs = typed(args)?;
     let removed = agents.remove(&args.agent_id).await?;
-    output(&RemoveOutput {
+    output(&Removed {
         removed,
         agent_id: args.agent_id,
     })
@@ -394,7 +253,7 @@ pub(crate) async fn recommend(agents: &AgentRegistry, args: Value) -> Result<Val
         exclude_agents: args.exclude_agents.unwrap_or_default(),
         max_results: args.max_results,
     };
-    output(&RecommendOutput::from(agents.recommend(&request).await?))
+    output(&agents.recommend(&request).await?)
 }
 
 /// `agent_capabilities`.
@@ -409,48 +268,12 @@ pub(crate) async fn capabilities(
             args.include_disabled.unwrap_or(false),
         )
         .await?;
-    output(&CapabilitiesOutput::from(index))
+    output(&index)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ax_agent_domain::recommend::ScoredAgent;
-
-    /// The mirrors must write exactly what the registry's types write, or the
-    /// published output schema would describe something else.
-    #[test]
-    fn mirrors_serialize_like_the_registry_types() {
-        let recommendation = Recommendation {
-            recommended: Some("reviewer".into()),
-            confidence: 0.8,
-            reason: "keywords".into(),
-            alternatives: vec![ScoredAgent {
-                agent_id: "security".into(),
-                confidence: 0.4,
-                reason: "capabilities".into(),
-            }],
-        };
-        assert_eq!(
-            serde_json::to_value(RecommendOutput::from(recommendation.clone())).expect("json"),
-            serde_json::to_value(recommendation).expect("json")
-        );
-        let mut index = CapabilityIndex::default();
-        index.capabilities.push("code-review".into());
-        index
-            .agents_by_capability
-            .insert("code-review".into(), vec!["reviewer".into()]);
-        index
-            .capabilities_by_agent
-            .insert("reviewer".into(), vec!["code-review".into()]);
-        index
-            .categories_by_agent
-            .insert("reviewer".into(), "reviewer".into());
-        assert_eq!(
-            serde_json::to_value(CapabilitiesOutput::from(index.clone())).expect("json"),
-            serde_json::to_value(index).expect("json")
-        );
-    }
 
     #[test]
     fn patch_issues_are_reported_under_patch() {

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use ax_contracts::discussion::{DiscussionConfig, QuickDiscussionResult, limits};
+use ax_contracts::discussion::{DiscussionConfig, DiscussionPage, QuickDiscussionResult, limits};
 use ax_contracts::error::{ErrorBody, ErrorCode};
 use ax_contracts::validation::Issue;
-use ax_discussion_domain::history::{DiscussionHistory, DiscussionSummary};
+use ax_discussion_domain::history::DiscussionHistory;
 use ax_discussion_domain::{DiscussionService, RunOptions};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{output, typed};
@@ -52,54 +52,6 @@ pub(crate) struct ListArgs {
     /// `nextCursor` of the previous page.
     #[schemars(length(min = 1, max = 100))]
     cursor: Option<String>,
-}
-
-/// One saved discussion in a listing.
-#[derive(Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct SummaryOutput {
-    /// The discussion id.
-    discussion_id: String,
-    /// The topic.
-    topic: String,
-    /// The pattern name.
-    pattern: String,
-    /// `finished`, `failed` or `cancelled`.
-    status: String,
-    /// Whether it reached its conclusion.
-    success: bool,
-    /// Speakers that took part.
-    providers: Vec<String>,
-    /// When it started (RFC 3339).
-    started_at: String,
-    /// Wall time in milliseconds.
-    total_duration_ms: u64,
-}
-
-impl From<DiscussionSummary> for SummaryOutput {
-    fn from(s: DiscussionSummary) -> Self {
-        Self {
-            discussion_id: s.discussion_id,
-            topic: s.topic,
-            pattern: s.pattern,
-            status: s.status,
-            success: s.success,
-            providers: s.providers,
-            started_at: s.started_at,
-            total_duration_ms: s.total_duration_ms,
-        }
-    }
-}
-
-/// `discussion_list` result.
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ListOutput {
-    /// Saved discussions, newest first.
-    discussions: Vec<SummaryOutput>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_cursor: Option<String>,
 }
 
 /// `discuss`: the arguments are the discussion configuration. A discussion that
@@ -191,8 +143,8 @@ pub(crate) async fn list(
     } else {
         None
     };
-    output(&ListOutput {
-        discussions: page.into_iter().map(SummaryOutput::from).collect(),
+    output(&DiscussionPage {
+        discussions: page,
         next_cursor,
     })
 }
