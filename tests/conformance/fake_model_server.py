@@ -186,6 +186,11 @@ def responses_turn(body):
     for tool in body.get("tools") or []:
         if tool.get("type") == "function":
             offered.append(tool.get("name", ""))
+        elif tool.get("type") == "namespace":
+            # codex 0.171 groups an MCP server's tools in a namespace (e.g. `mcp__ax`);
+            # a call of one names the member and its namespace: offered as `NS.member`.
+            for member in tool.get("tools") or []:
+                offered.append("%s.%s" % (tool.get("name", ""), member.get("name", "")))
         elif tool.get("name"):
             offered.append(tool["name"])
     results = []
@@ -318,6 +323,9 @@ def responses_reply(handler, body, reply):
     if reply.tool:
         item = {"type": "function_call", "id": "fc_1", "call_id": reply.call_id, "name": reply.tool,
                 "arguments": json.dumps(reply.arguments), "status": "completed"}
+        namespace, dot, member = reply.tool.rpartition(".")
+        if dot:  # a namespaced tool (function names never hold a dot)
+            item.update(name=member, namespace=namespace)
     else:
         item = {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
                 "content": [{"type": "output_text", "text": reply.text, "annotations": []}]}
