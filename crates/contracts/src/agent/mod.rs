@@ -14,6 +14,7 @@ mod wire_enum;
 
 mod import;
 mod legacy;
+pub mod limits;
 mod nested;
 mod number;
 mod profile;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::limits;
 use super::nested::{
     Abilities, AgentCategory, CapabilityMapping, DynamicCapabilities, Orchestration, Personality,
     ProviderAffinity, ReviewMode, SelectionMetadata, TaskClassifier,
@@ -39,23 +40,23 @@ pub struct AgentProfile {
     )]
     pub agent_id: String,
     /// What the agent is for: 1–2000 chars.
-    #[schemars(length(min = 1, max = 2000))]
+    #[schemars(length(min = 1, max = limits::DESCRIPTION_MAX))]
     pub description: String,
     /// Name shown to people (≤100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 100))]
+    #[schemars(length(max = limits::DISPLAY_NAME_MAX))]
     pub display_name: Option<String>,
     /// Role (≤200); `recommend` matches its words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 200))]
+    #[schemars(length(max = limits::ROLE_MAX))]
     pub role: Option<String>,
     /// Team (≤100); filterable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 100))]
+    #[schemars(length(max = limits::TEAM_MAX))]
     pub team: Option<String>,
     /// System prompt given to the provider (≤10000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 10_000))]
+    #[schemars(length(max = limits::SYSTEM_PROMPT_MAX))]
     pub system_prompt: Option<String>,
     /// Version of the profile, `MAJOR.MINOR.PATCH`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,43 +67,43 @@ pub struct AgentProfile {
     pub enabled: bool,
     /// Areas of expertise (≤100 chars each, ≤20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20), inner(length(max = 100)))]
+    #[schemars(length(max = limits::EXPERTISE.0), inner(length(max = limits::EXPERTISE.1)))]
     pub expertise: Option<Vec<String>>,
     /// Capabilities, filterable by exact element (≤100 chars each, ≤50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 50), inner(length(max = 100)))]
+    #[schemars(length(max = limits::CAPABILITIES.0), inner(length(max = limits::CAPABILITIES.1)))]
     pub capabilities: Option<Vec<String>>,
     /// How the agent thinks (≤500 chars each, ≤20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20), inner(length(max = 500)))]
+    #[schemars(length(max = limits::THINKING_PATTERNS.0), inner(length(max = limits::THINKING_PATTERNS.1)))]
     pub thinking_patterns: Option<Vec<String>>,
     /// Tags, filterable by any-of (≤50 chars each, ≤20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20), inner(length(max = 50)))]
+    #[schemars(length(max = limits::ID_LIST.0), inner(length(max = limits::ID_LIST.1)))]
     pub tags: Option<Vec<String>>,
     /// Agents this one needs (≤50 chars each, ≤20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20), inner(length(max = 50)))]
+    #[schemars(length(max = limits::ID_LIST.0), inner(length(max = limits::ID_LIST.1)))]
     pub dependencies: Option<Vec<String>>,
     /// Agents it works with (≤50 chars each, ≤20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20), inner(length(max = 50)))]
+    #[schemars(length(max = limits::ID_LIST.0), inner(length(max = limits::ID_LIST.1)))]
     pub collaborates_with: Option<Vec<String>>,
     /// Agents a meta-agent orchestrates (≤50 chars each, ≤20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20), inner(length(max = 50)))]
+    #[schemars(length(max = limits::ID_LIST.0), inner(length(max = limits::ID_LIST.1)))]
     pub orchestrates: Option<Vec<String>>,
     /// Agents an archetype replaces (≤50 chars each, ≤20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20), inner(length(max = 50)))]
+    #[schemars(length(max = limits::ID_LIST.0), inner(length(max = limits::ID_LIST.1)))]
     pub replaces: Option<Vec<String>>,
     /// Archetypes it may delegate to (≤50 chars each, ≤10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 10), inner(length(max = 50)))]
+    #[schemars(length(max = limits::DELEGATE_TO_ARCHETYPES.0), inner(length(max = limits::DELEGATE_TO_ARCHETYPES.1)))]
     pub can_delegate_to_archetypes: Option<Vec<String>>,
     /// Meta-agents it may delegate to (≤50 chars each, ≤5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 5), inner(length(max = 50)))]
+    #[schemars(length(max = limits::DELEGATE_TO_META_AGENTS.0), inner(length(max = limits::DELEGATE_TO_META_AGENTS.1)))]
     pub can_delegate_to_meta_agents: Option<Vec<String>>,
     /// Sampling temperature (0–2).
     #[serde(
@@ -110,7 +111,7 @@ pub struct AgentProfile {
         skip_serializing_if = "Option::is_none",
         serialize_with = "number::opt_float"
     )]
-    #[schemars(range(min = 0, max = 2))]
+    #[schemars(range(min = limits::TEMPERATURE.0, max = limits::TEMPERATURE.1))]
     pub temperature: Option<f64>,
     /// Most tokens per answer (1–200000).
     #[serde(
@@ -118,7 +119,7 @@ pub struct AgentProfile {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "number::opt_whole"
     )]
-    #[schemars(range(min = 1, max = 200_000))]
+    #[schemars(range(min = limits::MAX_TOKENS.0, max = limits::MAX_TOKENS.1))]
     pub max_tokens: Option<u32>,
     /// Priority among agents (1–100).
     #[serde(
@@ -126,7 +127,7 @@ pub struct AgentProfile {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "number::opt_whole"
     )]
-    #[schemars(range(min = 1, max = 100))]
+    #[schemars(range(min = limits::PRIORITY.0, max = limits::PRIORITY.1))]
     pub priority: Option<u32>,
     /// Whether its work may run in parallel.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -8,6 +8,7 @@
 
 use serde_json::{Map, Value};
 
+use super::limits;
 use super::nested::{AgentCategory, CapabilityDetection, FallbackStrategy, ReviewDepth, TaskType};
 use super::workflow::check_workflow;
 use crate::validation::{Checker, JsonPath, ValidationErrors, rule};
@@ -56,24 +57,24 @@ pub const REGISTRY_OWNED_FIELDS: &[&str] = &["createdAt", "updatedAt", "revision
 
 /// Optional top-level strings: `(field, max characters)`.
 const STRINGS: &[(&str, usize)] = &[
-    ("displayName", 100),
-    ("role", 200),
-    ("team", 100),
-    ("systemPrompt", 10_000),
+    ("displayName", limits::DISPLAY_NAME_MAX),
+    ("role", limits::ROLE_MAX),
+    ("team", limits::TEAM_MAX),
+    ("systemPrompt", limits::SYSTEM_PROMPT_MAX),
 ];
 
-/// Optional top-level string lists: `(field, max characters per item, max items)`.
-const STRING_LISTS: &[(&str, usize, usize)] = &[
-    ("expertise", 100, 20),
-    ("capabilities", 100, 50),
-    ("thinkingPatterns", 500, 20),
-    ("tags", 50, 20),
-    ("dependencies", 50, 20),
-    ("collaboratesWith", 50, 20),
-    ("orchestrates", 50, 20),
-    ("replaces", 50, 20),
-    ("canDelegateToArchetypes", 50, 10),
-    ("canDelegateToMetaAgents", 50, 5),
+/// Optional top-level string lists: `(field, (max items, max characters per item))`.
+const STRING_LISTS: &[(&str, (usize, usize))] = &[
+    ("expertise", limits::EXPERTISE),
+    ("capabilities", limits::CAPABILITIES),
+    ("thinkingPatterns", limits::THINKING_PATTERNS),
+    ("tags", limits::ID_LIST),
+    ("dependencies", limits::ID_LIST),
+    ("collaboratesWith", limits::ID_LIST),
+    ("orchestrates", limits::ID_LIST),
+    ("replaces", limits::ID_LIST),
+    ("canDelegateToArchetypes", limits::DELEGATE_TO_ARCHETYPES),
+    ("canDelegateToMetaAgents", limits::DELEGATE_TO_META_AGENTS),
 ];
 
 /// Optional top-level booleans.
@@ -97,7 +98,7 @@ pub(crate) fn check_profile(value: &Value) -> Result<(), ValidationErrors> {
         check_agent_id(&mut c, v, &root.key("agentId"));
     }
     if let Some(v) = c.required(obj, "description", &root) {
-        c.string(v, &root.key("description"), 1, 2000);
+        c.string(v, &root.key("description"), 1, limits::DESCRIPTION_MAX);
     }
     if let Some(v) = field(obj, "version") {
         check_version(&mut c, v, &root.key("version"));
@@ -107,7 +108,7 @@ pub(crate) fn check_profile(value: &Value) -> Result<(), ValidationErrors> {
             c.string(v, &root.key(name), 0, max);
         }
     }
-    for &(name, max_len, max_items) in STRING_LISTS {
+    for &(name, (max_items, max_len)) in STRING_LISTS {
         if let Some(v) = field(obj, name) {
             c.bounded_string_list(v, &root.key(name), 0, max_len, max_items);
         }
@@ -118,13 +119,16 @@ pub(crate) fn check_profile(value: &Value) -> Result<(), ValidationErrors> {
         }
     }
     if let Some(v) = field(obj, "temperature") {
-        c.number(v, &root.key("temperature"), 0.0, 2.0);
+        let (min, max) = limits::TEMPERATURE;
+        c.number(v, &root.key("temperature"), min, max);
     }
     if let Some(v) = field(obj, "maxTokens") {
-        c.integer(v, &root.key("maxTokens"), 1, 200_000);
+        let (min, max) = limits::MAX_TOKENS;
+        c.integer(v, &root.key("maxTokens"), min.into(), max.into());
     }
     if let Some(v) = field(obj, "priority") {
-        c.integer(v, &root.key("priority"), 1, 100);
+        let (min, max) = limits::PRIORITY;
+        c.integer(v, &root.key("priority"), min.into(), max.into());
     }
     if let Some(v) = field(obj, "metadata") {
         c.object(v, &root.key("metadata"));
