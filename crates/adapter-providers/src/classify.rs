@@ -53,6 +53,9 @@ const SERVER_WORDS: &[&str] = &[
     "bad gateway",
     "gateway timeout",
     "server error",
+    // codex's wording for a 5xx answer (0.171: "We're currently experiencing high
+    // demand, which may cause temporary errors.").
+    "experiencing high demand",
 ];
 
 const NETWORK_WORDS: &[&str] = &[
@@ -236,6 +239,17 @@ mod tests {
             Some(ProviderErrorKind::Network)
         );
         assert_eq!(classify_message("segmentation fault"), None);
+        // codex reports a 500 only in its own words.
+        assert_eq!(
+            classify_message(
+                "We\u{2019}re currently experiencing high demand, which may cause temporary errors."
+            ),
+            Some(ProviderErrorKind::Server)
+        );
+        assert_eq!(
+            classify_message("exceeded retry limit, last status: 429 Too Many Requests"),
+            Some(ProviderErrorKind::RateLimit)
+        );
     }
 
     #[test]

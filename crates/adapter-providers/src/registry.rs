@@ -150,6 +150,22 @@ impl ProviderRegistry {
         }
     }
 
+    /// Why a command provider found on `PATH` cannot be used: the program of that
+    /// name is not the CLI its preset targets (e.g. the npm `grok`). `None` when it is
+    /// usable, not installed (the plain "no" of `is_available_now` says that), or not a
+    /// command provider. `ax providers list` shows it; such a provider never joins a
+    /// default discussion because [`ProviderRegistry::is_available_now`] is false.
+    pub fn unavailable_reason(&self, id: &str) -> Option<String> {
+        match self.entry(id).map(|e| &e.adapter) {
+            Some(Adapter::Command(provider)) => {
+                let program = provider.spec().program();
+                crate::command::executable::find_executable(program)?;
+                provider.unavailable_reason()
+            }
+            _ => None,
+        }
+    }
+
     fn not_found(&self, id: &str) -> ProviderError {
         let message = if self.disabled.iter().any(|d| d == id) {
             format!("provider `{id}` is disabled in the config file (enabled = false)")
@@ -194,7 +210,10 @@ impl ProviderExecutor for ProviderRegistry {
             .map(|d| ProviderInfo {
                 id: d.id.clone(),
                 kind: d.spec.kind().as_str().to_owned(),
-                description: d.describe(),
+                description: match self.unavailable_reason(&d.id) {
+                    Some(why) => format!("unavailable: {why} | {}", d.describe()),
+                    None => d.describe(),
+                },
                 simulated: d.is_simulated(),
                 max_concurrent: d.max_concurrent,
                 default_timeout: d.timeout,

@@ -11,12 +11,15 @@
 //! the whole process group (see [`process`]).
 
 pub mod executable;
+pub mod identity;
 pub mod output;
 pub mod process;
 pub mod spec;
 
 use std::ffi::OsString;
 use std::io;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ax_discussion_domain::provider::{
@@ -26,8 +29,8 @@ use ax_discussion_domain::provider::{
 use crate::classify::{classify_message, excerpt, retry_after_hint, tail_excerpt};
 use crate::duration::format_duration;
 use executable::find_executable;
-use output::{ParseFailure, parse_output};
-use process::{GroupChild, Limits, ProcessOutput, RunError};
+use output::{ParseFailure, api_error_in, parse_output};
+use process::{GroupChild, Limits, ProcessOutput, RunError, Seen};
 use spec::{CommandSpec, PromptMode, STDERR_TAIL_BYTES};
 
 /// How many characters of stderr an error message carries.
@@ -62,9 +65,29 @@ impl CommandProvider {
         &self.spec
     }
 
-    /// Whether the program can be found (on `PATH`, or at its path).
+    /// Whether the program can be found (on `PATH`, or at its path) and, for a
+    /// preset, is the CLI the preset targets.
     pub fn is_available(&self) -> bool {
-        find_executable(self.spec.program()).is_some()
+        self.unavailable_reason().is_none()
+    }
+
+    /// Why the provider cannot be called now: its program is missing, or (for a
+    /// preset) a program of that name is another CLI (see [`identity`]). Cached per
+    /// process after the first look.
+    pub fn unavailable_reason(&self) -> Option<String> {
+        let program = self.spec.program();
+        let Some(path) = find_executable(program) else {
+            return Some(format!("`{program}` is not installed or not on PATH"));
+        };
+        self.identity_problem(&path)
+    }
+
+    fn identity_problem(&self, path: &Path) -> Option<String> {
+        let identity = self.spec.identity.as_ref()?;
+        if !identity.applies_to(self.spec.program()) {
+            return None;
+        }
+        identity::check(identity, path).err()
     }
 
     /// Runs one prompt. Returns within `request.timeout`; dropping the future kills the
@@ -81,6 +104,17 @@ impl CommandProvider {
                 format!("`{program}` is not installed or not on PATH"),
             ));
         };
+        if self.spec.identity.is_some() {
+            // The first look may run `--help`; keep it off the async workers.
+            let this = self.clone();
+            let exe = path.clone();
+            let problem = tokio::task::spawn_blocking(move || this.identity_problem(&exe))
+                .await
+                .unwrap_or(None);
+            if let Some(why) = problem {
+                return Err(self.error(ProviderErrorKind::NotFound, why));
+            }
+        }
         let (mut command, stdin_bytes) = self.build_command(path.into_os_string(), request);
         let mut child = GroupChild::spawn(&mut command, stdin_bytes.is_some())
             .map_err(|e| self.spawn_error(program, &e))?;
@@ -89,17 +123,15 @@ impl CommandProvider {
             max_stdout: self.spec.max_output_bytes,
             stderr_tail: STDERR_TAIL_BYTES,
         };
-        let outcome =
-            tokio::time::timeout(request.timeout, child.communicate(stdin_bytes, limits)).await;
+        let seen = Arc::new(Seen::default());
+        let outcome = tokio::time::timeout(
+            request.timeout,
+            child.communicate(stdin_bytes, limits, seen.clone()),
+        )
+        .await;
         let Ok(outcome) = outcome else {
             child.kill_and_reap().await;
-            return Err(self.error(
-                ProviderErrorKind::Timeout,
-                format!(
-                    "no answer within {}; the process group was killed",
-                    format_duration(request.timeout)
-                ),
-            ));
+            return Err(self.timeout_error(request.timeout, &seen));
         };
         match outcome {
             Ok(output) => self.interpret(output, started.elapsed()),
@@ -243,6 +275,46 @@ impl CommandProvider {
         self.error(ProviderErrorKind::InvalidOutput, message)
     }
 
+    /// A call that ran out of time. A CLI still retrying a rate limit or an overload on
+    /// its own when the time ran out has already spent the whole call on retries: that
+    /// is reported as the rate limit / server error it is (with the API's message), and
+    /// not retried again, so retries never stack.
+    fn timeout_error(&self, timeout: Duration, seen: &Seen) -> ProviderError {
+        let within = format_duration(timeout);
+        let stdout = String::from_utf8_lossy(&seen.stdout()).into_owned();
+        let stderr = String::from_utf8_lossy(&seen.stderr()).into_owned();
+        let structured = match parse_output(self.spec.output, stdout.as_bytes()) {
+            Err(ParseFailure::ProviderError(message)) => Some(message),
+            _ => None,
+        };
+        let api = api_error_in(&stderr).or_else(|| api_error_in(&stdout));
+        let evidence = format!(
+            "{}\n{}\n{stderr}\n{stdout}",
+            structured.as_deref().unwrap_or_default(),
+            api.as_deref().unwrap_or_default()
+        );
+        match classify_message(&evidence) {
+            Some(kind @ (ProviderErrorKind::RateLimit | ProviderErrorKind::Server)) => {
+                let what = api
+                    .or(structured)
+                    .unwrap_or_else(|| tail_excerpt(&stderr, MESSAGE_EXCERPT_CHARS));
+                let mut error = self.error(
+                    kind,
+                    format!(
+                        "no answer within {within}; the CLI was still retrying on its own: {}; the process group was killed",
+                        excerpt(&what, MESSAGE_EXCERPT_CHARS)
+                    ),
+                );
+                error.retryable = false;
+                error
+            }
+            _ => self.error(
+                ProviderErrorKind::Timeout,
+                format!("no answer within {within}; the process group was killed"),
+            ),
+        }
+    }
+
     fn exit_error(&self, output: &ProcessOutput, stderr: &str) -> ProviderError {
         use std::os::unix::process::ExitStatusExt;
         let status = match (output.status.code(), output.status.signal()) {
@@ -250,6 +322,28 @@ impl CommandProvider {
             (None, Some(signal)) => format!("was killed by signal {signal}"),
             (None, None) => "failed".to_owned(),
         };
+        // A CLI that printed its error in its structured output (claude's `is_error`
+        // result, codex's `turn.failed`, opencode's `error` event) said what went
+        // wrong there; stderr then holds only warnings and stack traces. Likewise an
+        // API error document on stderr (gemini prints it after a stack trace).
+        let reported = match parse_output(self.spec.output, &output.stdout) {
+            Err(ParseFailure::ProviderError(message)) => Some(message),
+            _ => None,
+        }
+        .or_else(|| api_error_in(stderr));
+        if let Some(message) = reported {
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let evidence = if classify_message(&message).is_some() {
+                message.clone()
+            } else {
+                format!("{message}\n{stderr}\n{}", tail_excerpt(&stdout, 4096))
+            };
+            return self.classified(
+                &evidence,
+                ProviderErrorKind::Unknown,
+                format!("{status}: {}", excerpt(&message, MESSAGE_EXCERPT_CHARS)),
+            );
+        }
         // The error may be on stderr, or in a structured error on stdout.
         let stdout = String::from_utf8_lossy(&output.stdout);
         let detail = if !stderr.trim().is_empty() {

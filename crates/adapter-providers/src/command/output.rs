@@ -48,7 +48,7 @@ pub fn parse_output(format: OutputFormat, stdout: &[u8]) -> Result<ParsedOutput,
         OutputFormat::ClaudeJson => claude_result(&json_document(text)?),
         OutputFormat::GeminiJson => gemini_response(&json_document(text)?),
         OutputFormat::GrokJson => grok_text(&json_document(text)?),
-        OutputFormat::Json => any_json_answer(&json_document(text)?),
+        OutputFormat::Json => generic_json(text),
         OutputFormat::Jsonl
         | OutputFormat::ClaudeStreamJson
         | OutputFormat::GeminiStreamJson
@@ -80,6 +80,85 @@ fn json_document(text: &str) -> Result<Value, ParseFailure> {
         Some(e) => format!("output is not valid JSON ({e})"),
         None => "output is not valid JSON".into(),
     }))
+}
+
+/// Every JSON object in `text`: the whole text when it is one document, else each
+/// object that starts a line (one per line, or spanning several lines).
+fn json_documents(text: &str) -> Vec<Value> {
+    if let Ok(value) = serde_json::from_str::<Value>(text.trim()) {
+        return vec![value];
+    }
+    let mut docs = Vec::new();
+    let mut offset = 0;
+    let mut skip_until = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        if start < skip_until || !line.trim_start().starts_with('{') {
+            continue;
+        }
+        let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
+        if let Some(Ok(value)) = stream.next() {
+            skip_until = start + stream.byte_offset();
+            docs.push(value);
+        }
+    }
+    docs
+}
+
+/// `json`: one document, or JSON lines. When the lines are a conversation (some CLIs
+/// echo the user's prompt as a `role: user` message before the answer), the answer is
+/// the last assistant message — never the echoed prompt.
+fn generic_json(text: &str) -> Result<ParsedOutput, ParseFailure> {
+    let docs = json_documents(text);
+    if docs.is_empty() {
+        return json_document(text).and_then(|doc| any_json_answer(&doc));
+    }
+    if let Some(doc) = docs
+        .iter()
+        .rev()
+        .find(|d| str_field(d, "role") == Some("assistant"))
+    {
+        return any_json_answer(doc);
+    }
+    let not_echoed = docs.iter().find(|d| {
+        !matches!(
+            str_field(d, "role"),
+            Some("user" | "system" | "developer" | "tool")
+        )
+    });
+    match not_echoed {
+        Some(doc) => any_json_answer(doc),
+        None => Err(ParseFailure::NoAnswer(
+            "the output holds only the conversation's own messages, no assistant answer".into(),
+        )),
+    }
+}
+
+/// The message of the last API error document in `text` (`{"error": {"message": …}}`,
+/// as HTTP APIs return and some CLIs print after a stack trace), if any.
+pub fn api_error_in(text: &str) -> Option<String> {
+    let mut found = None;
+    let mut at = 0;
+    while let Some(pos) = text[at..].find('{') {
+        let start = at + pos;
+        let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
+        match stream.next() {
+            Some(Ok(value)) => {
+                if let Some(message) = value
+                    .get("error")
+                    .filter(|e| e.is_object())
+                    .and_then(error_message)
+                    .filter(|m| !m.trim().is_empty() && !m.trim_start().starts_with('{'))
+                {
+                    found = Some(message);
+                }
+                at = start + stream.byte_offset().max(1);
+            }
+            _ => at = start + 1,
+        }
+    }
+    found
 }
 
 fn str_field<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
@@ -598,6 +677,37 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, ParseFailure::NoAnswer(m) if m.contains("Cancelled")));
+    }
+
+    #[test]
+    fn generic_json_answers_with_the_assistant_not_the_echoed_prompt() {
+        // What the npm `grok` (@vibe-kit/grok-cli) prints for `-p`.
+        let out = parse(
+            OutputFormat::Json,
+            "{\"role\":\"user\",\"content\":\"Say READY\"}\n{\"role\":\"assistant\",\"content\":\"READY\"}\n",
+        )
+        .unwrap();
+        assert_eq!(out.content, "READY");
+        assert!(matches!(
+            parse(
+                OutputFormat::Json,
+                "{\"role\":\"user\",\"content\":\"Say READY\"}\n"
+            ),
+            Err(ParseFailure::NoAnswer(_))
+        ));
+        // A pretty-printed document after a notice line still parses.
+        let out = parse(OutputFormat::Json, "notice\n{\n  \"text\": \"hi\"\n}\n").unwrap();
+        assert_eq!(out.content, "hi");
+    }
+
+    #[test]
+    fn api_errors_are_found_after_a_stack_trace() {
+        let stderr = "Attempt 1 failed with status 429. _ApiError: {\"error\":{\"code\":429,\"message\":\"first\"}}\n    at x (file.js:1:2)\n  cause: { code: 429 }\n{\n  \"session_id\": \"s\",\n  \"error\": {\n    \"type\": \"Error\",\n    \"message\": \"Quota exceeded (AXFAKE-429).\",\n    \"code\": 429\n  }\n}\n";
+        assert_eq!(
+            api_error_in(stderr).as_deref(),
+            Some("Quota exceeded (AXFAKE-429).")
+        );
+        assert_eq!(api_error_in("no json { here"), None);
     }
 
     #[test]

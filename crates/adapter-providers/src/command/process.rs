@@ -13,6 +13,7 @@
 
 use std::io;
 use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustix::process::{Pid, Signal, kill_process_group};
@@ -56,6 +57,47 @@ pub struct Limits {
     pub max_stdout: usize,
     /// How many trailing stderr bytes to keep.
     pub stderr_tail: usize,
+}
+
+/// What a child printed so far, readable while it still runs: when a call times out,
+/// the CLI's last words (a rate limit it keeps retrying, say) explain the timeout.
+/// Each stream keeps only its last [`Seen::KEEP`] bytes.
+#[derive(Debug, Default)]
+pub struct Seen {
+    stdout: Mutex<Vec<u8>>,
+    stderr: Mutex<Vec<u8>>,
+}
+
+impl Seen {
+    /// Bytes kept per stream.
+    pub const KEEP: usize = 32 * 1024;
+
+    fn push(buffer: &Mutex<Vec<u8>>, bytes: &[u8]) {
+        if let Ok(mut b) = buffer.lock() {
+            b.extend_from_slice(bytes);
+            if b.len() > Self::KEEP * 2 {
+                let cut = b.len() - Self::KEEP;
+                b.drain(..cut);
+            }
+        }
+    }
+
+    fn tail(buffer: &Mutex<Vec<u8>>) -> Vec<u8> {
+        buffer
+            .lock()
+            .map(|b| b[b.len().saturating_sub(Self::KEEP)..].to_vec())
+            .unwrap_or_default()
+    }
+
+    /// The last bytes printed on stdout.
+    pub fn stdout(&self) -> Vec<u8> {
+        Self::tail(&self.stdout)
+    }
+
+    /// The last bytes printed on stderr.
+    pub fn stderr(&self) -> Vec<u8> {
+        Self::tail(&self.stderr)
+    }
 }
 
 /// A child process leading its own process group, killed with its group unless it
@@ -109,6 +151,7 @@ impl GroupChild {
         &mut self,
         input: Option<Vec<u8>>,
         limits: Limits,
+        seen: Arc<Seen>,
     ) -> Result<ProcessOutput, RunError> {
         let pgid = self.pgid;
         let Some(child) = self.child.as_mut() else {
@@ -131,15 +174,16 @@ impl GroupChild {
             // stdin was moved into this block and is dropped at its end: closing it is
             // the end-of-prompt signal.
         };
+        let seen_out = seen.clone();
         let read_out = async move {
             match stdout {
-                Some(out) => read_capped(out, limits.max_stdout, pgid).await,
+                Some(out) => read_capped(out, limits.max_stdout, pgid, &seen_out).await,
                 None => Ok(Vec::new()),
             }
         };
         let read_err = async move {
             match stderr {
-                Some(err) => read_tail(err, limits.stderr_tail).await,
+                Some(err) => read_tail(err, limits.stderr_tail, &seen).await,
                 None => Vec::new(),
             }
         };
@@ -236,6 +280,7 @@ async fn read_capped<R: AsyncRead + Unpin>(
     mut reader: R,
     limit: usize,
     pgid: Option<Pid>,
+    seen: &Seen,
 ) -> Result<Vec<u8>, ReadError> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; CHUNK];
@@ -249,12 +294,13 @@ async fn read_capped<R: AsyncRead + Unpin>(
             return Err(ReadError::TooLarge);
         }
         out.extend_from_slice(&buf[..n]);
+        Seen::push(&seen.stdout, &buf[..n]);
     }
 }
 
 /// Reads to EOF keeping only the last `keep` bytes. Never stops early: a child blocked
 /// on a full stderr pipe would hang the call.
-async fn read_tail<R: AsyncRead + Unpin>(mut reader: R, keep: usize) -> Vec<u8> {
+async fn read_tail<R: AsyncRead + Unpin>(mut reader: R, keep: usize, seen: &Seen) -> Vec<u8> {
     let mut tail = Vec::new();
     let mut buf = vec![0u8; CHUNK];
     loop {
@@ -262,6 +308,7 @@ async fn read_tail<R: AsyncRead + Unpin>(mut reader: R, keep: usize) -> Vec<u8> 
             Ok(0) => break,
             Ok(n) => {
                 tail.extend_from_slice(&buf[..n]);
+                Seen::push(&seen.stderr, &buf[..n]);
                 if tail.len() > keep.saturating_mul(2) {
                     tail.drain(..tail.len() - keep);
                 }

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::identity::Identity;
+
 /// Default cap on a provider's stdout. Real answers are a few KiB; JSON event streams
 /// with tool traces reach a few hundred KiB. Past the cap the process is killed and the
 /// call fails with `invalid_output`, so a runaway CLI cannot exhaust our memory.
@@ -149,6 +151,9 @@ pub struct CommandSpec {
     pub env: BTreeMap<String, String>,
     /// Cap on stdout; see [`DEFAULT_MAX_OUTPUT_BYTES`].
     pub max_output_bytes: usize,
+    /// For presets: what the targeted CLI looks like, so a different program of the
+    /// same name is reported unavailable (see [`super::identity`]).
+    pub identity: Option<Identity>,
 }
 
 impl CommandSpec {
@@ -163,6 +168,7 @@ impl CommandSpec {
             output: OutputFormat::Text,
             env: BTreeMap::new(),
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            identity: None,
         }
     }
 
