@@ -281,3 +281,36 @@ async fn early_exit_stops_when_answers_already_agree() {
     assert_eq!(exit.after_round, 1);
     assert!(exit.agreement_score > 0.99);
 }
+
+/// A round's `durationMs` covers its provider calls in every pattern (it was 0 in
+/// synthesis, debate and voting: the round's clock started after the calls returned).
+#[tokio::test(start_paused = true)]
+async fn every_patterns_rounds_last_as_long_as_their_calls() {
+    for (pattern, providers) in [
+        ("synthesis", vec!["a", "b"]),
+        ("debate", vec!["a", "b", "c"]),
+        ("voting", vec!["a", "b"]),
+        ("round-robin", vec!["a", "b"]),
+        ("critique", vec!["a", "b"]),
+    ] {
+        let fake = Fake::new(&providers);
+        fake.set_default_latency(std::time::Duration::from_millis(300));
+        let (svc, _, _) = service(&fake, 5);
+        let r = svc
+            .discuss(
+                config(json!({"topic": "Pick A or B", "pattern": pattern, "providers": providers, "rounds": 2, "roundEarlyExit": {"enabled": false}})),
+                RunOptions::default(),
+            )
+            .await
+            .expect("runs");
+        assert!(!r.rounds.is_empty(), "{pattern}");
+        for round in &r.rounds {
+            assert!(
+                round.duration_ms >= 300,
+                "{pattern} round {} lasted {} ms",
+                round.round_number,
+                round.duration_ms
+            );
+        }
+    }
+}

@@ -49,8 +49,9 @@ pub(crate) async fn run(
             })
             .collect();
         let tracker = StepTracker::new(Step::Round(round), turns.len());
-        let outcomes = all_settled(caller, &tracker, turns).await;
+        // Opened before the calls, so the round's duration covers them.
         let mut open = tx.open(round);
+        let outcomes = all_settled(caller, &tracker, turns).await;
         for (speaker, outcome) in &outcomes {
             tx.record(&mut open, speaker, outcome);
         }

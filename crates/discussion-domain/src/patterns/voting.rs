@@ -58,8 +58,9 @@ pub(crate) async fn run(
             .collect();
         drop(earlier);
         let tracker = StepTracker::new(Step::Round(round), turns.len());
-        let outcomes = all_settled(caller, &tracker, turns).await;
+        // Opened before the calls, so the round's duration covers them.
         let mut open = tx.open(round);
+        let outcomes = all_settled(caller, &tracker, turns).await;
         let mut choices = Vec::new();
         for (speaker, outcome) in &outcomes {
             let Some(text) = tx.record(&mut open, speaker, outcome) else {
