@@ -83,10 +83,12 @@ async fn round_robin_speaks_in_turn_and_later_turns_see_everything_so_far() {
     assert_eq!(order[..6], ["a", "b", "c", "a", "b", "c"]);
     assert_eq!(limiter.max_in_flight(), 1, "one speaker at a time");
     let b = fake.prompts_of("b");
-    assert!(
-        !b[0].contains("a turn 1"),
-        "round 1 answers the topic alone"
-    );
+    // Round 1 is a conversation too: only the first turn speaks first.
+    assert!(fake.prompts_of("a")[0].contains("You speak first"));
+    assert!(b[0].contains("a turn 1"), "b hears a in round 1");
+    assert!(!b[0].contains("You speak first"));
+    let c = fake.prompts_of("c");
+    assert!(c[0].contains("a turn 1") && c[0].contains("b turn 1"));
     // b in round 2 has seen round 1 entirely and a's round-2 turn.
     for said in ["a turn 1", "b turn 1", "c turn 1", "a turn 2"] {
         assert!(b[1].contains(said), "missing {said}");

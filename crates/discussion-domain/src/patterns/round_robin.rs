@@ -1,6 +1,7 @@
-//! `round-robin`: speakers answer one after another in speaking order. In round 1
-//! each answers the topic on its own; from round 2, each sees everything said so far,
-//! earlier turns of the same round included.
+//! `round-robin`: speakers answer one after another in speaking order, each seeing
+//! everything said so far — earlier turns of the same round included, so even a
+//! one-round (`--fast`) discussion is a conversation. Only the very first turn speaks
+//! first.
 
 use ax_contracts::discussion::DiscussionFailure;
 
@@ -26,8 +27,9 @@ pub(crate) async fn run(
                 break;
             }
             let prompt = if round == 1 {
+                let said = open.quotes();
                 plan.opening_prompt(speaker, || {
-                    prompts::round_robin_turn(&brief, speaker.role, round, &[])
+                    prompts::round_robin_turn(&brief, speaker.role, round, &said)
                 })
             } else {
                 let mut said = tx.quotes();
