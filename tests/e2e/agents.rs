@@ -458,3 +458,22 @@ fn recommend_picks_a_specialist_and_explains_why() {
     assert_eq!(fallback["recommended"], "standard");
     assert_eq!(fallback["confidence"], 0.5);
 }
+
+/// A reader that stops early (`ax completions fish | head`) ends the output quietly:
+/// exit 0 and no panic, for every shell (issue 8: fish and powershell panicked).
+#[test]
+fn completions_to_a_closed_pipe_exit_quietly() {
+    for shell in ["bash", "elvish", "fish", "powershell", "zsh"] {
+        let mut child = std::process::Command::new(crate::helpers::ax_bin())
+            .args(["completions", shell])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn ax");
+        // Close the read end before ax writes anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(code(&out), 0, "{shell}: {}", text(&out.stderr));
+        assert!(!text(&out.stderr).contains("panicked"), "{shell}");
+    }
+}

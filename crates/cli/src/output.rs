@@ -36,6 +36,15 @@ impl Out {
         self.line(&text)
     }
 
+    /// Write `bytes` to stdout as they are; a closed pipe is not an error.
+    pub fn raw(&self, bytes: &[u8]) -> Result<(), CliError> {
+        let mut stdout = std::io::stdout().lock();
+        match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.map_err(|e| CliError::failure(format!("cannot write output: {e}"))),
+        }
+    }
+
     /// Print one line of text on stdout. A closed pipe (`ax agent list | head`) ends
     /// output quietly.
     pub fn line(&self, text: &str) -> Result<(), CliError> {

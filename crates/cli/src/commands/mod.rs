@@ -21,8 +21,12 @@ pub async fn run(cli: Cli) -> Result<Exit, CliError> {
             agent::run(&app, command, out).await
         }
         Command::Completions { shell } => {
+            // Generated into memory first: clap_complete panics on a write error, and a
+            // reader that stops early (`| head`) is not an error.
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "ax", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "ax", &mut script);
+            out.raw(&script)?;
             Ok(Exit::Ok)
         }
         Command::Discuss(command) => {
