@@ -254,7 +254,8 @@ pub fn resolve_limit(
 }
 
 /// Agents take part in discussions through this port implementation: an enabled
-/// agent's system prompt, display name and preferred providers.
+/// agent's system prompt, display name and provider affinity (preferred, excluded,
+/// fallback strategy).
 struct RegistryParticipants {
     agents: AgentRegistry,
 }
@@ -275,6 +276,15 @@ impl ParticipantResolver for RegistryParticipants {
                         .into_iter()
                         .map(str::to_owned)
                         .collect(),
+                    excluded_providers: profile
+                        .provider_affinity
+                        .as_ref()
+                        .and_then(|a| a.excluded.clone())
+                        .unwrap_or_default(),
+                    fallback: profile.provider_affinity.as_ref().map_or(
+                        ax_contracts::agent::FallbackStrategy::Cascade,
+                        ax_contracts::agent::ProviderAffinity::fallback_strategy,
+                    ),
                     system_prompt: profile.system_prompt.clone(),
                     agent_id: profile.agent_id,
                 }))

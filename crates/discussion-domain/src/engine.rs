@@ -254,13 +254,18 @@ impl DiscussionEngine {
             }
             None => {}
         }
-        // An agent without preferred providers speaks through the first available real
-        // provider; only when there is none, through the default selection's first.
-        let fallback: Option<String> = infos
+        // Where an agent may speak when its preferences do not decide: the available
+        // real providers, then the default selection (the mocks when nothing real is up).
+        let mut candidates: Vec<String> = infos
             .iter()
-            .find(|p| !p.simulated && is_up(&p.id))
+            .filter(|p| !p.simulated && is_up(&p.id))
             .map(|p| p.id.clone())
-            .or_else(|| default_selection(&infos, &is_up).providers.first().cloned());
+            .collect();
+        for id in default_selection(&infos, &is_up).providers {
+            if !candidates.contains(&id) {
+                candidates.push(id);
+            }
+        }
         let mut personas = personas.into_iter();
         for p in &config.participants {
             match p.kind {
@@ -270,15 +275,7 @@ impl DiscussionEngine {
                     let Some(persona) = personas.next() else {
                         continue;
                     };
-                    let via = if persona.preferred_providers.is_empty() {
-                        fallback.clone()
-                    } else {
-                        persona
-                            .preferred_providers
-                            .iter()
-                            .find(|id| known(id) && is_up(id))
-                            .cloned()
-                    };
+                    let via = persona.route(&|id| known(id) && is_up(id), &candidates);
                     match via {
                         Some(provider) => speakers.push(Speaker::agent(
                             &persona,
@@ -288,14 +285,16 @@ impl DiscussionEngine {
                         None => unavailable.push(FailedProvider {
                             provider: persona.agent_id.clone(),
                             code: ProviderErrorKind::NotFound.as_str().to_owned(),
-                            message: format!(
-                                "none of the agent's preferred providers ({}) is available",
-                                if persona.preferred_providers.is_empty() {
-                                    "any".to_owned()
-                                } else {
-                                    persona.preferred_providers.join(", ")
-                                }
-                            ),
+                            message: if persona.preferred_providers.is_empty() {
+                                "no provider is available to speak through".to_owned()
+                            } else {
+                                format!(
+                                    "none of the agent's preferred providers ({}) is available \
+                                     (fallbackStrategy: {})",
+                                    persona.preferred_providers.join(", "),
+                                    persona.fallback.as_str()
+                                )
+                            },
                         }),
                     }
                 }

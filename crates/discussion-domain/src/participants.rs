@@ -6,6 +6,7 @@
 //! registry; [`NoAgents`] serves embeddings without one.
 
 use async_trait::async_trait;
+use ax_contracts::agent::FallbackStrategy;
 use ax_contracts::discussion::Role;
 
 /// What a discussion needs to know about an agent.
@@ -17,9 +18,40 @@ pub struct AgentPersona {
     pub display_name: String,
     /// The agent's system prompt, given to the provider with every call it makes.
     pub system_prompt: Option<String>,
-    /// Providers it prefers, best first. It speaks through the first one available;
-    /// when the list is empty, through the first available provider.
+    /// Providers it prefers, best first (`providerAffinity.preferred`).
     pub preferred_providers: Vec<String>,
+    /// Providers it must never speak through (`providerAffinity.excluded`).
+    pub excluded_providers: Vec<String>,
+    /// What to do when no preferred provider is available
+    /// (`providerAffinity.fallbackStrategy`, `cascade` by default).
+    pub fallback: FallbackStrategy,
+}
+
+impl AgentPersona {
+    /// The provider this agent speaks through, by its fallback strategy: `cascade`
+    /// takes the first usable preferred provider, else the first of `candidates`;
+    /// `strict` only a preferred one; `any-available` the first of `candidates`. An
+    /// agent with no preferences takes the first of `candidates` whatever its
+    /// strategy. Excluded providers are never chosen. `candidates` are the available
+    /// providers, best first.
+    pub fn route(&self, usable: &dyn Fn(&str) -> bool, candidates: &[String]) -> Option<String> {
+        let allowed = |id: &str| !self.excluded_providers.iter().any(|x| x == id);
+        let preferred = || {
+            self.preferred_providers
+                .iter()
+                .find(|id| allowed(id) && usable(id))
+                .cloned()
+        };
+        let any = || candidates.iter().find(|id| allowed(id)).cloned();
+        if self.preferred_providers.is_empty() {
+            return any();
+        }
+        match self.fallback {
+            FallbackStrategy::Cascade => preferred().or_else(any),
+            FallbackStrategy::Strict => preferred(),
+            FallbackStrategy::AnyAvailable => any(),
+        }
+    }
 }
 
 /// A failure to look an agent up (the registry was unreachable, ...).

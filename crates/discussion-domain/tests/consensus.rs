@@ -235,6 +235,8 @@ async fn agents_speak_through_their_preferred_provider_with_their_prompt_and_wei
         display_name: "Reviewer".into(),
         system_prompt: Some("You are a careful code reviewer.".into()),
         preferred_providers: vec!["local".into(), "gemini".into()],
+        excluded_providers: Vec::new(),
+        fallback: ax_contracts::agent::FallbackStrategy::Cascade,
     }]);
     let (svc, _, _) = service(&fake, 5);
     let svc = svc.with_resolver(Arc::new(agents));

@@ -208,6 +208,8 @@ async fn an_agent_without_preferences_speaks_through_a_real_provider_when_there_
         display_name: "Reviewer".into(),
         system_prompt: Some("Review.".into()),
         preferred_providers: Vec::new(),
+        excluded_providers: Vec::new(),
+        fallback: ax_contracts::agent::FallbackStrategy::Cascade,
     }]);
     let (svc, _, _) = service(&fake, 5);
     let svc = svc.with_resolver(std::sync::Arc::new(agents));
@@ -320,4 +322,67 @@ async fn progress_reports_each_call_with_step_counts() {
             .any(|d| d.3.starts_with("round 1: ") && d.3.ends_with("(3/3)"))
     );
     assert!(done.iter().any(|d| d.0 == Step::Synthesis));
+}
+
+/// `providerAffinity.fallbackStrategy` is honoured (issue 8: only the preferred list was
+/// read, so no built-in agent — they all prefer claude/gemini/codex — could take part
+/// with the mock or custom providers).
+#[tokio::test(start_paused = true)]
+async fn an_agents_fallback_strategy_decides_where_it_speaks_when_its_preferences_are_missing() {
+    use ax_contracts::agent::FallbackStrategy;
+    let persona = |fallback, excluded: &[&str]| ax_discussion_domain::AgentPersona {
+        agent_id: "reviewer".into(),
+        display_name: "Reviewer".into(),
+        system_prompt: None,
+        preferred_providers: vec!["claude".into(), "codex".into()],
+        excluded_providers: excluded.iter().map(|s| (*s).to_owned()).collect(),
+        fallback,
+    };
+    let run = |persona: ax_discussion_domain::AgentPersona| async move {
+        let fake = Fake::with_infos(vec![
+            Fake::simulated_info("mock-a"),
+            Fake::simulated_info("mock-b"),
+        ]);
+        let (svc, _, _) = service(&fake, 5);
+        let svc = svc.with_resolver(std::sync::Arc::new(ax_discussion_domain::StaticAgents(
+            vec![persona],
+        )));
+        svc.discuss_json(
+            &json!({"topic": "T", "providers": ["mock-a", "mock-b"], "participants": [{"type": "agent", "id": "reviewer"}], "fastMode": true}),
+            RunOptions::default(),
+        )
+        .await
+        .expect("runs")
+    };
+    let via = |r: &ax_contracts::discussion::DiscussionResult| {
+        r.rounds[0]
+            .responses
+            .iter()
+            .find(|x| x.provider == "reviewer")
+            .and_then(|x| x.via_provider.clone())
+    };
+
+    // cascade (the default): the preferred ones are missing, so the first available.
+    let r = run(persona(FallbackStrategy::Cascade, &[])).await;
+    assert_eq!(via(&r).as_deref(), Some("mock-a"));
+    // ... never an excluded one.
+    let r = run(persona(FallbackStrategy::Cascade, &["mock-a"])).await;
+    assert_eq!(via(&r).as_deref(), Some("mock-b"));
+    // any-available ignores preferences.
+    let r = run(persona(FallbackStrategy::AnyAvailable, &[])).await;
+    assert_eq!(via(&r).as_deref(), Some("mock-a"));
+    // strict: only the preferred; the agent is reported, naming the strategy.
+    let r = run(persona(FallbackStrategy::Strict, &[])).await;
+    assert_eq!(via(&r), None);
+    let failed = r
+        .failed_providers
+        .iter()
+        .find(|f| f.provider == "reviewer")
+        .expect("reported");
+    assert!(
+        failed.message.contains("claude, codex"),
+        "{}",
+        failed.message
+    );
+    assert!(failed.message.contains("strict"), "{}", failed.message);
 }
