@@ -316,3 +316,29 @@ async fn every_patterns_rounds_last_as_long_as_their_calls() {
         }
     }
 }
+
+/// A debate whose only proponent fails is one-sided and fails, with the default two
+/// rounds too (issue 8: the side was checked only when next due to speak, so with two
+/// rounds the opponent spoke unopposed and the judge "decided").
+#[tokio::test(start_paused = true)]
+async fn a_debate_that_loses_a_whole_side_fails_whatever_the_rounds() {
+    for rounds in [1, 2, 3] {
+        let fake = Fake::new(&["a", "b", "c"]);
+        fake.respond("a", |_| {
+            support::fail("a", ax_discussion_domain::provider::ProviderErrorKind::Auth)
+        });
+        let (svc, history, _) = service(&fake, 5);
+        let r = svc
+            .discuss_json(
+                &json!({"topic": "T", "pattern": "debate", "providers": ["a", "b", "c"], "rounds": rounds}),
+                RunOptions::default(),
+            )
+            .await
+            .expect("runs and is saved");
+        assert!(!r.success, "{rounds} round(s): {r:?}");
+        let error = r.error.as_ref().expect("an error");
+        assert_eq!(error.code.as_str(), "DISCUSSION_INSUFFICIENT_PROVIDERS");
+        assert!(error.message.contains("proponent"), "{}", error.message);
+        assert_eq!(history.records().len(), 1);
+    }
+}

@@ -55,6 +55,16 @@ pub(crate) async fn run(
         }
         tx.close(open);
         tx.check(plan, caller)?;
+        // A side whose every speaker has failed leaves a one-sided debate, whether or
+        // not that side is due to speak again (with two rounds it never is).
+        for side in [Role::Proponent, Role::Opponent] {
+            if !tx.active(plan).iter().any(|s| s.role == Some(side)) {
+                return Err(DiscussionFailure::new(
+                    ErrorCode::DiscussionInsufficientProviders,
+                    format!("the {side} side has no provider left to argue"),
+                ));
+            }
+        }
     }
     Ok(PatternOutcome::default())
 }
