@@ -292,3 +292,39 @@ async fn an_unknown_agent_is_rejected_before_anything_runs() {
     assert_eq!(err.code().as_str(), "AGENT_NOT_FOUND");
     assert!(history.records().is_empty() && fake.seen().is_empty());
 }
+
+/// A dissent is credited only to a participant, by whole name (issue 8: "alphabet" was
+/// credited to `alpha`, and a non-participant's name was stored as if it had spoken).
+#[tokio::test(start_paused = true)]
+async fn dissent_is_credited_to_participants_by_whole_name_only() {
+    let fake = Fake::new(&["alpha", "b"]);
+    fake.respond("alpha", |req| match requested_format(&req.prompt) {
+        RequestedFormat::Synthesis => Act::Say(
+            "AGREEMENTS:\n- SQLite\nDISAGREEMENTS:\n- alphabet: prefers letters\n- gpt-9: wants Postgres\n- The alphabet soup camp prefers files\n- b: wants MySQL\nCONCLUSION:\nSQLite.".into(),
+        ),
+        _ => Act::Say(support::default_answer("alpha", &req.prompt)),
+    });
+    let (svc, _, _) = service(&fake, 5);
+    let r = svc
+        .discuss(
+            config(json!({"topic": "T", "providers": ["alpha", "b"], "fastMode": true})),
+            RunOptions::default(),
+        )
+        .await
+        .expect("runs");
+    let dissent: Vec<(&str, &str)> = r
+        .consensus
+        .dissent
+        .iter()
+        .map(|d| (d.provider.as_str(), d.position.as_str()))
+        .collect();
+    assert_eq!(
+        dissent,
+        [
+            ("unattributed", "alphabet: prefers letters"),
+            ("unattributed", "gpt-9: wants Postgres"),
+            ("unattributed", "The alphabet soup camp prefers files"),
+            ("b", "wants MySQL"),
+        ]
+    );
+}

@@ -120,9 +120,9 @@ pub(crate) async fn write(
             let dissent = sections
                 .disagreements
                 .iter()
-                .map(|(who, what)| Dissent {
-                    provider: attribute(plan, who, what),
-                    position: what.clone(),
+                .map(|(who, what)| {
+                    let (provider, position) = attribute(plan, who, what);
+                    Dissent { provider, position }
                 })
                 .collect();
             return Ok(Written {
@@ -142,31 +142,56 @@ pub(crate) async fn write(
     ))
 }
 
-/// Which speaker a disagreement line belongs to: the one named before its colon, else
-/// the one mentioned in it, else [`UNATTRIBUTED`].
-fn attribute(plan: &Plan, who: &str, what: &str) -> String {
-    let who_l = who.to_lowercase();
-    let named = |needle: &str| {
-        plan.speakers.iter().find(|s| {
-            let id = s.id.to_lowercase();
-            let name = s.display_name.to_lowercase();
-            needle == id || needle == name || (!needle.is_empty() && needle.contains(&id))
-        })
-    };
-    if let Some(s) = named(&who_l) {
-        return s.id.clone();
+/// Which speaker a disagreement line belongs to, and its position: the speaker named
+/// before the colon (by id or display name), else the one speaker the line mentions,
+/// else [`UNATTRIBUTED`]. Names match whole words only ("alphabet" is not `alpha`). A
+/// name that is no participant is never stored as one: the line is unattributed and
+/// keeps the name in its text, so nothing the synthesizer wrote is lost.
+fn attribute(plan: &Plan, who: &str, what: &str) -> (String, String) {
+    let who_l = who.trim().to_lowercase();
+    let named = plan.speakers.iter().find(|s| {
+        let id = s.id.to_lowercase();
+        who_l == id || who_l == s.display_name.to_lowercase() || mentions(&who_l, &id)
+    });
+    if let Some(s) = named {
+        return (s.id.clone(), what.to_owned());
+    }
+    if !who_l.is_empty() {
+        return (UNATTRIBUTED.to_owned(), format!("{}: {what}", who.trim()));
     }
     let what_l = what.to_lowercase();
     match plan
         .speakers
         .iter()
-        .filter(|s| what_l.contains(&s.id.to_lowercase()))
+        .filter(|s| mentions(&what_l, &s.id.to_lowercase()))
         .collect::<Vec<_>>()
         .as_slice()
     {
-        [one] if who.is_empty() => one.id.clone(),
-        _ if !who.is_empty() => who.to_owned(),
-        _ => UNATTRIBUTED.to_owned(),
+        [one] => (one.id.clone(), what.to_owned()),
+        _ => (UNATTRIBUTED.to_owned(), what.to_owned()),
+    }
+}
+
+/// Whether lower-case `text` holds `id` as a whole word: ids are made of letters,
+/// digits, `.`, `_` and `-`, so a word is a run of those (sentence punctuation after it
+/// does not count).
+fn mentions(text: &str, id: &str) -> bool {
+    text.split(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .any(|word| word == id || word.trim_end_matches(['.', '-', '_']) == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions;
+
+    #[test]
+    fn names_match_whole_words_only() {
+        assert!(mentions("alpha wants postgres", "alpha"));
+        assert!(mentions("as mock-a said.", "mock-a"));
+        assert!(mentions("(claude) disagrees", "claude"));
+        assert!(!mentions("alphabet soup", "alpha"));
+        assert!(!mentions("mock-ab", "mock-a"));
+        assert!(!mentions("", "a"));
     }
 }
 
