@@ -180,6 +180,13 @@ fn mentions(text: &str, id: &str) -> bool {
         .any(|word| word == id || word.trim_end_matches(['.', '-', '_']) == id)
 }
 
+/// Lexical agreement of the standing speakers' latest answers (see [`crate::agreement`]).
+pub(crate) fn last_round_agreement(tx: &Transcript, plan: &Plan) -> Option<f64> {
+    let latest = tx.latest_answers(plan);
+    let texts: Vec<&str> = latest.iter().map(|q| q.text).collect();
+    lexical_agreement(&texts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::mentions;
@@ -193,11 +200,4 @@ mod tests {
         assert!(!mentions("mock-ab", "mock-a"));
         assert!(!mentions("", "a"));
     }
-}
-
-/// Lexical agreement of the standing speakers' latest answers (see [`crate::agreement`]).
-pub(crate) fn last_round_agreement(tx: &Transcript, plan: &Plan) -> Option<f64> {
-    let latest = tx.latest_answers(plan);
-    let texts: Vec<&str> = latest.iter().map(|q| q.text).collect();
-    lexical_agreement(&texts)
 }
