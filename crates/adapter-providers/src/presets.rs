@@ -163,6 +163,7 @@ pub fn preset(id: &str) -> Option<ProviderDefinition> {
         }),
         "gemini" => ProviderSpec::Command(CommandSpec {
             identity: Some(GEMINI),
+            retries_itself: true,
             ..command(
                 &[
                     "gemini",
@@ -211,6 +212,7 @@ pub fn preset(id: &str) -> Option<ProviderDefinition> {
                 ("OPENCODE_PURE", "1"),
             ]),
             identity: Some(OPENCODE),
+            retries_itself: true,
             ..command(
                 &["opencode", "run", "--format", "json", "--agent", "plan"],
                 PromptMode::Stdin,

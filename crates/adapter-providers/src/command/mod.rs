@@ -36,6 +36,9 @@ use spec::{CommandSpec, PromptMode, STDERR_TAIL_BYTES};
 /// How many characters of stderr an error message carries.
 const MESSAGE_EXCERPT_CHARS: usize = 400;
 
+/// Longest time a call stops before its timeout to report why it timed out.
+const TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
+
 /// Variables that force colour on in common CLI toolkits and would defeat `NO_COLOR`.
 const COLOR_FORCING_VARS: &[&str] = &["FORCE_COLOR", "CLICOLOR_FORCE"];
 
@@ -124,8 +127,13 @@ impl CommandProvider {
             stderr_tail: STDERR_TAIL_BYTES,
         };
         let seen = Arc::new(Seen::default());
+        // Stop a moment before the caller's own deadline (the engine times the call
+        // too), so that what the CLI said before the timeout can still be reported.
+        let deadline = request
+            .timeout
+            .saturating_sub((request.timeout / 20).min(TIMEOUT_MARGIN));
         let outcome = tokio::time::timeout(
-            request.timeout,
+            deadline,
             child.communicate(stdin_bytes, limits, seen.clone()),
         )
         .await;
@@ -220,9 +228,42 @@ impl CommandProvider {
         output: ProcessOutput,
         elapsed: Duration,
     ) -> Result<ProviderResponse, ProviderError> {
+        self.interpret_output(&output, elapsed)
+            .map_err(|e| self.without_stacked_retries(e, &output))
+    }
+
+    /// Retries must not stack: when the CLI already retried a failure on its own (it
+    /// cannot be told not to, or its output shows it did), the engine does not retry
+    /// it again — the failure is reported as what it is, once.
+    fn without_stacked_retries(
+        &self,
+        mut error: ProviderError,
+        output: &ProcessOutput,
+    ) -> ProviderError {
+        if !error.retryable {
+            return error;
+        }
+        let retried = self.spec.retries_itself
+            || shows_own_retries(&String::from_utf8_lossy(&output.stdout))
+            || shows_own_retries(&String::from_utf8_lossy(&output.stderr_tail));
+        if retried {
+            error.retryable = false;
+            error.retry_after = None;
+            error
+                .message
+                .push_str(" (the CLI already retried on its own)");
+        }
+        error
+    }
+
+    fn interpret_output(
+        &self,
+        output: &ProcessOutput,
+        elapsed: Duration,
+    ) -> Result<ProviderResponse, ProviderError> {
         let stderr = String::from_utf8_lossy(&output.stderr_tail);
         if !output.status.success() {
-            return Err(self.exit_error(&output, &stderr));
+            return Err(self.exit_error(output, &stderr));
         }
         match parse_output(self.spec.output, &output.stdout) {
             Ok(parsed) => Ok(ProviderResponse {
@@ -383,6 +424,12 @@ impl CommandProvider {
         tracing::debug!(provider = %self.id, kind = kind.as_str(), message = %error.message, "provider call failed");
         error
     }
+}
+
+/// Whether a CLI's output shows it retried a failed request by itself: codex's
+/// `Reconnecting... 2/5` events, gemini's `Retrying with backoff` lines.
+fn shows_own_retries(text: &str) -> bool {
+    text.contains("Reconnecting... ") || text.contains("Retrying with backoff")
 }
 
 /// `4 MiB`, `512 KiB`, `100 B`.

@@ -154,6 +154,9 @@ pub struct CommandSpec {
     /// For presets: what the targeted CLI looks like, so a different program of the
     /// same name is reported unavailable (see [`super::identity`]).
     pub identity: Option<Identity>,
+    /// For presets of CLIs whose own retries cannot be turned off (gemini, opencode):
+    /// a retryable failure is not retried again by the engine, so retries never stack.
+    pub retries_itself: bool,
 }
 
 impl CommandSpec {
@@ -169,6 +172,7 @@ impl CommandSpec {
             env: BTreeMap::new(),
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
             identity: None,
+            retries_itself: false,
         }
     }
 

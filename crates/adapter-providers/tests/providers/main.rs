@@ -2,6 +2,7 @@
 //! one per file). Fake CLIs live in the workspace's `tests/fixtures/providers`; HTTP
 //! tests start their own server on loopback.
 
+mod cli_errors;
 mod command_faults;
 mod config;
 mod helpers;
