@@ -4,7 +4,6 @@
 //! bad one.
 
 use ax_contracts::agent::{AgentProfile, normalize_legacy};
-use ax_contracts::validation::Issue;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -34,35 +33,7 @@ pub struct ImportItem {
     pub profile: Value,
 }
 
-/// A profile that could not be imported because it is invalid.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InvalidImport {
-    /// Where it came from.
-    pub source: String,
-    /// Its id, when it had a readable one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<String>,
-    /// Every rule it broke.
-    pub issues: Vec<Issue>,
-}
-
-/// The outcome of an import.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportReport {
-    /// Newly registered ids.
-    pub imported: Vec<String>,
-    /// Ids that overwrote a registered agent (`--on-conflict replace`).
-    pub replaced: Vec<String>,
-    /// Ids already registered and kept (`--on-conflict skip`).
-    pub skipped: Vec<String>,
-    /// Profiles that broke the contract.
-    pub invalid: Vec<InvalidImport>,
-    /// With `--on-conflict fail`: the id that stopped the import.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub conflict: Option<String>,
-}
+pub use ax_contracts::agent::{ImportReport, InvalidImport};
 
 impl AgentRegistry {
     /// Import `items` in order. Invalid profiles are reported and skipped; storage

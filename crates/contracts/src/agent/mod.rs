@@ -34,7 +34,7 @@ pub use profile::AgentProfile;
 pub use record::AgentRecord;
 pub use validate::{PROFILE_FIELDS, REGISTRY_OWNED_FIELDS, is_agent_id};
 pub use wire::{
-    AgentPage, AgentSummary, CapabilityIndex, Exported, Recommendation, Registered, Removed,
-    ScoredAgent,
+    AgentPage, AgentSummary, CapabilityIndex, Exported, ImportReport, InvalidImport,
+    Recommendation, Registered, Removed, ScoredAgent,
 };
 pub use workflow::{MAX_STEPS, RetryOn, RetryPolicy, StepType, WorkflowStep};

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::AgentRecord;
+use crate::validation::Issue;
 
 /// One agent in a listing: what a person or client needs to pick one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -149,4 +150,34 @@ pub struct CapabilityIndex {
     pub capabilities_by_agent: BTreeMap<String, Vec<String>>,
     /// Agent id → `selectionMetadata.agentCategory`, for agents that declare one.
     pub categories_by_agent: BTreeMap<String, String>,
+}
+
+/// A profile that could not be imported because it is invalid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvalidImport {
+    /// Where it came from (a file, `agents[3]`, ...).
+    pub source: String,
+    /// Its id, when it had a readable one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// Every rule it broke.
+    pub issues: Vec<Issue>,
+}
+
+/// The outcome of an import (`ax agent import --format json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportReport {
+    /// Newly registered ids.
+    pub imported: Vec<String>,
+    /// Ids that overwrote a registered agent (`--on-conflict replace`).
+    pub replaced: Vec<String>,
+    /// Ids already registered and kept (`--on-conflict skip`).
+    pub skipped: Vec<String>,
+    /// Profiles that broke the contract.
+    pub invalid: Vec<InvalidImport>,
+    /// With `--on-conflict fail`: the id that stopped the import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<String>,
 }
