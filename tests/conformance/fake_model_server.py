@@ -54,7 +54,7 @@ ANSWER_TEXT = "READY - the fake model server answered."
 INPUT_TOKENS = 123
 OUTPUT_TOKENS = 45
 ERROR_429_TEXT = "Fake rate limit: too many requests for this key (AXFAKE-429)."
-ERROR_500_TEXT = "Fake internal failure in the model backend (AXFAKE-500)."
+ERROR_500_TEXT = "The server had an error while processing your request (AXFAKE-500)."
 RETRY_AFTER_SECONDS = 1
 HANG_SECONDS = 600
 

@@ -56,6 +56,8 @@ const SERVER_WORDS: &[&str] = &[
     // codex's wording for a 5xx answer (0.171: "We're currently experiencing high
     // demand, which may cause temporary errors.").
     "experiencing high demand",
+    // OpenAI's 500 body: "The server had an error while processing your request."
+    "server had an error",
 ];
 
 const NETWORK_WORDS: &[&str] = &[
@@ -244,6 +246,10 @@ mod tests {
             classify_message(
                 "We\u{2019}re currently experiencing high demand, which may cause temporary errors."
             ),
+            Some(ProviderErrorKind::Server)
+        );
+        assert_eq!(
+            classify_message("The server had an error while processing your request."),
             Some(ProviderErrorKind::Server)
         );
         assert_eq!(

@@ -19,7 +19,7 @@
 //! | gemini | `gemini --output-format json --approval-mode default --skip-trust` | stdin | `gemini-json` |
 //! | codex | `codex exec --json --sandbox read-only --skip-git-repo-check -` | stdin | `codex-jsonl` |
 //! | grok | `grok --output-format json -p <prompt>` | argument | `grok-json` |
-//! | opencode | `opencode run --format json --agent plan` (+ edit/bash denied, no project config) | stdin | `opencode-jsonl` |
+//! | opencode | `opencode run --format json --agent plan --print-logs --log-level ERROR` (+ edit/bash denied, no project config) | stdin | `opencode-jsonl` |
 //! | ollama | `ollama run llama3.2` | stdin | `text` |
 //!
 //! Notes on the choices:
@@ -51,6 +51,9 @@
 //!   edit, bash and webfetch, and `run` rejects every permission request.
 //!   `OPENCODE_DISABLE_PROJECT_CONFIG` keeps a repository's `opencode.json` (its MCP
 //!   servers, agents, permissions) out and `OPENCODE_PURE` loads no external plugins.
+//!   Its retries cannot be turned off and leave no trace on stdout; `--print-logs
+//!   --log-level ERROR` puts each failed attempt's API message on stderr, so a call
+//!   that times out while opencode still retries is reported as what it is.
 //! - ollama: a local model without tools; change the model with
 //!   `[providers.ollama] command = ["ollama", "run", "qwen3"]`.
 //!
@@ -214,7 +217,17 @@ pub fn preset(id: &str) -> Option<ProviderDefinition> {
             identity: Some(OPENCODE),
             retries_itself: true,
             ..command(
-                &["opencode", "run", "--format", "json", "--agent", "plan"],
+                &[
+                    "opencode",
+                    "run",
+                    "--format",
+                    "json",
+                    "--agent",
+                    "plan",
+                    "--print-logs",
+                    "--log-level",
+                    "ERROR",
+                ],
                 PromptMode::Stdin,
                 OutputFormat::OpencodeJsonl,
             )
