@@ -351,3 +351,263 @@ fn a_rate_limited_provider_is_retried_and_an_unauthorised_one_is_not() {
         "flaky was called again after its 429 ({attempts} attempts)"
     );
 }
+
+/// The id in the last line of a text result: `saved: ax discuss show ID`.
+fn saved_id(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("saved: ax discuss show "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a `saved: ax discuss show ID` line")
+        .to_owned()
+}
+
+/// A pager program that records that it ran (and what it was given) in `marker`.
+fn recording_pager(marker: &Path) -> String {
+    format!("cat > '{}'", marker.display())
+}
+
+/// Issue 8, item 1: text mode shows each round with each participant's answer,
+/// labelled, then the synthesis and the consensus with dissent; `show ID` prints the
+/// same; `--summary` keeps the short form. Off a terminal no pager runs, whatever
+/// AX_PAGER and PAGER say.
+#[test]
+fn text_mode_shows_every_round_and_answer_and_show_prints_the_same() {
+    let data = DataDir::new();
+    let marker = data.path().join("pager-ran");
+    let run = |args: &[&str]| {
+        data.ax()
+            .env("AX_PAGER", recording_pager(&marker))
+            .env("PAGER", recording_pager(&marker))
+            .env("COLUMNS", "72")
+            .args(args)
+            .output()
+            .expect("ax runs")
+    };
+    let out = run(&[
+        "discuss",
+        "Should a CLI keep its registry in SQLite?",
+        "--providers",
+        "mock-a,mock-b,mock-c",
+    ]);
+    assert_exit(&out, 0);
+    let full = text(&out.stdout);
+    for expected in [
+        "Pattern: synthesis · 2 rounds · mock-a, mock-b, mock-c",
+        "── Round 1 · ",
+        "── Round 2 · ",
+        "── Synthesis · by ",
+        "── Consensus: reached (synthesis",
+        "  dissent — ",
+    ] {
+        assert!(full.contains(expected), "missing {expected:?}:\n{full}");
+    }
+    for speaker in ["mock-a", "mock-b", "mock-c"] {
+        assert_eq!(
+            full.lines()
+                .filter(|l| l.starts_with(&format!("{speaker} · ")))
+                .count(),
+            2,
+            "{speaker} is labelled once per round:\n{full}"
+        );
+        assert!(
+            full.contains(&format!("    [simulated] {speaker} (")),
+            "{speaker}'s answer is shown, indented under its label:\n{full}"
+        );
+    }
+    for line in full.lines() {
+        assert!(
+            line.chars().count() <= 72,
+            "wrapped to COLUMNS=72: {line:?}"
+        );
+    }
+    assert!(!marker.exists(), "no pager when stdout is not a terminal");
+
+    let id = saved_id(&full);
+    let shown = run(&["discuss", "show", &id]);
+    assert_exit(&shown, 0);
+    let shown = text(&shown.stdout);
+    let without_timing = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| !l.starts_with("── Round"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        without_timing(&shown),
+        without_timing(&full),
+        "`show` prints the same"
+    );
+
+    let summary = run(&["discuss", "show", &id, "--summary"]);
+    assert_exit(&summary, 0);
+    let summary = text(&summary.stdout);
+    assert!(!summary.contains("── Round"), "{summary}");
+    assert!(!summary.contains("[simulated] mock-b ("), "{summary}");
+    assert!(summary.contains("Consensus: reached"), "{summary}");
+    let short = run(&["discuss", "Tabs or spaces?", "--fast", "--summary"]);
+    assert_exit(&short, 0);
+    assert!(!text(&short.stdout).contains("── Round"));
+    assert!(!marker.exists(), "no pager when stdout is not a terminal");
+}
+
+/// Issue 8, item 1: failed calls appear in their round with the reason, and a
+/// provider's answer cannot send the terminal an escape sequence.
+#[test]
+fn failed_calls_show_their_reason_and_answers_cannot_reach_the_terminal() {
+    let data = DataDir::new();
+    let evil = data.path().join("evil.sh");
+    std::fs::write(
+        &evil,
+        "#!/bin/sh\ncat > /dev/null\nprintf 'Sure.\\033]52;c;ZXZpbA==\\007\\033[2J\\033[31mred\\rX\\n'\n",
+    )
+    .expect("write evil.sh");
+    std::fs::set_permissions(&evil, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    std::fs::write(
+        data.path().join("config.toml"),
+        format!(
+            "[providers.evil]\nkind = \"command\"\ncommand = [\"{}\"]\n[providers.broken]\nkind = \"command\"\ncommand = [\"{}\"]\n",
+            evil.display(),
+            crate::helpers::fake("crash.sh").display()
+        ),
+    )
+    .expect("config");
+    let out = data.run(&[
+        "discuss",
+        "Anything to hide?",
+        "--fast",
+        "--providers",
+        "evil,broken,mock-a",
+    ]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(
+        !stdout.chars().any(|c| c.is_control() && c != '\n'),
+        "no control character reaches the terminal:\n{stdout:?}"
+    );
+    assert!(
+        stdout.contains("Sure.\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\x1b[31mred\\x0dX"),
+        "the answer is shown with its control characters written out:\n{stdout}"
+    );
+    let broken = stdout
+        .lines()
+        .position(|l| l.starts_with("broken · failed after "))
+        .unwrap_or_else(|| panic!("the failed call is in its round:\n{stdout}"));
+    assert!(
+        stdout
+            .lines()
+            .nth(broken + 1)
+            .is_some_and(|l| l.contains("crashed")),
+        "with its reason under it:\n{stdout}"
+    );
+}
+
+/// Issue 8, item 2: `--providers` naming CLIs that are not installed fails with the
+/// reason and the next step on stderr (which provider, how to install it, that
+/// omitting --providers runs the simulated ones); stdout carries only the result; exit 1.
+/// In JSON, stdout is still the one result document.
+#[test]
+fn missing_providers_are_explained_on_stderr_with_a_next_step() {
+    let data = DataDir::new();
+    let empty_path = data.path().join("no-clis");
+    std::fs::create_dir_all(&empty_path).expect("mkdir");
+    let run = |extra: &[&str]| {
+        data.ax()
+            .env("PATH", &empty_path)
+            .args(extra)
+            .args([
+                "discuss",
+                "Pick a database",
+                "--pattern",
+                "voting",
+                "--providers",
+                "claude,gemini,codex",
+            ])
+            .output()
+            .expect("ax runs")
+    };
+    let out = run(&[]);
+    assert_exit(&out, 1);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        stderr.starts_with("error: the discussion failed: "),
+        "{stderr}"
+    );
+    for expected in [
+        "claude: `claude` is not installed",
+        "npm install -g @anthropic-ai/claude-code",
+        "gemini: `gemini` is not installed",
+        "npm install -g @google/gemini-cli",
+        "codex: `codex` is not installed",
+        "npm install -g @openai/codex",
+        "hint: leave claude, gemini, codex out of --providers, or omit --providers to run the providers available here (mock-a, mock-b, mock-c: simulated answers, offline)",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "stderr lacks {expected:?}:\n{stderr}"
+        );
+    }
+    assert!(
+        !stdout.contains("error:") && !stdout.contains("hint:") && !stdout.contains("npm"),
+        "stdout carries only the result:\n{stdout}"
+    );
+    assert!(stdout.contains("ax discuss show "), "{stdout}");
+
+    let out = run(&["--format", "json"]);
+    assert_exit(&out, 1);
+    let result: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(result["success"], false);
+    assert_eq!(result["error"]["code"], "DISCUSSION_INSUFFICIENT_PROVIDERS");
+    assert!(
+        text(&out.stderr).contains("npm install -g @anthropic-ai/claude-code"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Issue 8, item 1: on a terminal the result goes through the pager ($AX_PAGER), and
+/// `--no-pager`, an empty AX_PAGER and `--format json` turn it off. Runs `ax` under a
+/// pseudo-terminal made by `script` (util-linux); skipped where there is none.
+#[test]
+fn on_a_terminal_the_result_goes_through_the_pager_unless_turned_off() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` to make a pseudo-terminal");
+        return;
+    }
+    let data = DataDir::new();
+    let marker = data.path().join("paged.txt");
+    let under_terminal = |ax_pager: &str, extra: &str| {
+        let _ = std::fs::remove_file(&marker);
+        let command = format!(
+            "'{}' --data-dir '{}' discuss 'Paged?' --fast {extra}",
+            crate::helpers::ax_bin(),
+            data.path().display()
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("HOME", data.path().join("home"))
+            .env("NO_COLOR", "1")
+            .env("AX_PAGER", ax_pager)
+            .env_remove("AX_DATA_DIR")
+            .env_remove("AX_LOG")
+            .env_remove("AX_MAX_CONCURRENT_PROVIDER_CALLS")
+            .stdin(Stdio::null())
+            .output()
+            .expect("script runs");
+        assert!(out.status.success(), "{}", text(&out.stdout));
+        std::fs::read_to_string(&marker).ok()
+    };
+    let paged = under_terminal(&recording_pager(&marker), "").expect("the pager ran on a terminal");
+    assert!(
+        paged.contains("── Round 1"),
+        "the pager got the result:\n{paged}"
+    );
+    assert!(under_terminal(&recording_pager(&marker), "--no-pager").is_none());
+    assert!(under_terminal("", "").is_none(), "AX_PAGER= turns it off");
+    assert!(under_terminal(&recording_pager(&marker), "--format json").is_none());
+}

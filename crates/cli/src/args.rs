@@ -280,8 +280,13 @@ pub struct RecommendArgs {
   ax discuss \"Pick a database\" --pattern voting --providers claude,gemini,codex
   ax discuss \"Review this API design\" --pattern critique --rounds 3 --timeout 5m
   ax discuss \"Tabs or spaces?\" --participants claude,reviewer:agent --consensus majority
+  ax discuss \"Tabs or spaces?\" --summary --no-pager
   ax discuss history --limit 10
-  ax discuss show 019374b2-...")]
+  ax discuss show 019374b2-...
+
+The text output shows every round with each participant's answer, then the synthesis
+or vote tally and the consensus; long output opens in $AX_PAGER, else $PAGER, else
+`less -FRX` when stdout is a terminal (AX_PAGER= or --no-pager turns it off).")]
 pub struct DiscussCommand {
     /// `history` or `show ID`; without a subcommand, start a discussion.
     #[command(subcommand)]
@@ -304,7 +309,21 @@ pub enum DiscussAction {
     Show {
         /// The discussion id.
         id: String,
+        /// How to show it.
+        #[command(flatten)]
+        view: ViewArgs,
     },
+}
+
+/// How a discussion result is shown in text mode.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ViewArgs {
+    /// Only the conclusion: synthesis or votes, consensus and dissent (not every answer).
+    #[arg(long)]
+    pub summary: bool,
+    /// Print straight to stdout, never through $AX_PAGER / $PAGER / less.
+    #[arg(long)]
+    pub no_pager: bool,
 }
 
 /// `ax discuss "TOPIC" ...`
@@ -349,6 +368,9 @@ pub struct DiscussArgs {
     /// Fewest providers that must succeed.
     #[arg(long)]
     pub min_providers: Option<u32>,
+    /// How to show the result.
+    #[command(flatten)]
+    pub view: ViewArgs,
 }
 
 /// `ax providers [list|check]`

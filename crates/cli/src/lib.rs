@@ -17,6 +17,8 @@ pub mod commands;
 pub mod error;
 pub mod input;
 pub mod output;
+pub mod pager;
+pub mod text;
 
 use std::process::ExitCode;
 

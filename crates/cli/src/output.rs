@@ -96,6 +96,19 @@ impl Out {
         rows: &[Vec<String>],
         max_widths: &[usize],
     ) -> Result<(), CliError> {
+        for line in self.table_lines(header, rows, max_widths) {
+            self.line(&line)?;
+        }
+        Ok(())
+    }
+
+    /// The lines [`Out::table`] prints.
+    pub fn table_lines(
+        &self,
+        header: &[&str],
+        rows: &[Vec<String>],
+        max_widths: &[usize],
+    ) -> Vec<String> {
         let cells: Vec<Vec<String>> = rows
             .iter()
             .map(|row| {
@@ -130,11 +143,9 @@ impl Out {
                 .join("  ")
         };
         let head: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
-        self.line(&self.bold(&render(&head)))?;
-        for row in &cells {
-            self.line(&render(row))?;
-        }
-        Ok(())
+        let mut lines = vec![self.bold(&render(&head))];
+        lines.extend(cells.iter().map(|row| render(row)));
+        lines
     }
 }
 
@@ -159,9 +170,10 @@ fn pad(text: &str, width: usize) -> String {
     format!("{text}{}", " ".repeat(width.saturating_sub(len)))
 }
 
-/// Print a failed command: one line on stderr (plus detail lines and a hint) and, for
-/// `--format json`, the error document on stdout.
-pub fn report_error(format: Format, err: &CliError) {
+/// The stderr part of a failed command: `error: message`, its detail lines and the
+/// hint. Also used when a command prints its result on stdout and still failed (a
+/// discussion that ran and failed).
+pub fn explain(err: &CliError) {
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "error: {}", err.message);
     for line in &err.lines {
@@ -170,6 +182,12 @@ pub fn report_error(format: Format, err: &CliError) {
     if let Some(hint) = &err.hint {
         let _ = writeln!(stderr, "hint: {hint}");
     }
+}
+
+/// Print a failed command: one line on stderr (plus detail lines and a hint) and, for
+/// `--format json`, the error document on stdout.
+pub fn report_error(format: Format, err: &CliError) {
+    explain(err);
     if format == Format::Json
         && let Ok(text) = serde_json::to_string_pretty(&err.envelope())
     {

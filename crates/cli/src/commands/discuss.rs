@@ -4,6 +4,9 @@
 //! command adapter kills their process groups), the partial result is saved, shown,
 //! and `ax` exits 130.
 
+mod advice;
+mod render;
+
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
@@ -15,16 +18,18 @@ use ax_discussion_domain::{ProgressSink, RunOptions, ServiceError};
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::App;
-use crate::args::{DiscussAction, DiscussArgs, DiscussCommand};
+use crate::app::{App, CONFIG_FILE};
+use crate::args::{DiscussAction, DiscussArgs, DiscussCommand, ViewArgs};
 use crate::error::{CliError, Exit, invalid};
-use crate::output::{Out, truncate};
+use crate::output::Out;
+use crate::pager::PagerSettings;
+use crate::text::escape_controls;
 
 /// Run `ax discuss`.
 pub async fn run(app: &App, command: DiscussCommand, out: Out) -> Result<Exit, CliError> {
     match command.action {
         Some(DiscussAction::History { limit }) => history(app, limit, out).await,
-        Some(DiscussAction::Show { id }) => show(app, &id, out).await,
+        Some(DiscussAction::Show { id, view }) => show(app, &id, view, out).await,
         None => discuss(app, command.run, out).await,
     }
 }
@@ -144,8 +149,41 @@ async fn discuss(app: &App, args: DiscussArgs, out: Out) -> Result<Exit, CliErro
             *result
         }
     };
-    print_result(&result, out)?;
-    Ok(if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+    print_result(&result, args.view, out)?;
+    let interrupted = interrupted.load(std::sync::atomic::Ordering::SeqCst);
+    // stdout carries the result; what went wrong, and what to do about it, goes to
+    // stderr (in both formats).
+    let config_file = app.data_dir.join(CONFIG_FILE);
+    let cancelled = result
+        .error
+        .as_ref()
+        .is_some_and(|e| e.code == ErrorCode::DiscussionCancelled);
+    if !result.success && !interrupted && !cancelled {
+        let selection = wiring.service.engine().default_providers().await;
+        let defaults = advice::Defaults {
+            providers: selection.providers,
+            simulated: selection.simulated,
+        };
+        let named_by = match (args.providers.is_empty(), args.participants.is_empty()) {
+            (false, true) => Some("--providers"),
+            (true, false) => Some("--participants"),
+            (false, false) => Some("--providers/--participants"),
+            (true, true) => None,
+        };
+        crate::output::explain(&advice::failure(
+            &result,
+            &wiring.providers,
+            &config_file,
+            named_by,
+            &defaults,
+        ));
+    } else if result.success {
+        let mut stderr = std::io::stderr().lock();
+        for note in advice::notes(&result, &wiring.providers, &config_file) {
+            let _ = writeln!(stderr, "{note}");
+        }
+    }
+    Ok(if interrupted {
         Exit::Interrupted
     } else if result.success {
         Exit::Ok
@@ -250,120 +288,21 @@ fn status_line(event: &ProgressEvent) -> String {
     }
 }
 
-/// Print a result for people (or as the one JSON document).
-fn print_result(result: &DiscussionResult, out: Out) -> Result<(), CliError> {
+/// Print a result as the one JSON document, or for people: in full (every round and
+/// answer) or `--summary`, through the pager when stdout is a terminal.
+fn print_result(result: &DiscussionResult, view: ViewArgs, out: Out) -> Result<(), CliError> {
     if out.json() {
         return out.print_json(result);
     }
-    if result.metadata.simulated {
-        out.line(&out.yellow(
-            "⚠ SIMULATED: answers came from the built-in mock providers, not from AI models.",
-        ))?;
-        out.line(
-            &out.dim(
-                "  Install or configure a provider (see `ax providers list`) for real answers.",
-            ),
-        )?;
-        out.line("")?;
-    }
-    out.line(&format!(
-        "{} {}",
-        out.bold("Topic:"),
-        truncate(&result.topic, 200)
-    ))?;
-    out.line(&format!(
-        "{} {} · {} round(s) · providers: {}",
-        out.bold("Pattern:"),
-        result.pattern.as_str(),
-        result.rounds.len(),
-        result.participating_providers.join(", ")
-    ))?;
-    for failed in &result.failed_providers {
-        out.line(&out.red(&format!(
-            "  {} failed ({}): {}",
-            failed.provider,
-            failed.code,
-            truncate(&failed.message, 160)
-        )))?;
-    }
-    out.line("")?;
-    if let Some(voting) = &result.voting_results {
-        out.line(&out.bold("Votes"))?;
-        let rows: Vec<Vec<String>> = voting
-            .options
-            .iter()
-            .map(|o| {
-                vec![
-                    o.clone(),
-                    voting.votes.get(o).copied().unwrap_or(0).to_string(),
-                    format!(
-                        "{:.2}",
-                        voting.weighted_votes.get(o).copied().unwrap_or(0.0)
-                    ),
-                ]
-            })
-            .collect();
-        out.table(&["OPTION", "VOTES", "WEIGHTED"], &rows, &[60, 5, 8])?;
-        let verdict = match (&voting.winner, voting.tie) {
-            (_, true) => format!("tie between {}", voting.tied_options.join(" and ")),
-            (Some(w), false) => format!(
-                "winner: {w} (margin {:.2}{})",
-                voting.margin,
-                if voting.unanimous { ", unanimous" } else { "" }
-            ),
-            (None, false) => "no winner".to_owned(),
-        };
-        out.line(&verdict)?;
-        out.line("")?;
-    }
-    if !result.synthesis.is_empty() {
-        out.line(&out.bold("Synthesis"))?;
-        out.line(result.synthesis.trim())?;
-        out.line("")?;
-    }
-    let consensus = &result.consensus;
-    let score = consensus
-        .agreement_score
-        .map(|s| format!(", agreement {:.2}", s))
-        .unwrap_or_default();
-    let reached = if consensus.reached {
-        out.green("reached")
-    } else {
-        out.yellow("not reached")
-    };
-    out.line(&format!(
-        "{} {} ({}{score})",
-        out.bold("Consensus:"),
-        reached,
-        consensus.method.as_str()
-    ))?;
-    for agreement in &consensus.agreements {
-        out.line(&format!("  agreed — {}", truncate(agreement, 160)))?;
-    }
-    for dissent in &consensus.dissent {
-        out.line(&format!(
-            "  dissent — {}: {}",
-            dissent.provider,
-            truncate(&dissent.position, 160)
-        ))?;
-    }
-    if let Some(error) = &result.error {
-        out.line(&out.red(&format!("error {}: {}", error.code.as_str(), error.message)))?;
-    }
-    let cost = &result.metadata.cost_summary;
-    out.line(&out.dim(&format!(
-        "{:.1} s · {} call(s), {} retr{} · at most {} in flight",
-        result.total_duration_ms as f64 / 1000.0,
-        cost.total_calls,
-        cost.retries,
-        if cost.retries == 1 { "y" } else { "ies" },
-        result.metadata.max_in_flight
-    )))?;
-    out.line(&out.dim(&format!(
-        "saved as {} (ax discuss show {})",
-        result.discussion_id, result.discussion_id
-    )))?;
-    Ok(())
+    let text = render::render(
+        result,
+        render::View {
+            out,
+            width: crate::text::output_width(),
+            summary: view.summary,
+        },
+    );
+    crate::pager::show(&text, &PagerSettings::from_env(out, view.no_pager), out)
 }
 
 async fn history(app: &App, limit: usize, out: Out) -> Result<Exit, CliError> {
@@ -387,16 +326,16 @@ async fn history(app: &App, limit: usize, out: Out) -> Result<Exit, CliError> {
         .iter()
         .map(|d| {
             vec![
-                d.discussion_id.clone(),
+                escape_controls(&d.discussion_id),
                 d.started_at
                     .chars()
                     .take(19)
                     .collect::<String>()
                     .replace('T', " "),
-                d.pattern.clone(),
-                d.status.clone(),
-                d.providers.join(","),
-                d.topic.clone(),
+                escape_controls(&d.pattern),
+                escape_controls(&d.status),
+                escape_controls(&d.providers.join(",")),
+                escape_controls(&d.topic),
             ]
         })
         .collect();
@@ -415,7 +354,7 @@ async fn history(app: &App, limit: usize, out: Out) -> Result<Exit, CliError> {
     Ok(Exit::Ok)
 }
 
-async fn show(app: &App, id: &str, out: Out) -> Result<Exit, CliError> {
+async fn show(app: &App, id: &str, view: ViewArgs, out: Out) -> Result<Exit, CliError> {
     let record = app
         .history()
         .get(id)
@@ -425,7 +364,7 @@ async fn show(app: &App, id: &str, out: Out) -> Result<Exit, CliError> {
         return Err(CliError::new(
             Exit::NotFound,
             ErrorCode::DiscussionNotFound,
-            format!("discussion \"{id}\" not found"),
+            format!("discussion \"{}\" not found", escape_controls(id)),
         )
         .hint("`ax discuss history` lists saved discussions"));
     };
@@ -434,7 +373,7 @@ async fn show(app: &App, id: &str, out: Out) -> Result<Exit, CliError> {
         return Ok(Exit::Ok);
     }
     match serde_json::from_value::<DiscussionResult>(record.result.clone()) {
-        Ok(result) => print_result(&result, out)?,
+        Ok(result) => print_result(&result, view, out)?,
         // A result saved by another version: show it as it was stored.
         Err(_) => out.print_json(&record.result)?,
     }

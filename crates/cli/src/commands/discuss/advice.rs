@@ -1,0 +1,230 @@
+//! What to do about a provider that did not answer, for stderr: which provider, why,
+//! and the next step — install it, sign in, set the API key variable, start the
+//! server, allow more time — or, when the user named providers that are not here,
+//! that omitting `--providers` runs the ones available (the simulated mock providers
+//! on a machine without any AI CLI).
+
+use std::path::Path;
+
+use ax_adapter_providers::command::executable::find_executable;
+use ax_adapter_providers::{ProviderRegistry, ProviderSpec};
+use ax_contracts::discussion::{DiscussionResult, FailedProvider};
+use ax_contracts::error::ErrorCode;
+
+use crate::error::{CliError, Exit};
+use crate::text::escape_controls as esc;
+
+/// What a run found about the providers a discussion would use by default.
+#[derive(Debug, Clone, Default)]
+pub struct Defaults {
+    /// The provider ids a discussion without `--providers` uses.
+    pub providers: Vec<String>,
+    /// Whether they are the simulated mock providers.
+    pub simulated: bool,
+}
+
+/// The stderr report of a discussion that ran and failed: the reason, one line per
+/// provider that did not answer with its next step, and a hint. `named_by` is the flag
+/// the user named the speakers with (`--providers`, `--participants`), if any.
+pub fn failure(
+    result: &DiscussionResult,
+    registry: &ProviderRegistry,
+    config_file: &Path,
+    named_by: Option<&str>,
+    defaults: &Defaults,
+) -> CliError {
+    let (code, message) = match &result.error {
+        Some(error) => (error.code, esc(&error.message)),
+        None => (
+            ErrorCode::InternalError,
+            "it reached no conclusion".to_owned(),
+        ),
+    };
+    let mut err = CliError::new(
+        Exit::Failure,
+        code,
+        format!("the discussion failed: {message}"),
+    );
+    err.lines = result
+        .failed_providers
+        .iter()
+        .map(|f| format!("  {}", next_step(f, registry, config_file)))
+        .collect();
+    let missing: Vec<String> = result
+        .failed_providers
+        .iter()
+        .filter(|f| f.code == "not_found")
+        .map(|f| esc(&f.provider))
+        .collect();
+    let hint = match named_by {
+        Some(flag) if !missing.is_empty() && !defaults.providers.is_empty() => format!(
+            "leave {} out of {flag}, or omit {flag} to run the providers available here ({}{})",
+            missing.join(", "),
+            defaults.providers.join(", "),
+            if defaults.simulated {
+                ": simulated answers, offline"
+            } else {
+                ""
+            }
+        ),
+        _ => "`ax providers list` shows which providers are installed; `ax providers check` asks each one"
+            .to_owned(),
+    };
+    err.hint(hint)
+}
+
+/// `note:` lines for providers that did not answer in a discussion that still
+/// succeeded, when there is something to do about it (install, sign in, configure).
+pub fn notes(
+    result: &DiscussionResult,
+    registry: &ProviderRegistry,
+    config_file: &Path,
+) -> Vec<String> {
+    result
+        .failed_providers
+        .iter()
+        .filter(|f| matches!(f.code.as_str(), "not_found" | "auth"))
+        .map(|f| format!("note: {}", next_step(f, registry, config_file)))
+        .collect()
+}
+
+/// `claude: not installed — install Claude Code: npm install -g …` and the like.
+pub fn next_step(
+    failed: &FailedProvider,
+    registry: &ProviderRegistry,
+    config_file: &Path,
+) -> String {
+    let id = esc(&failed.provider);
+    let said = esc(&failed.message);
+    let config = config_file.display();
+    let Some(definition) = registry.definition(&failed.provider) else {
+        return format!("{id} ({}): {said}", esc(&failed.code));
+    };
+    match (&definition.spec, failed.code.as_str()) {
+        (ProviderSpec::Command(spec), "not_found") => {
+            let program = spec.program();
+            if find_executable(program).is_none() {
+                let install = match spec.identity.as_ref() {
+                    Some(identity) if !identity.npm_packages.is_empty() => format!(
+                        "install {}: `npm install -g {}`, then {}",
+                        identity.target,
+                        identity.npm_packages[0],
+                        sign_in(program)
+                    ),
+                    _ => format!("install `{program}` and put it on PATH"),
+                };
+                format!(
+                    "{id}: `{program}` is not installed (not on PATH) — {install} (or set `command` under [providers.{id}] in {config})"
+                )
+            } else if let Some(why) = registry.unavailable_reason(&failed.provider) {
+                format!("{id}: {} — {}", esc(&why), install_target(spec))
+            } else {
+                format!("{id}: {said} — check it with `ax providers check {id}`")
+            }
+        }
+        (ProviderSpec::Command(spec), "auth") => format!(
+            "{id} is not signed in: {said} — {}",
+            sign_in(spec.program())
+        ),
+        (ProviderSpec::OpenAi(spec), "not_found" | "auth" | "network") => {
+            let key_missing = spec
+                .api_key_env
+                .as_ref()
+                .filter(|var| std::env::var(var.as_str()).map_or(true, |v| v.trim().is_empty()));
+            match key_missing {
+                Some(var) => format!(
+                    "{id}: the API key variable {var} is not set — export {var}=… (the key for {}), or change `api_key_env` under [providers.{id}] in {config}",
+                    esc(&spec.base_url)
+                ),
+                None if failed.code == "auth" => format!(
+                    "{id}: {said} — check the key in {}",
+                    spec.api_key_env
+                        .as_deref()
+                        .unwrap_or("the server's settings")
+                ),
+                None => format!(
+                    "{id}: {said} — is the server at {} running? (`ax providers check {id}`)",
+                    esc(&spec.base_url)
+                ),
+            }
+        }
+        (_, "timeout") => {
+            format!("{id} timed out: {said} — allow more time with --timeout, e.g. --timeout 10m")
+        }
+        (_, "rate_limit") => {
+            format!("{id} is rate-limited: {said} — wait a while, or leave it out of --providers")
+        }
+        _ => format!("{id} ({}): {said}", esc(&failed.code)),
+    }
+}
+
+fn install_target(spec: &ax_adapter_providers::command::spec::CommandSpec) -> String {
+    match spec.identity.as_ref() {
+        Some(identity) if !identity.npm_packages.is_empty() => format!(
+            "install {}: `npm install -g {}`",
+            identity.target, identity.npm_packages[0]
+        ),
+        Some(identity) => format!("install {} and put it first on PATH", identity.target),
+        None => format!("check `{}` with `ax providers check`", spec.program()),
+    }
+}
+
+/// How a CLI is signed in, for the ones the presets know.
+fn sign_in(program: &str) -> String {
+    let name = Path::new(program)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(program);
+    match name {
+        "claude" => "run `claude` once to sign in (or set ANTHROPIC_API_KEY)".to_owned(),
+        "gemini" => "run `gemini` once to sign in (or set GEMINI_API_KEY)".to_owned(),
+        "codex" => "run `codex login` (or set OPENAI_API_KEY)".to_owned(),
+        "opencode" => "run `opencode auth login`".to_owned(),
+        other => format!("run `{other}` once to sign in"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(provider: &str, code: &str) -> FailedProvider {
+        FailedProvider {
+            provider: provider.into(),
+            code: code.into(),
+            message: "not available (not installed, not logged in or not reachable)".into(),
+        }
+    }
+
+    #[test]
+    fn a_missing_cli_is_named_with_how_to_install_it() {
+        let registry = ax_adapter_providers::ProvidersFile::from_str(
+            "[providers.claude]\ncommand = [\"/nonexistent/ax-test/claude\"]\n\
+             [providers.remote]\nkind = \"openai\"\nbase_url = \"https://example.invalid/v1\"\nmodel = \"m\"\napi_key_env = \"AX_TEST_UNSET_KEY_VARIABLE\"\n",
+            "config.toml",
+        )
+        .ok()
+        .and_then(|file| ProviderRegistry::from_config(&file).ok())
+        .expect("registry");
+        let config = Path::new("/home/u/.automatosx/config.toml");
+        let claude = next_step(&failed("claude", "not_found"), &registry, config);
+        assert!(
+            claude.starts_with("claude: `/nonexistent/ax-test/claude` is not installed"),
+            "{claude}"
+        );
+        assert!(
+            claude.contains("npm install -g @anthropic-ai/claude-code"),
+            "{claude}"
+        );
+        assert!(claude.contains("sign in"), "{claude}");
+        let remote = next_step(&failed("remote", "not_found"), &registry, config);
+        assert!(
+            remote.contains("AX_TEST_UNSET_KEY_VARIABLE is not set"),
+            "{remote}"
+        );
+        let timeout = next_step(&failed("claude", "timeout"), &registry, config);
+        assert!(timeout.contains("--timeout"), "{timeout}");
+        let nobody = next_step(&failed("ghost\x1b[2J", "unknown"), &registry, config);
+        assert!(!nobody.contains('\x1b'), "{nobody}");
+    }
+}
