@@ -462,14 +462,24 @@ fn failed_calls_show_their_reason_and_answers_cannot_reach_the_terminal() {
         "#!/bin/sh\ncat > /dev/null\nprintf 'Sure.\\033]52;c;ZXZpbA==\\007\\033[2J\\033[31mred\\rX\\n'\n",
     )
     .expect("write evil.sh");
-    std::fs::set_permissions(&evil, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("chmod");
+    // Fails with an escape sequence in its error output.
+    let loud = data.path().join("loud.sh");
+    std::fs::write(
+        &loud,
+        "#!/bin/sh\ncat > /dev/null\nprintf 'boom\\033[2J\\033]0;pwned\\007\\n' >&2\nexit 1\n",
+    )
+    .expect("write loud.sh");
+    for script in [&evil, &loud] {
+        std::fs::set_permissions(script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
     std::fs::write(
         data.path().join("config.toml"),
         format!(
-            "[providers.evil]\nkind = \"command\"\ncommand = [\"{}\"]\n[providers.broken]\nkind = \"command\"\ncommand = [\"{}\"]\n",
+            "[providers.evil]\nkind = \"command\"\ncommand = [\"{}\"]\n[providers.broken]\nkind = \"command\"\ncommand = [\"{}\"]\n[providers.loud]\nkind = \"command\"\ncommand = [\"{}\"]\n",
             evil.display(),
-            crate::helpers::fake("crash.sh").display()
+            crate::helpers::fake("crash.sh").display(),
+            loud.display()
         ),
     )
     .expect("config");
@@ -478,14 +488,19 @@ fn failed_calls_show_their_reason_and_answers_cannot_reach_the_terminal() {
         "Anything to hide?",
         "--fast",
         "--providers",
-        "evil,broken,mock-a",
+        "evil,broken,loud,mock-a",
     ]);
     assert_exit(&out, 0);
-    let stdout = text(&out.stdout);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(
         !stdout.chars().any(|c| c.is_control() && c != '\n'),
         "no control character reaches the terminal:\n{stdout:?}"
     );
+    assert!(
+        !stderr.chars().any(|c| c.is_control() && c != '\n'),
+        "not through the progress lines either:\n{stderr:?}"
+    );
+    assert!(stderr.contains("boom\\x1b[2J"), "{stderr}");
     assert!(
         stdout.contains("Sure.\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\x1b[31mred\\x0dX"),
         "the answer is shown with its control characters written out:\n{stdout}"
@@ -610,4 +625,34 @@ fn on_a_terminal_the_result_goes_through_the_pager_unless_turned_off() {
     assert!(under_terminal(&recording_pager(&marker), "--no-pager").is_none());
     assert!(under_terminal("", "").is_none(), "AX_PAGER= turns it off");
     assert!(under_terminal(&recording_pager(&marker), "--format json").is_none());
+}
+
+/// Issue 8, item 1: agent fields are untrusted too (they are imported from anywhere):
+/// `ax agent get|list` write control characters out instead of sending them.
+#[test]
+fn agent_fields_cannot_reach_the_terminal_either() {
+    let data = DataDir::new();
+    let out = data.run(&[
+        "agent",
+        "register",
+        "--id",
+        "sly",
+        "--description",
+        "hi \x1b[2J there",
+        "--team",
+        "t\x1b]0;x\x07",
+        "--system-prompt",
+        "line one\nclear \x1b[3J now",
+    ]);
+    assert_exit(&out, 0);
+    for args in [&["agent", "get", "sly"][..], &["agent", "list"][..]] {
+        let out = data.run(args);
+        assert_exit(&out, 0);
+        let stdout = text(&out.stdout);
+        assert!(
+            !stdout.chars().any(|c| c.is_control() && c != '\n'),
+            "{args:?} sends a control character:\n{stdout:?}"
+        );
+        assert!(stdout.contains("hi \\x1b[2J there"), "{stdout}");
+    }
 }

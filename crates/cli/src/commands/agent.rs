@@ -14,6 +14,7 @@ use crate::args::{
 use crate::error::{CliError, Exit};
 use crate::input::{parse_json_arg, read_document};
 use crate::output::{Out, truncate};
+use crate::text::escape_controls;
 
 /// Run one `ax agent` subcommand.
 pub async fn run(app: &App, command: AgentCommand, out: Out) -> Result<Exit, CliError> {
@@ -77,16 +78,17 @@ async fn list(app: &App, args: ListArgs, out: Out) -> Result<Exit, CliError> {
         .iter()
         .map(|r| {
             let p = &r.profile;
+            // Agent fields are imported from anywhere: no escape sequences.
             vec![
-                p.agent_id.clone(),
-                p.team.clone().unwrap_or_default(),
+                escape_controls(&p.agent_id),
+                escape_controls(&p.team.clone().unwrap_or_default()),
                 if p.enabled {
                     "yes".into()
                 } else {
                     out.dim("no")
                 },
-                p.capabilities().join(", "),
-                p.description.clone(),
+                escape_controls(&p.capabilities().join(", ")),
+                escape_controls(&p.description),
             ]
         })
         .collect();
@@ -117,9 +119,11 @@ async fn get(app: &App, id: &str, out: Out) -> Result<Exit, CliError> {
     let p = &record.profile;
     let field = |name: &str, value: Option<String>| -> Result<(), CliError> {
         match value {
-            Some(v) if !v.is_empty() => {
-                out.line(&format!("{} {v}", out.bold(&format!("{name:<14}"))))
-            }
+            Some(v) if !v.is_empty() => out.line(&format!(
+                "{} {}",
+                out.bold(&format!("{name:<14}")),
+                escape_controls(&v)
+            )),
             _ => Ok(()),
         }
     };
@@ -137,7 +141,7 @@ async fn get(app: &App, id: &str, out: Out) -> Result<Exit, CliError> {
     field("updatedAt", Some(record.updated_at.clone()))?;
     if let Some(prompt) = &p.system_prompt {
         out.line(&out.bold("systemPrompt"))?;
-        for line in prompt.lines() {
+        for line in escape_controls(prompt).lines() {
             out.line(&format!("  {line}"))?;
         }
     }
@@ -355,12 +359,12 @@ async fn recommend(app: &App, args: RecommendArgs, out: Out) -> Result<Exit, Cli
         Some(id) => out.line(&format!(
             "{} {} ({:.2})",
             out.bold("recommended:"),
-            out.green(id),
+            out.green(&escape_controls(id)),
             rec.confidence
         ))?,
         None => out.line(&format!("{} none", out.bold("recommended:")))?,
     }
-    out.line(&format!("  {}", rec.reason))?;
+    out.line(&format!("  {}", escape_controls(&rec.reason)))?;
     if !rec.alternatives.is_empty() {
         out.line("")?;
         let rows: Vec<Vec<String>> = rec
@@ -368,9 +372,9 @@ async fn recommend(app: &App, args: RecommendArgs, out: Out) -> Result<Exit, Cli
             .iter()
             .map(|a| {
                 vec![
-                    a.agent_id.clone(),
+                    escape_controls(&a.agent_id),
                     format!("{:.2}", a.confidence),
-                    a.reason.clone(),
+                    escape_controls(&a.reason),
                 ]
             })
             .collect();

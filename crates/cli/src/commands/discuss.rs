@@ -199,7 +199,12 @@ fn progress_printer() -> ProgressSink {
     if !std::io::stderr().is_terminal() {
         return ProgressSink::new(|event: &ProgressEvent| {
             if !matches!(event.phase, CallPhase::Waiting) {
-                let _ = writeln!(std::io::stderr().lock(), "{event}");
+                // Reasons quote the provider's own output: no escape sequences.
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "{}",
+                    escape_controls(&event.to_string())
+                );
             }
         });
     }
@@ -281,7 +286,10 @@ fn status_line(event: &ProgressEvent) -> String {
     };
     // Cut (not `truncate`, which folds whitespace) so the columns stay aligned and a
     // line never wraps, which would break the in-place redraw.
-    let line = format!("{prefix}{}: {who:<16} {state}", event.step);
+    // Provider ids and failure reasons come from outside: no escape sequences, and
+    // one line (a newline would break the in-place redraw).
+    let line = escape_controls(&format!("{prefix}{}: {who:<16} {state}", event.step))
+        .replace(['\n', '\t'], " ");
     match line.char_indices().nth(110) {
         Some((cut, _)) => format!("{}…", &line[..cut]),
         None => line,
