@@ -260,3 +260,56 @@ fn visit(dir: &Path, f: &mut dyn FnMut(&Path, &str)) {
         }
     }
 }
+
+/// The declared `rust-version` is the oldest toolchain that really builds `--locked`:
+/// no locked dependency declares a newer one (issue 8: `Cargo.lock` pinned the
+/// parking_lot 0.13 family, which needs 1.95, under a declared 1.88). Newer standard
+/// library APIs in our own code are caught by clippy's `incompatible_msrv` lint, which
+/// reads the same `rust-version` in CI.
+#[test]
+fn no_locked_dependency_needs_a_newer_toolchain_than_declared() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "cargo metadata --locked failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: Value = serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
+    let version = |v: &str| -> Vec<u32> { v.split('.').filter_map(|p| p.parse().ok()).collect() };
+    let resolved: BTreeSet<&str> = meta["resolve"]["nodes"]
+        .as_array()
+        .expect("resolve nodes")
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    let packages = meta["packages"].as_array().expect("packages");
+    let declared = packages
+        .iter()
+        .find(|p| p["name"] == "automatosx")
+        .and_then(|p| p["rust_version"].as_str())
+        .expect("the workspace declares rust-version");
+    let too_new: Vec<String> = packages
+        .iter()
+        .filter(|p| p["id"].as_str().is_some_and(|id| resolved.contains(id)))
+        .filter_map(|p| {
+            let needs = p["rust_version"].as_str()?;
+            (version(needs) > version(declared)).then(|| {
+                format!(
+                    "{} {} needs {needs}",
+                    p["name"].as_str().unwrap_or("?"),
+                    p["version"].as_str().unwrap_or("?")
+                )
+            })
+        })
+        .collect();
+    assert!(
+        too_new.is_empty(),
+        "rust-version = {declared}, but: {}",
+        too_new.join(", ")
+    );
+}
