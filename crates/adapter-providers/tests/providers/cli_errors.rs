@@ -100,3 +100,81 @@ async fn a_failure_the_cli_already_retried_is_not_retried_again() {
     assert!(err.retryable);
     tag.assert_no_process_left().await;
 }
+
+#[tokio::test]
+async fn presets_of_clis_that_always_retry_are_never_retried_again() {
+    let tag = Tag::new();
+    // The gemini preset (its own retries cannot be turned off) pointed at a fake that
+    // fails with a rate limit: reported once, not retried by the engine.
+    let config = format!(
+        "[providers.gemini]\ncommand = [{:?}]\nenv = {}\n",
+        crate::helpers::fixture("rate-limited.sh"),
+        tag.env(&[])
+    );
+    let err = registry(&config)
+        .execute(request("gemini", "hi", Duration::from_secs(30)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ProviderErrorKind::RateLimit, "{}", err.message);
+    assert!(!err.retryable);
+    assert_eq!(err.retry_after, None);
+    assert!(
+        err.message
+            .ends_with("(the CLI already retried on its own)"),
+        "{}",
+        err.message
+    );
+    tag.assert_no_process_left().await;
+}
+
+#[tokio::test]
+async fn a_program_that_is_not_the_presets_cli_is_unavailable_with_the_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let tag = Tag::new();
+    // What `npm install -g @vibe-kit/grok-cli` puts behind a `grok` on PATH.
+    let package = tag.path("node_modules/@vibe-kit/grok-cli");
+    std::fs::create_dir_all(package.join("bin")).unwrap();
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name":"@vibe-kit/grok-cli","version":"0.0.34"}"#,
+    )
+    .unwrap();
+    let grok = package.join("bin/grok");
+    std::fs::write(&grok, "#!/bin/sh\necho 'should never run'; exit 1\n").unwrap();
+    std::fs::set_permissions(&grok, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let registry = registry(&format!(
+        "[providers.grok]\ncommand = [{:?}]\nenv = {}\n",
+        grok.to_str().unwrap(),
+        tag.env(&[])
+    ));
+
+    assert!(!registry.is_available_now("grok"));
+    assert!(!registry.is_available("grok").await);
+    let why = registry.unavailable_reason("grok").unwrap();
+    assert!(why.contains("@vibe-kit/grok-cli 0.0.34"), "{why}");
+    let listed = registry
+        .providers()
+        .into_iter()
+        .find(|p| p.id == "grok")
+        .unwrap();
+    assert!(
+        listed.description.starts_with("unavailable: "),
+        "{}",
+        listed.description
+    );
+    let err = registry
+        .execute(request("grok", "hi", Duration::from_secs(30)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ProviderErrorKind::NotFound);
+    assert!(
+        err.message.contains("@vibe-kit/grok-cli"),
+        "{}",
+        err.message
+    );
+    // A missing program has no such reason: `available: no` says it all.
+    if !registry.is_available_now("ollama") {
+        assert_eq!(registry.unavailable_reason("ollama"), None);
+    }
+    tag.assert_no_process_left().await;
+}
