@@ -477,3 +477,28 @@ fn completions_to_a_closed_pipe_exit_quietly() {
         assert!(!text(&out.stderr).contains("panicked"), "{shell}");
     }
 }
+
+/// `ax doctor --help` promises only what `ax doctor` checks (issue 8: it promised an
+/// MCP-client check that does not exist): each thing named is a key of its report.
+#[test]
+fn doctor_help_names_only_what_doctor_reports() {
+    let data = DataDir::new();
+    let help = text(&data.run(&["doctor", "--help"]).stdout);
+    let first = help.lines().next().unwrap_or_default().to_lowercase();
+    let (exit, report) = data.json(&["doctor"]);
+    assert_eq!(exit, 0);
+    for (named, key) in [
+        ("data directory", "dataDir"),
+        ("database", "database"),
+        ("config.toml", "config"),
+        ("providers", "providers"),
+        ("limit", "maxConcurrentProviderCalls"),
+    ] {
+        assert!(first.contains(named), "help names {named}: {first}");
+        assert!(report.get(key).is_some(), "doctor reports {key}: {report}");
+    }
+    assert!(
+        !first.contains("mcp"),
+        "doctor checks no MCP client: {first}"
+    );
+}

@@ -85,7 +85,7 @@ pub enum Command {
     /// Run or install the MCP server for AI coding assistants.
     #[command(subcommand)]
     Mcp(McpCommand),
-    /// Check the data directory, database, providers and MCP clients.
+    /// Check the data directory, the database, config.toml, the providers and the limit.
     Doctor,
     /// Print shell completions.
     Completions {
