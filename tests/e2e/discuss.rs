@@ -569,6 +569,20 @@ fn missing_providers_are_explained_on_stderr_with_a_next_step() {
     );
     assert!(stdout.contains("ax discuss show "), "{stdout}");
 
+    let one = data
+        .ax()
+        .env("PATH", &empty_path)
+        .args(["discuss", "x", "--providers", "claude"])
+        .output()
+        .expect("ax runs");
+    assert_exit(&one, 5);
+    assert!(one.stdout.is_empty(), "{}", text(&one.stdout));
+    assert!(
+        text(&one.stderr).contains("omit --providers to run the ones available here"),
+        "{}",
+        text(&one.stderr)
+    );
+
     let out = run(&["--format", "json"]);
     assert_exit(&out, 1);
     let result: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");

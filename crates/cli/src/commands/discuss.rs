@@ -127,6 +127,11 @@ async fn discuss(app: &App, args: DiscussArgs, out: Out) -> Result<Exit, CliErro
         Ok(result) => result,
         Err(ServiceError::Invalid(errors)) => {
             let mut err = invalid("discussion configuration", &errors);
+            if errors.issues.iter().any(|i| i.path == "providers") {
+                err = err.hint(
+                    "name two or more providers (`ax providers list` shows them), or omit --providers to run the ones available here",
+                );
+            }
             err.code = ServiceError::Invalid(errors).code();
             return Err(err);
         }

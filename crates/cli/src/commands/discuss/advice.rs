@@ -48,7 +48,7 @@ pub fn failure(
     err.lines = result
         .failed_providers
         .iter()
-        .map(|f| format!("  {}", next_step(f, registry, config_file)))
+        .flat_map(|f| next_step(f, registry, config_file).lines("  "))
         .collect();
     let missing: Vec<String> = result
         .failed_providers
@@ -84,47 +84,87 @@ pub fn notes(
         .failed_providers
         .iter()
         .filter(|f| matches!(f.code.as_str(), "not_found" | "auth"))
-        .map(|f| format!("note: {}", next_step(f, registry, config_file)))
+        .flat_map(|f| {
+            let advice = next_step(f, registry, config_file);
+            let mut lines = vec![format!(
+                "note: {} did not answer: {}",
+                esc(&f.provider),
+                advice.what
+            )];
+            lines.extend(advice.steps.iter().map(|s| format!("  → {s}")));
+            lines
+        })
         .collect()
 }
 
-/// `claude: not installed — install Claude Code: npm install -g …` and the like.
+/// What happened to one provider, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advice {
+    /// `claude: `claude` is not installed (not on PATH)`.
+    pub what: String,
+    /// The next steps, one per line.
+    pub steps: Vec<String>,
+}
+
+impl Advice {
+    fn new(what: String, steps: Vec<String>) -> Self {
+        Self { what, steps }
+    }
+
+    /// The advice as lines under `indent`: what happened, then `→ step` lines.
+    pub fn lines(&self, indent: &str) -> Vec<String> {
+        let mut lines = vec![format!("{indent}{}", self.what)];
+        lines.extend(self.steps.iter().map(|s| format!("{indent}  → {s}")));
+        lines
+    }
+}
+
+/// What happened to `failed` and the next step: install the CLI, sign in, set the API
+/// key variable, start the server, allow more time.
 pub fn next_step(
     failed: &FailedProvider,
     registry: &ProviderRegistry,
     config_file: &Path,
-) -> String {
+) -> Advice {
     let id = esc(&failed.provider);
     let said = esc(&failed.message);
     let config = config_file.display();
     let Some(definition) = registry.definition(&failed.provider) else {
-        return format!("{id} ({}): {said}", esc(&failed.code));
+        return Advice::new(format!("{id} ({}): {said}", esc(&failed.code)), Vec::new());
     };
     match (&definition.spec, failed.code.as_str()) {
         (ProviderSpec::Command(spec), "not_found") => {
             let program = spec.program();
             if find_executable(program).is_none() {
-                let install = match spec.identity.as_ref() {
-                    Some(identity) if !identity.npm_packages.is_empty() => format!(
-                        "install {}: `npm install -g {}`, then {}",
-                        identity.target,
-                        identity.npm_packages[0],
-                        sign_in(program)
-                    ),
-                    _ => format!("install `{program}` and put it on PATH"),
+                let mut steps = match spec.identity.as_ref() {
+                    Some(identity) if !identity.npm_packages.is_empty() => vec![
+                        format!(
+                            "install {}: npm install -g {}",
+                            identity.target, identity.npm_packages[0]
+                        ),
+                        format!("then {}", sign_in(program)),
+                    ],
+                    _ => vec![format!("install `{program}` and put it on PATH")],
                 };
-                format!(
-                    "{id}: `{program}` is not installed (not on PATH) — {install} (or set `command` under [providers.{id}] in {config})"
+                steps.push(format!(
+                    "or, if it is installed elsewhere, set `command` under [providers.{id}] in {config}"
+                ));
+                Advice::new(
+                    format!("{id}: `{program}` is not installed (not on PATH)"),
+                    steps,
                 )
             } else if let Some(why) = registry.unavailable_reason(&failed.provider) {
-                format!("{id}: {} — {}", esc(&why), install_target(spec))
+                Advice::new(format!("{id}: {}", esc(&why)), vec![install_target(spec)])
             } else {
-                format!("{id}: {said} — check it with `ax providers check {id}`")
+                Advice::new(
+                    format!("{id}: {said}"),
+                    vec![format!("check it with `ax providers check {id}`")],
+                )
             }
         }
-        (ProviderSpec::Command(spec), "auth") => format!(
-            "{id} is not signed in: {said} — {}",
-            sign_in(spec.program())
+        (ProviderSpec::Command(spec), "auth") => Advice::new(
+            format!("{id} is not signed in: {said}"),
+            vec![sign_in(spec.program())],
         ),
         (ProviderSpec::OpenAi(spec), "not_found" | "auth" | "network") => {
             let key_missing = spec
@@ -132,36 +172,47 @@ pub fn next_step(
                 .as_ref()
                 .filter(|var| std::env::var(var.as_str()).map_or(true, |v| v.trim().is_empty()));
             match key_missing {
-                Some(var) => format!(
-                    "{id}: the API key variable {var} is not set — export {var}=… (the key for {}), or change `api_key_env` under [providers.{id}] in {config}",
-                    esc(&spec.base_url)
+                Some(var) => Advice::new(
+                    format!("{id}: the API key variable {var} is not set"),
+                    vec![
+                        format!("export {var}=… (the key for {})", esc(&spec.base_url)),
+                        format!("or change `api_key_env` under [providers.{id}] in {config}"),
+                    ],
                 ),
-                None if failed.code == "auth" => format!(
-                    "{id}: {said} — check the key in {}",
-                    spec.api_key_env
-                        .as_deref()
-                        .unwrap_or("the server's settings")
+                None if failed.code == "auth" => Advice::new(
+                    format!("{id}: {said}"),
+                    vec![format!(
+                        "check the key in {}",
+                        spec.api_key_env
+                            .as_deref()
+                            .unwrap_or("the server's settings")
+                    )],
                 ),
-                None => format!(
-                    "{id}: {said} — is the server at {} running? (`ax providers check {id}`)",
-                    esc(&spec.base_url)
+                None => Advice::new(
+                    format!("{id}: {said}"),
+                    vec![format!(
+                        "is the server at {} running? `ax providers check {id}` tries it",
+                        esc(&spec.base_url)
+                    )],
                 ),
             }
         }
-        (_, "timeout") => {
-            format!("{id} timed out: {said} — allow more time with --timeout, e.g. --timeout 10m")
-        }
-        (_, "rate_limit") => {
-            format!("{id} is rate-limited: {said} — wait a while, or leave it out of --providers")
-        }
-        _ => format!("{id} ({}): {said}", esc(&failed.code)),
+        (_, "timeout") => Advice::new(
+            format!("{id} timed out: {said}"),
+            vec!["allow more time with --timeout, e.g. --timeout 10m".to_owned()],
+        ),
+        (_, "rate_limit") => Advice::new(
+            format!("{id} is rate-limited: {said}"),
+            vec!["wait a while, or leave it out of --providers".to_owned()],
+        ),
+        _ => Advice::new(format!("{id} ({}): {said}", esc(&failed.code)), Vec::new()),
     }
 }
 
 fn install_target(spec: &ax_adapter_providers::command::spec::CommandSpec) -> String {
     match spec.identity.as_ref() {
         Some(identity) if !identity.npm_packages.is_empty() => format!(
-            "install {}: `npm install -g {}`",
+            "install {}: npm install -g {}",
             identity.target, identity.npm_packages[0]
         ),
         Some(identity) => format!("install {} and put it first on PATH", identity.target),
@@ -207,7 +258,8 @@ mod tests {
         .and_then(|file| ProviderRegistry::from_config(&file).ok())
         .expect("registry");
         let config = Path::new("/home/u/.automatosx/config.toml");
-        let claude = next_step(&failed("claude", "not_found"), &registry, config);
+        let text = |f: FailedProvider| next_step(&f, &registry, config).lines("").join("\n");
+        let claude = text(failed("claude", "not_found"));
         assert!(
             claude.starts_with("claude: `/nonexistent/ax-test/claude` is not installed"),
             "{claude}"
@@ -217,14 +269,14 @@ mod tests {
             "{claude}"
         );
         assert!(claude.contains("sign in"), "{claude}");
-        let remote = next_step(&failed("remote", "not_found"), &registry, config);
+        let remote = text(failed("remote", "not_found"));
         assert!(
             remote.contains("AX_TEST_UNSET_KEY_VARIABLE is not set"),
             "{remote}"
         );
-        let timeout = next_step(&failed("claude", "timeout"), &registry, config);
+        let timeout = text(failed("claude", "timeout"));
         assert!(timeout.contains("--timeout"), "{timeout}");
-        let nobody = next_step(&failed("ghost\x1b[2J", "unknown"), &registry, config);
+        let nobody = text(failed("ghost\x1b[2J", "unknown"));
         assert!(!nobody.contains('\x1b'), "{nobody}");
     }
 }

@@ -354,6 +354,15 @@ impl Renderer {
     fn consensus(&mut self, result: &DiscussionResult) {
         let out = self.out();
         let consensus = &result.consensus;
+        if !self.view.summary
+            && result.rounds.is_empty()
+            && !consensus.reached
+            && consensus.agreements.is_empty()
+            && consensus.dissent.is_empty()
+        {
+            // Nobody spoke: there is nothing to agree on, the failure says why.
+            return;
+        }
         let score = consensus
             .agreement_score
             .map(|s| format!(", agreement {s:.2}"))
