@@ -194,7 +194,7 @@ impl Renderer {
                 *line = out.red(line);
             }
         }
-        self.body(result);
+        self.body(result, "");
         if let Some(error) = &result.error {
             self.blank();
             let line = format!("✗ failed ({}): {}", error.code.as_str(), error.message);
@@ -227,7 +227,7 @@ impl Renderer {
     }
 
     /// Rounds (unless summary), votes, synthesis, consensus, sub-discussions.
-    fn body(&mut self, result: &DiscussionResult) {
+    fn body(&mut self, result: &DiscussionResult, numbering: &str) {
         if !self.view.summary {
             for round in &result.rounds {
                 self.round(result, round);
@@ -254,7 +254,7 @@ impl Renderer {
             && !self.view.summary
         {
             for (n, sub) in subs.iter().enumerate() {
-                self.sub_discussion(n + 1, sub);
+                self.sub_discussion(&format!("{numbering}{}", n + 1), sub);
             }
         }
     }
@@ -430,9 +430,10 @@ impl Renderer {
         }
     }
 
-    fn sub_discussion(&mut self, n: usize, sub: &SubDiscussion) {
+    /// A sub-discussion numbered `number` (`1`, `1.2`, …) and what it said.
+    fn sub_discussion(&mut self, number: &str, sub: &SubDiscussion) {
         let out = self.out();
-        self.heading(&format!("Sub-discussion {n} (depth {})", sub.depth));
+        self.heading(&format!("Sub-discussion {number} (depth {})", sub.depth));
         self.labelled("", &out.bold("Point:"), &sub.point);
         if let Some(error) = &sub.error {
             let start = self.lines.len();
@@ -442,7 +443,7 @@ impl Renderer {
             }
         }
         if let Some(result) = &sub.result {
-            self.body(result);
+            self.body(result, &format!("{number}."));
         }
     }
 }
@@ -540,6 +541,39 @@ mod tests {
         for line in text.lines() {
             assert!(width(line) <= 60, "{line:?} is wider than 60 columns");
         }
+    }
+
+    #[test]
+    fn sub_discussions_are_numbered_and_shown_in_full() {
+        let mut inner = sample();
+        inner.sub_discussions = Some(vec![SubDiscussion {
+            point: "Is WAL enough?".into(),
+            depth: 2,
+            result: None,
+            error: Some(ax_contracts::discussion::DiscussionFailure::new(
+                ax_contracts::error::ErrorCode::DiscussionMaxDepthExceeded,
+                "too deep",
+            )),
+        }]);
+        let mut outer = sample();
+        outer.sub_discussions = Some(vec![SubDiscussion {
+            point: "beta holds: plan for a server now.".into(),
+            depth: 1,
+            result: Some(inner),
+            error: None,
+        }]);
+        let text = render(&outer, view(false));
+        for expected in [
+            "── Sub-discussion 1 (depth 1) ",
+            "Point: beta holds: plan for a server now.",
+            "── Sub-discussion 1.1 (depth 2) ",
+            "Point: Is WAL enough?",
+            "  DISCUSSION_MAX_DEPTH_EXCEEDED: too deep",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+        assert_eq!(text.matches("── Round 1 · ").count(), 2, "{text}");
+        assert!(!render(&outer, view(true)).contains("Sub-discussion"));
     }
 
     #[test]
