@@ -57,6 +57,25 @@ pub fn output_width() -> usize {
     columns.unwrap_or(DEFAULT_WIDTH).clamp(MIN_WIDTH, MAX_WIDTH)
 }
 
+/// `text` cut to at most `columns` terminal columns, ending in `…` when cut.
+pub fn cut(text: &str, columns: usize) -> String {
+    if width(text) <= columns {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > columns {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
 /// `text` (already escaped) as lines of at most `width` columns, each starting with
 /// `indent`. Lines that fit are kept as they are (so code and tables in an answer keep
 /// their layout); longer ones are broken between words, keeping their own leading
@@ -83,32 +102,46 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
             .map_or(0, |m| self::width(m));
         let hang = format!("{indent}{lead}{}", " ".repeat(marker));
         let limit = self::width(indent) + room;
-        let mut current = format!("{indent}{lead}");
-        let mut fresh = true;
-        for word in body.split(' ').filter(|w| !w.is_empty()) {
-            if !fresh && self::width(&current) + 1 + self::width(word) > limit {
-                lines.push(std::mem::replace(&mut current, hang.clone()));
-                fresh = true;
-            }
-            if !fresh {
-                current.push(' ');
-            }
-            for c in word.chars() {
-                let w = c.width().unwrap_or(0);
-                if self::width(&current) + w > limit && self::width(&current) > self::width(&hang) {
-                    let full = std::mem::replace(&mut current, hang.clone());
-                    lines.push(full.trim_end().to_owned());
-                }
-                current.push(c);
-            }
-            fresh = false;
-        }
-        lines.push(current);
+        fill(body, limit, format!("{indent}{lead}"), &hang, &mut lines);
     }
     while lines.last().is_some_and(String::is_empty) {
         lines.pop();
     }
     lines
+}
+
+/// One paragraph (no newlines) `text` after `first` on the first line, broken between
+/// words into lines of at most `width` columns, the others starting with `hang`.
+pub fn wrap_hanging(text: &str, width: usize, first: &str, hang: &str) -> Vec<String> {
+    let limit = width.max(self::width(hang) + MIN_WIDTH / 2);
+    let mut lines = Vec::new();
+    fill(text.trim(), limit, first.to_owned(), hang, &mut lines);
+    lines
+}
+
+/// Word-wrap `body` into `lines`: the first line starts as `current`, the others with
+/// `hang`; none wider than `limit` unless one word cannot be cut shorter.
+fn fill(body: &str, limit: usize, mut current: String, hang: &str, lines: &mut Vec<String>) {
+    let mut fresh = true;
+    for word in body.split(' ').filter(|w| !w.is_empty()) {
+        if !fresh && width(&current) + 1 + width(word) > limit {
+            lines.push(std::mem::replace(&mut current, hang.to_owned()));
+            fresh = true;
+        }
+        if !fresh {
+            current.push(' ');
+        }
+        for c in word.chars() {
+            let w = c.width().unwrap_or(0);
+            if width(&current) + w > limit && width(&current) > width(hang) {
+                let full = std::mem::replace(&mut current, hang.to_owned());
+                lines.push(full.trim_end().to_owned());
+            }
+            current.push(c);
+        }
+        fresh = false;
+    }
+    lines.push(current.trim_end().to_owned());
 }
 
 #[cfg(test)]
@@ -156,6 +189,14 @@ mod tests {
     }
 
     #[test]
+    fn cutting_counts_columns() {
+        assert_eq!(cut("short", 10), "short");
+        assert_eq!(cut("abcdefghij", 5), "abcd…");
+        assert_eq!(cut("日本語のテキスト", 7), "日本語…");
+        assert!(width(&cut("日本語のテキスト", 7)) <= 7);
+    }
+
+    #[test]
     fn short_lines_keep_their_layout_and_lists_hang() {
         let code = "fn main() {\n    println!(\"hi\");\n}\n\n\n";
         assert_eq!(
@@ -170,5 +211,9 @@ mod tests {
         let long_word = "x".repeat(25);
         assert_eq!(wrap(&long_word, 20, ""), ["x".repeat(20), "x".repeat(5)]);
         assert!(wrap("", 40, "  ").is_empty());
+        assert_eq!(
+            wrap_hanging("alpha beta gamma delta", 16, "label: ", "  "),
+            ["label: alpha", "  beta gamma", "  delta"]
+        );
     }
 }

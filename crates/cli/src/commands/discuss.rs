@@ -289,16 +289,15 @@ fn status_line(event: &ProgressEvent) -> String {
         CallPhase::Done { duration } => format!("done in {:.1} s", duration.as_secs_f64()),
         CallPhase::Failed { reason } => format!("failed: {reason}"),
     };
-    // Cut (not `truncate`, which folds whitespace) so the columns stay aligned and a
-    // line never wraps, which would break the in-place redraw.
     // Provider ids and failure reasons come from outside: no escape sequences, and
-    // one line (a newline would break the in-place redraw).
+    // one line. Cut (not `truncate`, which folds whitespace) so the columns stay
+    // aligned, to the terminal's width: a line that wraps breaks the in-place redraw.
     let line = escape_controls(&format!("{prefix}{}: {who:<16} {state}", event.step))
         .replace(['\n', '\t'], " ");
-    match line.char_indices().nth(110) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line,
-    }
+    let columns = terminal_size::terminal_size_of(std::io::stderr())
+        .map_or(110, |(w, _)| usize::from(w.0).saturating_sub(1))
+        .clamp(20, 110);
+    crate::text::cut(&line, columns)
 }
 
 /// Print a result as the one JSON document, or for people: in full (every round and

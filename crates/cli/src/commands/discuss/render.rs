@@ -13,7 +13,7 @@ use ax_contracts::discussion::{
 };
 
 use crate::output::{Out, truncate};
-use crate::text::{escape_controls, width, wrap};
+use crate::text::{escape_controls, width, wrap, wrap_hanging};
 
 /// How to render.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +28,8 @@ pub struct View {
 
 /// Indent of answer text under its speaker line.
 const BODY: &str = "    ";
+/// The fewest columns of text worth putting beside a label.
+const MIN_TEXT: usize = 12;
 
 /// The whole result as text, one `\n`-terminated line after another.
 pub fn render(result: &DiscussionResult, view: View) -> String {
@@ -46,8 +48,8 @@ fn esc(text: &str) -> String {
     escape_controls(text)
 }
 
-/// Columns `text` takes on screen, not counting the colour codes [`Out`] adds.
-fn visible_width(text: &str) -> usize {
+/// `text` without the colour codes [`Out`] adds.
+fn plain(text: &str) -> String {
     let mut plain = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("\x1b[") {
@@ -59,7 +61,12 @@ fn visible_width(text: &str) -> usize {
         }
     }
     plain.push_str(rest);
-    width(&plain)
+    plain
+}
+
+/// Columns `text` takes on screen, not counting the colour codes [`Out`] adds.
+fn visible_width(text: &str) -> usize {
+    width(&plain(text))
 }
 
 /// `n thing` / `n things`.
@@ -101,7 +108,8 @@ impl Renderer {
         self.lines.extend(lines);
     }
 
-    /// `label text…` wrapped with continuation lines under the text.
+    /// `label text…` wrapped with continuation lines under the text (or, for a long
+    /// label, indented a little).
     fn labelled(&mut self, indent: &str, label: &str, text: &str) {
         // Continuation lines line up after the label, unless that wastes a third of
         // the line.
@@ -111,12 +119,32 @@ impl Renderer {
         } else {
             " ".repeat(width(indent) + 4)
         };
-        let mut lines = wrap(&esc(text.trim()), self.view.width, &hang).into_iter();
-        let first = lines
-            .next()
-            .map(|l| l.trim_start().to_owned())
-            .unwrap_or_default();
-        self.push(format!("{indent}{label} {first}").trim_end().to_owned());
+        let body = esc(text.trim());
+        if after_label + MIN_TEXT > self.view.width {
+            // No room beside the label: the text goes under it.
+            if visible_width(label) + width(indent) <= self.view.width {
+                self.push(format!("{indent}{label}"));
+            } else {
+                let label = wrap_hanging(&plain(label), self.view.width, indent, &hang);
+                self.lines.extend(label);
+            }
+            self.lines.extend(wrap(&body, self.view.width, &hang));
+            return;
+        }
+        let (first, rest) = body.split_once('\n').unwrap_or((&body, ""));
+        // Wrap with a stand-in of the label's width (the label may carry colour codes).
+        let stand_in = "x".repeat(visible_width(label));
+        let mut lines = wrap_hanging(
+            first,
+            self.view.width,
+            &format!("{indent}{stand_in} "),
+            &hang,
+        );
+        if let Some(line) = lines.first_mut() {
+            let after = line.get(indent.len() + stand_in.len()..).unwrap_or("");
+            *line = format!("{indent}{label}{after}");
+        }
+        lines.extend(wrap(rest, self.view.width, &hang));
         self.lines.extend(lines);
     }
 
@@ -155,14 +183,17 @@ impl Renderer {
         let speakers = if result.participating_providers.is_empty() {
             "nobody answered".to_owned()
         } else {
-            esc(&result.participating_providers.join(", "))
+            result.participating_providers.join(", ")
         };
-        self.push(format!(
-            "{} {} · {} · {speakers}",
-            out.bold("Pattern:"),
-            result.pattern.as_str(),
-            count(result.rounds.len(), "round"),
-        ));
+        self.labelled(
+            "",
+            &out.bold("Pattern:"),
+            &format!(
+                "{} · {} · {speakers}",
+                result.pattern.as_str(),
+                count(result.rounds.len(), "round"),
+            ),
+        );
         // Failures not visible in a round (e.g. a provider that is not installed).
         let shown_in_rounds = |provider: &str| {
             !self.view.summary
@@ -211,7 +242,7 @@ impl Renderer {
         } else {
             String::new()
         };
-        self.push(out.dim(&format!(
+        let footer = format!(
             "{} · {}, {} · at most {} in flight{tokens}",
             seconds(result.total_duration_ms),
             count(cost.total_calls as usize, "call"),
@@ -221,7 +252,11 @@ impl Renderer {
                 format!("{} retries", cost.retries)
             },
             result.metadata.max_in_flight
-        )));
+        );
+        for line in wrap_hanging(&footer, self.view.width, "", "  ") {
+            self.push(out.dim(&line));
+        }
+        // Never wrapped: the id must stay whole to be copied.
         let id = esc(&result.discussion_id);
         self.push(out.dim(&format!("saved: ax discuss show {id}")));
     }
@@ -277,10 +312,12 @@ impl Renderer {
 
     fn response(&mut self, result: &DiscussionResult, r: &ProviderResponseRecord) {
         let out = self.out();
-        let mut label = out.bold(&esc(&r.provider));
-        if let Some(via) = &r.via_provider {
-            label.push_str(&format!(" (agent, via {})", esc(via)));
-        }
+        let speaker = esc(&r.provider);
+        let via = r
+            .via_provider
+            .as_ref()
+            .map(|v| format!(" (agent, via {})", esc(v)))
+            .unwrap_or_default();
         let mut facts = Vec::new();
         if let Some(role) = role_of(result, r) {
             facts.push(role);
@@ -292,15 +329,46 @@ impl Renderer {
                 .unwrap_or_default();
             facts.push(format!("votes {}{confidence}", esc(vote)));
         }
-        if r.error.is_some() {
-            facts.push(out.red(&format!("failed after {}", seconds(r.duration_ms))));
+        let timing = if r.error.is_some() {
+            format!("failed after {}", seconds(r.duration_ms))
         } else {
-            facts.push(seconds(r.duration_ms));
-        }
+            seconds(r.duration_ms)
+        };
+        facts.push(timing.clone());
         if let Some(tokens) = r.token_count {
             facts.push(format!("{tokens} tokens"));
         }
-        self.push(format!("{label} · {}", facts.join(" · ")));
+        let plain = format!("{speaker}{via} · {}", facts.join(" · "));
+        if width(&plain) <= self.view.width {
+            let timing_painted = if r.error.is_some() {
+                out.red(&timing)
+            } else {
+                timing.clone()
+            };
+            let facts: Vec<String> = facts
+                .into_iter()
+                .map(|f| {
+                    if f == timing {
+                        timing_painted.clone()
+                    } else {
+                        f
+                    }
+                })
+                .collect();
+            self.push(format!(
+                "{}{via} · {}",
+                out.bold(&speaker),
+                facts.join(" · ")
+            ));
+        } else {
+            let lines = wrap_hanging(
+                &facts.join(" · "),
+                self.view.width,
+                &format!("{speaker}{via} · "),
+                "  ",
+            );
+            self.lines.extend(lines);
+        }
         match &r.error {
             Some(error) => {
                 let start = self.lines.len();
@@ -574,6 +642,32 @@ mod tests {
         }
         assert_eq!(text.matches("── Round 1 · ").count(), 2, "{text}");
         assert!(!render(&outer, view(true)).contains("Sub-discussion"));
+    }
+
+    #[test]
+    fn labels_never_push_a_line_past_the_width() {
+        let mut result = sample();
+        result.failed_providers[0].provider = "a-provider-with-a-very-long-name".into();
+        result.failed_providers[0].message = "word ".repeat(40);
+        result.consensus.dissent[0].provider = "y".repeat(80);
+        for width in [33, 60, 100] {
+            let text = render(
+                &result,
+                View {
+                    width,
+                    ..view(false)
+                },
+            );
+            for line in text
+                .lines()
+                .filter(|l| !l.starts_with("──") && !l.starts_with("saved: "))
+            {
+                assert!(
+                    self::width(line) <= width || !line.trim().contains(' '),
+                    "{line:?} is wider than {width}:\n{text}"
+                );
+            }
+        }
     }
 
     #[test]
