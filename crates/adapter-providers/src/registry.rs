@@ -210,10 +210,9 @@ impl ProviderExecutor for ProviderRegistry {
             .map(|d| ProviderInfo {
                 id: d.id.clone(),
                 kind: d.spec.kind().as_str().to_owned(),
-                description: match self.unavailable_reason(&d.id) {
-                    Some(why) => format!("unavailable: {why} | {}", d.describe()),
-                    None => d.describe(),
-                },
+                // Why an installed program is unusable is `unavailable_reason`'s, which
+                // `ax providers list` reports in a field of its own.
+                description: d.describe(),
                 simulated: d.is_simulated(),
                 max_concurrent: d.max_concurrent,
                 default_timeout: d.timeout,

@@ -16,4 +16,5 @@
 pub mod agent;
 pub mod discussion;
 pub mod error;
+pub mod provider;
 pub mod validation;

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::app::{App, CONFIG_FILE};
-use crate::commands::providers::provider_rows;
+use crate::commands::providers::{limit_in_force, provider_rows};
 use crate::error::{CliError, Exit, error_chain};
 use crate::output::Out;
 
@@ -60,8 +60,8 @@ pub async fn run(app: &App, out: Out) -> Result<Exit, CliError> {
             }
             (
                 json!({"path": config_path, "exists": config_path.is_file(), "valid": true}),
-                Value::Array(rows),
-                json!({"value": wiring.limit.value, "source": wiring.limit.source}),
+                serde_json::to_value(rows).unwrap_or_default(),
+                serde_json::to_value(limit_in_force(&wiring)).unwrap_or_default(),
             )
         }
         Err(e) => {

@@ -3,8 +3,10 @@
 use std::time::{Duration, Instant};
 
 use ax_adapter_providers::duration::parse_duration;
+use ax_contracts::provider::{
+    DefaultParticipants, LimitInForce, ProviderCheck, ProviderChecks, ProviderList, ProviderStatus,
+};
 use ax_discussion_domain::provider::{ProviderExecutor, ProviderRequest};
-use serde_json::{Value, json};
 
 use crate::app::{App, Discussions};
 use crate::args::{ProvidersAction, ProvidersArgs};
@@ -25,23 +27,30 @@ pub async fn run(app: &App, args: ProvidersArgs, out: Out) -> Result<Exit, CliEr
     }
 }
 
-/// One row per configured provider: id, kind, availability, what it runs.
-pub fn provider_rows(wiring: &Discussions) -> Vec<Value> {
+/// One row per configured provider: id, kind, availability (and why not), what it runs.
+pub fn provider_rows(wiring: &Discussions) -> Vec<ProviderStatus> {
     wiring
         .providers
         .providers()
         .into_iter()
-        .map(|info| {
-            json!({
-                "id": info.id,
-                "kind": info.kind,
-                "available": wiring.providers.is_available_now(&info.id),
-                "simulated": info.simulated,
-                "maxConcurrent": info.max_concurrent,
-                "description": info.description,
-            })
+        .map(|info| ProviderStatus {
+            available: wiring.providers.is_available_now(&info.id),
+            unavailable_reason: wiring.providers.unavailable_reason(&info.id),
+            id: info.id,
+            kind: info.kind,
+            simulated: info.simulated,
+            max_concurrent: info.max_concurrent,
+            description: info.description,
         })
         .collect()
+}
+
+/// The limit in force, as reported.
+pub fn limit_in_force(wiring: &Discussions) -> LimitInForce {
+    LimitInForce {
+        value: wiring.limit.value,
+        source: wiring.limit.source.to_owned(),
+    }
 }
 
 async fn list(wiring: &Discussions, out: Out) -> Result<Exit, CliError> {
@@ -49,32 +58,31 @@ async fn list(wiring: &Discussions, out: Out) -> Result<Exit, CliError> {
     // Asked of the engine, whose rule is the one a discussion runs with.
     let defaults = wiring.service.engine().default_providers().await;
     if out.json() {
-        out.print_json(&json!({
-            "providers": rows,
-            "maxConcurrentProviderCalls": {"value": wiring.limit.value, "source": wiring.limit.source},
-            "defaultParticipants": {"providers": defaults.providers, "simulated": defaults.simulated, "reason": defaults.reason},
-        }))?;
+        out.print_json(&ProviderList {
+            providers: rows,
+            max_concurrent_provider_calls: limit_in_force(wiring),
+            default_participants: DefaultParticipants {
+                providers: defaults.providers,
+                simulated: defaults.simulated,
+                reason: defaults.reason,
+            },
+        })?;
         return Ok(Exit::Ok);
     }
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let available = if r["available"] == true {
+            let available = if r.available {
                 out.green("yes")
             } else {
                 out.dim("no")
             };
-            let kind = if r["simulated"] == true {
+            let kind = if r.simulated {
                 "mock (simulated)".to_owned()
             } else {
-                r["kind"].as_str().unwrap_or("").to_owned()
+                r.kind.clone()
             };
-            vec![
-                r["id"].as_str().unwrap_or("").to_owned(),
-                kind,
-                available,
-                r["description"].as_str().unwrap_or("").to_owned(),
-            ]
+            vec![r.id.clone(), kind, available, r.description.clone()]
         })
         .collect();
     out.table(
@@ -82,6 +90,16 @@ async fn list(wiring: &Discussions, out: Out) -> Result<Exit, CliError> {
         &table,
         &[20, 16, 9, 80],
     )?;
+    // Why an installed program cannot be used, in full (the table cuts long cells).
+    for r in rows.iter().filter(|r| !r.available) {
+        if let Some(reason) = &r.unavailable_reason {
+            out.line(&format!(
+                "{}: {}",
+                r.id,
+                crate::text::escape_controls(reason)
+            ))?;
+        }
+    }
     out.line("")?;
     out.line(&format!(
         "provider calls in flight at most: {} ({})",
@@ -157,14 +175,17 @@ async fn check(
     let results = futures::future::join_all(checks).await;
     let all_ok = results.iter().all(|(_, _, r)| r.is_ok());
     if out.json() {
-        let items: Vec<Value> = results
+        let checks = results
             .iter()
-            .map(|(id, elapsed, r)| match r {
-                Ok(answer) => json!({"provider": id, "ok": true, "durationMs": ms(*elapsed), "simulated": answer.simulated}),
-                Err(e) => json!({"provider": id, "ok": false, "durationMs": ms(*elapsed), "error": e}),
+            .map(|(id, elapsed, r)| ProviderCheck {
+                provider: id.clone(),
+                ok: r.is_ok(),
+                duration_ms: ms(*elapsed),
+                simulated: r.as_ref().ok().map(|answer| answer.simulated),
+                error: r.as_ref().err().cloned(),
             })
             .collect();
-        out.print_json(&json!({ "checks": items }))?;
+        out.print_json(&ProviderChecks { checks })?;
     } else if results.is_empty() {
         out.line("no provider is available to check (see `ax providers list`)")?;
     } else {
