@@ -610,17 +610,21 @@ fn on_a_terminal_the_result_goes_through_the_pager_unless_turned_off() {
     }
     let data = DataDir::new();
     let marker = data.path().join("paged.txt");
-    let under_terminal = |ax_pager: &str, extra: &str| {
+    let under_terminal_with = |ax_pager: &str, extra: &str, no_color: Option<&str>| {
         let _ = std::fs::remove_file(&marker);
         let command = format!(
             "'{}' --data-dir '{}' discuss 'Paged?' --fast {extra}",
             crate::helpers::ax_bin(),
             data.path().display()
         );
-        let out = std::process::Command::new("script")
+        let mut script = std::process::Command::new("script");
+        match no_color {
+            Some(value) => script.env("NO_COLOR", value),
+            None => script.env_remove("NO_COLOR"),
+        };
+        let out = script
             .args(["-qec", &command, "/dev/null"])
             .env("HOME", data.path().join("home"))
-            .env("NO_COLOR", "1")
             .env("AX_PAGER", ax_pager)
             .env_remove("AX_DATA_DIR")
             .env_remove("AX_LOG")
@@ -631,6 +635,8 @@ fn on_a_terminal_the_result_goes_through_the_pager_unless_turned_off() {
         assert!(out.status.success(), "{}", text(&out.stdout));
         std::fs::read_to_string(&marker).ok()
     };
+    let under_terminal =
+        |ax_pager: &str, extra: &str| under_terminal_with(ax_pager, extra, Some("1"));
     let paged = under_terminal(&recording_pager(&marker), "").expect("the pager ran on a terminal");
     assert!(
         paged.contains("── Round 1"),
@@ -639,6 +645,22 @@ fn on_a_terminal_the_result_goes_through_the_pager_unless_turned_off() {
     assert!(under_terminal(&recording_pager(&marker), "--no-pager").is_none());
     assert!(under_terminal("", "").is_none(), "AX_PAGER= turns it off");
     assert!(under_terminal(&recording_pager(&marker), "--format json").is_none());
+
+    // Colour only on a terminal, and never with NO_COLOR.
+    assert!(!paged.contains('\x1b'), "NO_COLOR=1: no colour:\n{paged:?}");
+    let coloured = under_terminal_with(&recording_pager(&marker), "", None)
+        .expect("the pager ran on a terminal");
+    assert!(
+        coloured.contains("\x1b[1m"),
+        "colour on a terminal:\n{coloured:?}"
+    );
+    let off = data
+        .ax()
+        .env_remove("NO_COLOR")
+        .args(["discuss", "Piped?", "--fast"])
+        .output()
+        .expect("ax runs");
+    assert!(!off.stdout.contains(&0x1b), "no colour into a pipe");
 }
 
 /// Issue 8, item 1: agent fields are untrusted too (they are imported from anywhere):
