@@ -39,22 +39,38 @@ pub fn width(text: &str) -> usize {
     UnicodeWidthStr::width(text)
 }
 
-/// The width to wrap output to: the terminal's when stdout is one, else `COLUMNS`,
-/// else [`DEFAULT_WIDTH`]; never more than [`MAX_WIDTH`].
+/// The width to wrap output to: the terminal's when stdout is one; else `COLUMNS`;
+/// else the terminal's that stderr is on (`ax discuss … | head` on a terminal); else
+/// [`DEFAULT_WIDTH`]. Never more than [`MAX_WIDTH`].
 pub fn output_width() -> usize {
     let stdout = std::io::stdout();
-    let columns = if stdout.is_terminal() {
-        terminal_size::terminal_size_of(&stdout).map(|(w, _)| usize::from(w.0))
+    let stderr = std::io::stderr();
+    let tty = |fd: Option<(terminal_size::Width, terminal_size::Height)>| {
+        fd.map(|(w, _)| usize::from(w.0)).filter(|w| *w > 0)
+    };
+    let from_stdout = if stdout.is_terminal() {
+        tty(terminal_size::terminal_size_of(&stdout))
     } else {
         None
     };
-    let columns = columns.or_else(|| {
+    let from_columns = || {
         std::env::var("COLUMNS")
             .ok()
             .and_then(|c| c.trim().parse::<usize>().ok())
             .filter(|c| *c > 0)
-    });
-    columns.unwrap_or(DEFAULT_WIDTH).clamp(MIN_WIDTH, MAX_WIDTH)
+    };
+    let from_stderr = || {
+        if stderr.is_terminal() {
+            tty(terminal_size::terminal_size_of(&stderr))
+        } else {
+            None
+        }
+    };
+    from_stdout
+        .or_else(from_columns)
+        .or_else(from_stderr)
+        .unwrap_or(DEFAULT_WIDTH)
+        .clamp(MIN_WIDTH, MAX_WIDTH)
 }
 
 /// `text` cut to at most `columns` terminal columns, ending in `…` when cut.
