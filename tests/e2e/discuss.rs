@@ -692,3 +692,28 @@ fn agent_fields_cannot_reach_the_terminal_either() {
         assert!(stdout.contains("hi \\x1b[2J there"), "{stdout}");
     }
 }
+
+/// `ax discuss show latest` shows the newest saved discussion, and a topic that is a
+/// subcommand's name is discussed after `--` (issue 8: "history" could not be
+/// discussed, and the README's `show <ID>` was a placeholder).
+#[test]
+fn show_latest_and_a_topic_named_like_a_subcommand() {
+    let data = DataDir::new();
+    let none = data.run(&["discuss", "show", "latest"]);
+    assert_exit(&none, 3);
+    assert!(text(&none.stderr).contains("no discussion has been saved yet"));
+
+    let (exit, first) = data.json(&["discuss", "--fast", "--", "history"]);
+    assert_eq!(exit, 0);
+    assert_eq!(first["topic"], "history");
+    let (exit, second) = data.json(&["discuss", "--fast", "--", "show"]);
+    assert_eq!(exit, 0);
+    assert_eq!(second["topic"], "show");
+
+    let (exit, latest) = data.json(&["discuss", "show", "latest"]);
+    assert_eq!(exit, 0);
+    assert_eq!(latest["discussionId"], second["discussionId"]);
+    let (exit, listed) = data.json(&["discuss", "history"]);
+    assert_eq!(exit, 0);
+    assert_eq!(listed["discussions"].as_array().map(Vec::len), Some(2));
+}

@@ -307,7 +307,7 @@ pub enum DiscussAction {
     },
     /// One saved discussion in full.
     Show {
-        /// The discussion id.
+        /// The discussion id, or `latest` for the newest.
         id: String,
         /// How to show it.
         #[command(flatten)]

@@ -366,12 +366,33 @@ async fn history(app: &App, limit: usize, out: Out) -> Result<Exit, CliError> {
     Ok(Exit::Ok)
 }
 
+/// The id that `ax discuss show` takes for the newest saved discussion.
+const LATEST: &str = "latest";
+
 async fn show(app: &App, id: &str, view: ViewArgs, out: Out) -> Result<Exit, CliError> {
-    let record = app
-        .history()
-        .get(id)
-        .await
-        .map_err(|e| CliError::failure(crate::error::error_chain(&e)))?;
+    let history = app.history();
+    let failure = |e: ax_discussion_domain::history::HistoryError| {
+        CliError::failure(crate::error::error_chain(&e))
+    };
+    // Discussion ids are UUIDs, so `latest` can only mean the newest one.
+    let newest;
+    let id = if id == LATEST {
+        newest = history.list(1, None).await.map_err(failure)?;
+        match newest.first() {
+            Some(summary) => summary.discussion_id.as_str(),
+            None => {
+                return Err(CliError::new(
+                    Exit::NotFound,
+                    ErrorCode::DiscussionNotFound,
+                    "no discussion has been saved yet".to_owned(),
+                )
+                .hint("start one: ax discuss \"your question\""));
+            }
+        }
+    } else {
+        id
+    };
+    let record = history.get(id).await.map_err(failure)?;
     let Some(record) = record else {
         return Err(CliError::new(
             Exit::NotFound,
