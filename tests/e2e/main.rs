@@ -13,3 +13,4 @@ mod mcp_http;
 mod mcp_install;
 mod mcp_sdk;
 mod races;
+mod readme;
