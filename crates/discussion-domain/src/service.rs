@@ -8,7 +8,7 @@ use ax_contracts::discussion::{
     DiscussionConfig, DiscussionFailure, DiscussionResult, config_error_code,
 };
 use ax_contracts::error::{ErrorBody, ErrorCode};
-use ax_contracts::validation::ValidationErrors;
+use ax_contracts::validation::{Issue, JsonPath, ValidationErrors, rule};
 use serde_json::{Value, json};
 
 use crate::engine::{DiscussionEngine, RunOptions};
@@ -112,8 +112,48 @@ impl DiscussionService {
         input: &Value,
         run: RunOptions,
     ) -> Result<DiscussionResult, ServiceError> {
-        let config = DiscussionConfig::from_json(input).map_err(ServiceError::Invalid)?;
+        let config = DiscussionConfig::from_json(input)
+            .map_err(|errors| ServiceError::Invalid(self.with_unknown_providers(input, errors)))?;
         self.discuss(config, run).await
+    }
+
+    /// `errors` plus one issue per listed provider that is not configured, so that an
+    /// answer to `--providers nosuch` names `nosuch` and not only the count rule
+    /// (once the configuration is valid, the engine refuses unknown names itself).
+    fn with_unknown_providers(
+        &self,
+        input: &Value,
+        mut errors: ValidationErrors,
+    ) -> ValidationErrors {
+        let known: Vec<String> = self
+            .engine
+            .executor()
+            .providers()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        let Some(listed) = input.get("providers").and_then(Value::as_array) else {
+            return errors;
+        };
+        for (i, id) in listed.iter().enumerate() {
+            if let Some(id) = id.as_str()
+                && !known.iter().any(|k| k == id)
+            {
+                errors.issues.push(Issue {
+                    path: JsonPath::root()
+                        .key("providers")
+                        .index(i)
+                        .as_str()
+                        .to_owned(),
+                    rule: rule::REFERENCE.to_owned(),
+                    message: format!(
+                        "no provider named \"{id}\" is configured (configured: {})",
+                        known.join(", ")
+                    ),
+                });
+            }
+        }
+        errors
     }
 
     /// INV-DISC-SAVE-001: run a discussion and save its result, whatever the outcome. Input errors return

@@ -386,3 +386,33 @@ async fn an_agents_fallback_strategy_decides_where_it_speaks_when_its_preference
     );
     assert!(failed.message.contains("strict"), "{}", failed.message);
 }
+
+/// A configuration refused for its shape still names the providers that do not exist
+/// (issue 8: `--providers nosuch` only said "must have at least 2 items").
+#[tokio::test(start_paused = true)]
+async fn an_invalid_configuration_also_names_unknown_providers() {
+    let fake = Fake::new(&["a", "b"]);
+    let (svc, history, _) = service(&fake, 5);
+    let err = svc
+        .discuss_json(
+            &json!({"topic": "T", "providers": ["nosuch"]}),
+            RunOptions::default(),
+        )
+        .await
+        .expect_err("refused");
+    let ax_discussion_domain::ServiceError::Invalid(errors) = err else {
+        panic!("a validation error: {err:?}");
+    };
+    let paths: Vec<(&str, &str)> = errors
+        .issues
+        .iter()
+        .map(|i| (i.path.as_str(), i.rule.as_str()))
+        .collect();
+    assert_eq!(
+        paths,
+        [("providers", "min_items"), ("providers[0]", "reference")]
+    );
+    assert!(errors.issues[1].message.contains("\"nosuch\""));
+    assert!(errors.issues[1].message.contains("a, b"));
+    assert!(history.records().is_empty(), "nothing ran");
+}
