@@ -52,6 +52,34 @@ impl OpenAiSpec {
         format!("{} at {}", self.model, self.base_url)
     }
 
+    /// Why this provider cannot be called now: a server on this machine that nothing
+    /// listens for (a TCP connect, refused at once on loopback; never tried for a
+    /// remote host), or an API key variable that is not set (not needed on this
+    /// machine). `None` when it can be called.
+    pub fn unavailable_reason(&self) -> Option<String> {
+        if self.is_loopback() {
+            let url = reqwest::Url::parse(&self.base_url).ok()?;
+            let port = url.port_or_known_default()?;
+            let host = url
+                .host_str()?
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let addresses: Vec<std::net::SocketAddr> =
+                std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+                    .map(Iterator::collect)
+                    .unwrap_or_default();
+            let listening = addresses.iter().any(|address| {
+                std::net::TcpStream::connect_timeout(address, LOOPBACK_PROBE_TIMEOUT).is_ok()
+            });
+            return (!listening).then(|| {
+                format!("nothing is listening at {host}:{port} (is the server running?)")
+            });
+        }
+        let var = self.api_key_env.as_ref()?;
+        let set = std::env::var(var).is_ok_and(|v| !v.trim().is_empty());
+        (!set).then(|| format!("its API key variable {var} is not set"))
+    }
+
     /// Whether the server is on this machine (no proxy is used for it).
     pub fn is_loopback(&self) -> bool {
         let Ok(url) = reqwest::Url::parse(&self.base_url) else {
@@ -67,6 +95,10 @@ impl OpenAiSpec {
                 .is_ok_and(|ip| ip.is_loopback())
     }
 }
+
+/// How long a loopback server may take to accept a connection before it counts as
+/// not running (a closed port refuses at once).
+const LOOPBACK_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Installs ring as the process-wide rustls crypto provider, once. reqwest is built
 /// with `rustls-no-provider`, so without this the first HTTPS request would fail; if

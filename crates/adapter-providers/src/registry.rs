@@ -129,22 +129,16 @@ impl ProviderRegistry {
         self.entries.iter().find(|e| e.definition.id == id)
     }
 
-    /// Whether `id` can be called now: a command provider's program is on `PATH`; an
-    /// HTTP provider is configured and, unless it is on this machine, has its API key
-    /// variable set (when it names one); a mock always can. Which of the available
+    /// Whether `id` can be called now: a command provider's program is on `PATH` (and
+    /// is the CLI its preset targets); an HTTP provider on this machine has a server
+    /// listening, one elsewhere has its API key variable set (when it names one); a
+    /// mock always can. Which of the available
     /// providers a discussion uses by default is decided by the engine alone
     /// (`DiscussionEngine::default_providers`), so there is one rule, not two.
     pub fn is_available_now(&self, id: &str) -> bool {
         match self.entry(id).map(|e| &e.adapter) {
             Some(Adapter::Command(provider)) => provider.is_available(),
-            Some(Adapter::OpenAi(provider)) => {
-                let spec = provider.spec();
-                spec.is_loopback()
-                    || spec
-                        .api_key_env
-                        .as_ref()
-                        .is_none_or(|var| std::env::var(var).is_ok_and(|v| !v.trim().is_empty()))
-            }
+            Some(Adapter::OpenAi(provider)) => provider.spec().unavailable_reason().is_none(),
             Some(Adapter::Mock(_)) => true,
             None => false,
         }
@@ -163,6 +157,17 @@ impl ProviderRegistry {
                 provider.unavailable_reason()
             }
             _ => None,
+        }
+    }
+
+    /// Why `id` cannot be called now, for people: the program that is missing or is
+    /// another CLI, the API key variable that is unset, the local server that is not
+    /// running. `None` when it can be called or is not configured.
+    pub fn why_unavailable(&self, id: &str) -> Option<String> {
+        match self.entry(id).map(|e| &e.adapter) {
+            Some(Adapter::Command(provider)) => provider.unavailable_reason(),
+            Some(Adapter::OpenAi(provider)) => provider.spec().unavailable_reason(),
+            Some(Adapter::Mock(_)) | None => None,
         }
     }
 
@@ -199,6 +204,10 @@ impl ProviderExecutor for ProviderRegistry {
 
     async fn is_available(&self, provider_id: &str) -> bool {
         self.is_available_now(provider_id)
+    }
+
+    fn explain_unavailable(&self, provider_id: &str) -> Option<String> {
+        self.why_unavailable(provider_id)
     }
 
     /// Every provider in the stable order of [`ProvidersFile`]. The per-provider

@@ -239,7 +239,11 @@ impl DiscussionEngine {
                     unavailable.push(FailedProvider {
                         provider: id.to_owned(),
                         code: ProviderErrorKind::NotFound.as_str().to_owned(),
-                        message: unavailable_msg.to_owned(),
+                        message: self
+                            .executor
+                            .explain_unavailable(id)
+                            .map(|why| format!("not available: {why}"))
+                            .unwrap_or_else(|| unavailable_msg.to_owned()),
                     });
                 }
             };

@@ -162,4 +162,12 @@ pub trait ProviderExecutor: Send + Sync {
 
     /// Every configured provider, in a stable order.
     fn providers(&self) -> Vec<ProviderInfo>;
+
+    /// Why `provider_id` cannot be called now, in words a person can act on (which
+    /// program is missing, which API key variable is unset, which server is not
+    /// listening); `None` when it can be, or when the adapter cannot tell. Reported in
+    /// a discussion's `failedProviders` instead of a generic "not available".
+    fn explain_unavailable(&self, _provider_id: &str) -> Option<String> {
+        None
+    }
 }

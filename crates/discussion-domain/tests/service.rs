@@ -247,6 +247,11 @@ async fn an_unavailable_named_provider_is_reported_and_the_result_saved() {
     );
     assert_eq!(r.failed_providers[0].provider, "b");
     assert_eq!(r.failed_providers[0].code, "not_found");
+    // The adapter's reason, not a generic "not available" (issue 8).
+    assert_eq!(
+        r.failed_providers[0].message,
+        "not available: `b` is switched off in the fake"
+    );
     assert!(fake.seen().is_empty(), "nothing ran below minProviders");
     assert_eq!(history.records().len(), 1);
 }

@@ -381,3 +381,37 @@ async fn a_remote_provider_without_its_key_is_unavailable() {
     assert!(!registry.is_available("remote").await);
     assert!(registry.is_available("keyed").await);
 }
+
+/// A server on this machine counts as available only while something listens for it,
+/// and the reason says where (issue 8: a loopback server that was not running was
+/// listed as available); a remote one needs its API key variable, and the reason
+/// names the variable.
+#[tokio::test]
+async fn availability_says_which_server_is_down_or_which_key_is_missing() {
+    let (url, _) = serve(Canned::json(200, json!({}))).await;
+    let up = registry(&provider_config(&url, ""));
+    assert!(up.is_available_now("local"));
+    assert_eq!(up.why_unavailable("local"), None);
+
+    // A port that was just free: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let down = registry(&provider_config(&format!("http://127.0.0.1:{port}/v1"), ""));
+    assert!(!down.is_available_now("local"));
+    let why = down.explain_unavailable("local").expect("a reason");
+    assert!(
+        why.contains(&format!("nothing is listening at 127.0.0.1:{port}")),
+        "{why}"
+    );
+
+    // A remote server is never contacted to decide; its key variable is named.
+    let remote = registry(
+        "[providers.remote]\nkind = \"openai\"\nbase_url = \"https://example.invalid/v1\"\nmodel = \"m\"\napi_key_env = \"AX_TEST_SURELY_UNSET_KEY\"\n",
+    );
+    assert!(!remote.is_available_now("remote"));
+    assert_eq!(
+        remote.why_unavailable("remote").as_deref(),
+        Some("its API key variable AX_TEST_SURELY_UNSET_KEY is not set")
+    );
+}

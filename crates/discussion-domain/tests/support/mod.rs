@@ -307,6 +307,14 @@ impl ProviderExecutor for Fake {
     fn providers(&self) -> Vec<ProviderInfo> {
         self.infos.clone()
     }
+
+    fn explain_unavailable(&self, provider_id: &str) -> Option<String> {
+        self.unavailable
+            .lock()
+            .unwrap()
+            .contains(provider_id)
+            .then(|| format!("`{provider_id}` is switched off in the fake"))
+    }
 }
 
 pub fn fail(provider: &str, kind: ProviderErrorKind) -> Act {
