@@ -350,9 +350,21 @@ fn push_item(
     }
 }
 
-/// The options of a vote, from the topic: a numbered list (`1. A` / `2) B`, at least
-/// two), or an `Options: a, b, c` line (commas, `|`, `/` or ` or `), else Yes/No.
+/// The options of a vote, from the topic: the explicit choices of [`topic_choices`],
+/// else Yes/No (the topic is a yes/no question).
 pub fn options(topic: &str) -> Vec<String> {
+    topic_choices(topic).unwrap_or_else(|| vec!["Yes".to_owned(), "No".to_owned()])
+}
+
+/// The choices a topic offers, in the order it names them, or `None` when it offers
+/// none (a yes/no question). Looked for in this order:
+/// 1. a numbered list (`1. A` / `2) B`, at least two items);
+/// 2. an `Options: a, b, c` line (commas, `|`, `/`, `;` or ` or `);
+/// 3. the alternatives of a sentence: `X or Y`, `X vs Y` (`vs.`, `versus`), `X, Y or Z`,
+///    `between X and Y`, cleaned of the question around them ("Should we use
+///    PostgreSQL or SQLite for the registry?" → PostgreSQL, SQLite). Questions (ending
+///    in `?`) are tried first; `X or not` is a yes/no question.
+pub fn topic_choices(topic: &str) -> Option<Vec<String>> {
     let numbered: Vec<String> = topic
         .lines()
         .filter_map(|l| {
@@ -369,7 +381,7 @@ pub fn options(topic: &str) -> Vec<String> {
         })
         .collect();
     if numbered.len() >= 2 {
-        return numbered;
+        return Some(numbered);
     }
     for line in topic.lines() {
         if let Some(rest) = value_after_label(line, "OPTIONS:") {
@@ -385,11 +397,249 @@ pub fn options(topic: &str) -> Vec<String> {
                 .filter(|s| !s.is_empty())
                 .collect();
             if items.len() >= 2 {
-                return items;
+                return Some(items);
             }
         }
     }
-    vec!["Yes".to_owned(), "No".to_owned()]
+    let sentences = sentences(topic);
+    sentences
+        .iter()
+        .filter(|(_, question)| *question)
+        .chain(sentences.iter().filter(|(_, question)| !*question))
+        .find_map(|(words, _)| alternatives(words))
+}
+
+/// Most words of one derived option; longer "options" are prose, not choices.
+const MAX_OPTION_WORDS: usize = 10;
+/// Most options derived from a sentence.
+const MAX_DERIVED_OPTIONS: usize = 8;
+
+/// Words that join alternatives.
+fn is_separator(word: &str) -> bool {
+    ["or", "vs", "vs.", "versus", "v."]
+        .iter()
+        .any(|s| word.eq_ignore_ascii_case(s))
+}
+
+/// Words that lead into the alternatives of a question ("Should we use …", "Is it
+/// better to …", "Which should we pick, …") and are not part of the first one.
+fn is_lead_in(word: &str) -> bool {
+    const LEAD_INS: &[&str] = &[
+        "should", "shall", "would", "could", "can", "do", "does", "did", "is", "are", "was",
+        "were", "will", "we", "i", "you", "they", "it", "us", "use", "using", "choose", "pick",
+        "prefer", "go", "with", "adopt", "switch", "to", "better", "be", "best", "which", "what",
+        "whether", "either", "want", "need", "let's", "lets", "rather", "stick", "keep", "select",
+        "between",
+    ];
+    let w = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+    LEAD_INS.iter().any(|l| w.eq_ignore_ascii_case(l))
+}
+
+/// Verbs of choosing, after which the first alternative starts.
+fn is_choosing(word: &str) -> bool {
+    [
+        "use", "using", "choose", "pick", "prefer", "adopt", "select",
+    ]
+    .iter()
+    .any(|v| word.eq_ignore_ascii_case(v))
+}
+
+/// Words that start a qualifier after the last alternative ("… SQLite for a CLI
+/// tool's registry") or before the first one ("… the service in Rust or Go").
+fn is_qualifier(word: &str) -> bool {
+    const QUALIFIERS: &[&str] = &[
+        "for", "in", "to", "with", "when", "if", "because", "given", "since", "as", "at", "from",
+        "so", "that", "which", "while", "without", "within", "instead", "using", "via", "by", "of",
+        "into", "over", "under", "during", "until",
+    ];
+    QUALIFIERS.iter().any(|q| word.eq_ignore_ascii_case(q))
+}
+
+/// Words that mean "the other choice is not to": `X or not`.
+fn is_negation(option: &str) -> bool {
+    ["not", "no", "nope", "not yet", "neither", "none", "nothing"]
+        .iter()
+        .any(|n| option.eq_ignore_ascii_case(n))
+}
+
+/// The topic's sentences as words, each marked when it ends in `?`. A sentence ends at
+/// a line break or a word ending in `?`, `!`, `;` or `.` (not `vs.`, `e.g.` …).
+fn sentences(topic: &str) -> Vec<(Vec<&str>, bool)> {
+    let mut out = Vec::new();
+    for line in topic.lines() {
+        let mut words: Vec<&str> = Vec::new();
+        for word in line.split_whitespace() {
+            words.push(word);
+            let abbreviation = ["vs.", "v.", "e.g.", "i.e.", "etc.", "approx."]
+                .iter()
+                .any(|a| word.eq_ignore_ascii_case(a));
+            let end = word.trim_end_matches(['"', '\'', ')', '*', '`', '\u{201d}', '\u{2019}']);
+            if end.ends_with('?') {
+                out.push((std::mem::take(&mut words), true));
+            } else if end.ends_with(['!', ';']) || (end.ends_with('.') && !abbreviation) {
+                out.push((std::mem::take(&mut words), false));
+            }
+        }
+        if !words.is_empty() {
+            out.push((words, false));
+        }
+    }
+    out
+}
+
+/// A word without the punctuation around it that is not part of an option.
+fn clean_word(word: &str) -> &str {
+    word.trim_start_matches(['"', '\'', '(', '*', '`', '\u{201c}', '\u{2018}', '[', '_'])
+        .trim_end_matches([
+            '?', '.', '!', ',', ';', ':', '"', '\'', ')', '*', '`', '\u{201d}', '\u{2019}', ']',
+            '_',
+        ])
+}
+
+/// The alternatives one sentence offers, cleaned; `None` unless there are two or more.
+fn alternatives(words: &[&str]) -> Option<Vec<String>> {
+    let between = words
+        .iter()
+        .rposition(|w| w.eq_ignore_ascii_case("between"))
+        .filter(|at| {
+            !words.iter().any(|w| is_separator(w))
+                && words[at + 1..]
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case("and"))
+        });
+    // Groups of words, one per alternative; the first may still carry the question's
+    // lead-in (and a comma list), the last a trailing qualifier.
+    let span = match between {
+        Some(at) => &words[at + 1..],
+        None => words,
+    };
+    let mut groups: Vec<Vec<&str>> = vec![Vec::new()];
+    for w in span {
+        let joins = is_separator(w) || (between.is_some() && w.eq_ignore_ascii_case("and"));
+        if joins {
+            groups.push(Vec::new());
+        } else if let Some(g) = groups.last_mut() {
+            g.push(*w);
+        }
+    }
+    if groups.len() < 2 {
+        return None;
+    }
+    // Before the first separator, a comma list ("X, Y or Z") read from the right: the
+    // group nearest the separator is an option; earlier ones are too while they look
+    // like options, and the first one that needed its lead-in removed is the last.
+    let first = groups.remove(0);
+    let mut chunks: Vec<Vec<&str>> = vec![Vec::new()];
+    for w in first {
+        if let Some(chunk) = chunks.last_mut() {
+            chunk.push(w);
+        }
+        if w.ends_with(',') {
+            chunks.push(Vec::new());
+        }
+    }
+    chunks.retain(|c| !c.is_empty());
+    let rest_max_words = groups.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    let mut leading: Vec<String> = Vec::new();
+    let first_of_rest = groups.first().and_then(|g| g.first()).copied();
+    for (n, chunk) in chunks.iter().rev().enumerate() {
+        let (text, had_lead_in) = strip_lead_in(chunk, rest_max_words, first_of_rest);
+        let only_lead_in = had_lead_in && chunk.last().is_some_and(|w| is_lead_in(w));
+        let too_long = chunk.len() > rest_max_words + 2 && !had_lead_in;
+        if text.is_empty() || (n > 0 && (only_lead_in || too_long)) {
+            break;
+        }
+        leading.insert(0, text);
+        if had_lead_in {
+            break;
+        }
+    }
+    let mut options = leading;
+    let count = groups.len();
+    for (i, group) in groups.into_iter().enumerate() {
+        // A later clause after a comma is not part of the option ("X or Y, and …").
+        let mut cut: Vec<&str> = Vec::new();
+        for w in group {
+            cut.push(w);
+            if w.ends_with(',') {
+                break;
+            }
+        }
+        if i + 1 == count
+            && cut.len() > 1
+            && let Some(at) = cut.iter().skip(1).position(|w| is_qualifier(w))
+        {
+            cut.truncate(at + 1);
+        }
+        options.push(join_clean(&cut));
+    }
+    let mut unique: Vec<String> = Vec::new();
+    for o in options {
+        if o.is_empty() {
+            continue;
+        }
+        if o.split_whitespace().count() > MAX_OPTION_WORDS {
+            return None;
+        }
+        if !unique.iter().any(|u| u.to_lowercase() == o.to_lowercase()) {
+            unique.push(o);
+        }
+    }
+    if unique.len() < 2
+        || unique.len() > MAX_DERIVED_OPTIONS
+        || unique.iter().any(|o| is_negation(o))
+    {
+        return None;
+    }
+    Some(unique)
+}
+
+/// The first alternative without the question leading into it: text after a colon,
+/// without lead-in words (always keeping the last word), and, when still much longer
+/// than the other alternatives, only the part after its last qualifier ("write the
+/// service in Rust" → "Rust"; "keep it in memory" → "in memory" when the other
+/// alternative starts with a preposition too). Returns the text and whether anything
+/// was removed.
+fn strip_lead_in(
+    chunk: &[&str],
+    rest_max_words: usize,
+    first_of_rest: Option<&str>,
+) -> (String, bool) {
+    let mut start = chunk
+        .iter()
+        .rposition(|w| w.trim_end_matches(['*', '"']).ends_with(':'))
+        .map_or(0, |at| at + 1);
+    while start + 1 < chunk.len() && is_lead_in(chunk[start]) {
+        start += 1;
+    }
+    // "Should the registry use SQLite": what follows the verb of choosing.
+    if chunk.len() - start >= rest_max_words + 2
+        && let Some(at) = chunk[start + 1..].iter().rposition(|w| is_choosing(w))
+        && start + 1 + at + 1 < chunk.len()
+    {
+        start += at + 2;
+    }
+    // Parallel alternatives ("in memory or on disk") keep their preposition.
+    let keep_preposition =
+        first_of_rest.is_some_and(|w| is_qualifier(w) || w.eq_ignore_ascii_case("on"));
+    let short_rest = rest_max_words == 1 || (rest_max_words == 2 && keep_preposition);
+    if short_rest
+        && chunk.len() - start >= rest_max_words + 2
+        && let Some(at) = chunk[start + 1..].iter().rposition(|w| is_qualifier(w))
+    {
+        let at = start + 1 + at;
+        let from = if keep_preposition { at } else { at + 1 };
+        if from < chunk.len() {
+            start = from;
+        }
+    }
+    (join_clean(&chunk[start.min(chunk.len())..]), start > 0)
+}
+
+/// Words joined by single spaces, without the punctuation around the whole.
+fn join_clean(words: &[&str]) -> String {
+    let joined = words.join(" ");
+    clean_word(joined.trim()).trim().to_owned()
 }
 
 #[cfg(test)]
@@ -468,6 +718,104 @@ mod tests {
             opts(&["tokio", "async-std", "smol"])
         );
         assert_eq!(options("Should we ship on Friday?"), opts(&["Yes", "No"]));
+    }
+
+    #[test]
+    fn options_are_the_alternatives_a_topic_names_else_yes_no() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Should we use PostgreSQL or SQLite for a CLI tool's registry?",
+                &["PostgreSQL", "SQLite"],
+            ),
+            ("A or B?", &["A", "B"]),
+            ("PostgreSQL or SQLite?", &["PostgreSQL", "SQLite"]),
+            (
+                "Postgres vs SQLite vs files",
+                &["Postgres", "SQLite", "files"],
+            ),
+            ("Postgres vs. SQLite.", &["Postgres", "SQLite"]),
+            ("Tabs versus spaces", &["Tabs", "spaces"]),
+            ("Rust, Go, or Zig?", &["Rust", "Go", "Zig"]),
+            (
+                "Should we use Postgres, MySQL or SQLite?",
+                &["Postgres", "MySQL", "SQLite"],
+            ),
+            ("Which should we pick, Rust or Go?", &["Rust", "Go"]),
+            ("Which is better: tabs or spaces?", &["tabs", "spaces"]),
+            (
+                "Should we write the service in Rust or Go?",
+                &["Rust", "Go"],
+            ),
+            ("Go or Rust?", &["Go", "Rust"]),
+            (
+                "Is it better to rewrite the parser or patch it?",
+                &["rewrite the parser", "patch it"],
+            ),
+            (
+                "Keep the cache in memory or on disk?",
+                &["in memory", "on disk"],
+            ),
+            ("Ruby on Rails or Django?", &["Ruby on Rails", "Django"]),
+            (
+                "Should we keep shipping features every week to our users or slow down?",
+                &["shipping features every week to our users", "slow down"],
+            ),
+            (
+                "Should we merge it now, or wait until every reviewer has read it twice?",
+                &["merge it now", "wait"],
+            ),
+            ("Choose between Rust and Go for the CLI.", &["Rust", "Go"]),
+            ("`tokio` or `smol`?", &["tokio", "smol"]),
+            (
+                "We ship a small CLI. Should it store data in JSON or TOML?",
+                &["JSON", "TOML"],
+            ),
+            ("Ünïcode or ASCII?", &["Ünïcode", "ASCII"]),
+            ("Should the editor use tabs or spaces?", &["tabs", "spaces"]),
+            (
+                "Vendor the crates or fetch them?",
+                &["Vendor the crates", "fetch them"],
+            ),
+        ];
+        for (topic, expected) in cases {
+            assert_eq!(&options(topic), expected, "{topic}");
+        }
+        // A yes/no question (or nothing that reads as alternatives) keeps Yes/No.
+        for topic in [
+            "Should we ship?",
+            "Should we ship on Friday?",
+            "Is the editor ready for the release?",
+            "Should we adopt Rust or not?",
+            "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda or mu?",
+            "or",
+            "?",
+            "",
+            "vs vs vs",
+            "   \n\n",
+        ] {
+            assert_eq!(options(topic), opts(&["Yes", "No"]), "{topic:?}");
+        }
+    }
+
+    #[test]
+    fn deriving_options_never_panics_on_odd_input() {
+        let long = "Rust or Go, ".repeat(500);
+        let odd = [
+            long.as_str(),
+            "İİİ or ßß?",
+            "🦀 vs 🐹",
+            ", or ,",
+            "or or or?",
+            "between and",
+            "\u{200b} or \u{200b}",
+            "x:\u{301} or y",
+        ];
+        for topic in odd {
+            let o = options(topic);
+            assert!(o.len() >= 2, "{topic:?}: {o:?}");
+            assert!(o.iter().all(|x| !x.trim().is_empty()), "{topic:?}: {o:?}");
+        }
+        assert_eq!(options("🦀 vs 🐹"), opts(&["🦀", "🐹"]));
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! `voting`: the options come from the topic (a numbered list, `Options: a, b, c`, else
-//! Yes/No). Every speaker votes in parallel with a confidence and a reason; in later
-//! rounds each sees the previous votes and may change its own. A speaker's latest
-//! readable vote counts. Early exit when the share of the most common vote reaches
-//! the agreement threshold.
+//! `voting`: the options come from the topic (a numbered list, `Options: a, b, c`, the
+//! alternatives it names — "PostgreSQL or SQLite?", "A vs B vs C" — else Yes/No; see
+//! [`parse::topic_choices`]). Every speaker votes in parallel with a confidence and a
+//! reason; in later rounds each sees the previous votes and may change its own. A
+//! speaker's latest readable vote counts. Early exit when the share of the most common
+//! vote reaches the agreement threshold.
 
 use ax_contracts::discussion::DiscussionFailure;
 
