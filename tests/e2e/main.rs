@@ -4,6 +4,7 @@
 
 mod agents;
 mod architecture;
+mod database;
 mod discuss;
 mod helpers;
 mod mcp;

@@ -10,12 +10,13 @@ use ax_agent_domain::store::{
     AgentFilter, AgentPage, AgentStore, PageRequest, StoreError, UpsertOutcome,
 };
 use ax_contracts::agent::AgentRecord;
-use r2d2::{Pool, PooledConnection};
+use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 
 use crate::agent_rows::{AgentRow, SELECT_COLUMNS, delete_side_entries, record_from_row};
 use crate::blocking::{Execution, Work, with_pooled_connection};
+use crate::database::Shared;
 use crate::error::{OutOfRange, is_unique_violation, store_backend};
 use crate::list_query::ListQuery;
 
@@ -25,13 +26,13 @@ type Connection = PooledConnection<SqliteConnectionManager>;
 /// Obtain it from [`crate::SqliteDatabase::agent_store`].
 #[derive(Debug, Clone)]
 pub struct SqliteAgentStore {
-    pool: Pool<SqliteConnectionManager>,
+    shared: Shared,
     execution: Execution,
 }
 
 impl SqliteAgentStore {
-    pub(crate) fn new(pool: Pool<SqliteConnectionManager>, execution: Execution) -> Self {
-        Self { pool, execution }
+    pub(crate) fn new(shared: Shared, execution: Execution) -> Self {
+        Self { shared, execution }
     }
 
     /// Runs `op` with a pooled connection where this store's [`Execution`] says;
@@ -47,7 +48,7 @@ impl SqliteAgentStore {
         R: Send + 'static,
     {
         let fail = |context, source| StoreError::Backend { context, source };
-        with_pooled_connection(&self.pool, self.execution, kind, what, fail, op).await
+        with_pooled_connection(&self.shared, self.execution, kind, what, fail, op).await
     }
 }
 

@@ -1,7 +1,10 @@
 //! Running blocking SQLite work from async port methods.
 
-use r2d2::{Pool, PooledConnection};
+use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
+
+use crate::database::Shared;
+use crate::error::BusyCause;
 
 /// Where the store runs its blocking SQLite work. The composition root chooses: a
 /// server that answers many requests at once wants the blocking pool; a command that
@@ -64,11 +67,18 @@ where
 /// A boxed cause, as the ports' backend errors keep it.
 pub(crate) type Cause = Box<dyn std::error::Error + Send + Sync>;
 
-/// Runs `op` with a connection from `pool`, as `execution` and `kind` say (see
+/// Runs `op` with a connection from the pool, as `execution` and `kind` say (see
 /// [`run_blocking`]). `what` names the operation and `fail` builds the port's backend
 /// error, so both stores share this one path.
+///
+/// Work meant for the calling thread runs there only if a connection is free at once
+/// (`try_get`): inside a runtime the calling thread is an async worker (on the stdio
+/// MCP server, its only one), which must never wait for a checkout. When every
+/// pooled connection is in use, the work goes to the blocking pool and waits there
+/// (at most the busy timeout). A lock SQLite gave up on becomes a
+/// [`crate::DatabaseBusy`] cause.
 pub(crate) async fn with_pooled_connection<R, E, F>(
-    pool: &Pool<SqliteConnectionManager>,
+    shared: &Shared,
     execution: Execution,
     kind: Work,
     what: &'static str,
@@ -78,11 +88,35 @@ pub(crate) async fn with_pooled_connection<R, E, F>(
 where
     F: FnOnce(&mut PooledConnection<SqliteConnectionManager>) -> Result<R, E> + Send + 'static,
     R: Send + 'static,
-    E: Send + 'static,
+    E: BusyCause + Send + 'static,
 {
-    let pool = pool.clone();
-    run_blocking(execution, kind, move || {
-        let mut conn = pool
+    let waited = shared.busy_timeout();
+    let inline = match execution {
+        Execution::BlockingPool => false,
+        Execution::PointReadsInline => kind == Work::PointRead,
+        Execution::Inline => true,
+    };
+    let runtime = tokio::runtime::Handle::try_current();
+    if inline || runtime.is_err() {
+        match shared.pool().try_get() {
+            Some(mut conn) => return op(&mut conn).map_err(|e| e.busy_after(waited)),
+            // No runtime: a synchronous caller, which may block.
+            None if runtime.is_err() => {
+                let mut conn = shared
+                    .pool()
+                    .get()
+                    .map_err(|e| fail(format!("{what}: getting a connection"), Box::new(e)))?;
+                return op(&mut conn).map_err(|e| e.busy_after(waited));
+            }
+            None => {}
+        }
+    }
+    // Keeps the pool (and so the checkpoint on close) alive until the work is done,
+    // even if the caller stops waiting.
+    let shared = shared.clone();
+    run_blocking(Execution::BlockingPool, kind, move || {
+        let mut conn = shared
+            .pool()
             .get()
             .map_err(|e| fail(format!("{what}: getting a connection"), Box::new(e)))?;
         op(&mut conn)
@@ -94,4 +128,5 @@ where
             Box::new(e),
         )
     })?
+    .map_err(|e| e.busy_after(waited))
 }

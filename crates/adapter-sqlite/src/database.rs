@@ -1,19 +1,19 @@
 //! [`SqliteDatabase`]: opening the file (directory, WAL, migrations) and the
 //! connection pool that the store handles share.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::Connection;
+use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags};
 use scheduled_thread_pool::ScheduledThreadPool;
 
 use crate::agent_store::SqliteAgentStore;
 use crate::blocking::Execution;
 use crate::connection::configure;
-use crate::error::DatabaseError;
+use crate::error::{DatabaseError, is_busy};
 use crate::history::SqliteHistory;
 use crate::migrations;
 
@@ -24,6 +24,12 @@ pub struct DatabaseOptions {
     /// reports `SQLITE_BUSY`. Writes hold the lock for well under a millisecond, so
     /// the default of 10 s is only reached when something holds the file for real
     /// (e.g. a stuck external tool). The brief requires at least 5 s.
+    ///
+    /// It bounds every wait: opening (the switch to WAL and the migration included)
+    /// gives up after it in all, a statement waits at most this long for a lock, and
+    /// a pool checkout waits at most this long for a free connection. Past it the
+    /// error is [`DatabaseError::Busy`] or a store error caused by
+    /// [`crate::DatabaseBusy`].
     pub busy_timeout: Duration,
     /// Most connections open at once. WAL lets readers run in parallel with each
     /// other and with the one writer, so more than one pays off for the MCP server.
@@ -47,9 +53,88 @@ impl Default for DatabaseOptions {
 /// clones and every handle taken from them share the pool.
 #[derive(Debug, Clone)]
 pub struct SqliteDatabase {
-    pool: Pool<SqliteConnectionManager>,
+    shared: Shared,
     path: Arc<Path>,
     execution: Execution,
+}
+
+/// The pool and the busy timeout, shared by the database and every store handle.
+/// When the last clone goes (the command is done), the WAL is checkpointed so that
+/// `data.db` alone holds every commit (see [`checkpoint_on_close`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Shared(Arc<SharedInner>);
+
+#[derive(Debug)]
+pub(crate) struct SharedInner {
+    pool: Pool<SqliteConnectionManager>,
+    busy_timeout: Duration,
+}
+
+impl Shared {
+    /// The connection pool.
+    pub(crate) fn pool(&self) -> &Pool<SqliteConnectionManager> {
+        &self.0.pool
+    }
+
+    /// The busy timeout every wait is bounded by.
+    pub(crate) fn busy_timeout(&self) -> Duration {
+        self.0.busy_timeout
+    }
+}
+
+impl Drop for SharedInner {
+    fn drop(&mut self) {
+        checkpoint_on_close(&self.pool, self.busy_timeout);
+    }
+}
+
+/// The longest a closing process waits for other processes' readers so that its
+/// checkpoint can copy everything into the database file.
+const CLOSE_CHECKPOINT_WAIT: Duration = Duration::from_secs(2);
+
+/// Copies the WAL into the database file before the process's connections close, so
+/// that after any command `data.db` alone is a complete copy. SQLite does this by
+/// itself only when the closing connection is the last one to the file in any
+/// process; with another `ax` (an MCP server) or another tool holding the file open,
+/// the commits stayed in `data.db-wal`.
+///
+/// A passive checkpoint first (never waits; enough when nobody reads an older
+/// snapshot); when it could not copy everything, a full one that waits for other
+/// processes' readers and writer at most [`CLOSE_CHECKPOINT_WAIT`] (or the busy
+/// timeout, if shorter). Whatever it could not copy is still safe in the WAL.
+fn checkpoint_on_close(pool: &Pool<SqliteConnectionManager>, busy_timeout: Duration) {
+    let Some(conn) = pool.try_get() else {
+        return;
+    };
+    if conn.is_readonly(MAIN_DB).unwrap_or(true) {
+        return;
+    }
+    let checkpoint = |mode: &str| -> rusqlite::Result<(i64, i64, i64)> {
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+    };
+    if let Ok((0, log, copied)) = checkpoint("PASSIVE")
+        && log == copied
+    {
+        return;
+    }
+    if conn
+        .busy_timeout(busy_timeout.min(CLOSE_CHECKPOINT_WAIT))
+        .is_err()
+    {
+        return;
+    }
+    match checkpoint("FULL") {
+        Ok((0, log, copied)) if log == copied => {}
+        Ok((_, log, copied)) => tracing::debug!(
+            log,
+            copied,
+            "other processes' readers kept part of the WAL from the database file"
+        ),
+        Err(error) => tracing::debug!(%error, "checkpoint on close failed"),
+    }
+    let _ = conn.busy_timeout(busy_timeout);
 }
 
 impl SqliteDatabase {
@@ -82,18 +167,25 @@ impl SqliteDatabase {
                 source,
             })?;
         }
-        let opened = |source| DatabaseError::Open {
-            path: path.to_owned(),
-            source,
-        };
+        let busy_timeout = options.busy_timeout;
+        // One deadline for everything opening may wait for: the first read, the
+        // switch to WAL, the migration and the pool's first connection.
+        let deadline = Instant::now() + busy_timeout;
+        let opened = |source| open_error(path, busy_timeout, source);
         // Opened directly rather than through the pool: a bad path or an unreadable
         // file fails here at once with SQLite's own error, where the pool would retry
         // for its whole connection timeout and keep only a message.
         let mut first = Connection::open(path).map_err(opened)?;
-        configure(&first, options.busy_timeout).map_err(opened)?;
-        let previous = migrations::bring_up_to_date(&mut first, path)?;
+        if first.is_readonly(MAIN_DB).unwrap_or(false) {
+            // SQLite fell back to reading: the file or its file system is read-only.
+            return Err(DatabaseError::ReadOnly {
+                path: path.to_owned(),
+                source: None,
+            });
+        }
+        configure(&first, busy_timeout).map_err(opened)?;
+        let previous = migrations::bring_up_to_date(&mut first, path, deadline, busy_timeout)?;
 
-        let busy_timeout = options.busy_timeout;
         let manager = SqliteConnectionManager::file(path)
             .with_init(move |conn| configure(conn, busy_timeout));
         let pool = Pool::builder()
@@ -102,6 +194,8 @@ impl SqliteDatabase {
             // needs one.
             .min_idle(Some(0))
             .test_on_check_out(false)
+            // A checkout waits for a free connection no longer than for a lock.
+            .connection_timeout(busy_timeout.max(Duration::from_millis(1)))
             .error_handler(Box::new(TracingErrorHandler))
             // r2d2 only opens and reaps connections in the background; one thread
             // does that, where its default of three costs start-up time.
@@ -115,14 +209,63 @@ impl SqliteDatabase {
         // The pool's first connection is opened while `first` still holds the file:
         // closing the last connection to a WAL database deletes its `-wal` file,
         // which the next open would have to create again.
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(100));
         drop(
-            pool.get()
+            pool.get_timeout(left)
                 .map_err(|source| DatabaseError::Pool { source })?,
         );
         drop(first);
         tracing::debug!(path = %path.display(), previous_version = previous, "database open");
         Ok(Self {
-            pool,
+            shared: Shared(Arc::new(SharedInner { pool, busy_timeout })),
+            path: Arc::from(path),
+            execution: options.execution,
+        })
+    }
+
+    /// Opens an existing database file for reading only, never writing it, not even
+    /// its WAL index: for `ax doctor` when [`Self::open_with`] reported
+    /// [`DatabaseError::ReadOnly`]. No migration, no checkpoint. When the WAL index
+    /// cannot be created beside a WAL-mode file (a read-only folder), the file is
+    /// read as immutable, which is exact as long as nothing can write it either.
+    pub fn open_read_only(
+        path: impl AsRef<Path>,
+        options: DatabaseOptions,
+    ) -> Result<Self, DatabaseError> {
+        let path = path.as_ref();
+        let busy_timeout = options.busy_timeout;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let readable = |uri: &str| -> rusqlite::Result<Connection> {
+            let conn = Connection::open_with_flags(uri, flags)?;
+            configure(&conn, busy_timeout)?;
+            migrations::user_version(&conn)?;
+            Ok(conn)
+        };
+        let plain = file_uri(path, "mode=ro");
+        let uri = match readable(&plain) {
+            Ok(_) => plain,
+            Err(_) => {
+                let immutable = file_uri(path, "immutable=1");
+                readable(&immutable).map_err(|source| open_error(path, busy_timeout, source))?;
+                immutable
+            }
+        };
+        let manager = SqliteConnectionManager::file(uri)
+            .with_flags(flags)
+            .with_init(move |conn| configure(conn, busy_timeout));
+        let pool = Pool::builder()
+            .max_size(1)
+            .min_idle(Some(0))
+            .connection_timeout(busy_timeout.max(Duration::from_millis(1)))
+            .error_handler(Box::new(TracingErrorHandler))
+            .build(manager)
+            .map_err(|source| DatabaseError::Pool { source })?;
+        Ok(Self {
+            shared: Shared(Arc::new(SharedInner { pool, busy_timeout })),
             path: Arc::from(path),
             execution: options.execution,
         })
@@ -130,12 +273,12 @@ impl SqliteDatabase {
 
     /// The `AgentStore` on this database.
     pub fn agent_store(&self) -> SqliteAgentStore {
-        SqliteAgentStore::new(self.pool.clone(), self.execution)
+        SqliteAgentStore::new(self.shared.clone(), self.execution)
     }
 
     /// The `DiscussionHistory` on this database.
     pub fn history(&self) -> SqliteHistory {
-        SqliteHistory::new(self.pool.clone(), self.execution)
+        SqliteHistory::new(self.shared.clone(), self.execution)
     }
 
     /// The database file.
@@ -147,9 +290,83 @@ impl SqliteDatabase {
     /// Blocking. Writes made through it bypass the store: only what the schema itself
     /// enforces (e.g. `UNIQUE agent_id`) still holds.
     pub fn connection(&self) -> Result<PooledConnection<SqliteConnectionManager>, DatabaseError> {
-        self.pool
+        self.shared
+            .pool()
             .get()
             .map_err(|source| DatabaseError::Pool { source })
+    }
+
+    /// The busy timeout this database was opened with.
+    pub fn busy_timeout(&self) -> Duration {
+        self.shared.busy_timeout()
+    }
+}
+
+/// `file:PATH?QUERY`, the path percent-encoded where a URI needs it.
+fn file_uri(path: &Path, query: &str) -> String {
+    let mut uri = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", c as u32)),
+            c => uri.push(c),
+        }
+    }
+    uri.push('?');
+    uri.push_str(query);
+    uri
+}
+
+/// [`DatabaseError::Busy`] when SQLite gave up waiting for a lock,
+/// [`DatabaseError::ReadOnly`] when it could not write the file or create its
+/// journal, WAL or WAL index, otherwise [`DatabaseError::Open`].
+pub(crate) fn open_error(path: &Path, waited: Duration, source: rusqlite::Error) -> DatabaseError {
+    if is_busy(&source) {
+        return DatabaseError::Busy {
+            path: path.to_owned(),
+            waited,
+        };
+    }
+    if matches!(
+        source.sqlite_error_code(),
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen)
+    ) && not_writable(path)
+    {
+        return DatabaseError::ReadOnly {
+            path: path.to_owned(),
+            source: Some(source),
+        };
+    }
+    DatabaseError::Open {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Whether the file (if it exists) or its folder cannot be written: permissions or a
+/// read-only file system. Probes by opening the file for writing (nothing is written)
+/// and by creating (and removing) an empty file of an unpredictable name in the folder.
+fn not_writable(path: &Path) -> bool {
+    let refused = |e: &std::io::Error| {
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        )
+    };
+    if let Err(e) = std::fs::OpenOptions::new().write(true).open(path)
+        && refused(&e)
+    {
+        return true;
+    }
+    let dir: PathBuf = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    match crate::backup::create_new_in(&dir, ".ax-probe-") {
+        Ok((probe, _file)) => {
+            let _ = std::fs::remove_file(probe);
+            false
+        }
+        Err(e) => refused(&e),
     }
 }
 

@@ -33,8 +33,11 @@ pub struct DatabaseHealth {
     pub supported_schema_version: u32,
     /// The settings of a pooled connection.
     pub settings: ConnectionSettings,
-    /// `PRAGMA integrity_check`'s lines: exactly `["ok"]` when the file is sound.
+    /// `PRAGMA quick_check`'s lines: exactly `["ok"]` when the file is sound.
     pub integrity: Vec<String>,
+    /// The database could only be opened for reading (its file, folder or file
+    /// system cannot be written): `ax` can show agents but not change them.
+    pub read_only: bool,
     /// Row counts.
     pub counts: TableCounts,
 }
@@ -107,14 +110,44 @@ impl SqliteDatabase {
         })
     }
 
-    /// Everything `ax doctor` shows about the database, in one call.
+    /// `PRAGMA quick_check`: `["ok"]`, or the problems SQLite found. Checks every
+    /// page and record like [`Self::integrity_check`] but not that indexes match
+    /// their tables, in time linear in the file's size.
+    pub fn quick_check(&self) -> Result<Vec<String>, DatabaseError> {
+        let conn = self.connection()?;
+        let fail = |source| DatabaseError::Query {
+            context: "running the quick check",
+            source,
+        };
+        let mut stmt = conn.prepare("PRAGMA quick_check").map_err(fail)?;
+        let lines = stmt
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(fail)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(fail)?;
+        Ok(lines)
+    }
+
+    /// Whether this database was opened read-only ([`Self::open_read_only`]).
+    pub fn is_read_only(&self) -> Result<bool, DatabaseError> {
+        let conn = self.connection()?;
+        conn.is_readonly(rusqlite::MAIN_DB)
+            .map_err(|source| DatabaseError::Query {
+                context: "asking whether the database is read-only",
+                source,
+            })
+    }
+
+    /// Everything `ax doctor` shows about the database, in one call (the check is
+    /// [`Self::quick_check`]).
     pub fn health(&self) -> Result<DatabaseHealth, DatabaseError> {
         Ok(DatabaseHealth {
             path: self.path().to_path_buf(),
             schema_version: self.schema_version()?,
             supported_schema_version: SCHEMA_VERSION,
             settings: self.connection_settings()?,
-            integrity: self.integrity_check()?,
+            integrity: self.quick_check()?,
+            read_only: self.is_read_only()?,
             counts: self.counts()?,
         })
     }

@@ -2,9 +2,12 @@
 //! SQLite failures into the ports' error types without losing the cause.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use ax_agent_domain::store::StoreError;
 use ax_discussion_domain::history::HistoryError;
+
+use crate::blocking::Cause;
 
 /// Why the database could not be opened, migrated or inspected. The store operations
 /// report through the ports' own error types ([`StoreError`], [`HistoryError`]).
@@ -62,6 +65,40 @@ pub enum DatabaseError {
         #[source]
         source: r2d2::Error,
     },
+    /// Another process held a lock on the file for longer than the busy timeout (a
+    /// write transaction, an exclusive lock, or a reader blocking the switch to WAL).
+    #[error("the database {path} is busy ({})", LockedFor(*waited))]
+    Busy {
+        /// The database file.
+        path: PathBuf,
+        /// How long this process waited (the busy timeout).
+        waited: Duration,
+    },
+    /// The file, its folder or its file system cannot be written: SQLite could open it
+    /// for reading only, or not create it, its journal or its WAL index.
+    #[error("the database {path} is read-only (its file, folder or file system cannot be written)")]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+        /// The SQLite failure, if it came to one.
+        #[source]
+        source: Option<rusqlite::Error>,
+    },
+    /// `ax db backup` was asked to write over one of the database's own files.
+    #[error("{dest} is the database's own file; a backup never replaces it")]
+    BackupOverSelf {
+        /// The destination asked for.
+        dest: PathBuf,
+    },
+    /// Writing the backup copy failed; nothing was left at the destination.
+    #[error("cannot write the backup {dest}")]
+    Backup {
+        /// The destination.
+        dest: PathBuf,
+        /// The failure.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A diagnostic query failed.
     #[error("database query failed: {context}")]
     Query {
@@ -71,6 +108,92 @@ pub enum DatabaseError {
         #[source]
         source: rusqlite::Error,
     },
+}
+
+impl DatabaseError {
+    /// Whether this is [`DatabaseError::Busy`]: another process held the file locked
+    /// for longer than the busy timeout.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Self::Busy { .. })
+    }
+
+    /// Whether this is [`DatabaseError::ReadOnly`].
+    pub fn is_read_only(&self) -> bool {
+        matches!(self, Self::ReadOnly { .. })
+    }
+}
+
+/// The cause a store error carries when SQLite gave up waiting for a lock: says so in
+/// words (`the database is busy (locked by another process for more than 10 s)`)
+/// instead of SQLite's `database is locked`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the database is busy ({})", LockedFor(self.waited))]
+pub struct DatabaseBusy {
+    /// How long the operation waited (the busy timeout).
+    pub waited: Duration,
+}
+
+/// `locked by another process for more than 10 s` (or `250 ms` under a second).
+struct LockedFor(Duration);
+
+impl std::fmt::Display for LockedFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = self.0;
+        if d >= Duration::from_secs(1) && d.subsec_millis() == 0 {
+            write!(
+                f,
+                "locked by another process for more than {} s",
+                d.as_secs()
+            )
+        } else if d >= Duration::from_secs(1) {
+            write!(
+                f,
+                "locked by another process for more than {:.1} s",
+                d.as_secs_f64()
+            )
+        } else {
+            write!(
+                f,
+                "locked by another process for more than {} ms",
+                d.as_millis()
+            )
+        }
+    }
+}
+
+/// Turns a `SQLITE_BUSY` cause into [`DatabaseBusy`], for the ports' backend errors.
+pub(crate) trait BusyCause: Sized {
+    /// `self`, its cause replaced by [`DatabaseBusy`] if SQLite gave up on a lock.
+    fn busy_after(self, waited: Duration) -> Self;
+}
+
+fn busy_cause(source: Cause, waited: Duration) -> Cause {
+    match source.downcast::<rusqlite::Error>() {
+        Ok(sqlite) if is_busy(&sqlite) => Box::new(DatabaseBusy { waited }),
+        Ok(sqlite) => sqlite,
+        Err(other) => other,
+    }
+}
+
+impl BusyCause for StoreError {
+    fn busy_after(self, waited: Duration) -> Self {
+        match self {
+            StoreError::Backend { context, source } => StoreError::Backend {
+                context,
+                source: busy_cause(source, waited),
+            },
+            other => other,
+        }
+    }
+}
+
+impl BusyCause for HistoryError {
+    fn busy_after(self, waited: Duration) -> Self {
+        HistoryError {
+            context: self.context,
+            source: busy_cause(self.source, waited),
+        }
+    }
 }
 
 /// A [`StoreError::Backend`] with `context`, keeping `source` as the cause.

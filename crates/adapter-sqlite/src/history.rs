@@ -9,11 +9,12 @@ use async_trait::async_trait;
 use ax_discussion_domain::history::{
     DiscussionHistory, DiscussionRecord, DiscussionSummary, HistoryError,
 };
-use r2d2::{Pool, PooledConnection};
+use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Row, TransactionBehavior, params};
 
 use crate::blocking::{Execution, Work, with_pooled_connection};
+use crate::database::Shared;
 use crate::error::{OutOfRange, history_backend};
 
 type Connection = PooledConnection<SqliteConnectionManager>;
@@ -22,7 +23,7 @@ type Connection = PooledConnection<SqliteConnectionManager>;
 /// Obtain it from [`crate::SqliteDatabase::history`].
 #[derive(Debug, Clone)]
 pub struct SqliteHistory {
-    pool: Pool<SqliteConnectionManager>,
+    shared: Shared,
     execution: Execution,
 }
 
@@ -119,8 +120,8 @@ fn record_from_row(row: &Row<'_>) -> Result<DiscussionRecord, RowError> {
 }
 
 impl SqliteHistory {
-    pub(crate) fn new(pool: Pool<SqliteConnectionManager>, execution: Execution) -> Self {
-        Self { pool, execution }
+    pub(crate) fn new(shared: Shared, execution: Execution) -> Self {
+        Self { shared, execution }
     }
 
     /// Runs `op` with a pooled connection where this history's [`Execution`] says;
@@ -136,7 +137,7 @@ impl SqliteHistory {
         R: Send + 'static,
     {
         let fail = |context, source| HistoryError { context, source };
-        with_pooled_connection(&self.pool, self.execution, kind, what, fail, op).await
+        with_pooled_connection(&self.shared, self.execution, kind, what, fail, op).await
     }
 }
 

@@ -47,6 +47,7 @@
 
 mod agent_rows;
 mod agent_store;
+mod backup;
 mod blocking;
 mod connection;
 mod database;
@@ -57,11 +58,12 @@ mod list_query;
 mod migrations;
 
 pub use agent_store::SqliteAgentStore;
+pub use backup::BackupReport;
 pub use blocking::Execution;
 pub use connection::ConnectionSettings;
 pub use database::{DatabaseOptions, SqliteDatabase};
 pub use diagnostics::{DatabaseHealth, TableCounts};
-pub use error::DatabaseError;
+pub use error::{DatabaseBusy, DatabaseError};
 pub use history::SqliteHistory;
 pub use migrations::SCHEMA_VERSION;
 /// The pooled connection type [`SqliteDatabase::connection`] hands out.

@@ -185,8 +185,14 @@ mod tests {
 
     fn migrated() -> Connection {
         let mut conn = Connection::open_in_memory().expect("in-memory database");
-        crate::migrations::bring_up_to_date(&mut conn, std::path::Path::new(":memory:"))
-            .expect("migrate");
+        let wait = std::time::Duration::from_secs(5);
+        crate::migrations::bring_up_to_date(
+            &mut conn,
+            std::path::Path::new(":memory:"),
+            std::time::Instant::now() + wait,
+            wait,
+        )
+        .expect("migrate");
         conn
     }
 

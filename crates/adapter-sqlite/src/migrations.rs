@@ -12,10 +12,11 @@
 //! - a file at a version newer than [`SCHEMA_VERSION`] is refused, untouched.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+use crate::database::open_error;
 use crate::error::{DatabaseError, is_busy};
 
 /// The schema version this build writes and the newest it can read.
@@ -210,43 +211,72 @@ pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
 /// Brings the database to [`SCHEMA_VERSION`] and WAL mode; returns the version the
 /// file had before. When the file is already current this is one read of
 /// `user_version` and one of `journal_mode`, which keeps CLI start-up cheap.
-pub(crate) fn bring_up_to_date(conn: &mut Connection, path: &Path) -> Result<i64, DatabaseError> {
-    let query = |source| DatabaseError::Open {
-        path: path.to_owned(),
-        source,
-    };
+///
+/// Every lock it waits for is waited for until `deadline` at most, all steps
+/// together (`busy_timeout` is what the deadline was made of, for the error).
+pub(crate) fn bring_up_to_date(
+    conn: &mut Connection,
+    path: &Path,
+    deadline: Instant,
+    busy_timeout: Duration,
+) -> Result<i64, DatabaseError> {
+    let result = up_to_date(conn, path, deadline, busy_timeout);
+    // The connection waits its full busy timeout again from here on.
+    let _ = conn.busy_timeout(busy_timeout);
+    result
+}
+
+/// Sets `conn`'s busy timeout to what is left until `deadline` (none left: do not
+/// wait at all).
+fn wait_until(conn: &Connection, deadline: Instant) -> rusqlite::Result<()> {
+    conn.busy_timeout(deadline.saturating_duration_since(Instant::now()))
+}
+
+fn up_to_date(
+    conn: &mut Connection,
+    path: &Path,
+    deadline: Instant,
+    busy_timeout: Duration,
+) -> Result<i64, DatabaseError> {
+    let query = |source| open_error(path, busy_timeout, source);
+    wait_until(conn, deadline).map_err(query)?;
     let found = user_version(conn).map_err(query)?;
     refuse_newer(found, path)?;
-    ensure_wal(conn).map_err(query)?;
+    ensure_wal(conn, deadline).map_err(query)?;
     if found == i64::from(SCHEMA_VERSION) {
         return Ok(found);
     }
 
+    wait_until(conn, deadline).map_err(query)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(query)?;
     // Another process may have upgraded while this one waited for the lock.
     let current = user_version(&tx).map_err(query)?;
     refuse_newer(current, path)?;
+    let migration = |version: u32| {
+        move |source: rusqlite::Error| {
+            if is_busy(&source) {
+                DatabaseError::Busy {
+                    path: path.to_owned(),
+                    waited: busy_timeout,
+                }
+            } else {
+                DatabaseError::Migration {
+                    path: path.to_owned(),
+                    version,
+                    source,
+                }
+            }
+        }
+    };
     for step in MIGRATIONS.iter().filter(|m| i64::from(m.version) > current) {
-        (step.apply)(&tx).map_err(|source| DatabaseError::Migration {
-            path: path.to_owned(),
-            version: step.version,
-            source,
-        })?;
+        (step.apply)(&tx).map_err(migration(step.version))?;
         tracing::info!(version = step.version, summary = step.summary, path = %path.display(), "database migrated");
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-        .map_err(|source| DatabaseError::Migration {
-            path: path.to_owned(),
-            version: SCHEMA_VERSION,
-            source,
-        })?;
-    tx.commit().map_err(|source| DatabaseError::Migration {
-        path: path.to_owned(),
-        version: SCHEMA_VERSION,
-        source,
-    })?;
+        .map_err(migration(SCHEMA_VERSION))?;
+    tx.commit().map_err(migration(SCHEMA_VERSION))?;
     Ok(found)
 }
 
@@ -261,16 +291,21 @@ fn refuse_newer(found: i64, path: &Path) -> Result<(), DatabaseError> {
     Ok(())
 }
 
-/// How often switching to WAL is retried when another connection holds a lock, and
-/// how long to wait in between.
-const WAL_SWITCH_ATTEMPTS: u32 = 200;
+/// How long to wait between two attempts to switch to WAL while another connection
+/// holds a lock.
 const WAL_SWITCH_PAUSE: Duration = Duration::from_millis(25);
 
 /// Puts the file in WAL mode (stored in the file, so this changes something only on
 /// first open). Readers then never block writers and writers never block readers.
-fn ensure_wal(conn: &Connection) -> rusqlite::Result<()> {
-    let mut attempt = 0;
+///
+/// The switch needs the file to itself: SQLite may refuse at once, without its busy
+/// handler, while another process reads a rollback-journal file. It is retried until
+/// `deadline`, each attempt allowed to wait only for what is left, so the switch
+/// never takes longer than the busy timeout (it used to retry 200 times, each
+/// attempt waiting on its own: minutes behind another process's read lock).
+fn ensure_wal(conn: &Connection, deadline: Instant) -> rusqlite::Result<()> {
     loop {
+        wait_until(conn, deadline)?;
         let result: rusqlite::Result<String> =
             conn.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0));
         match result {
@@ -279,8 +314,7 @@ fn ensure_wal(conn: &Connection) -> rusqlite::Result<()> {
                 tracing::warn!(%mode, "SQLite kept another journal mode than WAL");
                 return Ok(());
             }
-            Err(error) if is_busy(&error) && attempt < WAL_SWITCH_ATTEMPTS => {
-                attempt += 1;
+            Err(error) if is_busy(&error) && Instant::now() + WAL_SWITCH_PAUSE < deadline => {
                 std::thread::sleep(WAL_SWITCH_PAUSE);
             }
             Err(error) => return Err(error),

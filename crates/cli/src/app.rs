@@ -101,13 +101,13 @@ impl App {
                 ..DatabaseOptions::default()
             },
         )
-        .map_err(|e| {
-            CliError::failure(format!(
-                "cannot open the database {}: {}",
-                db_path.display(),
-                error_chain(&e)
-            ))
-        })?;
+        .map_err(|e| database_error(&e))?;
+        Self::wire(data_dir, database).await
+    }
+
+    /// The registry over `database`, seeded, with the reference registry imported
+    /// once.
+    async fn wire(data_dir: PathBuf, database: SqliteDatabase) -> Result<App, CliError> {
         let store: Arc<dyn AgentStore> = Arc::new(database.agent_store());
         let agents = AgentRegistry::new(store);
         agents.seed_defaults().await?;
@@ -118,6 +118,38 @@ impl App {
         };
         app.import_reference_registry_once().await?;
         Ok(app)
+    }
+
+    /// [`App::open`], or — when the database cannot be written (a read-only file,
+    /// folder or file system) — the database opened for reading only, without
+    /// seeding or importing anything: for `ax doctor` and `ax db backup`, which only
+    /// read. [`App::read_only`] says which.
+    pub async fn open_or_read_only(data_dir_flag: Option<&Path>) -> Result<App, CliError> {
+        let data_dir = resolve_data_dir(data_dir_flag)?;
+        let db_path = data_dir.join(DATABASE_FILE);
+        if db_path.is_file() {
+            match SqliteDatabase::open_with(&db_path, DatabaseOptions::default()) {
+                Ok(database) => return Self::wire(data_dir, database).await,
+                Err(e) if e.is_read_only() => {
+                    let database =
+                        SqliteDatabase::open_read_only(&db_path, DatabaseOptions::default())
+                            .map_err(|e| database_error(&e))?;
+                    let store: Arc<dyn AgentStore> = Arc::new(database.agent_store());
+                    return Ok(App {
+                        data_dir,
+                        database,
+                        agents: AgentRegistry::new(store),
+                    });
+                }
+                Err(e) => return Err(database_error(&e)),
+            }
+        }
+        Self::open(Some(&data_dir)).await
+    }
+
+    /// Whether the database was opened for reading only ([`App::open_or_read_only`]).
+    pub fn read_only(&self) -> bool {
+        self.database.is_read_only().unwrap_or(false)
     }
 
     /// Saved discussions, without wiring providers (for `ax discuss history|show`).
@@ -295,6 +327,19 @@ impl ParticipantResolver for RegistryParticipants {
                 message: error_chain(&other),
             }),
         }
+    }
+}
+
+/// A database that cannot be opened, as the user sees it: the adapter's message
+/// already names the file and says why (busy, read-only, newer schema, ...), once.
+fn database_error(e: &ax_adapter_sqlite::DatabaseError) -> CliError {
+    let err = CliError::failure(error_chain(e));
+    if e.is_busy() {
+        err.hint("another process holds the database locked; retry when it is done")
+    } else if e.is_read_only() {
+        err.hint("`ax doctor` can still check it; use a writable --data-dir to change agents or save discussions")
+    } else {
+        err
     }
 }
 

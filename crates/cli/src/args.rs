@@ -85,6 +85,9 @@ pub enum Command {
     /// Run or install the MCP server for AI coding assistants.
     #[command(subcommand)]
     Mcp(McpCommand),
+    /// Back up the database.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Check the data directory, the database, config.toml, the providers and the limit.
     Doctor,
     /// Print shell completions.
@@ -371,6 +374,28 @@ pub struct DiscussArgs {
     /// How to show the result.
     #[command(flatten)]
     pub view: ViewArgs,
+}
+
+/// `ax db ...`
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy the database into FILE with SQLite's online backup: one consistent
+    /// snapshot, safe while other ax processes write.
+    #[command(
+        after_help = "Examples:\n  ax db backup ~/ax-backup.db\n  ax db backup /backups/ax.db --force\n\nThe copy is a complete database on its own: `ax --data-dir DIR` uses it as DIR/data.db."
+    )]
+    Backup(BackupArgs),
+}
+
+/// `ax db backup`
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write (an existing file only with --force).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Replace FILE if it exists (keeping its permissions).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `ax providers [list|check]`

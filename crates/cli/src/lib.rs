@@ -71,7 +71,7 @@ fn runtime_for(command: &Command) -> std::io::Result<tokio::runtime::Runtime> {
                 .enable_all()
                 .build()
         }
-        Command::Agent(_) | Command::Completions { .. } => {
+        Command::Agent(_) | Command::Db(_) | Command::Completions { .. } => {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

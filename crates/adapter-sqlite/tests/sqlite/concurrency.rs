@@ -310,7 +310,8 @@ fn writers_wait_for_a_held_write_lock_instead_of_failing() {
 }
 
 /// When the lock stays held past the busy timeout, the failure is a typed storage
-/// error that keeps SQLite's cause — not a panic, not a false "already exists".
+/// error whose cause says the database is busy — not a panic, not a false "already
+/// exists".
 #[test]
 fn a_lock_held_past_the_busy_timeout_is_a_storage_error_with_its_cause() {
     let (dir, db) = temp_db();
@@ -331,13 +332,10 @@ fn a_lock_held_past_the_busy_timeout_is_a_storage_error_with_its_cause() {
     holder.execute_batch("ROLLBACK").expect("release");
     match outcome {
         Err(StoreError::Backend { source, .. }) => {
-            let sqlite = source
-                .downcast_ref::<rusqlite::Error>()
-                .expect("the cause is SQLite's error");
-            assert_eq!(
-                sqlite.sqlite_error_code(),
-                Some(rusqlite::ErrorCode::DatabaseBusy)
-            );
+            let busy = source
+                .downcast_ref::<ax_adapter_sqlite::DatabaseBusy>()
+                .expect("the cause says the database is busy");
+            assert_eq!(busy.waited, std::time::Duration::from_millis(50));
         }
         other => panic!("expected a storage error, got {other:?}"),
     }

@@ -7,6 +7,7 @@
 
 mod concurrency;
 mod conformance;
+mod edges;
 mod helpers;
 mod history;
 mod migrations;

@@ -1,5 +1,6 @@
 //! `ax doctor`: is everything in order? The data directory, the database (schema,
-//! pragmas, integrity), the configuration, the providers and the limit.
+//! pragmas, `PRAGMA quick_check`, whether it is read-only), the configuration, the
+//! providers and the limit.
 
 use serde_json::{Value, json};
 
@@ -22,7 +23,12 @@ pub async fn run(app: &App, out: Out) -> Result<Exit, CliError> {
                     h.integrity.join("; ")
                 ));
             }
-            if h.settings.journal_mode != "wal" {
+            if h.read_only {
+                problems.push(format!(
+                    "database {} is read-only: its file, folder or file system cannot be written, so agents cannot be registered or changed and discussions are not saved",
+                    h.path.display()
+                ));
+            } else if h.settings.journal_mode != "wal" {
                 problems.push(format!(
                     "database journal mode is {}, expected wal",
                     h.settings.journal_mode
@@ -37,6 +43,8 @@ pub async fn run(app: &App, out: Out) -> Result<Exit, CliError> {
                 "foreignKeys": h.settings.foreign_keys,
                 "synchronous": h.settings.synchronous,
                 "integrity": h.integrity,
+                "check": "quick_check",
+                "readOnly": h.read_only,
                 "agents": h.counts.agents,
                 "discussions": h.counts.discussions,
             })
@@ -93,11 +101,14 @@ pub async fn run(app: &App, out: Out) -> Result<Exit, CliError> {
             mark(true),
             app.data_dir.display()
         ))?;
-        let db_ok = database.get("error").is_none() && database["integrity"] == json!(["ok"]);
+        let read_only = database["readOnly"] == true;
+        let db_ok =
+            database.get("error").is_none() && database["integrity"] == json!(["ok"]) && !read_only;
         out.line(&format!(
-            "{} database        {} (schema {}, {} journal, busy_timeout {} ms, {} agents, {} discussions, integrity {})",
+            "{} database        {}{} (schema {}, {} journal, busy_timeout {} ms, {} agents, {} discussions, quick_check {})",
             mark(db_ok),
             database["path"].as_str().unwrap_or("?"),
+            if read_only { " read-only" } else { "" },
             database["schemaVersion"],
             database["journalMode"].as_str().unwrap_or("?"),
             database["busyTimeoutMs"],

@@ -1,6 +1,7 @@
 //! One module per top-level command; [`run`] dispatches.
 
 pub mod agent;
+pub mod db;
 pub mod discuss;
 pub mod doctor;
 pub mod mcp;
@@ -37,8 +38,12 @@ pub async fn run(cli: Cli) -> Result<Exit, CliError> {
             let app = App::open(data_dir).await?;
             providers::run(&app, args, out).await
         }
+        Command::Db(command) => {
+            let app = App::open_or_read_only(data_dir).await?;
+            db::run(&app, command, out).await
+        }
         Command::Doctor => {
-            let app = App::open(data_dir).await?;
+            let app = App::open_or_read_only(data_dir).await?;
             doctor::run(&app, out).await
         }
         Command::Mcp(command) => mcp::run(data_dir, command, out).await,
