@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{DataDir, assert_exit, write_fake_providers};
 use crate::mcp_client::{
-    RawServer, args, call, connect_stdio, connect_stdio_with, issue_paths, ok, survivors,
-    tool_error, wait_for_pids,
+    RawServer, args, call, connect_stdio, connect_stdio_with, issue_paths, ok, proc_status_bytes,
+    survivors, tool_error, wait_for_pids,
 };
 
 /// Every tool, unprefixed.
@@ -1077,4 +1077,132 @@ async fn the_cli_json_and_the_mcp_tools_answer_with_the_same_shapes() {
     assert_eq!(cli_page["total"], mcp_page["total"]);
     assert_eq!(cli_history["discussions"], mcp_history["discussions"]);
     assert_eq!(cli_history["discussions"].as_array().map(Vec::len), Some(1));
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// One `agent_list` request line.
+fn agent_list_line(id: u64) -> String {
+    format!(
+        "{}\n",
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "ax_agent_list", "arguments": {"limit": 5}}})
+    )
+}
+
+#[test]
+fn a_flood_of_requests_from_a_client_that_does_not_read_stays_under_64_mib() {
+    use std::io::Write;
+    const REQUESTS: u64 = 10_000;
+    let data = DataDir::new();
+    let mut server = RawServer::start(&data);
+    server.initialize("2025-06-18");
+    let pid = server.pid();
+    let mut stdin = server.take_stdin();
+    let writer = std::thread::spawn(move || {
+        for id in 1..=REQUESTS {
+            if stdin.write_all(agent_list_line(id).as_bytes()).is_err() {
+                return None;
+            }
+        }
+        let _ = stdin.flush();
+        Some(stdin)
+    });
+
+    // Not reading: the server must stop reading too instead of piling up answers.
+    let mut peak = 0;
+    let until = std::time::Instant::now() + Duration::from_secs(3);
+    while std::time::Instant::now() < until {
+        let rss = proc_status_bytes(pid, "VmRSS");
+        peak = peak.max(rss);
+        assert!(
+            rss < 64 * MIB,
+            "{} MiB resident while the client does not read",
+            rss / MIB
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Reading now: every request is answered, with its own id.
+    let mut answered = std::collections::HashSet::new();
+    while answered.len() < REQUESTS as usize {
+        let answer = server.read();
+        if let Some(id) = answer["id"].as_u64() {
+            assert!(
+                answer["result"]["structuredContent"]["agents"].is_array(),
+                "{answer}"
+            );
+            assert!(answered.insert(id), "answered twice: {id}");
+        }
+    }
+    let stdin = writer
+        .join()
+        .expect("writer")
+        .expect("every request written");
+    let high_water = proc_status_bytes(pid, "VmHWM");
+    eprintln!(
+        "peak VmRSS while not reading: {} MiB; VmHWM after {REQUESTS} requests: {} MiB",
+        peak / MIB,
+        high_water / MIB
+    );
+    assert!(high_water < 64 * MIB, "VmHWM {} MiB", high_water / MIB);
+    drop(stdin);
+    assert!(server.finish().success());
+}
+
+#[test]
+fn a_client_that_closed_stdin_and_stopped_reading_does_not_keep_the_server_alive() {
+    use std::io::Write;
+    let data = DataDir::new();
+    let mut server = RawServer::start(&data);
+    server.initialize("2025-06-18");
+    let mut stdin = server.take_stdin();
+    // Few enough to fit in the pipe, many more answers than stdout's pipe holds.
+    for id in 1..=300 {
+        stdin
+            .write_all(agent_list_line(id).as_bytes())
+            .expect("write");
+    }
+    drop(stdin);
+    // Never read again: the server gives up 10 s after its output stalled.
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(18),
+            "still running {} s after its client closed stdin and stopped reading",
+            started.elapsed().as_secs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    eprintln!(
+        "exited after {:.1} s: {status}",
+        started.elapsed().as_secs_f32()
+    );
+}
+
+#[test]
+fn a_request_holding_a_lone_surrogate_is_answered_with_its_id() {
+    let data = DataDir::new();
+    let mut server = RawServer::start(&data);
+    server.initialize("2025-06-18");
+    server.send(
+        r#"{"jsonrpc":"2.0","id":77,"method":"tools/call","params":{"name":"ax_agent_get","arguments":{"agentId":"\ud800"}}}"#,
+    );
+    server.send(r#"{"jsonrpc":"2.0","id":78,"method":"ping"}"#);
+    let mut before_ping = Vec::new();
+    loop {
+        let answer = server.read();
+        if answer["id"] == json!(78) {
+            break;
+        }
+        before_ping.push(answer);
+    }
+    let answer = before_ping
+        .iter()
+        .find(|a| a["id"] == json!(77))
+        .unwrap_or_else(|| panic!("no answer with id 77 before the ping's: {before_ping:?}"));
+    assert!(answer["error"]["code"].is_i64(), "{answer}");
+    assert!(server.finish().success());
 }

@@ -288,6 +288,17 @@ impl RawServer {
         answer
     }
 
+    /// Hand stdin to the caller (e.g. a writer thread); the server is still killed
+    /// when this is dropped before it exits.
+    pub fn take_stdin(&mut self) -> ChildStdin {
+        self.stdin.take().expect("stdin open")
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Close stdin and wait for the server to exit.
     pub fn finish(mut self) -> std::process::ExitStatus {
         drop(self.stdin.take());
@@ -297,11 +308,27 @@ impl RawServer {
 
 impl Drop for RawServer {
     fn drop(&mut self) {
-        if self.stdin.is_some() {
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
     }
+}
+
+/// A `kB` field of `/proc/PID/status` (`VmRSS`, `VmHWM`), in bytes; 0 when gone.
+pub fn proc_status_bytes(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map_or(0, |kib| kib * 1024)
 }
 
 /// Wait (bounded) until `count` pids were recorded under `dir`.

@@ -427,7 +427,7 @@ pub enum ProvidersAction {
 pub enum McpCommand {
     /// Serve MCP over stdio (default) or Streamable HTTP.
     #[command(
-        after_help = "Examples:\n  ax mcp serve\n  ax mcp serve --http\n  ax mcp serve --http 0.0.0.0:8765 --token $(openssl rand -hex 16)"
+        after_help = "Examples:\n  ax mcp serve\n  ax mcp serve --http\n  ax mcp serve --http 0.0.0.0:8765 --token-file ~/.config/ax/mcp-token"
     )]
     Serve(ServeArgs),
     /// Add ax to an MCP client's configuration (idempotent; keeps other servers).
@@ -443,11 +443,19 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8765")]
     pub http: Option<String>,
     /// Bearer token required from HTTP clients (required on non-loopback addresses).
+    /// Visible to every local user in `ps`: prefer --token-file or AX_MCP_TOKEN.
     #[arg(long, env = "AX_MCP_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Read the bearer token from this file (surrounding whitespace ignored); takes
+    /// precedence over --token and AX_MCP_TOKEN.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
     /// Most provider calls in flight in this server process.
     #[arg(long, value_name = "N")]
     pub max_concurrent: Option<usize>,
+    /// stdio: most requests in flight before the server stops reading stdin.
+    #[arg(long, value_name = "N", env = "AX_MCP_MAX_IN_FLIGHT", default_value_t = ax_mcp_server::DEFAULT_MAX_IN_FLIGHT, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_in_flight: usize,
 }
 
 /// `ax mcp install`

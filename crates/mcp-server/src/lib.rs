@@ -52,7 +52,10 @@ mod tools;
 
 pub use catalog::{ToolDoc, tool_reference};
 pub use http::{HttpOptions, HttpServer};
-pub use services::{DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TOOL_PREFIX, McpOptions, McpServices};
+pub use services::{
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_STALLED_OUTPUT_TIMEOUT,
+    DEFAULT_TOOL_PREFIX, McpOptions, McpServices,
+};
 pub use stdio::serve_stdio;
 
 /// Why the server could not start or stopped with an error.

@@ -16,6 +16,16 @@ pub const DEFAULT_TOOL_PREFIX: &str = "ax_";
 /// larger is refused without being buffered.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
+/// Most requests one stdio client may have in flight (read but not yet answered,
+/// answers not yet written): 64. At the cap the server stops reading stdin, so a
+/// client that floods requests, or stops reading its answers, is slowed down instead
+/// of growing the server's memory.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+
+/// After stdin is closed, how long answers may wait for the client to read any of
+/// them before the server gives up and exits: 10 s.
+pub const DEFAULT_STALLED_OUTPUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The services the tools call, wired by the caller (the CLI's `App`). Cheap to
 /// clone: everything inside is shared.
 #[derive(Clone)]
@@ -47,6 +57,12 @@ pub struct McpOptions {
     pub max_message_bytes: usize,
     /// The version reported in `serverInfo`.
     pub server_version: String,
+    /// stdio: most requests in flight before the server stops reading stdin
+    /// (at least 1).
+    pub max_in_flight: usize,
+    /// stdio: once stdin is closed, the server exits when its pending answers have
+    /// not been read for this long.
+    pub stalled_output_timeout: std::time::Duration,
 }
 
 impl Default for McpOptions {
@@ -55,6 +71,8 @@ impl Default for McpOptions {
             tool_prefix: DEFAULT_TOOL_PREFIX.to_owned(),
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             server_version: env!("CARGO_PKG_VERSION").to_owned(),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            stalled_output_timeout: DEFAULT_STALLED_OUTPUT_TIMEOUT,
         }
     }
 }

@@ -57,6 +57,11 @@ pub async fn run(data_dir: Option<&Path>, command: McpCommand, out: Out) -> Resu
 
 /// `ax mcp serve [--http [ADDR]] [--token T] [--max-concurrent N]`.
 async fn serve(data_dir: Option<&Path>, args: ServeArgs) -> Result<Exit, CliError> {
+    let token = match &args.token_file {
+        Some(path) => Some(read_token_file(path)?),
+        None => args.token.clone(),
+    };
+    forget_token_env();
     let app = App::open(data_dir).await?;
     let wiring = app.discussions(args.max_concurrent)?;
     let services = McpServices {
@@ -64,14 +69,17 @@ async fn serve(data_dir: Option<&Path>, args: ServeArgs) -> Result<Exit, CliErro
         discussions: wiring.service.clone(),
         history: wiring.history.clone(),
     };
-    let options = McpOptions::from_env();
+    let options = McpOptions {
+        max_in_flight: args.max_in_flight,
+        ..McpOptions::from_env()
+    };
     let shutdown = CancellationToken::new();
     let signals = tokio::spawn(cancel_on_signal(shutdown.clone()));
     let outcome = match args.http {
         None => on_one_thread(ax_mcp_server::serve_stdio(services, options, shutdown)).await,
         Some(addr) => {
             let http = HttpOptions {
-                token: args.token,
+                token,
                 ..HttpOptions::new(addr)
             }
             .with_env_allow_lists();
@@ -95,6 +103,33 @@ async fn serve(data_dir: Option<&Path>, args: ServeArgs) -> Result<Exit, CliErro
         other => CliError::failure(other.to_string()),
     })?;
     Ok(Exit::Ok)
+}
+
+/// The bearer token in a file: its content without surrounding whitespace.
+fn read_token_file(path: &Path) -> Result<String, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::usage(format!(
+            "cannot read the token file {}: {e}",
+            path.display()
+        ))
+    })?;
+    Ok(text.trim().to_owned())
+}
+
+/// Take `AX_MCP_TOKEN` out of this process's environment once it is read, so no
+/// provider process (the discussions this server runs) inherits the secret.
+///
+/// Why here rather than at each spawn: every child (providers, their version
+/// probes, whatever they start) inherits this environment, and removing the
+/// variable once covers all of them without the provider adapter knowing about MCP.
+#[allow(unsafe_code)]
+fn forget_token_env() {
+    if std::env::var_os("AX_MCP_TOKEN").is_some() {
+        // SAFETY: called before the server opens the database or spawns any task or
+        // process; the runtime's worker threads are idle and nothing else in this
+        // process reads the environment concurrently.
+        unsafe { std::env::remove_var("AX_MCP_TOKEN") };
+    }
 }
 
 /// Run the stdio server on a runtime of its own with one thread.
