@@ -5,6 +5,12 @@
 //! revision closes round 1, so there is always at least one cycle.
 //!
 //! When the proposer's first call fails, the next speaker proposes instead.
+//!
+//! Progress: every call of a round counts against the one total of that round — round 1
+//! is the proposal (and any fallback proposals), the critiques and, with a single
+//! round, the revision; a later round is the revision and, unless it is the last, the
+//! critiques of it — so a round's counter reads `1/3`, `2/3`, `3/3`, never `1/3` then
+//! `1/2`.
 
 use ax_contracts::discussion::DiscussionFailure;
 
@@ -27,7 +33,9 @@ pub(crate) async fn run(
     let mut open = tx.open(1);
     let mut proposal: Option<(Speaker, String)> = None;
     let candidates: Vec<Speaker> = tx.active(plan).into_iter().cloned().collect();
-    let tracker = StepTracker::new(Step::Round(1), candidates.len());
+    // A failed proposer is no longer active, so it is not among the critics: the
+    // proposals tried and the critiques together are one call per candidate.
+    let tracker = StepTracker::new(Step::Round(1), candidates.len() + usize::from(rounds == 1));
     for speaker in &candidates {
         if caller.cancel.is_cancelled() {
             break;
@@ -48,7 +56,16 @@ pub(crate) async fn run(
             .err()
             .unwrap_or_else(|| caller.stop_reason()));
     };
-    let mut critiques = critique(caller, plan, tx, &mut open, &proposer, &current, 1).await;
+    let mut critiques = critique(
+        caller,
+        plan,
+        tx,
+        &mut open,
+        &tracker,
+        (&proposer, &current),
+        1,
+    )
+    .await;
     if rounds == 1
         && !critiques.is_empty()
         && let Some(revised) = revise(
@@ -56,6 +73,7 @@ pub(crate) async fn run(
             plan,
             tx,
             &mut open,
+            &tracker,
             (&proposer, &current),
             &critiques,
             1,
@@ -72,11 +90,18 @@ pub(crate) async fn run(
             break;
         }
         let mut open = tx.open(round);
+        let critics = if round < rounds {
+            critics(tx, plan, &proposer).len()
+        } else {
+            0
+        };
+        let tracker = StepTracker::new(Step::Round(round), 1 + critics);
         match revise(
             caller,
             plan,
             tx,
             &mut open,
+            &tracker,
             (&proposer, &current),
             &critiques,
             round,
@@ -91,7 +116,16 @@ pub(crate) async fn run(
             }
         }
         critiques = if round < rounds {
-            critique(caller, plan, tx, &mut open, &proposer, &current, round).await
+            critique(
+                caller,
+                plan,
+                tx,
+                &mut open,
+                &tracker,
+                (&proposer, &current),
+                round,
+            )
+            .await
         } else {
             Vec::new()
         };
@@ -101,29 +135,34 @@ pub(crate) async fn run(
     Ok(PatternOutcome::default())
 }
 
-/// The critics (every active speaker but the proposer) critique `proposal` in parallel.
+/// The critics: every active speaker but the proposer.
+fn critics<'p>(tx: &Transcript, plan: &'p Plan, proposer: &Speaker) -> Vec<&'p Speaker> {
+    tx.active(plan)
+        .into_iter()
+        .filter(|s| s.id != proposer.id)
+        .collect()
+}
+
+/// The critics critique `proposal` in parallel, counted on the round's `tracker`.
 /// Returns `(critic, critique)` pairs of the ones that answered.
 async fn critique(
     caller: &Caller,
     plan: &Plan,
     tx: &mut Transcript,
     open: &mut OpenRound,
-    proposer: &Speaker,
-    proposal: &str,
+    tracker: &StepTracker,
+    (proposer, proposal): (&Speaker, &str),
     version: u32,
 ) -> Vec<(String, String)> {
     let brief = plan.brief();
-    let turns: Vec<Turn> = tx
-        .active(plan)
+    let turns: Vec<Turn> = critics(tx, plan, proposer)
         .into_iter()
-        .filter(|s| s.id != proposer.id)
         .map(|s| Turn {
             speaker: s.clone(),
             prompt: prompts::critique_review(&brief, s.role, &proposer.id, proposal, version),
         })
         .collect();
-    let tracker = StepTracker::new(Step::Round(version), turns.len());
-    let outcomes = all_settled(caller, &tracker, turns).await;
+    let outcomes = all_settled(caller, tracker, turns).await;
     let mut out = Vec::new();
     for (speaker, outcome) in &outcomes {
         if let Some(text) = tx.record(open, speaker, outcome) {
@@ -133,12 +172,15 @@ async fn critique(
     out
 }
 
-/// The proposer revises `proposal` in answer to `critiques`.
+/// The proposer revises `proposal` in answer to `critiques`, counted on the round's
+/// `tracker`.
+#[allow(clippy::too_many_arguments)]
 async fn revise(
     caller: &Caller,
     plan: &Plan,
     tx: &mut Transcript,
     open: &mut OpenRound,
+    tracker: &StepTracker,
     (proposer, proposal): (&Speaker, &str),
     critiques: &[(String, String)],
     round: u32,
@@ -154,7 +196,6 @@ async fn revise(
         })
         .collect();
     let prompt = prompts::critique_revision(&brief, proposer.role, proposal, &quotes);
-    let tracker = StepTracker::new(Step::Round(round), 1);
-    let outcome = caller.call(proposer, &tracker, prompt).await;
+    let outcome = caller.call(proposer, tracker, prompt).await;
     tx.record(open, proposer, &outcome)
 }
