@@ -2,6 +2,7 @@
 //! temporary data directories. One test binary (faster to build and link) with a
 //! `helpers` module, in the zero2prod style.
 
+mod agent_files;
 mod agents;
 mod architecture;
 mod database;

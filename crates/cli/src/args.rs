@@ -252,9 +252,12 @@ pub enum OnConflictArg {
 pub struct ExportArgs {
     /// Agent ids to export (default: all).
     pub ids: Vec<String>,
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout (an existing file only with --force).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists (keeping its permissions).
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 /// `ax agent recommend`

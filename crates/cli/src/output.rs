@@ -15,18 +15,34 @@ pub struct Out {
     /// The chosen format.
     pub format: Format,
     colour: bool,
+    quiet: bool,
 }
 
 impl Out {
     /// Output in `format`, with colour decided from the environment.
     pub fn new(format: Format) -> Self {
         let colour = std::io::stdout().is_terminal() && colour_allowed();
-        Self { format, colour }
+        Self {
+            format,
+            colour,
+            quiet: false,
+        }
+    }
+
+    /// The same, quiet or not (`-q`).
+    pub fn with_quiet(self, quiet: bool) -> Self {
+        Self { quiet, ..self }
     }
 
     /// True for `--format json`.
     pub fn json(&self) -> bool {
         self.format == Format::Json
+    }
+
+    /// True with `-q`: text output is only what went wrong, on stderr; no progress,
+    /// no confirmations. (`--format json` still prints its one document.)
+    pub fn quiet(&self) -> bool {
+        self.quiet
     }
 
     /// Print `value` as the one JSON document of this command.

@@ -4,7 +4,10 @@ use ax_agent_domain::import::OnConflict;
 use ax_agent_domain::recommend::RecommendRequest;
 use ax_agent_domain::store::{AgentFilter, PageRequest};
 use ax_contracts::agent::{AgentPage, AgentSummary, Exported, Registered, Removed};
+use ax_contracts::error::ErrorCode;
 use serde_json::{Map, Value, json};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use crate::app::{App, read_import_items};
 use crate::args::{
@@ -189,7 +192,7 @@ async fn register(app: &App, args: RegisterArgs, out: Out) -> Result<Exit, CliEr
     let record = app.agents.register_json(&doc).await?;
     if out.json() {
         out.print_json(&Registered::from(&record))?;
-    } else {
+    } else if !out.quiet() {
         out.line(&format!("registered agent \"{}\"", record.profile.agent_id))?;
     }
     Ok(Exit::Ok)
@@ -204,7 +207,7 @@ async fn update(app: &App, args: UpdateArgs, out: Out) -> Result<Exit, CliError>
     let record = app.agents.update(&args.id, &patch, args.if_version).await?;
     if out.json() {
         out.print_json(&record)?;
-    } else {
+    } else if !out.quiet() {
         out.line(&format!(
             "updated agent \"{}\" (revision {})",
             record.profile.agent_id, record.revision
@@ -225,7 +228,7 @@ async fn remove(app: &App, id: &str, out: Out) -> Result<Exit, CliError> {
             removed: true,
             agent_id: id.to_owned(),
         })?;
-    } else {
+    } else if !out.quiet() {
         out.line(&format!("removed agent \"{id}\""))?;
     }
     Ok(Exit::Ok)
@@ -254,40 +257,61 @@ async fn import(app: &App, args: ImportArgs, out: Out) -> Result<Exit, CliError>
         if ids.is_empty() {
             String::new()
         } else {
-            format!(": {}", truncate(&ids.join(", "), 200))
+            format!(": {}", escape_controls(&truncate(&ids.join(", "), 200)))
         }
     };
-    out.line(&format!(
-        "imported {}{}",
-        report.imported.len(),
-        list(&report.imported)
-    ))?;
-    if !report.replaced.is_empty() {
-        out.line(&format!(
-            "replaced {}{}",
-            report.replaced.len(),
-            list(&report.replaced)
-        ))?;
-    }
-    out.line(&format!(
-        "skipped (already registered) {}{}",
-        report.skipped.len(),
-        list(&report.skipped)
-    ))?;
-    out.line(&format!("invalid {}", report.invalid.len()))?;
+    // The invalid profiles, each with its issues. Agent files come from anywhere: no
+    // escape sequences.
+    let mut invalid = vec![format!("invalid {}", report.invalid.len())];
     for bad in &report.invalid {
         let id = bad
             .agent_id
             .as_deref()
             .map(|id| format!(" ({id})"))
             .unwrap_or_default();
-        out.line(&format!("  {}{id}", bad.source))?;
+        invalid.push(escape_controls(&format!("  {}{id}", bad.source)));
         for issue in &bad.issues {
-            out.line(&format!("    {}: {}", issue.path, issue.message))?;
+            invalid.push(escape_controls(&format!(
+                "    {}: {}",
+                issue.path, issue.message
+            )));
+        }
+    }
+    if out.quiet() {
+        // Only what went wrong, on stderr.
+        if !report.invalid.is_empty() {
+            let mut stderr = std::io::stderr().lock();
+            for line in &invalid {
+                let _ = writeln!(stderr, "{line}");
+            }
+        }
+    } else {
+        out.line(&format!(
+            "imported {}{}",
+            report.imported.len(),
+            list(&report.imported)
+        ))?;
+        if !report.replaced.is_empty() {
+            out.line(&format!(
+                "replaced {}{}",
+                report.replaced.len(),
+                list(&report.replaced)
+            ))?;
+        }
+        out.line(&format!(
+            "skipped (already registered) {}{}",
+            report.skipped.len(),
+            list(&report.skipped)
+        ))?;
+        for line in &invalid {
+            out.line(line)?;
         }
     }
     if let Some(id) = &report.conflict {
-        eprintln!("error: agent \"{id}\" already exists; import stopped (--on-conflict fail)");
+        eprintln!(
+            "error: agent \"{}\" already exists; import stopped (--on-conflict fail)",
+            escape_controls(id)
+        );
     }
     Ok(exit)
 }
@@ -313,16 +337,21 @@ async fn export(app: &App, args: ExportArgs, out: Out) -> Result<Exit, CliError>
     });
     match &args.out {
         Some(path) => {
+            let target = export_target(path, &app.data_dir, args.force)?;
             let text = serde_json::to_string_pretty(&doc)
                 .map_err(|e| CliError::failure(format!("cannot encode export: {e}")))?;
-            write_atomically(path, &text)?;
+            write_atomically(path, &target, &text)?;
             if out.json() {
                 out.print_json(&Exported {
                     exported: agents.len(),
                     path: path.clone(),
                 })?;
-            } else {
-                eprintln!("exported {} agent(s) to {}", agents.len(), path.display());
+            } else if !out.quiet() {
+                eprintln!(
+                    "exported {} agent(s) to {}",
+                    agents.len(),
+                    escape_controls(&path.display().to_string())
+                );
             }
         }
         None => out.print_json(&doc)?,
@@ -330,16 +359,169 @@ async fn export(app: &App, args: ExportArgs, out: Out) -> Result<Exit, CliError>
     Ok(Exit::Ok)
 }
 
-/// Write through a temporary file and rename, so an interrupted export never leaves a
-/// half-written file where a good one was.
-fn write_atomically(path: &std::path::Path, text: &str) -> Result<(), CliError> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, format!("{text}\n"))
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            CliError::failure(format!("cannot write {}: {e}", path.display()))
-        })
+/// The files of the data directory an export must never replace, even with `--force`.
+const DATA_DIR_FILES: [&str; 4] = [
+    crate::app::DATABASE_FILE,
+    "data.db-wal",
+    "data.db-shm",
+    crate::app::CONFIG_FILE,
+];
+
+/// Where `ax agent export --out PATH` writes, once it is known to be allowed.
+#[derive(Debug)]
+struct ExportTarget {
+    /// The file written: `PATH`, or the file a symbolic link at `PATH` points to (the
+    /// link is kept).
+    file: PathBuf,
+    /// The permissions of the file replaced (`--force`), kept on the new one.
+    replaced: Option<std::fs::Permissions>,
+}
+
+/// Check `--out PATH`: never a file of the data directory, never a directory, FIFO,
+/// device or socket, and an existing file only with `--force`.
+fn export_target(path: &Path, data_dir: &Path, force: bool) -> Result<ExportTarget, CliError> {
+    let shown = || escape_controls(&path.display().to_string());
+    let refuse = |why: String| CliError::usage(format!("--out {}: {why}", shown()));
+    // Where the file would be, symbolic links resolved (a missing file: its folder).
+    let resolved = match std::fs::canonicalize(path) {
+        Ok(p) => Some(p),
+        Err(_) => match (path.parent(), path.file_name()) {
+            (Some(dir), Some(name)) => {
+                let dir = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
+                std::fs::canonicalize(dir).ok().map(|d| d.join(name))
+            }
+            _ => None,
+        },
+    };
+    let data_dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let existing = std::fs::metadata(path).ok();
+    for name in DATA_DIR_FILES {
+        let own = data_dir.join(name);
+        let same_path = resolved.as_deref() == Some(own.as_path());
+        let same_file = match (&existing, std::fs::metadata(&own)) {
+            (Some(a), Ok(b)) => same_inode(a, &b),
+            _ => false,
+        };
+        if same_path || same_file {
+            return Err(refuse(format!(
+                "that is the data directory's own {name}; it is never overwritten, not even with --force"
+            ))
+            .hint("name a file outside the data directory, e.g. --out ~/agents-backup.json"));
+        }
+    }
+    let link = std::fs::symlink_metadata(path).ok();
+    let Some(link) = link else {
+        // Nothing there yet; the folder must exist.
+        return match resolved {
+            Some(file) => Ok(ExportTarget {
+                file,
+                replaced: None,
+            }),
+            None => Err(refuse("its folder does not exist".to_owned())),
+        };
+    };
+    let Some(meta) = existing else {
+        // A symbolic link to nothing: replacing the link itself needs --force too.
+        if !force {
+            return Err(exists(path));
+        }
+        return Ok(ExportTarget {
+            file: path.to_path_buf(),
+            replaced: Some(link.permissions()),
+        });
+    };
+    if meta.is_dir() {
+        return Err(refuse(
+            "is a directory; name a file, e.g. --out DIR/agents.json".to_owned(),
+        ));
+    }
+    if !meta.is_file() {
+        return Err(refuse(
+            "is not a regular file (a FIFO, device or socket); name a file".to_owned(),
+        ));
+    }
+    if !force {
+        return Err(exists(path));
+    }
+    Ok(ExportTarget {
+        file: resolved.unwrap_or_else(|| path.to_path_buf()),
+        replaced: Some(meta.permissions()),
+    })
+}
+
+fn exists(path: &Path) -> CliError {
+    CliError::new(
+        Exit::Conflict,
+        ErrorCode::Conflict,
+        format!(
+            "{} already exists; not overwritten without --force",
+            escape_controls(&path.display().to_string())
+        ),
+    )
+    .hint("add --force to replace it (its permissions are kept), or choose another --out file")
+}
+
+#[cfg(unix)]
+fn same_inode(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_inode(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    false
+}
+
+/// Write through a temporary file created next to the target (`O_EXCL`, an
+/// unpredictable name) and renamed over it, so an interrupted export never leaves a
+/// half-written file where a good one was. Without `--force` the rename refuses to
+/// replace a file that appeared in the meantime.
+fn write_atomically(shown: &Path, target: &ExportTarget, text: &str) -> Result<(), CliError> {
+    let fail = |e: &dyn std::fmt::Display| {
+        CliError::failure(format!(
+            "cannot write {}: {e}",
+            escape_controls(&shown.display().to_string())
+        ))
+    };
+    let dir = match target.file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".ax-export-").suffix(".tmp");
+    #[cfg(unix)]
+    if target.replaced.is_none() {
+        // A new file gets what `>` would give it (0666 less the umask), not 0600.
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| fail(&e))?;
+    tmp.write_all(text.as_bytes())
+        .and_then(|()| tmp.write_all(b"\n"))
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| fail(&e))?;
+    match &target.replaced {
+        Some(permissions) => {
+            tmp.as_file()
+                .set_permissions(permissions.clone())
+                .map_err(|e| fail(&e))?;
+            tmp.persist(&target.file).map_err(|e| fail(&e.error))?;
+        }
+        None => {
+            tmp.persist_noclobber(&target.file).map_err(|e| {
+                if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                    exists(shown)
+                } else {
+                    fail(&e.error)
+                }
+            })?;
+        }
+    }
+    Ok(())
 }
 
 async fn recommend(app: &App, args: RecommendArgs, out: Out) -> Result<Exit, CliError> {

@@ -14,7 +14,7 @@ use crate::output::Out;
 
 /// Run the parsed command line.
 pub async fn run(cli: Cli) -> Result<Exit, CliError> {
-    let out = Out::new(cli.global.format);
+    let out = Out::new(cli.global.format).with_quiet(cli.global.quiet);
     let data_dir = cli.global.data_dir.as_deref();
     match cli.command {
         Command::Agent(command) => {
