@@ -16,3 +16,4 @@ mod mcp_install;
 mod mcp_sdk;
 mod races;
 mod readme;
+mod terminal;

@@ -100,20 +100,20 @@ async fn discuss(app: &App, args: DiscussArgs, out: Out) -> Result<Exit, CliErro
 
     let cancel = CancellationToken::new();
     let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (progress, board) = if out.json() || out.quiet() {
+        (ProgressSink::none(), None)
+    } else {
+        progress_printer()
+    };
     let ctrl_c = {
         let (cancel, interrupted) = (cancel.clone(), interrupted.clone());
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
-                eprintln!("\ninterrupted: stopping the providers and saving what was said so far…");
+                notice_interrupted(board.as_deref());
                 cancel.cancel();
             }
         })
-    };
-    let progress = if out.json() {
-        ProgressSink::none()
-    } else {
-        progress_printer()
     };
     let options = RunOptions {
         cancel,
@@ -197,12 +197,31 @@ async fn discuss(app: &App, args: DiscussArgs, out: Out) -> Result<Exit, CliErro
     })
 }
 
+/// What Ctrl-C prints on stderr.
+const INTERRUPTED: &str = "interrupted: stopping the providers and saving what was said so far…";
+
+/// Say on stderr that the discussion is being interrupted. On a terminal this goes
+/// through the live board, which stops drawing for good: a redraw after it would move
+/// the cursor up over the notice and repeat the block's lines below.
+fn notice_interrupted(board: Option<&Mutex<LiveBoard>>) {
+    let text = match board {
+        Some(board) => board
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .interrupt(INTERRUPTED),
+        None => format!("\n{INTERRUPTED}\n"),
+    };
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.flush();
+}
+
 /// Progress lines on stderr: on a terminal, one live line per call of the current
-/// step, rewritten in place as calls go waiting → running → done/failed; otherwise one
-/// plain line per change.
-fn progress_printer() -> ProgressSink {
+/// step, rewritten in place as calls go waiting → running → done/failed (the board is
+/// returned too, for the Ctrl-C notice); otherwise one plain line per change.
+fn progress_printer() -> (ProgressSink, Option<Arc<Mutex<LiveBoard>>>) {
     if !std::io::stderr().is_terminal() {
-        return ProgressSink::new(|event: &ProgressEvent| {
+        let sink = ProgressSink::new(|event: &ProgressEvent| {
             if !matches!(event.phase, CallPhase::Waiting) {
                 // Reasons quote the provider's own output: no escape sequences.
                 let _ = writeln!(
@@ -212,17 +231,26 @@ fn progress_printer() -> ProgressSink {
                 );
             }
         });
+        return (sink, None);
     }
     let board = Arc::new(Mutex::new(LiveBoard::default()));
-    ProgressSink::new(move |event: &ProgressEvent| {
-        let mut board = board
+    let drawing = board.clone();
+    let sink = ProgressSink::new(move |event: &ProgressEvent| {
+        let mut board = drawing
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        board.update(event);
-    })
+        let text = board.update(event);
+        if !text.is_empty() {
+            let mut stderr = std::io::stderr().lock();
+            let _ = stderr.write_all(text.as_bytes());
+            let _ = stderr.flush();
+        }
+    });
+    (sink, Some(board))
 }
 
-/// The live block of status lines for the current step of a discussion.
+/// The live block of status lines for the current step of a discussion. It returns
+/// what to write rather than writing, so the drawing can be tested.
 #[derive(Default)]
 struct LiveBoard {
     /// (discussion id, depth, step) of the block on screen.
@@ -231,10 +259,25 @@ struct LiveBoard {
     lines: Vec<(String, String)>,
     /// How many lines are on screen below the block's start.
     drawn: usize,
+    /// Set by Ctrl-C: nothing is drawn any more (the result, printed next, shows how
+    /// every call ended).
+    interrupted: bool,
 }
 
 impl LiveBoard {
-    fn update(&mut self, event: &ProgressEvent) {
+    /// Leave the block as it is, put `notice` below it, and never draw again.
+    fn interrupt(&mut self, notice: &str) -> String {
+        self.interrupted = true;
+        // The leading newline leaves the terminal's `^C` echo on a line of its own.
+        format!("\n{notice}\n")
+    }
+
+    /// The block brought up to date with `event`: the cursor moved back to the block's
+    /// start and every line rewritten. Empty once interrupted.
+    fn update(&mut self, event: &ProgressEvent) -> String {
+        if self.interrupted {
+            return String::new();
+        }
         let key = (
             event.discussion_id.clone(),
             event.depth,
@@ -255,15 +298,15 @@ impl LiveBoard {
             Some(entry) => entry.1 = line,
             None => self.lines.push((event.speaker.clone(), line)),
         }
-        let mut stderr = std::io::stderr().lock();
+        let mut text = String::new();
         if self.drawn > 0 {
-            let _ = write!(stderr, "\x1b[{}A", self.drawn);
+            text.push_str(&format!("\x1b[{}A", self.drawn));
         }
         for (_, line) in &self.lines {
-            let _ = writeln!(stderr, "\x1b[2K{line}");
+            text.push_str(&format!("\x1b[2K{line}\n"));
         }
         self.drawn = self.lines.len();
-        let _ = stderr.flush();
+        text
     }
 }
 
@@ -460,5 +503,43 @@ mod tests {
             })
         );
         assert!(config_from_args(&args(&["ax", "discuss", "t", "--timeout", "soon"])).is_err());
+    }
+
+    fn event(speaker: &str, phase: CallPhase) -> ProgressEvent {
+        ProgressEvent {
+            discussion_id: "d".into(),
+            depth: 0,
+            step: ax_discussion_domain::Step::Round(1),
+            speaker: speaker.into(),
+            provider: speaker.into(),
+            phase,
+            step_finished: 0,
+            step_size: 2,
+        }
+    }
+
+    /// Issue 8: after Ctrl-C the board draws nothing more — a redraw would move the
+    /// cursor up over the "interrupted" notice and leave the block's lines twice.
+    #[test]
+    fn the_live_board_stops_drawing_once_interrupted() {
+        let mut board = LiveBoard::default();
+        let first = board.update(&event("a", CallPhase::Running { attempt: 1 }));
+        assert!(first.contains("round 1: a") && !first.contains("\x1b[1A"));
+        let second = board.update(&event("b", CallPhase::Running { attempt: 1 }));
+        assert!(
+            second.starts_with("\x1b[1A") && second.contains("round 1: b"),
+            "redraws the block in place: {second:?}"
+        );
+
+        let notice = board.interrupt(INTERRUPTED);
+        assert_eq!(notice, format!("\n{INTERRUPTED}\n"));
+        let failed = CallPhase::Failed {
+            reason: "cancelled".into(),
+        };
+        assert_eq!(board.update(&event("a", failed.clone())), "");
+        assert_eq!(board.update(&event("b", failed)), "");
+        let mut next = event("a", CallPhase::Waiting);
+        next.step = ax_discussion_domain::Step::Synthesis;
+        assert_eq!(board.update(&next), "", "not even a new step");
     }
 }
