@@ -8,6 +8,7 @@ mod architecture;
 mod database;
 mod discuss;
 mod helpers;
+mod input;
 mod mcp;
 mod mcp_client;
 mod mcp_docs;
