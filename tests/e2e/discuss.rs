@@ -717,3 +717,68 @@ fn show_latest_and_a_topic_named_like_a_subcommand() {
     assert_eq!(exit, 0);
     assert_eq!(listed["discussions"].as_array().map(Vec::len), Some(2));
 }
+
+/// Issue 8, item 5: the offline demo is about the user's topic. A voting discussion on
+/// "PostgreSQL or SQLite?" votes on those two options (not Yes/No), and the three
+/// simulated voices answer differently, each naming the topic's options, still marked
+/// simulated.
+#[test]
+fn the_offline_demo_votes_on_the_topics_options_and_its_voices_differ() {
+    let data = DataDir::new();
+    let (exit, result) = data.json(&["discuss", "PostgreSQL or SQLite?", "--pattern", "voting"]);
+    assert_eq!(exit, 0, "{result}");
+    assert_eq!(result["metadata"]["simulated"], true);
+    let voting = &result["votingResults"];
+    assert_eq!(
+        voting["options"],
+        serde_json::json!(["PostgreSQL", "SQLite"]),
+        "{voting}"
+    );
+    let voted: Vec<&str> = voting["voteRecords"]
+        .as_array()
+        .expect("vote records")
+        .iter()
+        .map(|r| r["option"].as_str().expect("option"))
+        .collect();
+    assert_eq!(voted.len(), 3, "{voting}");
+    assert!(
+        voted.contains(&"PostgreSQL") && voted.contains(&"SQLite"),
+        "the voices do not all vote alike: {voted:?}"
+    );
+
+    let (exit, result) = data.json(&["discuss", "Should we use PostgreSQL or SQLite?"]);
+    assert_eq!(exit, 0, "{result}");
+    let answers: Vec<&str> = result["rounds"][0]["responses"]
+        .as_array()
+        .expect("round 1 answers")
+        .iter()
+        .map(|r| {
+            assert_eq!(r["simulated"], true, "{r}");
+            r["content"].as_str().expect("content")
+        })
+        .collect();
+    assert_eq!(answers.len(), 3, "{result}");
+    // Past the header line (which quotes the topic), each answer names the topic's
+    // options, and the answers differ.
+    let bodies: Vec<String> = answers
+        .iter()
+        .map(|a| a.lines().skip(1).collect::<Vec<_>>().join("\n"))
+        .collect();
+    for (answer, body) in answers.iter().zip(&bodies) {
+        assert!(answer.starts_with("[simulated]"), "{answer}");
+        assert!(
+            body.contains("PostgreSQL") && body.contains("SQLite"),
+            "each answer is about the topic's options:\n{answer}"
+        );
+    }
+    assert!(
+        bodies[0] != bodies[1] && bodies[1] != bodies[2] && bodies[0] != bodies[2],
+        "{bodies:#?}"
+    );
+    let stdout = text(
+        &data
+            .run(&["discuss", "show", "latest", "--no-pager"])
+            .stdout,
+    );
+    assert!(stdout.contains("SIMULATED"), "{stdout}");
+}

@@ -237,3 +237,179 @@ async fn latency_is_applied_before_answering() {
         answer.duration
     );
 }
+
+/// Issue 8: the offline demo is about the user's topic. On the engine's own prompts for
+/// "PostgreSQL or SQLite?", each simulated voice names the topic's alternatives, the
+/// voices pick differently with different reasons, and each answer does what its turn
+/// asks (a vote for an offered option, a debate side for its side, a critique of the
+/// proposal it was shown, a revision naming its critics).
+#[test]
+fn simulated_answers_engage_with_the_topics_alternatives_and_follow_the_pattern() {
+    use ax_adapter_providers::mock::answers::answer;
+    use ax_contracts::discussion::Role;
+    use ax_discussion_domain::parse;
+    use ax_discussion_domain::prompts::{self, Brief, Quote, VoteBasis};
+
+    let topic = "Should we use PostgreSQL or SQLite for a CLI tool's registry?";
+    let names: Vec<String> = ["mock-a", "mock-b", "mock-c"].map(String::from).to_vec();
+    let brief = Brief {
+        topic,
+        context: None,
+        participants: &names,
+    };
+    let options = parse::options(topic);
+    assert_eq!(options, ["PostgreSQL", "SQLite"]);
+    let ids = ["mock-a", "mock-b", "mock-c"];
+
+    // First answers: every one names both alternatives, leads with its pick, and the
+    // picks and reasons differ.
+    let first: Vec<String> = ids
+        .iter()
+        .map(|id| answer(id, None, &prompts::first_round(&brief, None)))
+        .collect();
+    let lead = |text: &str| -> String {
+        let body = text.lines().nth(1).unwrap_or_default();
+        let at = |o: &str| body.find(o).unwrap_or(usize::MAX);
+        if at("PostgreSQL") < at("SQLite") {
+            "PostgreSQL".into()
+        } else {
+            "SQLite".into()
+        }
+    };
+    for text in &first {
+        assert!(text.starts_with(SIMULATED_MARKER), "{text}");
+        assert!(
+            text.contains("PostgreSQL") && text.contains("SQLite"),
+            "names the alternatives: {text}"
+        );
+    }
+    let picks: Vec<String> = first.iter().map(|t| lead(t)).collect();
+    assert_ne!(
+        picks[0], picks[1],
+        "mock-a and mock-b pick differently: {first:#?}"
+    );
+    let bodies: Vec<&str> = first.iter().map(|t| t.lines().nth(1).unwrap()).collect();
+    assert!(
+        bodies[0] != bodies[1] && bodies[1] != bodies[2] && bodies[0] != bodies[2],
+        "{bodies:#?}"
+    );
+    assert_eq!(
+        answer("mock-a", None, &prompts::first_round(&brief, None)),
+        first[0],
+        "deterministic"
+    );
+
+    // Votes: an offered option each, not Yes/No, with a reason about the alternatives.
+    let votes: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let text = answer(
+                id,
+                None,
+                &prompts::vote(&brief, None, &options, VoteBasis::Fresh, &[]),
+            );
+            let vote = parse::vote(&text, &options).unwrap_or_else(|| panic!("{text}"));
+            assert!(vote.confidence.is_some(), "{text}");
+            assert!(
+                vote.reason.contains("PostgreSQL") || vote.reason.contains("SQLite"),
+                "{text}"
+            );
+            options[vote.option].clone()
+        })
+        .collect();
+    assert_eq!(votes, picks, "a voice votes as it argues");
+
+    // A debate: each side argues its own alternative.
+    let pro = answer(
+        "mock-a",
+        None,
+        &prompts::debate_turn(&brief, Role::Proponent, 1, &[]),
+    );
+    assert!(
+        pro.contains("Arguing for the proposition: PostgreSQL over SQLite"),
+        "{pro}"
+    );
+    let said = [Quote {
+        speaker: "mock-a",
+        role: Some(Role::Proponent),
+        round: 1,
+        text: &pro,
+    }];
+    let con = answer(
+        "mock-b",
+        None,
+        &prompts::debate_turn(&brief, Role::Opponent, 2, &said),
+    );
+    assert!(
+        con.contains("Arguing against the proposition: SQLite over PostgreSQL"),
+        "{con}"
+    );
+    assert!(con.contains("Answering mock-a"), "rebuts by name: {con}");
+
+    // A critique critiques the proposal it was shown; the revision names its critics.
+    let proposal = answer("mock-a", None, &prompts::critique_proposal(&brief, None));
+    assert!(
+        proposal.contains(&format!("My proposal: use {}", picks[0])),
+        "{proposal}"
+    );
+    let critique = answer(
+        "mock-b",
+        None,
+        &prompts::critique_review(&brief, None, "mock-a", &proposal, 1),
+    );
+    assert!(
+        critique.contains(&format!("Critique of mock-a's proposal ({})", picks[0])),
+        "{critique}"
+    );
+    let critiques = [Quote {
+        speaker: "mock-b",
+        role: None,
+        round: 1,
+        text: &critique,
+    }];
+    let revision = answer(
+        "mock-a",
+        None,
+        &prompts::critique_revision(&brief, None, &proposal, &critiques),
+    );
+    assert!(revision.contains("Adopted from mock-b"), "{revision}");
+
+    // The synthesis tallies who picked what and names the dissenter.
+    let quotes: Vec<Quote<'_>> = ids
+        .iter()
+        .zip(&first)
+        .map(|(id, text)| Quote {
+            speaker: id,
+            role: None,
+            round: 1,
+            text,
+        })
+        .collect();
+    let synthesis = answer(
+        "mock-a",
+        None,
+        &prompts::synthesize(&brief, &quotes, true, &[]),
+    );
+    let sections = parse::synthesis(&synthesis);
+    assert!(
+        sections
+            .disagreements
+            .iter()
+            .any(|(who, what)| who == "mock-b" && what.contains(&picks[1])),
+        "{synthesis}"
+    );
+    assert!(sections.conclusion.contains("simulated"), "{synthesis}");
+
+    // A yes/no question gets yes and no, for different reasons.
+    let ship = Brief {
+        topic: "Should we ship on Friday?",
+        context: None,
+        participants: &names,
+    };
+    let yes_no: Vec<String> = ids
+        .iter()
+        .map(|id| answer(id, None, &prompts::first_round(&ship, None)))
+        .collect();
+    assert!(yes_no[0].contains("My answer: Yes"), "{}", yes_no[0]);
+    assert!(yes_no[1].contains("My answer: No"), "{}", yes_no[1]);
+}
