@@ -83,10 +83,42 @@ impl Drop for HttpServer {
 
 /// Start `ax mcp serve --http 127.0.0.1:0 ARGS` and wait for its address on stderr.
 pub fn start_http(data: &DataDir, args: &[&str]) -> HttpServer {
-    let mut child = data
-        .ax()
+    start_http_with(data, args, &[])
+}
+
+/// [`start_http`] with extra environment for the server.
+pub fn start_http_with(data: &DataDir, args: &[&str], env: &[(&str, &str)]) -> HttpServer {
+    let mut command = data.ax();
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command
         .args(["mcp", "serve", "--http", "127.0.0.1:0"])
-        .args(args)
+        .args(args);
+    listening(command)
+}
+
+/// `ax mcp serve --http 127.0.0.1:0` with at most `open_files` file descriptors.
+pub fn start_http_with_file_limit(data: &DataDir, open_files: u32) -> HttpServer {
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -n {open_files} && exec \"$0\" \"$@\""))
+        .arg(crate::helpers::ax_bin())
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["mcp", "serve", "--http", "127.0.0.1:0"])
+        .env("HOME", data.path().join("home"))
+        .env("NO_COLOR", "1")
+        .env_remove("AX_DATA_DIR")
+        .env_remove("AX_LOG")
+        .stdin(Stdio::null());
+    listening(command)
+}
+
+/// Spawn the HTTP server `command` and wait for its address on stderr.
+fn listening(mut command: std::process::Command) -> HttpServer {
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

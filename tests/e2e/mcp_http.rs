@@ -12,7 +12,8 @@ use serde_json::json;
 
 use crate::helpers::{DataDir, code, text, write_fake_providers};
 use crate::mcp_client::{
-    args, call, connect_http, install_crypto, ok, start_http, survivors, tool_error, wait_for_pids,
+    args, call, connect_http, install_crypto, ok, proc_status_bytes, start_http, start_http_with,
+    start_http_with_file_limit, survivors, tool_error, wait_for_pids,
 };
 
 const TOKEN: &str = "test-token-0123456789abcdef";
@@ -222,4 +223,189 @@ fn a_non_loopback_address_needs_a_token() {
     assert!(text(&out.stderr).contains("token"), "{}", text(&out.stderr));
     let empty = data.run(&["mcp", "serve", "--http", "127.0.0.1:0", "--token", " "]);
     assert_eq!(code(&empty), 2, "{}", text(&empty.stderr));
+}
+
+const MIB: u64 = 1024 * 1024;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_thousand_abandoned_sessions_keep_the_server_under_64_mib() {
+    let data = DataDir::new();
+    let server = start_http(&data, &[]);
+    let pid = server.child.id();
+    let client = {
+        install_crypto();
+        reqwest::Client::new()
+    };
+    let url = server.url.clone();
+    let mut opened = 0usize;
+    let mut refused = 0usize;
+    for batch in 0..(5_000 / 50) {
+        let mut calls = Vec::new();
+        for _ in 0..50 {
+            let request = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .body(initialize_body());
+            calls.push(tokio::spawn(async move {
+                request.send().await.map(|r| r.status().as_u16())
+            }));
+        }
+        for call in calls {
+            match call.await.expect("task").expect("an answer") {
+                200 => opened += 1,
+                503 => refused += 1,
+                other => panic!("initialize answered {other}"),
+            }
+        }
+        let rss = proc_status_bytes(pid, "VmRSS");
+        assert!(
+            rss < 64 * MIB,
+            "{} MiB resident after {} abandoned initialize calls",
+            rss / MIB,
+            (batch + 1) * 50
+        );
+    }
+    let high_water = proc_status_bytes(pid, "VmHWM");
+    eprintln!(
+        "sessions opened: {opened}, refused 503: {refused}, VmHWM {} MiB",
+        high_water / MIB
+    );
+    assert!(high_water < 64 * MIB, "VmHWM {} MiB", high_water / MIB);
+    assert_eq!(opened, 256, "the default session cap");
+    // Requests of existing sessions are still served; the refusal says why.
+    let refusal = post(&url, initialize_body()).send().await.expect("answer");
+    assert_eq!(refusal.status(), 503);
+    assert!(refusal.headers().contains_key("retry-after"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickling_headers_and_bodies_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let data = DataDir::new();
+    let server = start_http(&data, &[]);
+    let started = std::time::Instant::now();
+    // Headers that never end, and a body that never ends.
+    let mut headers = tokio::net::TcpStream::connect(&server.addr)
+        .await
+        .expect("connect");
+    headers
+        .write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .await
+        .expect("write");
+    let mut body = tokio::net::TcpStream::connect(&server.addr)
+        .await
+        .expect("connect");
+    body.write_all(
+        b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n{\"jsonrpc\"",
+    )
+    .await
+    .expect("write");
+    let patience = Duration::from_secs(16);
+    let mut seen = Vec::new();
+    let cut = tokio::time::timeout(patience, headers.read_to_end(&mut seen)).await;
+    assert!(
+        cut.is_ok(),
+        "a connection sending headers slowly was held for {} s",
+        started.elapsed().as_secs()
+    );
+    let mut answer = Vec::new();
+    let cut = tokio::time::timeout(patience, body.read_to_end(&mut answer)).await;
+    assert!(
+        cut.is_ok(),
+        "a connection sending its body slowly was held for {} s",
+        started.elapsed().as_secs()
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    eprintln!("both cut after {:.1} s", started.elapsed().as_secs_f32());
+    // Still serving.
+    let (client, _) = connect_http(&server.url, None).await;
+    ok(&call(&client, "ax_agent_get", json!({"agentId": "reviewer"})).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bearer_token_never_reaches_a_provider_and_can_come_from_a_file() {
+    let data = DataDir::new();
+    let script = data.path().join("envdump.sh");
+    let dump = data.path().join("provider-env.txt");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nenv >> '{}'\ncat > /dev/null\necho 'I agree.'\n",
+            dump.display()
+        ),
+    )
+    .expect("script");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    std::fs::write(
+        data.path().join("config.toml"),
+        format!(
+            "[providers.envdump]\nkind = \"command\"\ncommand = [\"{0}\"]\n[providers.envdump2]\nkind = \"command\"\ncommand = [\"{0}\"]\n",
+            script.display()
+        ),
+    )
+    .expect("config");
+    let server = start_http_with(&data, &[], &[("AX_MCP_TOKEN", TOKEN)]);
+    let (client, _) = connect_http(&server.url, Some(TOKEN)).await;
+    let result = call(
+        &client,
+        "ax_discuss",
+        json!({"topic": "Env?", "providers": ["envdump", "envdump2"], "rounds": 1}),
+    )
+    .await;
+    let env = std::fs::read_to_string(&dump)
+        .unwrap_or_else(|e| panic!("the provider did not run ({e}): {result:?}"));
+    assert!(env.contains("PATH="), "{env}");
+    assert!(
+        !env.contains("AX_MCP_TOKEN") && !env.contains(TOKEN),
+        "the token reached the provider"
+    );
+    client.cancel().await.expect("close");
+    drop(server);
+
+    // --token-file: the token is not on the command line.
+    let file = data.path().join("token");
+    std::fs::write(&file, format!("{TOKEN}\n")).expect("token file");
+    let path = file.display().to_string();
+    let server = start_http(&data, &["--token-file", &path]);
+    let refused = post(&server.url, initialize_body())
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(refused.status(), 401);
+    let (client, _) = connect_http(&server.url, Some(TOKEN)).await;
+    ok(&call(&client, "ax_agent_get", json!({"agentId": "reviewer"})).await);
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_cannot_lock_a_client_out_under_a_low_file_limit() {
+    let data = DataDir::new();
+    let server = start_http_with_file_limit(&data, 64);
+    // More idle connections than the server has descriptors.
+    let mut idle = Vec::new();
+    for _ in 0..60 {
+        idle.push(
+            tokio::net::TcpStream::connect(&server.addr)
+                .await
+                .expect("connect"),
+        );
+    }
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(18),
+        post(&server.url, initialize_body()).send(),
+    )
+    .await;
+    assert!(
+        matches!(&answer, Ok(Ok(r)) if r.status() == 200),
+        "a real client behind 60 idle connections: {answer:?} after {} s",
+        started.elapsed().as_secs()
+    );
+    eprintln!("served after {:.1} s", started.elapsed().as_secs_f32());
+    drop(idle);
 }

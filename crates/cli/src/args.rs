@@ -459,6 +459,9 @@ pub struct ServeArgs {
     /// stdio: most requests in flight before the server stops reading stdin.
     #[arg(long, value_name = "N", env = "AX_MCP_MAX_IN_FLIGHT", default_value_t = ax_mcp_server::DEFAULT_MAX_IN_FLIGHT, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_in_flight: usize,
+    /// HTTP: most live sessions; a new one beyond it is answered 503.
+    #[arg(long, value_name = "N", env = "AX_MCP_MAX_SESSIONS", default_value_t = ax_mcp_server::DEFAULT_MAX_SESSIONS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_sessions: usize,
 }
 
 /// `ax mcp install`

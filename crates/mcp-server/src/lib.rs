@@ -51,7 +51,10 @@ mod stdio;
 mod tools;
 
 pub use catalog::{ToolDoc, tool_reference};
-pub use http::{HttpOptions, HttpServer};
+pub use http::{
+    DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_SESSIONS,
+    HttpOptions, HttpServer,
+};
 pub use services::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_STALLED_OUTPUT_TIMEOUT,
     DEFAULT_TOOL_PREFIX, McpOptions, McpServices,

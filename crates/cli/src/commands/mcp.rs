@@ -80,6 +80,7 @@ async fn serve(data_dir: Option<&Path>, args: ServeArgs) -> Result<Exit, CliErro
         Some(addr) => {
             let http = HttpOptions {
                 token,
+                max_sessions: args.max_sessions,
                 ..HttpOptions::new(addr)
             }
             .with_env_allow_lists();
