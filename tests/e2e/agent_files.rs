@@ -255,3 +255,151 @@ fn export_refuses_to_overwrite_unless_forced_and_never_the_data_directory() {
         assert_exit(&out, 2);
     }
 }
+
+/// Issue 9: `ax agent import DIR` followed a symbolic link to any file (a link to a
+/// secrets file was read, and its lines echoed in errors), and skipped FIFOs and link
+/// loops without a word. Now a link is followed only to a file inside DIR, and every
+/// entry left unread is named on stderr and in the JSON report.
+#[cfg(unix)]
+#[test]
+fn import_never_reads_outside_the_folder_and_names_every_skipped_file() {
+    use std::os::unix::fs::symlink;
+    let data = DataDir::new();
+    let dir = data.path().join("import");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let secret = data.path().join("secret.yaml");
+    write(
+        &secret,
+        "agentId: stolen\ndescription: TOP-SECRET-TOKEN-4711\n",
+    );
+    let broken_secret = data.path().join("secret.json");
+    write(&broken_secret, "{TOP-SECRET-TOKEN-4711");
+    symlink(&secret, dir.join("creds.yaml")).expect("symlink");
+    symlink(&broken_secret, dir.join("creds.json")).expect("symlink");
+    symlink("../secret.yaml", dir.join("relative.yml")).expect("symlink");
+    symlink("loop.json", dir.join("loop.json")).expect("symlink");
+    symlink("nowhere.json", dir.join("dangling.json")).expect("symlink");
+    let fifo = dir.join("pipe.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "mkfifo");
+    write(
+        &dir.join("good.json"),
+        r#"{"agentId": "good", "description": "x"}"#,
+    );
+    // A link to a file inside the folder is fine.
+    write(
+        &dir.join("real.txt"),
+        r#"{"agentId": "aliased", "description": "x"}"#,
+    );
+    symlink("real.txt", dir.join("alias.json")).expect("symlink");
+
+    let out = data.run(&["agent", "import", dir.to_str().expect("utf-8")]);
+    assert_exit(&out, 0);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        !stdout.contains("TOP-SECRET") && !stderr.contains("TOP-SECRET"),
+        "nothing of a file outside the folder is shown:\n{stdout}\n{stderr}"
+    );
+    for (name, why) in [
+        ("creds.yaml", "outside"),
+        ("creds.json", "outside"),
+        ("relative.yml", "outside"),
+        ("loop.json", "loop"),
+        ("dangling.json", "dangling"),
+        ("pipe.json", "FIFO"),
+    ] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.contains("skipped") && l.contains(name) && l.contains(why)),
+            "{name} is named as skipped ({why}):\n{stderr}"
+        );
+    }
+    assert!(stdout.contains("imported 2: aliased, good"), "{stdout}");
+    assert_exit(&data.run(&["agent", "get", "stolen"]), 3);
+
+    // The JSON report lists them too.
+    write(
+        &dir.join("good.json"),
+        r#"{"agentId": "good2", "description": "x"}"#,
+    );
+    let (exit, report) = data.json(&["agent", "import", dir.to_str().expect("utf-8")]);
+    assert_eq!(exit, 0, "{report}");
+    let skipped = report["skippedFiles"].as_array().expect("skippedFiles");
+    assert_eq!(skipped.len(), 6, "{report}");
+    assert!(!report.to_string().contains("TOP-SECRET"));
+}
+
+/// Issue 9: one unparseable file aborted a whole directory at the first problem, and
+/// `--on-conflict fail` kept the profiles imported before the conflict. Now an import
+/// is all or nothing: every problem is reported and nothing is written;
+/// `--continue-on-error` writes the valid ones as before.
+#[test]
+fn import_is_all_or_nothing_unless_continue_on_error() {
+    let data = DataDir::new();
+    let dir = data.path().join("import");
+    std::fs::create_dir(&dir).expect("mkdir");
+    write(
+        &dir.join("a.json"),
+        r#"{"agentId": "alpha", "description": "x"}"#,
+    );
+    write(&dir.join("b.json"), "{ this is not json");
+    write(&dir.join("c.yaml"), "agentId: bad id\ndescription: x\n");
+    write(&dir.join("d.yaml"), "agentId: delta\ndescription: x\n");
+    let dir_arg = dir.to_str().expect("utf-8");
+
+    let (exit, report) = data.json(&["agent", "import", dir_arg]);
+    assert_eq!(exit, 5, "{report}");
+    assert_eq!(report["aborted"], true, "{report}");
+    assert_eq!(report["imported"], serde_json::json!([]));
+    let sources: Vec<&str> = report["invalid"]
+        .as_array()
+        .expect("invalid")
+        .iter()
+        .filter_map(|i| i["source"].as_str())
+        .collect();
+    assert!(
+        sources.iter().any(|s| s.ends_with("b.json"))
+            && sources.iter().any(|s| s.ends_with("c.yaml")),
+        "every problem is reported: {report}"
+    );
+    assert_exit(&data.run(&["agent", "get", "alpha"]), 3);
+    assert_exit(&data.run(&["agent", "get", "delta"]), 3);
+    let out = data.run(&["agent", "import", dir_arg]);
+    assert_exit(&out, 5);
+    assert!(
+        text(&out.stderr).contains("no agent was written"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let (exit, report) = data.json(&["agent", "import", dir_arg, "--continue-on-error"]);
+    assert_eq!(exit, 5, "{report}");
+    assert_eq!(report["imported"], serde_json::json!(["alpha", "delta"]));
+    assert_eq!(report["invalid"].as_array().map(Vec::len), Some(2));
+
+    // --on-conflict fail: a taken id anywhere and nothing is written.
+    std::fs::remove_file(dir.join("b.json")).expect("rm");
+    std::fs::remove_file(dir.join("c.yaml")).expect("rm");
+    write(
+        &dir.join("0-new.json"),
+        r#"{"agentId": "zulu", "description": "x"}"#,
+    );
+    let (exit, report) = data.json(&["agent", "import", dir_arg, "--on-conflict", "fail"]);
+    assert_eq!(exit, 4, "{report}");
+    assert_eq!(report["conflict"], "alpha");
+    assert_exit(&data.run(&["agent", "get", "zulu"]), 3);
+    let out = data.run(&[
+        "agent",
+        "import",
+        dir_arg,
+        "--on-conflict",
+        "fail",
+        "--continue-on-error",
+    ]);
+    assert_exit(&out, 4);
+    assert_exit(&data.run(&["agent", "get", "zulu"]), 0);
+}

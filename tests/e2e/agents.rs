@@ -301,7 +301,12 @@ fn import_reads_a_directory_of_json_and_yaml_and_reports_invalid_files() {
     )
     .expect("write");
     std::fs::write(dir.join("notes.txt"), "ignored").expect("write");
-    let (exit, report) = data.json(&["agent", "import", dir.to_str().expect("path")]);
+    let (exit, report) = data.json(&[
+        "agent",
+        "import",
+        dir.to_str().expect("path"),
+        "--continue-on-error",
+    ]);
     assert_eq!(
         exit, 5,
         "an invalid profile makes the import exit 5: {report}"

@@ -154,6 +154,61 @@ fn eight_processes_starting_on_an_empty_data_directory_never_fail() {
     }
 }
 
+/// Issue 9: 32 processes start at once on a new data directory holding a reference
+/// `agents.json`: the one-time import runs in exactly one of them (it ran in 6–15:
+/// the "already imported?" check and the import were separate steps).
+#[test]
+fn thirty_two_first_runs_import_the_reference_agents_json_exactly_once() {
+    for round in 0..2 {
+        let data = DataDir::new();
+        let dir = data.path().join("fresh");
+        std::fs::create_dir(&dir).expect("mkdir");
+        let agents: Vec<Value> = (0..20)
+            .map(|n| json!({"agentId": format!("legacy-{n}"), "description": "from the reference tool"}))
+            .collect();
+        std::fs::write(
+            dir.join("agents.json"),
+            json!({"version": "1", "updatedAt": "2026-01-01T00:00:00Z", "agents": agents})
+                .to_string(),
+        )
+        .expect("agents.json");
+        let racers: Vec<_> = (0..32)
+            .map(|_| {
+                data.ax_in(&dir)
+                    .args(["agent", "list", "--limit", "1"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("ax starts")
+            })
+            .collect();
+        let mut notes = Vec::new();
+        for child in racers {
+            let out = child.wait_with_output().expect("finishes");
+            assert_exit(&out, 0);
+            let stderr = text(&out.stderr);
+            if stderr.contains("from the reference registry") {
+                notes.push(stderr);
+            }
+        }
+        assert_eq!(
+            notes.len(),
+            1,
+            "round {round}: the import ran in exactly one process: {notes:#?}"
+        );
+        assert!(notes[0].contains("imported 20 agent(s)"), "{}", notes[0]);
+        let db = rusqlite::Connection::open(dir.join("data.db")).expect("db");
+        let legacy: i64 = db
+            .query_row(
+                "SELECT COUNT(*) FROM agents WHERE agent_id LIKE 'legacy-%'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(legacy, 20);
+    }
+}
+
 /// `SIGKILL` in the middle of a write storm: afterwards `PRAGMA integrity_check` is
 /// `ok` and every registration that was acknowledged (exit 0) is present.
 ///

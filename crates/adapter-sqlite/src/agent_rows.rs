@@ -33,9 +33,9 @@ pub(crate) struct AgentRow {
     tags_json: String,
     capabilities_json: String,
     profile_json: String,
-    created_at: String,
+    pub(crate) created_at: String,
     updated_at: String,
-    revision: i64,
+    pub(crate) revision: i64,
 }
 
 impl AgentRow {

@@ -7,7 +7,8 @@
 
 use async_trait::async_trait;
 use ax_agent_domain::store::{
-    AgentFilter, AgentPage, AgentStore, PageRequest, StoreError, UpsertOutcome,
+    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError,
+    UpsertOutcome,
 };
 use ax_contracts::agent::AgentRecord;
 use r2d2::PooledConnection;
@@ -245,6 +246,69 @@ fn mark_once(conn: &mut Connection, key: &str) -> Result<bool, StoreError> {
     Ok(recorded == 1)
 }
 
+/// An import batch in one `BEGIN IMMEDIATE` transaction. The one-time claim is an
+/// `INSERT OR IGNORE` into `markers` inside it: concurrent callers queue on the write
+/// lock, and only the one whose insert added the row writes anything.
+fn import_batch(
+    conn: &mut Connection,
+    rows: &mut [AgentRow],
+    on_conflict: BatchConflict,
+    once: Option<&str>,
+) -> Result<Option<BatchOutcome>, StoreError> {
+    let tx = write_tx(conn, "import")?;
+    if let Some(key) = once {
+        let claimed = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO markers (key, marked_at) \
+                 VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            )
+            .and_then(|mut stmt| stmt.execute([key]))
+            .map_err(|e| store_backend(format!("claiming one-time action \"{key}\""), e))?;
+        if claimed != 1 {
+            // Dropping the transaction rolls it back (nothing was written anyway).
+            return Ok(None);
+        }
+    }
+    let mut outcome = BatchOutcome::default();
+    for row in rows.iter_mut() {
+        let context = || format!("importing agent \"{}\"", row.agent_id);
+        // No existence pre-check (INV-AGT-DB-001): the UNIQUE constraint decides.
+        match insert_row(&tx, row) {
+            Ok(_) => outcome.inserted.push(row.agent_id.clone()),
+            Err(StoreError::AlreadyExists { agent_id }) => match on_conflict {
+                BatchConflict::Skip => outcome.skipped.push(agent_id),
+                BatchConflict::Fail => {
+                    // Dropped without commit: everything before it is rolled back.
+                    return Ok(Some(BatchOutcome {
+                        conflict: Some(agent_id),
+                        ..BatchOutcome::default()
+                    }));
+                }
+                BatchConflict::Replace => {
+                    let (rowid, created_at, revision): (i64, Option<String>, i64) = tx
+                        .prepare_cached(
+                            "SELECT id, created_at, revision FROM agents WHERE agent_id = ?1",
+                        )
+                        .and_then(|mut stmt| {
+                            stmt.query_row([&agent_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        })
+                        .map_err(|e| store_backend(context(), e))?;
+                    if let Some(created_at) = created_at {
+                        row.created_at = created_at;
+                    }
+                    row.revision = revision.saturating_add(1);
+                    row.overwrite(&tx, rowid)
+                        .map_err(|e| store_backend(context(), e))?;
+                    outcome.replaced.push(agent_id);
+                }
+            },
+            Err(other) => return Err(other),
+        }
+    }
+    commit(tx, "import")?;
+    Ok(Some(outcome))
+}
+
 fn is_marked(conn: &mut Connection, key: &str) -> Result<bool, StoreError> {
     conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM markers WHERE key = ?1)")
         .and_then(|mut stmt| stmt.query_row(params![key], |row| row.get(0)))
@@ -310,6 +374,23 @@ impl AgentStore for SqliteAgentStore {
         let key = key.to_owned();
         self.with_connection("is_marked", Work::PointRead, move |conn| {
             is_marked(conn, &key)
+        })
+        .await
+    }
+
+    async fn import_batch(
+        &self,
+        records: &[AgentRecord],
+        on_conflict: BatchConflict,
+        once: Option<&str>,
+    ) -> Result<Option<BatchOutcome>, StoreError> {
+        let mut rows = records
+            .iter()
+            .map(AgentRow::from_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        let once = once.map(str::to_owned);
+        self.with_connection("import", Work::Other, move |conn| {
+            import_batch(conn, &mut rows, on_conflict, once.as_deref())
         })
         .await
     }

@@ -22,7 +22,9 @@ use std::sync::Arc;
 use ax_contracts::agent::AgentRecord;
 use serde_json::{Value, json};
 
-use crate::store::{AgentFilter, AgentStore, PageRequest, StoreError, UpsertOutcome};
+use crate::store::{
+    AgentFilter, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError, UpsertOutcome,
+};
 
 /// A record for `id` with extra profile fields merged in, built without validation
 /// (stores store; validating is the registry's job).
@@ -462,6 +464,123 @@ pub async fn mark_once_records_once(store: Arc<dyn AgentStore>) {
     assert!(!store.is_marked("import:other").await.expect("is_marked"));
 }
 
+/// An import batch is all or nothing: a conflict under `Fail` rolls back the records
+/// before it; `Skip` keeps and `Replace` overwrites (keeping `createdAt`, revision + 1).
+pub async fn import_batch_is_all_or_nothing(store: Arc<dyn AgentStore>) {
+    let taken = record("taken", json!({"team": "original"}));
+    store.insert(&taken).await.expect("insert");
+    let batch = [
+        record("fresh-1", json!({})),
+        record("taken", json!({"team": "imported"})),
+        record("fresh-2", json!({})),
+    ];
+    let outcome = store
+        .import_batch(&batch, BatchConflict::Fail, None)
+        .await
+        .expect("import")
+        .expect("no once key: always applied");
+    assert_eq!(
+        outcome,
+        BatchOutcome {
+            conflict: Some("taken".into()),
+            ..BatchOutcome::default()
+        }
+    );
+    let all = store
+        .list(&AgentFilter::default(), PageRequest::ALL)
+        .await
+        .expect("list");
+    assert_eq!(ids(&all.agents), ["taken"], "fresh-1 was rolled back");
+
+    let outcome = store
+        .import_batch(&batch, BatchConflict::Skip, None)
+        .await
+        .expect("import")
+        .expect("applied");
+    assert_eq!(outcome.inserted, ["fresh-1", "fresh-2"]);
+    assert_eq!(outcome.skipped, ["taken"]);
+    assert_eq!(
+        store.get("taken").await.expect("get"),
+        Some(taken.clone()),
+        "skip keeps the registered agent"
+    );
+
+    let mut newer = record("taken", json!({"team": "imported"}));
+    newer.created_at = "2027-01-01T00:00:00.000Z".into();
+    newer.updated_at = "2027-01-01T00:00:00.000Z".into();
+    let outcome = store
+        .import_batch(&[newer], BatchConflict::Replace, None)
+        .await
+        .expect("import")
+        .expect("applied");
+    assert_eq!(outcome.replaced, ["taken"]);
+    let stored = store.get("taken").await.expect("get").expect("there");
+    assert_eq!(stored.profile.team.as_deref(), Some("imported"));
+    assert_eq!(stored.created_at, taken.created_at, "createdAt kept");
+    assert_eq!(stored.updated_at, "2027-01-01T00:00:00.000Z");
+    assert_eq!(stored.revision, taken.revision + 1, "revision continued");
+}
+
+/// An import batch with a one-time key runs once, also under concurrent callers, and
+/// records the key in the same step; a batch rolled back by a conflict does not.
+pub async fn import_batch_once_runs_exactly_once(store: Arc<dyn AgentStore>) {
+    store
+        .insert(&record("taken", json!({})))
+        .await
+        .expect("insert");
+    let failing = store
+        .import_batch(
+            &[record("taken", json!({}))],
+            BatchConflict::Fail,
+            Some("import:once"),
+        )
+        .await
+        .expect("import")
+        .expect("first claim");
+    assert_eq!(failing.conflict.as_deref(), Some("taken"));
+    assert!(
+        !store.is_marked("import:once").await.expect("is_marked"),
+        "a rolled-back batch leaves the key unrecorded"
+    );
+
+    let tasks: Vec<_> = (0..16)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let batch = [
+                    record("once-a", json!({"team": format!("caller-{n}")})),
+                    record("once-b", json!({})),
+                ];
+                store
+                    .import_batch(&batch, BatchConflict::Skip, Some("import:once"))
+                    .await
+                    .expect("import")
+            })
+        })
+        .collect();
+    let mut applied = Vec::new();
+    for task in tasks {
+        if let Some(outcome) = task.await.expect("task") {
+            applied.push(outcome);
+        }
+    }
+    assert_eq!(applied.len(), 1, "exactly one caller applied the batch");
+    assert_eq!(applied[0].inserted, ["once-a", "once-b"]);
+    assert!(store.is_marked("import:once").await.expect("is_marked"));
+    assert_eq!(
+        store
+            .import_batch(
+                &[record("once-c", json!({}))],
+                BatchConflict::Skip,
+                Some("import:once")
+            )
+            .await
+            .expect("import"),
+        None
+    );
+    assert_eq!(store.get("once-c").await.expect("get"), None);
+}
+
 /// SQL-looking, quote-heavy and non-ASCII strings come back byte for byte.
 pub async fn hostile_strings_round_trip_verbatim(store: Arc<dyn AgentStore>) {
     let nasty = [
@@ -552,6 +671,8 @@ macro_rules! agent_store_conformance {
             seed_never_overwrites_or_resurrects,
             concurrent_seeding_inserts_each_default_once,
             mark_once_records_once,
+            import_batch_is_all_or_nothing,
+            import_batch_once_runs_exactly_once,
             hostile_strings_round_trip_verbatim
         );
     };

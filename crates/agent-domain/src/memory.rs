@@ -8,7 +8,10 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use ax_contracts::agent::AgentRecord;
 
-use crate::store::{AgentFilter, AgentPage, AgentStore, PageRequest, StoreError, UpsertOutcome};
+use crate::store::{
+    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError,
+    UpsertOutcome,
+};
 
 #[derive(Debug, Default)]
 struct State {
@@ -162,6 +165,49 @@ impl AgentStore for MemoryAgentStore {
 
     async fn is_marked(&self, key: &str) -> Result<bool, StoreError> {
         Ok(self.state().markers.contains(key))
+    }
+
+    async fn import_batch(
+        &self,
+        records: &[AgentRecord],
+        on_conflict: BatchConflict,
+        once: Option<&str>,
+    ) -> Result<Option<BatchOutcome>, StoreError> {
+        let mut state = self.state();
+        if once.is_some_and(|key| state.markers.contains(key)) {
+            return Ok(None);
+        }
+        // Worked out on a copy and swapped in at the end: all or nothing.
+        let mut agents = state.agents.clone();
+        let mut outcome = BatchOutcome::default();
+        for record in records {
+            let id = &record.profile.agent_id;
+            match agents.get(id) {
+                None => {
+                    agents.insert(id.clone(), record.clone());
+                    outcome.inserted.push(id.clone());
+                }
+                Some(_) if on_conflict == BatchConflict::Skip => outcome.skipped.push(id.clone()),
+                Some(current) if on_conflict == BatchConflict::Replace => {
+                    let mut replacement = record.clone();
+                    replacement.created_at = current.created_at.clone();
+                    replacement.revision = current.revision + 1;
+                    agents.insert(id.clone(), replacement);
+                    outcome.replaced.push(id.clone());
+                }
+                Some(_) => {
+                    return Ok(Some(BatchOutcome {
+                        conflict: Some(id.clone()),
+                        ..BatchOutcome::default()
+                    }));
+                }
+            }
+        }
+        state.agents = agents;
+        if let Some(key) = once {
+            state.markers.insert(key.to_owned());
+        }
+        Ok(Some(outcome))
     }
 }
 

@@ -55,6 +55,31 @@ pub enum UpsertOutcome {
     Replaced,
 }
 
+/// How [`AgentStore::import_batch`] treats a record whose id is already registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchConflict {
+    /// Keep the registered agent; the id is reported as skipped.
+    Skip,
+    /// Overwrite it, keeping its `createdAt` and continuing its revision.
+    Replace,
+    /// Change nothing at all (the whole batch is rolled back); the id is reported.
+    Fail,
+}
+
+/// What [`AgentStore::import_batch`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Ids inserted.
+    pub inserted: Vec<String>,
+    /// Ids overwritten ([`BatchConflict::Replace`]).
+    pub replaced: Vec<String>,
+    /// Ids already registered and kept ([`BatchConflict::Skip`]).
+    pub skipped: Vec<String>,
+    /// With [`BatchConflict::Fail`]: the first id already registered. Nothing was
+    /// written (the other lists are empty).
+    pub conflict: Option<String>,
+}
+
 /// Errors a store reports. Domain-level meaning is added by the registry.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -130,4 +155,21 @@ pub trait AgentStore: Send + Sync {
 
     /// Whether the one-time action `key` has been recorded.
     async fn is_marked(&self, key: &str) -> Result<bool, StoreError>;
+
+    /// Write `records` in order as ONE atomic step: every record, or — on a storage
+    /// failure or a [`BatchConflict::Fail`] conflict — none. An id already registered
+    /// (or earlier in the batch) is treated as `on_conflict` says; a replaced record
+    /// keeps the stored `createdAt` and gets the stored revision + 1.
+    ///
+    /// With `once = Some(key)` the one-time action `key` is claimed in the same
+    /// step: if it was already recorded nothing is written and `None` is returned, so
+    /// under any number of concurrent callers exactly one applies the batch (the
+    /// store decides, no pre-check by the caller). A rolled-back batch (conflict)
+    /// does not record `key`.
+    async fn import_batch(
+        &self,
+        records: &[AgentRecord],
+        on_conflict: BatchConflict,
+        once: Option<&str>,
+    ) -> Result<Option<BatchOutcome>, StoreError>;
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ax_agent_domain::import::{ImportItem, OnConflict};
+use ax_agent_domain::import::{ImportItem, ImportMode, OnConflict};
 use ax_agent_domain::memory::MemoryAgentStore;
 use ax_agent_domain::recommend::RecommendRequest;
 use ax_agent_domain::store::{AgentFilter, PageRequest};
@@ -226,7 +226,24 @@ async fn import_reports_each_outcome_and_honours_on_conflict() {
             },
         ]
     };
-    let report = reg.import(items(), OnConflict::Skip).await.expect("import");
+    // All or nothing (the default): the invalid profile stops everything.
+    let report = reg
+        .import(items(), OnConflict::Skip, ImportMode::AllOrNothing)
+        .await
+        .expect("import");
+    assert!(report.aborted);
+    assert!(report.imported.is_empty() && report.skipped.is_empty());
+    assert_eq!(report.invalid.len(), 1);
+    assert!(matches!(
+        reg.get("fresh").await,
+        Err(AgentError::NotFound { .. })
+    ));
+
+    let report = reg
+        .import(items(), OnConflict::Skip, ImportMode::EachProfile)
+        .await
+        .expect("import");
+    assert!(!report.aborted);
     assert_eq!(report.imported, ["fresh", "legacy"]);
     assert_eq!(report.skipped, ["kept"]);
     assert_eq!(report.invalid.len(), 1);
@@ -246,7 +263,7 @@ async fn import_reports_each_outcome_and_honours_on_conflict() {
     );
 
     let report = reg
-        .import(items(), OnConflict::Replace)
+        .import(items(), OnConflict::Replace, ImportMode::EachProfile)
         .await
         .expect("import");
     assert_eq!(report.replaced, ["fresh", "kept", "legacy"]);
@@ -256,9 +273,31 @@ async fn import_reports_each_outcome_and_honours_on_conflict() {
     );
     assert_eq!(reg.get("kept").await.expect("get").revision, 2);
 
-    let report = reg.import(items(), OnConflict::Fail).await.expect("import");
+    let report = reg
+        .import(items(), OnConflict::Fail, ImportMode::EachProfile)
+        .await
+        .expect("import");
     assert_eq!(report.conflict.as_deref(), Some("fresh"));
     assert!(report.imported.is_empty());
+
+    // All or nothing with `fail`: a conflict after a new id writes neither.
+    let valid = vec![
+        ImportItem {
+            source: "a".into(),
+            profile: json!({"agentId": "brand-new", "description": "x"}),
+        },
+        ImportItem {
+            source: "b".into(),
+            profile: json!({"agentId": "kept", "description": "x"}),
+        },
+    ];
+    let report = reg
+        .import(valid, OnConflict::Fail, ImportMode::AllOrNothing)
+        .await
+        .expect("import");
+    assert_eq!(report.conflict.as_deref(), Some("kept"));
+    assert!(report.aborted && report.imported.is_empty());
+    assert!(reg.get("brand-new").await.is_err(), "rolled back");
 }
 
 #[tokio::test]

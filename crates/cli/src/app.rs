@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use ax_adapter_providers::ProviderRegistry;
 use ax_adapter_sqlite::{DatabaseOptions, Execution, SqliteDatabase};
-use ax_agent_domain::import::{ImportItem, OnConflict};
+use ax_agent_domain::import::{ImportItem, ImportSource, InvalidImport, SkippedFile};
 use ax_agent_domain::store::AgentStore;
 use ax_agent_domain::{AgentError, AgentRegistry};
+use ax_contracts::validation::{Issue, rule};
 use ax_discussion_domain::history::DiscussionHistory;
 use ax_discussion_domain::participants::{AgentPersona, ParticipantResolver, ResolveError};
 use ax_discussion_domain::provider::ProviderExecutor;
@@ -197,10 +198,14 @@ impl App {
     /// The reference tool kept its registry in `agents.json`, rewritten on every
     /// change (the file race this project exists to fix). If one sits in the data
     /// directory, import it once — skipping ids already registered — and record
-    /// that it was done so a later removal is not undone.
+    /// that it was done so a later removal is not undone. The record and the import
+    /// are one transaction claimed by an insert-if-absent, so any number of
+    /// processes starting at once import it exactly once.
     async fn import_reference_registry_once(&self) -> Result<(), CliError> {
         let path = self.data_dir.join(REFERENCE_REGISTRY_FILE);
-        if !path.is_file()
+        // Cheap checks first, for every start after the first; they decide nothing
+        // (the claim in `import_once` does).
+        if std::fs::symlink_metadata(&path).is_err()
             || self
                 .agents
                 .store()
@@ -210,19 +215,20 @@ impl App {
         {
             return Ok(());
         }
-        let items = match read_import_items(&path) {
-            Ok(items) => items,
-            Err(err) => {
-                tracing::warn!("not importing {}: {}", path.display(), err.message);
+        let source = match read_reference_registry(&self.data_dir, &path) {
+            Ok(source) => source,
+            Err(message) => {
+                tracing::warn!("not importing {}: {message}", path.display());
                 return Ok(());
             }
         };
-        let report = self.agents.import(items, OnConflict::Skip).await?;
-        self.agents
-            .store()
-            .mark_once(REFERENCE_IMPORT_MARKER)
-            .await
-            .map_err(AgentError::from)?;
+        let Some(report) = self
+            .agents
+            .import_once(REFERENCE_IMPORT_MARKER, source)
+            .await?
+        else {
+            return Ok(()); // another process imported it
+        };
         eprintln!(
             "note: imported {} agent(s) from the reference registry {} ({} already registered, {} invalid); it will not be imported again",
             report.imported.len(),
@@ -231,6 +237,28 @@ impl App {
             report.invalid.len(),
         );
         Ok(())
+    }
+}
+
+/// The profiles of the data directory's `agents.json`: a regular file there (a link
+/// only to a file inside the data directory), read under the usual size and depth
+/// limits.
+fn read_reference_registry(data_dir: &Path, path: &Path) -> Result<ImportSource, String> {
+    let root = std::fs::canonicalize(data_dir).map_err(|e| e.to_string())?;
+    let entry = root.join(REFERENCE_REGISTRY_FILE);
+    let shown = data_dir.display().to_string();
+    let (open, _) = input::file_in_folder(&root, &entry, &shown)?;
+    let doc = input::read_document(&open).map_err(|e| e.message.clone())?;
+    let mut source = ImportSource::default();
+    push_entries(&mut source, &path.display().to_string(), doc);
+    match source.unreadable.first() {
+        Some(bad) => Err(bad
+            .issues
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")),
+        None => Ok(source),
     }
 }
 
@@ -343,28 +371,70 @@ fn database_error(e: &ax_adapter_sqlite::DatabaseError) -> CliError {
     }
 }
 
-/// Every profile in an import source, labelled with where it came from.
-pub fn read_import_items(path: &Path) -> Result<Vec<ImportItem>, CliError> {
-    let mut items = Vec::new();
-    let files = if path == Path::new("-") {
-        vec![path.to_owned()]
-    } else {
-        input::import_files(path)?
-    };
-    for file in files {
-        let doc = input::read_document(&file)?;
-        let entries = ax_contracts::agent::import_entries(doc)
-            .map_err(|e| crate::error::invalid(&format!("import file {}", file.display()), &e))?;
-        for (label, profile) in entries {
-            let source = if label == "$" {
-                file.display().to_string()
-            } else {
-                format!("{}: {label}", file.display())
-            };
-            items.push(ImportItem { source, profile });
+/// Every profile in an import source, labelled with where it came from; the
+/// directory's files that could not be read or parsed (as invalid, so every problem
+/// is reported, not only the first) and those not read at all (a link out of the
+/// directory, a FIFO, a loop, ...). A single file or stdin that cannot be read is an
+/// error of its own.
+pub fn read_import_items(path: &Path) -> Result<ImportSource, CliError> {
+    let mut source = ImportSource::default();
+    if path == Path::new("-") {
+        let doc = input::read_document(path)?;
+        push_entries(&mut source, "-", doc);
+        return Ok(source);
+    }
+    let found = input::import_files(path)?;
+    let single = found.files.len() == 1 && found.skipped.is_empty() && !path.is_dir();
+    source.skipped_files = found
+        .skipped
+        .into_iter()
+        .map(|(path, reason)| SkippedFile {
+            path: path.display().to_string(),
+            reason,
+        })
+        .collect();
+    for file in &found.files {
+        let shown = file.shown.display().to_string();
+        match input::read_import_file(file) {
+            Ok(doc) => push_entries(&mut source, &shown, doc),
+            Err(err) if single => return Err(err),
+            Err(err) => source.unreadable.push(InvalidImport {
+                source: shown,
+                agent_id: None,
+                issues: vec![Issue {
+                    path: "$".into(),
+                    rule: rule::UNREADABLE.into(),
+                    message: err.message.clone(),
+                }],
+            }),
         }
     }
-    Ok(items)
+    Ok(source)
+}
+
+/// The profiles of one document read from `file`; a document that is no registry
+/// file, profile or list of profiles is reported as invalid.
+fn push_entries(source: &mut ImportSource, file: &str, doc: serde_json::Value) {
+    match ax_contracts::agent::import_entries(doc) {
+        Ok(entries) => {
+            for (label, profile) in entries {
+                let source_label = if label == "$" {
+                    file.to_owned()
+                } else {
+                    format!("{file}: {label}")
+                };
+                source.items.push(ImportItem {
+                    source: source_label,
+                    profile,
+                });
+            }
+        }
+        Err(errors) => source.unreadable.push(InvalidImport {
+            source: file.to_owned(),
+            agent_id: None,
+            issues: errors.issues,
+        }),
+    }
 }
 
 /// Create the data directory (owner-only on Unix: it holds the user's agents and

@@ -234,6 +234,11 @@ pub struct ImportArgs {
     /// What to do when an id is already registered.
     #[arg(long, value_enum, default_value_t = OnConflictArg::Skip)]
     pub on_conflict: OnConflictArg,
+    /// Import the valid profiles even when others are invalid or unreadable (and, with
+    /// `--on-conflict fail`, keep those before the conflict). Without it an import is
+    /// all or nothing.
+    #[arg(long)]
+    pub continue_on_error: bool,
 }
 
 /// `--on-conflict`
@@ -243,7 +248,7 @@ pub enum OnConflictArg {
     Skip,
     /// Overwrite it.
     Replace,
-    /// Stop at the first existing id (exit 4).
+    /// Import nothing if any id exists (exit 4).
     Fail,
 }
 

@@ -166,39 +166,203 @@ fn is_yaml(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
-fn is_profile_file(path: &Path) -> bool {
-    path.is_file()
-        && (is_yaml(path)
-            || path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("json")))
+fn has_profile_extension(path: &Path) -> bool {
+    is_yaml(path)
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-/// The files an import of `path` reads: the file itself, or a directory's
-/// `.json`/`.yaml`/`.yml` files in name order (not recursive).
-pub fn import_files(path: &Path) -> Result<Vec<PathBuf>, CliError> {
-    if path.is_file() {
-        return Ok(vec![path.to_owned()]);
+/// A file an import reads: `shown` is how it is named in messages (inside the
+/// directory given), `open` what is opened. For a directory's files `checked` holds
+/// the directory (canonical) and the file's identity as checked, verified again on
+/// the opened file so nothing outside the directory is ever read.
+#[derive(Debug, Clone)]
+pub struct ImportFile {
+    /// The path as the user sees it (`DIR/name.json`).
+    pub shown: PathBuf,
+    open: PathBuf,
+    checked: Option<(PathBuf, std::fs::Metadata)>,
+}
+
+/// The files an import of a path reads, and the directory entries left unread.
+#[derive(Debug, Default)]
+pub struct ImportFiles {
+    /// Files to read, in name order.
+    pub files: Vec<ImportFile>,
+    /// `(entry, reason)` for each profile-named entry that is not read.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// The files an import of `path` reads: the file itself (the user named it), or a
+/// directory's `.json`/`.yaml`/`.yml` entries in name order (not recursive). In a
+/// directory only regular files are read, and a symbolic link only when it resolves
+/// to a regular file inside that directory; every other such entry (a link out of
+/// the directory, a loop, a dangling link, a FIFO, a socket, a device, a directory)
+/// is listed in [`ImportFiles::skipped`] with the reason.
+pub fn import_files(path: &Path) -> Result<ImportFiles, CliError> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            CliError::usage(format!("{} does not exist", path.display()))
+        } else {
+            CliError::usage(format!("cannot read {}: {e}", path.display()))
+        }
+    })?;
+    if meta.is_file() {
+        return Ok(ImportFiles {
+            files: vec![ImportFile {
+                shown: path.to_owned(),
+                open: path.to_owned(),
+                checked: None,
+            }],
+            skipped: Vec::new(),
+        });
     }
-    if !path.is_dir() {
+    if !meta.is_dir() {
         return Err(CliError::usage(format!(
-            "{} does not exist",
-            path.display()
+            "{} is {}, not a file or directory (`-` reads stdin)",
+            path.display(),
+            kind_of(&meta)
         )));
     }
-    let entries = std::fs::read_dir(path)
+    let root = std::fs::canonicalize(path)
         .map_err(|e| CliError::usage(format!("cannot read directory {}: {e}", path.display())))?;
-    let mut files: Vec<PathBuf> = entries
+    let entries = std::fs::read_dir(&root)
+        .map_err(|e| CliError::usage(format!("cannot read directory {}: {e}", path.display())))?;
+    let mut found = ImportFiles::default();
+    let mut names: Vec<_> = entries
         .flatten()
-        .map(|e| e.path())
-        .filter(|p| is_profile_file(p))
+        .map(|e| e.file_name())
+        .filter(|n| has_profile_extension(Path::new(n)))
         .collect();
-    files.sort();
-    if files.is_empty() {
+    names.sort();
+    for name in names {
+        let shown = path.join(&name);
+        match file_in_folder(&root, &root.join(&name), &path.display().to_string()) {
+            Ok((open, meta)) => found.files.push(ImportFile {
+                shown,
+                open,
+                checked: Some((root.clone(), meta)),
+            }),
+            Err(reason) => found.skipped.push((shown, reason)),
+        }
+    }
+    if found.files.is_empty() && found.skipped.is_empty() {
         return Err(CliError::usage(format!(
             "{} has no .json, .yaml or .yml files",
             path.display()
         )));
     }
-    Ok(files)
+    Ok(found)
+}
+
+/// `entry` (a path directly in the canonical directory `root`) as a regular file
+/// inside `root`: the path to open and its identity, or why it is not read. A link
+/// is resolved, never followed out of `root`. `dir` names the directory in reasons.
+pub fn file_in_folder(
+    root: &Path,
+    entry: &Path,
+    dir: &str,
+) -> Result<(PathBuf, std::fs::Metadata), String> {
+    let link = std::fs::symlink_metadata(entry).map_err(|e| format!("cannot be inspected: {e}"))?;
+    let target = if link.file_type().is_symlink() {
+        match std::fs::canonicalize(entry) {
+            Ok(target) if target.starts_with(root) => target,
+            Ok(_) => {
+                return Err(format!(
+                    "a symbolic link to a file outside {dir}; not followed"
+                ));
+            }
+            Err(e) if is_loop(&e) => return Err("a symbolic link loop".to_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err("a dangling symbolic link".to_owned());
+            }
+            Err(e) => return Err(format!("a symbolic link that cannot be resolved: {e}")),
+        }
+    } else {
+        entry.to_owned()
+    };
+    let meta = std::fs::metadata(&target).map_err(|e| format!("cannot be inspected: {e}"))?;
+    if meta.is_file() {
+        Ok((target, meta))
+    } else if link.file_type().is_symlink() {
+        Err(format!("a symbolic link to {}", kind_of(&meta)))
+    } else {
+        Err(kind_of(&meta).to_owned())
+    }
+}
+
+/// "a directory", "a FIFO (named pipe)", ... for messages.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+    }
+    "not a regular file"
+}
+
+/// Whether resolving a link failed because of a loop (`ELOOP`).
+fn is_loop(e: &std::io::Error) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const ELOOP: i32 = 40;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    const ELOOP: i32 = 62;
+    e.raw_os_error() == Some(ELOOP)
+}
+
+/// Read and parse one import file. A directory's file is opened and then checked to
+/// be the regular file inside the directory that was listed (same device and inode
+/// and, on Linux, the opened file's own path under the directory), so a link swapped
+/// in meanwhile is not read either.
+pub fn read_import_file(file: &ImportFile) -> Result<Value, CliError> {
+    let Some((root, expected)) = &file.checked else {
+        return read_document(&file.open);
+    };
+    let shown = file.shown.display().to_string();
+    let opened = std::fs::File::open(&file.open)
+        .map_err(|e| CliError::usage(format!("cannot read {shown}: {e}")))?;
+    let actual = opened
+        .metadata()
+        .map_err(|e| CliError::usage(format!("cannot read {shown}: {e}")))?;
+    let moved = || CliError::usage(format!("{shown} changed while it was being read; not read"));
+    if !actual.is_file() || !same_file(expected, &actual) {
+        return Err(moved());
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        if let Ok(real) = std::fs::read_link(format!("/proc/self/fd/{}", opened.as_raw_fd()))
+            && !real.starts_with(root)
+        {
+            return Err(moved());
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = root;
+    let text = read_limited(opened, &shown)?;
+    parse_document(&file.shown, &text)
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    a.len() == b.len() && a.modified().ok() == b.modified().ok()
 }

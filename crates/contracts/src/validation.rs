@@ -138,6 +138,9 @@ pub mod rule {
     pub const CROSS_FIELD: &str = "cross_field";
     /// A string is not in the required format (e.g. an RFC 3339 timestamp).
     pub const FORMAT: &str = "format";
+    /// An input file could not be read or parsed (not JSON/YAML, not UTF-8, too large
+    /// or nested too deeply, unreadable).
+    pub const UNREADABLE: &str = "unreadable";
 }
 
 /// The JSON type name used in messages.

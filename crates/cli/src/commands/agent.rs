@@ -1,6 +1,6 @@
 //! `ax agent ...`: the registry from the command line.
 
-use ax_agent_domain::import::OnConflict;
+use ax_agent_domain::import::{ImportMode, OnConflict};
 use ax_agent_domain::recommend::RecommendRequest;
 use ax_agent_domain::store::{AgentFilter, PageRequest};
 use ax_contracts::agent::{AgentPage, AgentSummary, Exported, Registered, Removed};
@@ -235,13 +235,18 @@ async fn remove(app: &App, id: &str, out: Out) -> Result<Exit, CliError> {
 }
 
 async fn import(app: &App, args: ImportArgs, out: Out) -> Result<Exit, CliError> {
-    let items = read_import_items(&args.path)?;
+    let source = read_import_items(&args.path)?;
     let on_conflict = match args.on_conflict {
         OnConflictArg::Skip => OnConflict::Skip,
         OnConflictArg::Replace => OnConflict::Replace,
         OnConflictArg::Fail => OnConflict::Fail,
     };
-    let report = app.agents.import(items, on_conflict).await?;
+    let mode = if args.continue_on_error {
+        ImportMode::EachProfile
+    } else {
+        ImportMode::AllOrNothing
+    };
+    let report = app.agents.import(source, on_conflict, mode).await?;
     let exit = if report.conflict.is_some() {
         Exit::Conflict
     } else if !report.invalid.is_empty() {
@@ -249,6 +254,17 @@ async fn import(app: &App, args: ImportArgs, out: Out) -> Result<Exit, CliError>
     } else {
         Exit::Ok
     };
+    // Files left unread are named whatever the format, on stderr (also with -q: they
+    // are problems). File names come from anywhere: no escape sequences.
+    for skipped in &report.skipped_files {
+        eprintln!(
+            "{}",
+            escape_controls(&format!(
+                "warning: skipped {}: {}",
+                skipped.path, skipped.reason
+            ))
+        );
+    }
     if out.json() {
         out.print_json(&report)?;
         return Ok(exit);
@@ -286,31 +302,43 @@ async fn import(app: &App, args: ImportArgs, out: Out) -> Result<Exit, CliError>
             }
         }
     } else {
-        out.line(&format!(
-            "imported {}{}",
-            report.imported.len(),
-            list(&report.imported)
-        ))?;
-        if !report.replaced.is_empty() {
+        if !report.aborted {
             out.line(&format!(
-                "replaced {}{}",
-                report.replaced.len(),
-                list(&report.replaced)
+                "imported {}{}",
+                report.imported.len(),
+                list(&report.imported)
+            ))?;
+            if !report.replaced.is_empty() {
+                out.line(&format!(
+                    "replaced {}{}",
+                    report.replaced.len(),
+                    list(&report.replaced)
+                ))?;
+            }
+            out.line(&format!(
+                "skipped (already registered) {}{}",
+                report.skipped.len(),
+                list(&report.skipped)
             ))?;
         }
-        out.line(&format!(
-            "skipped (already registered) {}{}",
-            report.skipped.len(),
-            list(&report.skipped)
-        ))?;
         for line in &invalid {
             out.line(line)?;
         }
     }
     if let Some(id) = &report.conflict {
+        let what = if report.aborted {
+            "no agent was written (--on-conflict fail; an import is all or nothing)"
+        } else {
+            "import stopped (--on-conflict fail)"
+        };
         eprintln!(
-            "error: agent \"{}\" already exists; import stopped (--on-conflict fail)",
+            "error: agent \"{}\" already exists; {what}",
             escape_controls(id)
+        );
+    } else if report.aborted {
+        eprintln!(
+            "error: {} problem(s) listed above; no agent was written (an import is all or nothing; --continue-on-error writes the valid profiles)",
+            report.invalid.len()
         );
     }
     Ok(exit)

@@ -35,6 +35,6 @@ pub use record::AgentRecord;
 pub use validate::{PROFILE_FIELDS, REGISTRY_OWNED_FIELDS, is_agent_id};
 pub use wire::{
     AgentPage, AgentSummary, CapabilityIndex, Exported, ImportReport, InvalidImport,
-    Recommendation, Registered, Removed, ScoredAgent,
+    Recommendation, Registered, Removed, ScoredAgent, SkippedFile,
 };
 pub use workflow::{MAX_STEPS, RetryOn, RetryPolicy, StepType, WorkflowStep};

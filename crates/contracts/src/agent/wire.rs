@@ -180,4 +180,23 @@ pub struct ImportReport {
     /// With `--on-conflict fail`: the id that stopped the import.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflict: Option<String>,
+    /// Files of a directory that were not read: a symbolic link out of the
+    /// directory, a loop or dangling link, a FIFO, a socket, a device, a directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_files: Vec<SkippedFile>,
+    /// `true` when nothing was written: the import is all or nothing (the default)
+    /// and a profile was invalid, a file unreadable, or `--on-conflict fail` met a
+    /// registered id. The lists above then say what was found, not what was written.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub aborted: bool,
+}
+
+/// A file an import did not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedFile {
+    /// The file as found in the directory.
+    pub path: String,
+    /// Why it was not read, e.g. "a symbolic link to a file outside the directory".
+    pub reason: String,
 }
