@@ -1206,3 +1206,26 @@ fn a_request_holding_a_lone_surrogate_is_answered_with_its_id() {
     assert!(answer["error"]["code"].is_i64(), "{answer}");
     assert!(server.finish().success());
 }
+
+#[test]
+fn a_client_that_sent_faulty_lines_closed_stdin_and_stopped_reading_does_not_keep_the_server_alive()
+{
+    use std::io::Write;
+    let data = DataDir::new();
+    let mut server = RawServer::start(&data);
+    let mut stdin = server.take_stdin();
+    // 12 KB of input, about 1.5 MB of error answers nobody reads.
+    stdin
+        .write_all("{bad\n".repeat(2_500).as_bytes())
+        .expect("write");
+    drop(stdin);
+    let started = std::time::Instant::now();
+    while server.child.try_wait().expect("wait").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(18),
+            "still running {} s after its client closed stdin and stopped reading",
+            started.elapsed().as_secs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -268,13 +268,28 @@ impl Flow {
             }
             tokio::select! {
                 () = released => {}
-                () = tokio::time::sleep(Duration::from_millis(200)) => {
-                    if self.hung_up.as_ref().is_some_and(|probe| probe()) {
-                        tracing::info!("stdin was closed while reading was paused");
-                        self.input_closed.store(true, Ordering::Release);
-                    }
-                }
+                () = tokio::time::sleep(Duration::from_millis(200)) => self.notice_hang_up(),
             }
+        }
+    }
+
+    /// Wait for the answer to a faulty line to be written, noticing meanwhile when
+    /// stdin hangs up (so the stalled-output rule applies).
+    async fn until_done_or_hung_up(&self, answer: &mut tokio::task::JoinHandle<()>) {
+        loop {
+            tokio::select! {
+                _ = &mut *answer => return,
+                () = tokio::time::sleep(Duration::from_millis(200)) => self.notice_hang_up(),
+            }
+        }
+    }
+
+    fn notice_hang_up(&self) {
+        if !self.input_closed.load(Ordering::Acquire)
+            && self.hung_up.as_ref().is_some_and(|probe| probe())
+        {
+            tracing::info!("stdin was closed while reading was paused");
+            self.input_closed.store(true, Ordering::Release);
         }
     }
 
@@ -387,8 +402,10 @@ where
                 }
                 return reader.held.take().map(|message| *message);
             }
-            if let Some(answer) = reader.pending_answer.take() {
-                let _ = answer.await;
+            if let Some(answer) = reader.pending_answer.as_mut() {
+                // Kept in `reader` until done: `receive` can be cancelled.
+                self.flow.until_done_or_hung_up(answer).await;
+                reader.pending_answer = None;
             }
             let fault = match reader.next_line().await {
                 Line::Eof => {
