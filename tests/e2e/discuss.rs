@@ -782,3 +782,118 @@ fn the_offline_demo_votes_on_the_topics_options_and_its_voices_differ() {
     );
     assert!(stdout.contains("SIMULATED"), "{stdout}");
 }
+
+/// Issue 9, item 2: a discussion in which `s1` has answered while `h2` and `h3` hang
+/// (each with a grandchild), started and waited for; returns the running `ax`.
+fn a_discussion_with_one_answer_and_two_hanging_calls(data: &DataDir) -> std::process::Child {
+    let mut toml = String::new();
+    for (id, program, sleep) in [
+        ("s1", "slow.sh", "0"),
+        ("h2", "hang.sh", ""),
+        ("h3", "hang.sh", ""),
+    ] {
+        toml.push_str(&format!(
+            "\n[providers.{id}]\nkind = \"command\"\ncommand = [\"{}\"]\nenv = {{ AX_FAKE_PID_FILE = \"{}\", AX_FAKE_SLEEP = \"{sleep}\" }}\n",
+            crate::helpers::fake(program).display(),
+            data.path().join(format!("{id}.pid")).display()
+        ));
+    }
+    std::fs::write(data.path().join("config.toml"), toml).expect("write config.toml");
+    let child = data
+        .ax()
+        .args([
+            "--format",
+            "json",
+            "discuss",
+            "Wait for me",
+            "--providers",
+            "s1,h2,h3",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ax starts");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let answered =
+        |pids: &[u32]| pids.len() == 5 && pids.iter().filter(|p| alive(**p)).count() == 4;
+    while !answered(&recorded_pids(data.path())) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        answered(&recorded_pids(data.path())),
+        "s1 answered, h2 and h3 (each with a grandchild) are running"
+    );
+    // Let the engine take s1's answer in.
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
+
+/// Sends `signal` to a running discussion and checks what every way of stopping it
+/// promises: exit `expected`, no provider process left, the partial discussion printed
+/// and saved as `cancelled` with the answer that was given.
+fn a_signal_stops_the_discussion_and_keeps_what_was_said(
+    signal: rustix::process::Signal,
+    expected: i32,
+) {
+    let data = DataDir::new();
+    let child = a_discussion_with_one_answer_and_two_hanging_calls(&data);
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("pid");
+    rustix::process::kill_process(pid, signal).expect("signal sent");
+    let out = child.wait_with_output().expect("ax exits");
+    assert_eq!(code(&out), expected, "stderr: {}", text(&out.stderr));
+    let result: Value = serde_json::from_slice(&out.stdout).expect("the partial result is printed");
+    assert_eq!(result["error"]["code"], "DISCUSSION_CANCELLED", "{result}");
+    assert_no_provider_process_left(data.path());
+    let (_, history) = data.json(&["discuss", "history"]);
+    assert_eq!(history["discussions"][0]["status"], "cancelled");
+    let id = result["discussionId"].as_str().expect("saved id");
+    assert_eq!(history["discussions"][0]["discussionId"], id);
+    let (exit, saved) = data.json(&["discuss", "show", id]);
+    assert_eq!(exit, 0, "{saved}");
+    assert!(
+        saved.to_string().contains("slow answer: "),
+        "what s1 said is kept: {saved}"
+    );
+}
+
+#[test]
+fn sigterm_stops_the_providers_saves_what_was_said_and_exits_143() {
+    a_signal_stops_the_discussion_and_keeps_what_was_said(rustix::process::Signal::TERM, 143);
+}
+
+#[test]
+fn sighup_stops_the_providers_saves_what_was_said_and_exits_129() {
+    a_signal_stops_the_discussion_and_keeps_what_was_said(rustix::process::Signal::HUP, 129);
+}
+
+/// SIGKILL cannot be caught: on Linux each provider's leader is armed with
+/// `PR_SET_PDEATHSIG`, so it dies with `ax`. (Its own children are not; see
+/// docs/CLI.md. The test kills them itself.)
+#[cfg(target_os = "linux")]
+#[test]
+fn sigkill_of_ax_takes_the_provider_leaders_with_it() {
+    let data = DataDir::new();
+    let mut child = a_discussion_with_one_answer_and_two_hanging_calls(&data);
+    let leaders: Vec<u32> = ["h2", "h3"]
+        .iter()
+        .filter_map(|id| {
+            std::fs::read_to_string(data.path().join(format!("{id}.pid")))
+                .ok()
+                .and_then(|t| t.split_whitespace().next().and_then(|p| p.parse().ok()))
+        })
+        .collect();
+    assert_eq!(leaders.len(), 2);
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while leaders.iter().any(|p| alive(*p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left: Vec<u32> = leaders.iter().copied().filter(|p| alive(*p)).collect();
+    for pid in recorded_pids(data.path()) {
+        if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+        }
+    }
+    assert!(left.is_empty(), "provider leaders outlived ax: {left:?}");
+}

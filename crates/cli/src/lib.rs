@@ -21,6 +21,7 @@ pub mod pager;
 pub mod text;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use clap::Parser;
 
@@ -54,12 +55,24 @@ pub fn main() -> ExitCode {
         }
     };
     match runtime.block_on(commands::run(cli)) {
-        Ok(exit) => exit.into(),
+        Ok(exit) => match SIGNAL_EXIT.load(Ordering::SeqCst) {
+            0 => exit.into(),
+            code => ExitCode::from(code),
+        },
         Err(err) => {
             output::report_error(format, &err);
             err.exit.into()
         }
     }
+}
+
+/// The exit code a signal other than SIGINT called for (143 for SIGTERM, 129 for
+/// SIGHUP), once a command has stopped and saved its work because of it; 0 if none.
+static SIGNAL_EXIT: AtomicU8 = AtomicU8::new(0);
+
+/// Make `ax` exit with `code` (128 + a signal's number) when the command returns.
+pub(crate) fn exit_by_signal(code: u8) {
+    SIGNAL_EXIT.store(code, Ordering::SeqCst);
 }
 
 /// Agent commands are short and sequential: a single-threaded runtime starts

@@ -10,6 +10,15 @@
 //! - when it is dropped before the call finished — which is how the discussion engine
 //!   cancels (it drops the `execute` future). Drop cannot await, so the leader is
 //!   reaped by a small task on the current runtime.
+//!
+//! On Linux the leader also gets `PR_SET_PDEATHSIG(SIGKILL)`, so it dies when `ax`
+//! dies without a chance to clean up (SIGKILL, a crash). The kernel sends that signal
+//! when the *thread* that forked the child exits, not the process: a provider spawned
+//! from a tokio worker or blocking-pool thread would be killed when that thread retires
+//! (idle blocking threads exit after 10 s; `block_in_place` moves a worker onto one).
+//! So every provider is forked by one [`spawner`] thread that lives as long as the
+//! process. The leader's own children are not covered by the death signal: they stay
+//! in the group, which a later `kill` of the group id can still reach.
 
 use std::io;
 use std::process::{ExitStatus, Stdio};
@@ -124,7 +133,8 @@ impl GroupChild {
             // Last line of defence if this guard is dropped outside a runtime: tokio
             // then kills the leader itself and reaps it in the background.
             .kill_on_drop(true);
-        let child = command.spawn()?;
+        set_death_signal(command);
+        let child = spawn_on_spawner_thread(command)?;
         // process_group(0) makes the group id equal to the leader's pid.
         let pgid = child
             .id()
@@ -254,6 +264,105 @@ impl Drop for GroupChild {
     }
 }
 
+/// On Linux, the child asks for `SIGKILL` when its parent thread (see [`spawner`])
+/// goes away, and gives up if `ax` already died between fork and that request.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn set_death_signal(command: &mut Command) {
+    let parent = rustix::process::getpid();
+    // SAFETY: the hook runs in the forked child before exec; it only makes two
+    // async-signal-safe system calls (prctl, getppid) and allocates nothing on success.
+    unsafe {
+        command.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
+            if rustix::process::getppid() != Some(parent) {
+                // `ax` died before the death signal was armed.
+                return Err(rustix::io::Errno::SRCH.into());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Elsewhere there is no per-child death signal; the group kill on every way the
+/// call ends is all there is.
+#[cfg(not(target_os = "linux"))]
+fn set_death_signal(_command: &mut Command) {}
+
+/// The thread every provider is forked from (see the module docs): it never exits, so
+/// the children's death signal fires only when `ax` itself goes away.
+mod spawner {
+    use std::io;
+    use std::sync::mpsc;
+    use std::sync::{Mutex, OnceLock};
+
+    use tokio::process::{Child, Command};
+
+    /// One spawn: the command (handed over and back, so the caller's `&mut` is kept),
+    /// the runtime to register the child with, and where to answer.
+    pub(super) struct Job {
+        pub(super) command: Command,
+        pub(super) runtime: tokio::runtime::Handle,
+        pub(super) reply: mpsc::SyncSender<(Command, io::Result<Child>)>,
+    }
+
+    static QUEUE: OnceLock<Option<Mutex<mpsc::Sender<Job>>>> = OnceLock::new();
+
+    /// The queue to the spawner thread, started on first use; `None` if the thread
+    /// could not be started (then the caller spawns on its own thread).
+    pub(super) fn queue() -> Option<&'static Mutex<mpsc::Sender<Job>>> {
+        QUEUE
+            .get_or_init(|| {
+                let (tx, rx) = mpsc::channel::<Job>();
+                std::thread::Builder::new()
+                    .name("ax-provider-spawner".into())
+                    .spawn(move || {
+                        for mut job in rx {
+                            let result = {
+                                let _runtime = job.runtime.enter();
+                                job.command.spawn()
+                            };
+                            let _ = job.reply.send((job.command, result));
+                        }
+                    })
+                    .ok()
+                    .map(|_| Mutex::new(tx))
+            })
+            .as_ref()
+    }
+}
+
+/// Forks `command` from the [`spawner`] thread when inside a runtime (its children
+/// are registered with the caller's runtime); on the calling thread otherwise.
+fn spawn_on_spawner_thread(command: &mut Command) -> io::Result<Child> {
+    let (Ok(runtime), Some(queue)) = (tokio::runtime::Handle::try_current(), spawner::queue())
+    else {
+        return command.spawn();
+    };
+    let (reply, answer) = std::sync::mpsc::sync_channel(1);
+    // Hand the command over; a placeholder stands in until it comes back.
+    let owned = std::mem::replace(command, Command::new("/nonexistent"));
+    let job = spawner::Job {
+        command: owned,
+        runtime,
+        reply,
+    };
+    let sent = match queue.lock() {
+        Ok(q) => q.send(job).map_err(|e| e.0),
+        Err(_) => Err(job),
+    };
+    if let Err(job) = sent {
+        // Cannot happen (the thread never ends); spawn here rather than fail.
+        *command = job.command;
+        return command.spawn();
+    }
+    let (back, result) = answer
+        .recv()
+        .map_err(|_| io::Error::other("the provider spawner did not answer"))?;
+    *command = back;
+    result
+}
+
 /// `SIGKILL` to every process of the group. "No such process" means the group is
 /// already empty, which is the outcome we want.
 fn kill_group(pgid: Option<Pid>) {
@@ -323,4 +432,41 @@ async fn read_tail<R: AsyncRead + Unpin>(mut reader: R, keep: usize, seen: &Seen
         tail.drain(..tail.len() - keep);
     }
     tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The death signal follows the thread that forked the child. A provider started
+    /// from a thread that then exits (as idle tokio blocking threads do) keeps running,
+    /// because every fork happens on the long-lived spawner thread.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_provider_outlives_the_thread_that_started_it() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let handle = runtime.handle().clone();
+        let mut child = std::thread::spawn(move || {
+            let _runtime = handle.enter();
+            GroupChild::spawn(Command::new("sleep").arg("30"), false).expect("sleep starts")
+        })
+        .join()
+        .expect("the starting thread ends");
+        std::thread::sleep(Duration::from_millis(300));
+        let running = child
+            .child
+            .as_mut()
+            .map(|c| matches!(c.try_wait(), Ok(None)));
+        assert_eq!(
+            running,
+            Some(true),
+            "the provider died with its starting thread"
+        );
+        runtime.block_on(child.kill_and_reap());
+        assert!(child.finished, "killed and reaped");
+    }
 }

@@ -1,8 +1,10 @@
 //! `ax discuss ...`: run a discussion with live progress on stderr, show saved ones.
 //!
-//! Ctrl-C cancels: queued provider calls never start, running ones are dropped (the
-//! command adapter kills their process groups), the partial result is saved, shown,
-//! and `ax` exits 130.
+//! Ctrl-C (SIGINT), SIGTERM and SIGHUP cancel: queued provider calls never start,
+//! running ones are dropped (the command adapter kills their process groups), the
+//! partial result is saved as `cancelled`, shown, and `ax` exits 130, 143 or 129
+//! (128 + the signal's number). SIGHUP is left alone when it was ignored at start
+//! (`nohup ax discuss …`).
 
 mod advice;
 mod render;
@@ -99,7 +101,8 @@ async fn discuss(app: &App, args: DiscussArgs, out: Out) -> Result<Exit, CliErro
     let config = config_from_args(&args)?;
 
     let cancel = CancellationToken::new();
-    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // 0 until a signal stops the run, then the exit code it calls for.
+    let interrupted = Arc::new(std::sync::atomic::AtomicU8::new(0));
     let (progress, board) = if out.json() || out.quiet() {
         (ProgressSink::none(), None)
     } else {
@@ -107,12 +110,13 @@ async fn discuss(app: &App, args: DiscussArgs, out: Out) -> Result<Exit, CliErro
     };
     let ctrl_c = {
         let (cancel, interrupted) = (cancel.clone(), interrupted.clone());
+        // Registered now, before any provider starts, not when the task first runs.
+        let stop = StopSignals::register();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
-                notice_interrupted(board.as_deref());
-                cancel.cancel();
-            }
+            let (code, name) = stop.next().await;
+            interrupted.store(code, std::sync::atomic::Ordering::SeqCst);
+            notice_interrupted(board.as_deref(), name);
+            cancel.cancel();
         })
     };
     let options = RunOptions {
@@ -154,8 +158,16 @@ async fn discuss(app: &App, args: DiscussArgs, out: Out) -> Result<Exit, CliErro
             *result
         }
     };
-    print_result(&result, args.view, out)?;
-    let interrupted = interrupted.load(std::sync::atomic::Ordering::SeqCst);
+    let signal_exit = interrupted.load(std::sync::atomic::Ordering::SeqCst);
+    let interrupted = signal_exit != 0;
+    // After SIGHUP the terminal is gone: nothing to page the result to (it is saved).
+    let hung_up_terminal = signal_exit == HANGUP_EXIT && std::io::stdout().is_terminal();
+    if !hung_up_terminal
+        && let Err(err) = print_result(&result, args.view, out)
+        && !interrupted
+    {
+        return Err(err);
+    }
     // stdout carries the result; what went wrong, and what to do about it, goes to
     // stderr (in both formats).
     let config_file = app.data_dir.join(CONFIG_FILE);
@@ -189,6 +201,9 @@ async fn discuss(app: &App, args: DiscussArgs, out: Out) -> Result<Exit, CliErro
         }
     }
     Ok(if interrupted {
+        if signal_exit != Exit::Interrupted as u8 {
+            crate::exit_by_signal(signal_exit);
+        }
         Exit::Interrupted
     } else if result.success {
         Exit::Ok
@@ -200,16 +215,97 @@ async fn discuss(app: &App, args: DiscussArgs, out: Out) -> Result<Exit, CliErro
 /// What Ctrl-C prints on stderr.
 const INTERRUPTED: &str = "interrupted: stopping the providers and saving what was said so far…";
 
+/// Exit codes: 128 + the signal's number.
+const TERMINATE_EXIT: u8 = 143;
+const HANGUP_EXIT: u8 = 129;
+
+/// The signals that stop a discussion, registered up front.
+struct StopSignals {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn register() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+                hangup: if sighup_ignored() {
+                    None
+                } else {
+                    signal(SignalKind::hangup()).ok()
+                },
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
+        }
+    }
+
+    /// The exit code and name of the first stop signal to arrive.
+    async fn next(self) -> (u8, &'static str) {
+        #[cfg(unix)]
+        {
+            async fn recv(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut s) => {
+                        if s.recv().await.is_none() {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                () = recv(self.interrupt) => (Exit::Interrupted as u8, "interrupted"),
+                () = recv(self.terminate) => (TERMINATE_EXIT, "terminated"),
+                () = recv(self.hangup) => (HANGUP_EXIT, "hung up"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            (Exit::Interrupted as u8, "interrupted")
+        }
+    }
+}
+
+/// Whether SIGHUP was ignored when `ax` started (`nohup`): then a closed terminal must
+/// not stop the run. Read from `/proc/self/status` on Linux; assumed not elsewhere.
+#[cfg(unix)]
+fn sighup_ignored() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("SigIgn:"))
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        })
+        .is_some_and(|mask| mask & 1 != 0) // SIGHUP is signal 1: bit 0
+}
+
 /// Say on stderr that the discussion is being interrupted. On a terminal this goes
 /// through the live board, which stops drawing for good: a redraw after it would move
 /// the cursor up over the notice and repeat the block's lines below.
-fn notice_interrupted(board: Option<&Mutex<LiveBoard>>) {
+fn notice_interrupted(board: Option<&Mutex<LiveBoard>>, name: &str) {
+    let notice = INTERRUPTED.replacen("interrupted", name, 1);
     let text = match board {
         Some(board) => board
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .interrupt(INTERRUPTED),
-        None => format!("\n{INTERRUPTED}\n"),
+            .interrupt(&notice),
+        None => format!("\n{notice}\n"),
     };
     let mut stderr = std::io::stderr().lock();
     let _ = stderr.write_all(text.as_bytes());
