@@ -867,11 +867,11 @@ fn sighup_stops_the_providers_saves_what_was_said_and_exits_129() {
 }
 
 /// SIGKILL cannot be caught: on Linux each provider's leader is armed with
-/// `PR_SET_PDEATHSIG`, so it dies with `ax`. (Its own children are not; see
-/// docs/CLI.md. The test kills them itself.)
+/// `PR_SET_PDEATHSIG`, so it dies with `ax`; its own children are not, and the next
+/// `ax discuss` kills them (they carry the dead `ax`'s identity in their environment).
 #[cfg(target_os = "linux")]
 #[test]
-fn sigkill_of_ax_takes_the_provider_leaders_with_it() {
+fn sigkill_of_ax_takes_the_provider_leaders_with_it_and_the_next_run_ends_the_rest() {
     let data = DataDir::new();
     let mut child = a_discussion_with_one_answer_and_two_hanging_calls(&data);
     let leaders: Vec<u32> = ["h2", "h3"]
@@ -890,10 +890,27 @@ fn sigkill_of_ax_takes_the_provider_leaders_with_it() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let left: Vec<u32> = leaders.iter().copied().filter(|p| alive(*p)).collect();
+    // The leaders' own children (`sleep 300`) survive the death signal; the next
+    // `ax discuss` ends them.
+    let others: Vec<u32> = recorded_pids(data.path())
+        .into_iter()
+        .filter(|p| !leaders.contains(p) && alive(*p))
+        .collect();
+    let _ = data.run(&["discuss", "Again", "--providers", "nope1,nope2"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while others.iter().any(|p| alive(*p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let survivors: Vec<u32> = others.iter().copied().filter(|p| alive(*p)).collect();
     for pid in recorded_pids(data.path()) {
         if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
             let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
         }
     }
     assert!(left.is_empty(), "provider leaders outlived ax: {left:?}");
+    assert_eq!(others.len(), 2, "each hanging provider had started a child");
+    assert!(
+        survivors.is_empty(),
+        "the next ax discuss did not end what the killed one left: {survivors:?}"
+    );
 }

@@ -17,8 +17,9 @@
 //! from a tokio worker or blocking-pool thread would be killed when that thread retires
 //! (idle blocking threads exit after 10 s; `block_in_place` moves a worker onto one).
 //! So every provider is forked by one [`spawner`] thread that lives as long as the
-//! process. The leader's own children are not covered by the death signal: they stay
-//! in the group, which a later `kill` of the group id can still reach.
+//! process. The leader's own children are not covered by the death signal; they carry
+//! [`OWNER_ENV`] in their environment, and the next `ax discuss` kills those whose
+//! `ax` is gone ([`kill_leftovers_of_dead_runs`]).
 
 use std::io;
 use std::process::{ExitStatus, Stdio};
@@ -134,6 +135,10 @@ impl GroupChild {
             // then kills the leader itself and reaps it in the background.
             .kill_on_drop(true);
         set_death_signal(command);
+        #[cfg(target_os = "linux")]
+        if let Some(owner) = owner_marker() {
+            command.env(OWNER_ENV, owner);
+        }
         let child = spawn_on_spawner_thread(command)?;
         // process_group(0) makes the group id equal to the leader's pid.
         let pgid = child
@@ -432,6 +437,89 @@ async fn read_tail<R: AsyncRead + Unpin>(mut reader: R, keep: usize, seen: &Seen
         tail.drain(..tail.len() - keep);
     }
     tail
+}
+
+/// The environment variable every provider process (and, by inheritance, what it
+/// starts) carries on Linux: `<ax pid>.<ax start time>`, naming the `ax` that started
+/// it, so that a later `ax` can find what a killed one left behind.
+#[cfg(target_os = "linux")]
+pub const OWNER_ENV: &str = "AX_PROVIDER_OWNER";
+
+/// `<pid>.<start time in clock ticks since boot>` of process `pid`, which no other
+/// process shares even after the pid is reused.
+#[cfg(target_os = "linux")]
+fn process_identity(pid: &str) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces and parentheses).
+    let (_, rest) = stat.rsplit_once(')')?;
+    // rest: " state ppid ..."; start time is field 22 overall, the 20th after ')'.
+    let start = rest.split_whitespace().nth(19)?;
+    Some(format!("{pid}.{start}"))
+}
+
+#[cfg(target_os = "linux")]
+fn owner_marker() -> Option<&'static str> {
+    static MARKER: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    MARKER
+        .get_or_init(|| process_identity(&std::process::id().to_string()))
+        .as_deref()
+}
+
+/// Kills, with `SIGKILL`, every process of this user that a provider of an `ax` no
+/// longer running left behind (it carries [`OWNER_ENV`] naming a process that is
+/// gone): what survives when `ax` itself was SIGKILLed — the provider's own process
+/// dies by its death signal, but not its children. Returns how many were killed.
+/// Linux only (reads `/proc`); elsewhere it does nothing.
+pub fn kill_leftovers_of_dead_runs() -> usize {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return 0;
+        };
+        let prefix = format!("{OWNER_ENV}=");
+        let mut killed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            else {
+                continue;
+            };
+            // Other users' processes are not readable, and not ours to kill.
+            let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+                continue;
+            };
+            let Some(owner) = environ.split(|b| *b == 0).find_map(|var| {
+                var.strip_prefix(prefix.as_bytes())
+                    .and_then(|v| std::str::from_utf8(v).ok())
+            }) else {
+                continue;
+            };
+            let Some((owner_pid, _)) = owner.split_once('.') else {
+                continue;
+            };
+            if process_identity(owner_pid).as_deref() == Some(owner) {
+                continue; // that `ax` is still running: its providers are its own
+            }
+            let Some(target) = pid.parse::<i32>().ok().and_then(Pid::from_raw) else {
+                continue;
+            };
+            if rustix::process::kill_process(target, Signal::KILL).is_ok() {
+                tracing::info!(
+                    pid,
+                    owner,
+                    "killed a provider process a killed ax left behind"
+                );
+                killed += 1;
+            }
+        }
+        killed
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        0
+    }
 }
 
 #[cfg(test)]

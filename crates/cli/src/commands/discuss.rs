@@ -97,6 +97,12 @@ pub fn config_from_args(args: &DiscussArgs) -> Result<Value, CliError> {
 }
 
 async fn discuss(app: &App, args: DiscussArgs, out: Out) -> Result<Exit, CliError> {
+    // What providers of a SIGKILLed `ax` started themselves outlives their death
+    // signal (Linux); end it before starting new ones.
+    let leftovers = ax_adapter_providers::command::process::kill_leftovers_of_dead_runs();
+    if leftovers > 0 {
+        tracing::info!(leftovers, "killed processes left behind by a killed ax");
+    }
     let wiring = app.discussions(args.max_concurrent)?;
     let config = config_from_args(&args)?;
 
