@@ -225,3 +225,25 @@ fn dry_run_writes_nothing_and_config_prints_the_snippet() {
     assert_eq!(snippet["mcpServers"]["ax"]["args"], json!(args));
     assert!(Path::new(&command).is_absolute());
 }
+
+/// A client configuration that is a symbolic link (dotfiles kept elsewhere) is written
+/// through: the link stays a link and its target gets the entry (issue 9: it was
+/// replaced by a regular file).
+#[test]
+fn a_symlinked_client_config_is_written_through_the_link() {
+    let data = DataDir::new();
+    let settings = home(&data).join(".gemini/settings.json");
+    let dotfiles = home(&data).join("dotfiles/gemini.json");
+    std::fs::create_dir_all(dotfiles.parent().expect("dir")).expect("dotfiles");
+    std::fs::create_dir_all(settings.parent().expect("dir")).expect(".gemini");
+    std::fs::write(&dotfiles, r#"{"theme": "dark"}"#).expect("target");
+    std::os::unix::fs::symlink(&dotfiles, &settings).expect("link");
+
+    install(&data, &data.path().join("cwd"), &["--client", "gemini"]);
+
+    let meta = std::fs::symlink_metadata(&settings).expect("still there");
+    assert!(meta.file_type().is_symlink(), "the link is kept");
+    let written = read_json(&dotfiles);
+    assert_eq!(written["theme"], "dark", "{written}");
+    assert!(written["mcpServers"]["ax"].is_object(), "{written}");
+}

@@ -641,8 +641,13 @@ fn shell_word(s: &str) -> String {
 }
 
 /// Write through a temporary file in the same folder and rename, so a crash never
-/// leaves a half-written client configuration; an existing file keeps its mode.
+/// leaves a half-written client configuration; an existing file keeps its mode. A
+/// symlinked configuration (dotfiles kept in a repository) is written through: the
+/// link stays, its target gets the new content. The temporary file is created
+/// exclusively under an unpredictable name.
 fn write_atomically(path: &Path, content: &str) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let path = through_links(path);
     let fail = |what: &str, e: std::io::Error| {
         CliError::failure(format!("cannot {what} {}: {e}", path.display()))
     };
@@ -652,15 +657,39 @@ fn write_atomically(path: &Path, content: &str) -> Result<(), CliError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = dir.join(format!(".{file_name}.ax-{}.tmp", std::process::id()));
-    std::fs::write(&temp, content).map_err(|e| fail("write", e))?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&temp, meta.permissions());
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".ax.tmp")
+        .tempfile_in(dir)
+        .map_err(|e| fail("write", e))?;
+    temp.write_all(content.as_bytes())
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| fail("write", e))?;
+    if let Ok(meta) = std::fs::metadata(&path) {
+        let _ = std::fs::set_permissions(temp.path(), meta.permissions());
     }
-    std::fs::rename(&temp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        fail("replace", e)
-    })
+    temp.persist(&path).map_err(|e| fail("replace", e.error))?;
+    Ok(())
+}
+
+/// `path` with its symbolic links followed, also when the final target does not
+/// exist yet (a dangling link is written at its target).
+fn through_links(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let mut current = path.to_owned();
+    // As many hops as the kernel allows before it reports a loop.
+    for _ in 0..40 {
+        match std::fs::read_link(&current) {
+            Ok(target) if target.is_absolute() => current = target,
+            Ok(target) => {
+                current = current.parent().unwrap_or(Path::new(".")).join(target);
+            }
+            Err(_) => break,
+        }
+    }
+    current
 }
 
 #[cfg(test)]
