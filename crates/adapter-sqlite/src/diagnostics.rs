@@ -71,18 +71,7 @@ impl SqliteDatabase {
     /// `PRAGMA integrity_check`: `["ok"]`, or the problems SQLite found. Reads the
     /// whole file, so it takes time proportional to its size.
     pub fn integrity_check(&self) -> Result<Vec<String>, DatabaseError> {
-        let conn = self.connection()?;
-        let fail = |source| DatabaseError::Query {
-            context: "running the integrity check",
-            source,
-        };
-        let mut stmt = conn.prepare("PRAGMA integrity_check").map_err(fail)?;
-        let lines = stmt
-            .query_map([], |row| row.get::<_, String>(0))
-            .map_err(fail)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(fail)?;
-        Ok(lines)
+        self.check_pragma("PRAGMA integrity_check", "running the integrity check")
     }
 
     /// Row counts of the main tables, from one snapshot.
@@ -114,12 +103,18 @@ impl SqliteDatabase {
     /// page and record like [`Self::integrity_check`] but not that indexes match
     /// their tables, in time linear in the file's size.
     pub fn quick_check(&self) -> Result<Vec<String>, DatabaseError> {
+        self.check_pragma("PRAGMA quick_check", "running the quick check")
+    }
+
+    /// The lines a checking pragma reports (`["ok"]` when all is well).
+    fn check_pragma(
+        &self,
+        pragma: &str,
+        context: &'static str,
+    ) -> Result<Vec<String>, DatabaseError> {
         let conn = self.connection()?;
-        let fail = |source| DatabaseError::Query {
-            context: "running the quick check",
-            source,
-        };
-        let mut stmt = conn.prepare("PRAGMA quick_check").map_err(fail)?;
+        let fail = |source| DatabaseError::Query { context, source };
+        let mut stmt = conn.prepare(pragma).map_err(fail)?;
         let lines = stmt
             .query_map([], |row| row.get::<_, String>(0))
             .map_err(fail)?
