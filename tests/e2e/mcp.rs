@@ -814,6 +814,20 @@ fn hostile_and_malformed_lines_are_answered_and_the_server_keeps_serving() {
 
 #[test]
 fn stopping_the_server_stops_its_discussions_and_their_providers() {
+    stop_the_server_with(rustix::process::Signal::TERM);
+}
+
+/// A closed terminal (or `kill -HUP`) stops the server like SIGTERM: before, SIGHUP
+/// killed it outright and its providers were left running under pid 1, unsaved.
+#[test]
+fn a_hangup_stops_the_server_its_discussions_and_their_providers() {
+    stop_the_server_with(rustix::process::Signal::HUP);
+}
+
+/// Start a discussion of two hanging providers over stdio, send `signal` to the
+/// server: it exits 0, no provider process is left, and the discussion is saved as
+/// `cancelled`.
+fn stop_the_server_with(signal: rustix::process::Signal) {
     let data = DataDir::new();
     write_fake_providers(&data, &[("stuck1", "hang.sh"), ("stuck2", "hang.sh")]);
     let mut server = RawServer::start(&data);
@@ -832,11 +846,14 @@ fn stopping_the_server_stops_its_discussions_and_their_providers() {
     let pids = runtime.block_on(wait_for_pids(data.path(), 4));
     assert_eq!(pids.len(), 4, "both providers started: {pids:?}");
     let pid = rustix::process::Pid::from_raw(server.child.id() as i32).expect("pid");
-    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+    rustix::process::kill_process(pid, signal).expect("signal");
     let status = server.child.wait().expect("the server exits");
-    assert!(status.success(), "{status:?}");
+    assert!(status.success(), "{signal:?}: {status:?}");
     let left = runtime.block_on(survivors(&pids));
     assert!(left.is_empty(), "provider processes left running: {left:?}");
+    let (exit, list) = data.json(&["discuss", "history"]);
+    assert_eq!(exit, 0, "{list}");
+    assert_eq!(list["discussions"][0]["status"], "cancelled", "{list}");
 }
 
 #[test]

@@ -18,6 +18,7 @@ pub mod error;
 pub mod input;
 pub mod output;
 pub mod pager;
+mod signals;
 pub mod text;
 
 use std::process::ExitCode;

@@ -31,6 +31,7 @@ use crate::app::App;
 use crate::args::{InstallArgs, InstallScope, McpClient, McpCommand, ServeArgs};
 use crate::error::{CliError, Exit};
 use crate::output::Out;
+use crate::signals::StopSignals;
 
 /// The name `ax` is registered under in every client.
 const SERVER_NAME: &str = "ax";
@@ -161,29 +162,16 @@ where
     }
 }
 
-/// Cancel `shutdown` on Ctrl-C or SIGTERM: running discussions stop and their
-/// provider processes are killed before the server exits.
+/// Cancel `shutdown` on Ctrl-C, SIGTERM or SIGHUP (unless `nohup` ignored it):
+/// running discussions stop, are saved as `cancelled`, and their provider processes
+/// are killed before the server exits.
+///
+/// The server still exits 0: being told to stop is how a server's life ends normally
+/// (a host closing it, a service manager stopping it), unlike a one-shot command whose
+/// work the signal cut short.
 async fn cancel_on_signal(shutdown: CancellationToken) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    tracing::info!("shutting down the MCP server");
+    let (_, name) = StopSignals::register().next().await;
+    tracing::info!("{name}: shutting down the MCP server");
     shutdown.cancel();
 }
 
