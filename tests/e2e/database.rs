@@ -88,6 +88,27 @@ fn a_write_behind_a_held_write_lock_says_the_database_is_busy() {
         message.ends_with(&format!("the database is busy ({BUSY})")),
         "{message}"
     );
+    // A code of its own, not INTERNAL_ERROR: a client can tell "retry" from "broken".
+    assert_eq!(doc["error"]["code"], "STORAGE_BUSY", "{doc}");
+    // In text mode the same, with the next step.
+    let holder = data.db();
+    holder
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+    let mut cmd = data.ax();
+    cmd.args([
+        "agent",
+        "register",
+        "--id",
+        "late",
+        "--description",
+        "waits",
+    ]);
+    let (out, _) = run_within(cmd, Duration::from_secs(18));
+    holder.execute_batch("ROLLBACK").expect("release");
+    assert_exit(&out, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("retry when it is done"), "{stderr}");
 }
 
 /// While another process keeps `data.db` open (so SQLite's own checkpoint on the last

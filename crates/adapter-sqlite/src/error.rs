@@ -123,43 +123,10 @@ impl DatabaseError {
     }
 }
 
-/// The cause a store error carries when SQLite gave up waiting for a lock: says so in
-/// words (`the database is busy (locked by another process for more than 10 s)`)
-/// instead of SQLite's `database is locked`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the database is busy ({})", LockedFor(self.waited))]
-pub struct DatabaseBusy {
-    /// How long the operation waited (the busy timeout).
-    pub waited: Duration,
-}
-
-/// `locked by another process for more than 10 s` (or `250 ms` under a second).
-struct LockedFor(Duration);
-
-impl std::fmt::Display for LockedFor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let d = self.0;
-        if d >= Duration::from_secs(1) && d.subsec_millis() == 0 {
-            write!(
-                f,
-                "locked by another process for more than {} s",
-                d.as_secs()
-            )
-        } else if d >= Duration::from_secs(1) {
-            write!(
-                f,
-                "locked by another process for more than {:.1} s",
-                d.as_secs_f64()
-            )
-        } else {
-            write!(
-                f,
-                "locked by another process for more than {} ms",
-                d.as_millis()
-            )
-        }
-    }
-}
+use ax_contracts::error::LockedFor;
+/// The cause a store error carries when SQLite gave up waiting for a lock; shared
+/// with the domains through `contracts` so they can report `STORAGE_BUSY`.
+pub use ax_contracts::error::StorageBusy as DatabaseBusy;
 
 /// Turns a `SQLITE_BUSY` cause into [`DatabaseBusy`], for the ports' backend errors.
 pub(crate) trait BusyCause: Sized {

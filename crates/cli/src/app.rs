@@ -361,13 +361,12 @@ impl ParticipantResolver for RegistryParticipants {
 /// A database that cannot be opened, as the user sees it: the adapter's message
 /// already names the file and says why (busy, read-only, newer schema, ...), once.
 fn database_error(e: &ax_adapter_sqlite::DatabaseError) -> CliError {
-    let err = CliError::failure(error_chain(e));
     if e.is_busy() {
-        err.hint("another process holds the database locked; retry when it is done")
+        CliError::busy(error_chain(e))
     } else if e.is_read_only() {
-        err.hint("`ax doctor` can still check it; use a writable --data-dir to change agents or save discussions")
+        CliError::failure(error_chain(e)).hint("`ax doctor` can still check it; use a writable --data-dir to change agents or save discussions")
     } else {
-        err
+        CliError::failure(error_chain(e))
     }
 }
 

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use ax_agent_domain::AgentError;
-use ax_contracts::error::{ErrorBody, ErrorCode, ErrorEnvelope};
+use ax_contracts::error::{ErrorBody, ErrorCode, ErrorEnvelope, StorageBusy};
 use ax_contracts::validation::ValidationErrors;
 use serde_json::{Value, json};
 
@@ -92,6 +92,23 @@ impl CliError {
         Self::new(Exit::Failure, ErrorCode::InternalError, message)
     }
 
+    /// A storage failure (exit 1): `STORAGE_BUSY` with a hint to retry when another
+    /// process held the database past the busy timeout, else `INTERNAL_ERROR`; the
+    /// message is the whole cause chain.
+    pub fn storage(err: &(dyn std::error::Error + 'static)) -> Self {
+        if StorageBusy::in_chain(err) {
+            Self::busy(error_chain(err))
+        } else {
+            Self::failure(error_chain(err))
+        }
+    }
+
+    /// `STORAGE_BUSY` (exit 1): nothing was changed; the same command can be retried.
+    pub fn busy(message: impl Into<String>) -> Self {
+        Self::new(Exit::Failure, ErrorCode::StorageBusy, message)
+            .hint("another process holds the database locked; retry when it is done")
+    }
+
     /// Add a hint.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
@@ -149,7 +166,7 @@ impl From<AgentError> for CliError {
             )
             .hint(format!("re-read it with `ax agent get {agent_id}` and retry with --if-version {actual}"))
             .details(json!({ "agentId": agent_id, "expectedRevision": expected, "actualRevision": actual })),
-            AgentError::Storage(_) => CliError::failure(error_chain(&err)),
+            AgentError::Storage(_) => CliError::storage(&err),
         }
     }
 }

@@ -45,6 +45,9 @@ pub enum ErrorCode {
     DiscussionCancelled,
     /// No discussion has this id.
     DiscussionNotFound,
+    /// The storage was held by another process past the wait limit (the busy
+    /// timeout); nothing was changed and the same request may simply be retried.
+    StorageBusy,
     /// Anything else; the message says what.
     InternalError,
 }
@@ -71,6 +74,7 @@ impl ErrorCode {
             Self::DiscussionMaxCallsExceeded => "DISCUSSION_MAX_CALLS_EXCEEDED",
             Self::DiscussionCancelled => "DISCUSSION_CANCELLED",
             Self::DiscussionNotFound => "DISCUSSION_NOT_FOUND",
+            Self::StorageBusy => "STORAGE_BUSY",
             Self::InternalError => "INTERNAL_ERROR",
         }
     }
@@ -79,6 +83,49 @@ impl ErrorCode {
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The cause a storage error carries when the backend gave up waiting for another
+/// process's lock (SQLite's busy timeout): it says so in words instead of the
+/// backend's own (`database is locked`), and lets a domain report
+/// [`ErrorCode::StorageBusy`] without knowing which backend it runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the database is busy ({})", LockedFor(self.waited))]
+pub struct StorageBusy {
+    /// How long the operation waited (the busy timeout).
+    pub waited: std::time::Duration,
+}
+
+impl StorageBusy {
+    /// Whether `err` or one of its causes is a [`StorageBusy`].
+    pub fn in_chain(err: &(dyn std::error::Error + 'static)) -> bool {
+        let mut next = Some(err);
+        while let Some(e) = next {
+            if e.is::<StorageBusy>() {
+                return true;
+            }
+            next = e.source();
+        }
+        false
+    }
+}
+
+/// `locked by another process for more than 10 s` (or `250 ms` under a second): how
+/// a busy storage error words the wait, wherever it names the file too.
+pub struct LockedFor(pub std::time::Duration);
+
+impl std::fmt::Display for LockedFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = self.0;
+        write!(f, "locked by another process for more than ")?;
+        if d >= std::time::Duration::from_secs(1) && d.subsec_millis() == 0 {
+            write!(f, "{} s", d.as_secs())
+        } else if d >= std::time::Duration::from_secs(1) {
+            write!(f, "{:.1} s", d.as_secs_f64())
+        } else {
+            write!(f, "{} ms", d.as_millis())
+        }
     }
 }
 
@@ -144,6 +191,7 @@ mod tests {
             ErrorCode::InvalidInput,
             ErrorCode::AgentAlreadyExists,
             ErrorCode::DiscussionMaxCallsExceeded,
+            ErrorCode::StorageBusy,
             ErrorCode::InternalError,
         ] {
             assert_eq!(

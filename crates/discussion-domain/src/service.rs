@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ax_contracts::discussion::{
     DiscussionConfig, DiscussionFailure, DiscussionResult, config_error_code,
 };
-use ax_contracts::error::{ErrorBody, ErrorCode};
+use ax_contracts::error::{ErrorBody, ErrorCode, StorageBusy};
 use ax_contracts::validation::{Issue, JsonPath, ValidationErrors, rule};
 use serde_json::{Value, json};
 
@@ -42,6 +42,9 @@ impl ServiceError {
         match self {
             Self::Invalid(e) => config_error_code(e),
             Self::Rejected(f) => f.code,
+            Self::NotSaved { source, .. } if StorageBusy::in_chain(source) => {
+                ErrorCode::StorageBusy
+            }
             Self::NotSaved { .. } => ErrorCode::InternalError,
         }
     }

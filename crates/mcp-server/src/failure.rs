@@ -5,7 +5,7 @@
 //! (`schema`, INV-MCP-ERR-001), so clients that validate errors against it pass them on.
 
 use ax_agent_domain::AgentError;
-use ax_contracts::error::{ErrorBody, ErrorCode, ErrorEnvelope};
+use ax_contracts::error::{ErrorBody, ErrorCode, ErrorEnvelope, StorageBusy};
 use ax_contracts::validation::ValidationErrors;
 use ax_discussion_domain::ServiceError;
 use rmcp::model::CallToolResult;
@@ -42,6 +42,20 @@ impl ToolFailure {
         Self::Error(ErrorBody {
             code: ErrorCode::InternalError,
             message: message.into(),
+            details: None,
+        })
+    }
+
+    /// A storage failure: `STORAGE_BUSY` when another process held the database past
+    /// the busy timeout (the client may retry), else `INTERNAL_ERROR`.
+    pub(crate) fn storage(err: &(dyn std::error::Error + 'static)) -> Self {
+        Self::Error(ErrorBody {
+            code: if StorageBusy::in_chain(err) {
+                ErrorCode::StorageBusy
+            } else {
+                ErrorCode::InternalError
+            },
+            message: error_chain(err),
             details: None,
         })
     }

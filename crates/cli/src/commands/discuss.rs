@@ -388,7 +388,7 @@ async fn history(app: &App, limit: usize, out: Out) -> Result<Exit, CliError> {
     let items = history
         .list(limit.clamp(1, 1000), None)
         .await
-        .map_err(|e| CliError::failure(crate::error::error_chain(&e)))?;
+        .map_err(|e| CliError::storage(&e))?;
     if out.json() {
         out.print_json(&DiscussionPage {
             discussions: items,
@@ -437,9 +437,7 @@ const LATEST: &str = "latest";
 
 async fn show(app: &App, id: &str, view: ViewArgs, out: Out) -> Result<Exit, CliError> {
     let history = app.history();
-    let failure = |e: ax_discussion_domain::history::HistoryError| {
-        CliError::failure(crate::error::error_chain(&e))
-    };
+    let failure = |e: ax_discussion_domain::history::HistoryError| CliError::storage(&e);
     // Discussion ids are UUIDs, so `latest` can only mean the newest one.
     let newest;
     let id = if id == LATEST {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{output, typed};
-use crate::failure::{ToolFailure, error_chain};
+use crate::failure::ToolFailure;
 
 /// Page size of `discussion_list` when none is given.
 const DEFAULT_HISTORY_LIMIT: usize = 20;
@@ -120,7 +120,7 @@ pub(crate) async fn saved_result(
             message: format!("Discussion with ID \"{discussion_id}\" not found"),
             details: Some(json!({ "discussionId": discussion_id })),
         })),
-        Err(err) => Err(ToolFailure::internal(error_chain(&err))),
+        Err(err) => Err(ToolFailure::storage(&err)),
     }
 }
 
@@ -135,7 +135,7 @@ pub(crate) async fn list(
     let mut page = history
         .list(limit + 1, args.cursor.as_deref())
         .await
-        .map_err(|err| ToolFailure::internal(error_chain(&err)))?;
+        .map_err(|err| ToolFailure::storage(&err))?;
     let more = page.len() > limit;
     page.truncate(limit);
     let next_cursor = if more {
