@@ -20,6 +20,13 @@
 //! process. The leader's own children are not covered by the death signal; they carry
 //! [`OWNER_ENV`] in their environment, and the next `ax discuss` kills those whose
 //! `ax` is gone ([`kill_leftovers_of_dead_runs`]).
+//!
+//! A process that leaves the group (`setsid`, a daemonising CLI) is not reached by the
+//! group kill. On Linux every process of a call also inherits [`CALL_ENV`], a number
+//! unique to the call within this `ax`; whenever the group is killed, the processes
+//! of this user carrying this `ax`'s owner marker and that call number are killed too
+//! ([`kill_escaped`]). What clears its environment *and* leaves the group is beyond
+//! reach short of a PID namespace or cgroup, which `ax` does not require.
 
 use std::io;
 use std::process::{ExitStatus, Stdio};
@@ -114,8 +121,28 @@ impl Seen {
 /// finished on its own.
 pub struct GroupChild {
     child: Option<Child>,
-    pgid: Option<Pid>,
+    group: Group,
     finished: bool,
+}
+
+/// Everything one call started: its process group, and on Linux the processes that
+/// carry its call number though they left the group.
+#[derive(Debug, Clone, Copy)]
+struct Group {
+    pgid: Option<Pid>,
+    /// The value of [`CALL_ENV`] this call's processes inherit.
+    #[cfg(target_os = "linux")]
+    call: u64,
+}
+
+impl Group {
+    /// INV-PROV-KILL-001: `SIGKILL` to the whole group and to whatever of the call
+    /// left it.
+    fn kill(self) {
+        kill_group(self.pgid);
+        #[cfg(target_os = "linux")]
+        kill_escaped(self.call);
+    }
 }
 
 impl GroupChild {
@@ -136,9 +163,15 @@ impl GroupChild {
             .kill_on_drop(true);
         set_death_signal(command);
         #[cfg(target_os = "linux")]
-        if let Some(owner) = owner_marker() {
-            command.env(OWNER_ENV, owner);
-        }
+        let call = {
+            static NEXT_CALL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+            let call = NEXT_CALL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Some(owner) = owner_marker() {
+                command.env(OWNER_ENV, owner);
+                command.env(CALL_ENV, call.to_string());
+            }
+            call
+        };
         let child = spawn_on_spawner_thread(command)?;
         // process_group(0) makes the group id equal to the leader's pid.
         let pgid = child
@@ -148,14 +181,18 @@ impl GroupChild {
         tracing::debug!(pgid = pgid.map(Pid::as_raw_pid), "provider process started");
         Ok(Self {
             child: Some(child),
-            pgid,
+            group: Group {
+                pgid,
+                #[cfg(target_os = "linux")]
+                call,
+            },
             finished: false,
         })
     }
 
     /// The leader's pid (also the group id).
     pub fn pid(&self) -> Option<i32> {
-        self.pgid.map(Pid::as_raw_pid)
+        self.group.pgid.map(Pid::as_raw_pid)
     }
 
     /// Feeds `input` to stdin (then closes it), reads stdout up to the cap and the
@@ -168,7 +205,7 @@ impl GroupChild {
         limits: Limits,
         seen: Arc<Seen>,
     ) -> Result<ProcessOutput, RunError> {
-        let pgid = self.pgid;
+        let group = self.group;
         let Some(child) = self.child.as_mut() else {
             return Err(RunError::Io(io::Error::other(
                 "the provider process was already collected",
@@ -192,7 +229,7 @@ impl GroupChild {
         let seen_out = seen.clone();
         let read_out = async move {
             match stdout {
-                Some(out) => read_capped(out, limits.max_stdout, pgid, &seen_out).await,
+                Some(out) => read_capped(out, limits.max_stdout, group, &seen_out).await,
                 None => Ok(Vec::new()),
             }
         };
@@ -205,7 +242,7 @@ impl GroupChild {
         let wait = async {
             let status = child.wait().await;
             // The leader is gone; anything it left in its group is a straggler.
-            kill_group(pgid);
+            group.kill();
             status
         };
         let ((), stdout, stderr_tail, status) = tokio::join!(write, read_out, read_err, wait);
@@ -230,7 +267,7 @@ impl GroupChild {
         if self.finished {
             return;
         }
-        kill_group(self.pgid);
+        self.group.kill();
         if let Some(child) = self.child.as_mut()
             && tokio::time::timeout(REAP_GRACE, child.wait()).await.is_ok()
         {
@@ -251,7 +288,7 @@ impl Drop for GroupChild {
             pgid = self.pid(),
             "provider call dropped; killing its process group"
         );
-        kill_group(self.pgid);
+        self.group.kill();
         if let Some(mut child) = self.child.take() {
             match tokio::runtime::Handle::try_current() {
                 Ok(handle) => {
@@ -393,7 +430,7 @@ const CHUNK: usize = 64 * 1024;
 async fn read_capped<R: AsyncRead + Unpin>(
     mut reader: R,
     limit: usize,
-    pgid: Option<Pid>,
+    group: Group,
     seen: &Seen,
 ) -> Result<Vec<u8>, ReadError> {
     let mut out = Vec::new();
@@ -404,7 +441,7 @@ async fn read_capped<R: AsyncRead + Unpin>(
             return Ok(out);
         }
         if out.len() + n > limit {
-            kill_group(pgid);
+            group.kill();
             return Err(ReadError::TooLarge);
         }
         out.extend_from_slice(&buf[..n]);
@@ -445,6 +482,66 @@ async fn read_tail<R: AsyncRead + Unpin>(mut reader: R, keep: usize, seen: &Seen
 #[cfg(target_os = "linux")]
 pub const OWNER_ENV: &str = "AX_PROVIDER_OWNER";
 
+/// The environment variable every process of one provider call carries on Linux: a
+/// number unique to the call within the `ax` named by [`OWNER_ENV`], so that what
+/// left the call's process group can still be found and killed with it.
+#[cfg(target_os = "linux")]
+pub const CALL_ENV: &str = "AX_PROVIDER_CALL";
+
+/// Kills, with `SIGKILL`, the processes of this user that carry this `ax`'s owner
+/// marker and call number `call` — those of the call that left its process group
+/// (`setsid`). It reads one small `/proc/PID/environ` file per process of the
+/// machine, once per call, when the call's group is killed.
+#[cfg(target_os = "linux")]
+fn kill_escaped(call: u64) {
+    let Some(owner) = owner_marker() else { return };
+    let owner_var = format!("{OWNER_ENV}={owner}");
+    let call_var = format!("{CALL_ENV}={call}");
+    for_each_marked_process(|pid, environ| {
+        let mut vars = environ.split(|b| *b == 0);
+        let (mut ours, mut this_call) = (false, false);
+        for var in &mut vars {
+            ours |= var == owner_var.as_bytes();
+            this_call |= var == call_var.as_bytes();
+        }
+        if ours && this_call && rustix::process::kill_process(pid, Signal::KILL).is_ok() {
+            tracing::debug!(
+                pid = pid.as_raw_pid(),
+                call,
+                "killed a provider process that left its group"
+            );
+        }
+    });
+}
+
+/// Calls `visit` with the pid and environment block of every process this user can
+/// read that carries [`OWNER_ENV`] (other users' environments are not readable, and
+/// not ours to kill).
+#[cfg(target_os = "linux")]
+fn for_each_marked_process(mut visit: impl FnMut(Pid, &[u8])) {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    let marker = OWNER_ENV.as_bytes();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<i32>().ok())
+            .and_then(Pid::from_raw)
+        else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ.windows(marker.len()).any(|w| w == marker) {
+            visit(pid, &environ);
+        }
+    }
+}
+
 /// `<pid>.<start time in clock ticks since boot>` of process `pid`, which no other
 /// process shares even after the pid is reused.
 #[cfg(target_os = "linux")]
@@ -473,47 +570,30 @@ fn owner_marker() -> Option<&'static str> {
 pub fn kill_leftovers_of_dead_runs() -> usize {
     #[cfg(target_os = "linux")]
     {
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return 0;
-        };
         let prefix = format!("{OWNER_ENV}=");
         let mut killed = 0;
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(pid) = name
-                .to_str()
-                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-            else {
-                continue;
-            };
-            // Other users' processes are not readable, and not ours to kill.
-            let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
-                continue;
-            };
+        for_each_marked_process(|pid, environ| {
             let Some(owner) = environ.split(|b| *b == 0).find_map(|var| {
                 var.strip_prefix(prefix.as_bytes())
                     .and_then(|v| std::str::from_utf8(v).ok())
             }) else {
-                continue;
+                return;
             };
             let Some((owner_pid, _)) = owner.split_once('.') else {
-                continue;
+                return;
             };
             if process_identity(owner_pid).as_deref() == Some(owner) {
-                continue; // that `ax` is still running: its providers are its own
+                return; // that `ax` is still running: its providers are its own
             }
-            let Some(target) = pid.parse::<i32>().ok().and_then(Pid::from_raw) else {
-                continue;
-            };
-            if rustix::process::kill_process(target, Signal::KILL).is_ok() {
+            if rustix::process::kill_process(pid, Signal::KILL).is_ok() {
                 tracing::info!(
-                    pid,
+                    pid = pid.as_raw_pid(),
                     owner,
                     "killed a provider process a killed ax left behind"
                 );
                 killed += 1;
             }
-        }
+        });
         killed
     }
     #[cfg(not(target_os = "linux"))]

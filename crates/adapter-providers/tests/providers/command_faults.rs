@@ -90,6 +90,62 @@ async fn dropping_the_execute_future_kills_the_process_group() {
     tag.assert_no_process_left().await;
 }
 
+/// INV-PROV-KILL-001 for a grandchild that left the process group (`setsid`): the
+/// group kill cannot reach it, the call's marker can — on timeout and on drop.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_grandchild_that_left_the_group_dies_with_the_call() {
+    for drop_it in [false, true] {
+        let tag = Tag::new();
+        let pid_file = tag.path("pids");
+        let config = tag.command_table(
+            "escaping",
+            "escaping-hang.sh",
+            &[("AX_FAKE_PID_FILE", pid_file.to_str().unwrap())],
+            "",
+        );
+        let registry = registry(&config);
+        let timeout = if drop_it {
+            LONG
+        } else {
+            Duration::from_secs(3)
+        };
+        let mut call = Box::pin(registry.execute(request("escaping", "Still there?", timeout)));
+        let pids = tokio::select! {
+            outcome = &mut call => panic!("the hanging fake answered: {outcome:?}"),
+            pids = tag.read_pids(&pid_file) => pids,
+        };
+        assert_eq!(
+            pids.len(),
+            2,
+            "the script and its setsid grandchild: {pids:?}"
+        );
+        let session = |pid: i32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.to_owned()))
+                .and_then(|r| r.split_whitespace().nth(3).map(str::to_owned))
+        };
+        assert_ne!(
+            session(pids[0]),
+            session(pids[1]),
+            "the grandchild really is in a session of its own"
+        );
+        if drop_it {
+            drop(call);
+        } else {
+            let error = call.await.unwrap_err();
+            assert_eq!(error.kind, ProviderErrorKind::Timeout, "{error}");
+        }
+        assert_eq!(
+            wait_until(&pids[1..], is_dead).await,
+            Vec::<i32>::new(),
+            "the setsid grandchild survived (drop: {drop_it})"
+        );
+        tag.assert_no_process_left().await;
+    }
+}
+
 #[tokio::test]
 async fn a_crash_is_unknown_and_carries_stderr() {
     let tag = Tag::new();
