@@ -332,7 +332,7 @@ pub fn read_import_file(file: &ImportFile) -> Result<Value, CliError> {
         return read_document(&file.open);
     };
     let shown = file.shown.display().to_string();
-    let opened = std::fs::File::open(&file.open)
+    let opened = open_without_blocking(&file.open)
         .map_err(|e| CliError::usage(format!("cannot read {shown}: {e}")))?;
     let actual = opened
         .metadata()
@@ -356,6 +356,24 @@ pub fn read_import_file(file: &ImportFile) -> Result<Value, CliError> {
     parse_document(&file.shown, &text)
 }
 
+/// Opens `path` for reading with `O_NONBLOCK`: a FIFO swapped in after the directory
+/// was listed would otherwise block the open for ever (until some writer came); so
+/// opened, it is seen for what it is by the check that follows and refused. For a
+/// regular file the flag changes nothing.
+#[cfg(unix)]
+fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
 #[cfg(unix)]
 fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;
@@ -365,4 +383,44 @@ fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
     a.len() == b.len() && a.modified().ok() == b.modified().ok()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// A directory's profile replaced by a FIFO between listing and reading (the race
+    /// a hostile co-user of the folder can win): the read is refused at once instead of
+    /// blocking `ax` until some writer opens the pipe.
+    #[test]
+    fn a_fifo_swapped_in_after_listing_is_refused_not_waited_on() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("a.json");
+        std::fs::write(&path, r#"{"agentId": "a"}"#).expect("write");
+        let listed = import_files(dir.path()).expect("list");
+        assert_eq!(listed.files.len(), 1, "{:?}", listed.skipped);
+        std::fs::remove_file(&path).expect("remove");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .expect("mkfifo");
+
+        let file = listed.files.into_iter().next().expect("one file");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(read_import_file(&file).map_err(|e| e.message.clone()));
+        });
+        let outcome = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("reading the swapped-in FIFO blocked");
+        let message = outcome.expect_err("a FIFO is not read");
+        assert!(
+            message.contains("changed while it was being read"),
+            "{message}"
+        );
+    }
 }
