@@ -409,3 +409,81 @@ async fn idle_connections_cannot_lock_a_client_out_under_a_low_file_limit() {
     eprintln!("served after {:.1} s", started.elapsed().as_secs_f32());
     drop(idle);
 }
+
+/// Extra `Host` names and `Origin`s come from `--allowed-host` / `--allowed-origin` or
+/// their environment variables, read by the CLI (the composition root), not by the MCP
+/// crate; the flag wins over the variable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extra_hosts_and_origins_come_from_flags_or_the_environment() {
+    let data = DataDir::new();
+    let status = |url: String, header: &'static str, value: &'static str| async move {
+        post(&url, initialize_body())
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header(header, value)
+            .send()
+            .await
+            .expect("response")
+            .status()
+            .as_u16()
+    };
+    let plain = start_http(&data, &["--token", TOKEN]);
+    assert_eq!(
+        status(plain.url.clone(), "host", "ax.example:80").await,
+        403
+    );
+    drop(plain);
+
+    let flags = start_http(
+        &data,
+        &[
+            "--token",
+            TOKEN,
+            "--allowed-host",
+            "ax.example",
+            "--allowed-origin",
+            "https://app.example",
+        ],
+    );
+    assert_eq!(
+        status(flags.url.clone(), "host", "ax.example:80").await,
+        200
+    );
+    assert_eq!(
+        status(flags.url.clone(), "origin", "https://app.example").await,
+        200
+    );
+    assert_eq!(
+        status(flags.url.clone(), "host", "other.example:80").await,
+        403
+    );
+    drop(flags);
+
+    let env = start_http_with(
+        &data,
+        &["--token", TOKEN],
+        &[
+            ("AX_MCP_ALLOWED_HOSTS", " ax.example , other.example,"),
+            ("AX_MCP_ALLOWED_ORIGINS", "https://app.example"),
+        ],
+    );
+    assert_eq!(
+        status(env.url.clone(), "host", "other.example:80").await,
+        200
+    );
+    assert_eq!(
+        status(env.url.clone(), "origin", "https://app.example").await,
+        200
+    );
+    drop(env);
+
+    let both = start_http_with(
+        &data,
+        &["--token", TOKEN, "--allowed-host", "ax.example"],
+        &[("AX_MCP_ALLOWED_HOSTS", "other.example")],
+    );
+    assert_eq!(status(both.url.clone(), "host", "ax.example:80").await, 200);
+    assert_eq!(
+        status(both.url.clone(), "host", "other.example:80").await,
+        403
+    );
+}

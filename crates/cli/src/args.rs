@@ -467,6 +467,28 @@ pub struct ServeArgs {
     /// HTTP: most live sessions; a new one beyond it is answered 503.
     #[arg(long, value_name = "N", env = "AX_MCP_MAX_SESSIONS", default_value_t = ax_mcp_server::DEFAULT_MAX_SESSIONS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_sessions: usize,
+    /// Prefix of the exposed tool names (`ax_agent_list`); empty: no prefix. Calls with
+    /// and without it are both accepted.
+    #[arg(long, value_name = "PREFIX", env = "AX_MCP_TOOL_PREFIX", default_value = ax_mcp_server::DEFAULT_TOOL_PREFIX)]
+    pub tool_prefix: String,
+    /// HTTP: more `Host` names to accept (besides localhost and the address listened
+    /// on), e.g. the machine's DNS name; repeat or separate with commas.
+    #[arg(
+        long = "allowed-host",
+        value_name = "HOST",
+        env = "AX_MCP_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+    /// HTTP: more browser origins to accept (besides http://localhost:*, ...), e.g.
+    /// https://app.example.com:443; repeat or separate with commas.
+    #[arg(
+        long = "allowed-origin",
+        value_name = "ORIGIN",
+        env = "AX_MCP_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
 }
 
 /// `ax mcp install`

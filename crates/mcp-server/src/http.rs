@@ -91,23 +91,6 @@ impl HttpOptions {
             body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
-
-    /// Extra hosts and origins from `AX_MCP_ALLOWED_HOSTS` / `AX_MCP_ALLOWED_ORIGINS`
-    /// (comma-separated).
-    pub fn with_env_allow_lists(mut self) -> Self {
-        let list = |name: &str| -> Vec<String> {
-            std::env::var(name)
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        };
-        self.allowed_hosts.extend(list("AX_MCP_ALLOWED_HOSTS"));
-        self.allowed_origins.extend(list("AX_MCP_ALLOWED_ORIGINS"));
-        self
-    }
 }
 
 /// A bound, not yet running HTTP server.
@@ -414,7 +397,7 @@ fn transport_config(
         // Listening on every interface, the names clients use are unknown; the
         // required bearer token is what keeps a rebinding page out.
         tracing::warn!(
-            "listening on all interfaces: Host names are not checked (set AX_MCP_ALLOWED_HOSTS to check them); the bearer token protects the server"
+            "listening on all interfaces: Host names are not checked (name them with --allowed-host or AX_MCP_ALLOWED_HOSTS to check them); the bearer token protects the server"
         );
         config.disable_allowed_hosts()
     } else {

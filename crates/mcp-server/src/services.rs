@@ -76,15 +76,3 @@ impl Default for McpOptions {
         }
     }
 }
-
-impl McpOptions {
-    /// The defaults, with the tool prefix taken from `AX_MCP_TOOL_PREFIX` when set
-    /// (an empty value disables the prefix).
-    pub fn from_env() -> Self {
-        let mut options = Self::default();
-        if let Ok(prefix) = std::env::var("AX_MCP_TOOL_PREFIX") {
-            options.tool_prefix = prefix;
-        }
-        options
-    }
-}

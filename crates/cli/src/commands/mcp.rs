@@ -72,7 +72,8 @@ async fn serve(data_dir: Option<&Path>, args: ServeArgs) -> Result<Exit, CliErro
     };
     let options = McpOptions {
         max_in_flight: args.max_in_flight,
-        ..McpOptions::from_env()
+        tool_prefix: args.tool_prefix.clone(),
+        ..McpOptions::default()
     };
     let shutdown = CancellationToken::new();
     let signals = tokio::spawn(cancel_on_signal(shutdown.clone()));
@@ -82,9 +83,10 @@ async fn serve(data_dir: Option<&Path>, args: ServeArgs) -> Result<Exit, CliErro
             let http = HttpOptions {
                 token,
                 max_sessions: args.max_sessions,
+                allowed_hosts: trimmed(&args.allowed_hosts),
+                allowed_origins: trimmed(&args.allowed_origins),
                 ..HttpOptions::new(addr)
-            }
-            .with_env_allow_lists();
+            };
             // HTTP stays on the CLI's multi-threaded runtime: many clients may
             // share it, and one thread measured no better here (docs/BENCHMARKS.md).
             match HttpServer::bind(services, options, http).await {
@@ -105,6 +107,15 @@ async fn serve(data_dir: Option<&Path>, args: ServeArgs) -> Result<Exit, CliErro
         other => CliError::failure(other.to_string()),
     })?;
     Ok(Exit::Ok)
+}
+
+/// The non-empty entries of a comma-separated list, trimmed (`a, b,` is `a`, `b`).
+fn trimmed(list: &[String]) -> Vec<String> {
+    list.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The bearer token in a file: its content without surrounding whitespace.
