@@ -204,6 +204,7 @@ impl HttpServer {
                 SessionCap {
                     sessions,
                     max: limits.max_sessions,
+                    opening: Arc::default(),
                 },
                 cap_sessions,
             ))
@@ -299,13 +300,21 @@ fn half_the_file_limit() -> usize {
 struct SessionCap {
     sessions: Arc<LocalSessionManager>,
     max: usize,
+    /// Held by a request that opens a session from the count until the session
+    /// exists: counting and creating are one step, so concurrent `initialize`s
+    /// cannot both see room for one more (a load test opened 257 of 256).
+    opening: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Answer `503` to a request that would open a session beyond the cap.
 async fn cap_sessions(State(cap): State<SessionCap>, request: Request, next: Next) -> Response {
     let opens_session = request.method() == axum::http::Method::POST
         && !request.headers().contains_key("mcp-session-id");
-    if opens_session && cap.sessions.sessions.read().await.len() >= cap.max {
+    if !opens_session {
+        return next.run(request).await;
+    }
+    let _opening = cap.opening.lock().await;
+    if cap.sessions.sessions.read().await.len() >= cap.max {
         tracing::warn!(
             max = cap.max,
             "refused a new MCP session: too many sessions"
