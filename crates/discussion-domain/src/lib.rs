@@ -74,6 +74,8 @@
 
 mod agreement;
 mod call;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod consensus;
 mod engine;
 pub mod history;
