@@ -6,9 +6,14 @@
 //!   [`discussion_history_conformance!`](crate::discussion_history_conformance) — run
 //!   against [`InMemoryHistory`](crate::InMemoryHistory) here and the SQLite history in
 //!   `ax-adapter-sqlite`.
+//! - [`provider`]: the [`ProviderExecutor`](crate::provider::ProviderExecutor) kit,
+//!   [`provider_executor_conformance!`](crate::provider_executor_conformance) — run
+//!   against the mock, command and OpenAI-compatible providers in
+//!   `ax-adapter-providers`.
 //!
 //! Enabled by the `conformance` feature (and in this crate's own tests). The macros
 //! need `tokio` (features `macros`, `rt-multi-thread`) as a dev-dependency of the
 //! crate that calls them.
 
 pub mod history;
+pub mod provider;
