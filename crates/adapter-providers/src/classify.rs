@@ -73,7 +73,8 @@ const NETWORK_WORDS: &[&str] = &[
     "fetch failed",
 ];
 
-/// The class a failure message belongs to, or `None` when nothing in it is telling.
+/// The class a failure message belongs to, or `None` when nothing in it is telling
+/// (INV-PROV-ERR-001 for the failures that are only prose).
 pub fn classify_message(text: &str) -> Option<ProviderErrorKind> {
     let lower = text.to_lowercase();
     let has_any = |words: &[&str]| words.iter().any(|w| lower.contains(w));

@@ -169,7 +169,8 @@ impl OpenAiProvider {
         body
     }
 
-    /// Runs one prompt within `request.timeout`.
+    /// Runs one prompt within `request.timeout` (INV-PROV-TIME-001). Dropping the
+    /// future drops the request and so closes its connection.
     pub async fn execute(
         &self,
         request: &ProviderRequest,

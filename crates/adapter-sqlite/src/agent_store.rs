@@ -8,7 +8,6 @@
 use async_trait::async_trait;
 use ax_agent_domain::store::{
     AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError,
-    UpsertOutcome,
 };
 use ax_contracts::agent::AgentRecord;
 use r2d2::PooledConnection;
@@ -182,25 +181,6 @@ fn remove(conn: &mut Connection, agent_id: &str) -> Result<bool, StoreError> {
     Ok(removed > 0)
 }
 
-fn upsert(conn: &mut Connection, row: &AgentRow) -> Result<UpsertOutcome, StoreError> {
-    let context = || format!("upserting agent \"{}\"", row.agent_id);
-    let tx = write_tx(conn, "upsert")?;
-    let outcome =
-        match current_version(&tx, &row.agent_id).map_err(|e| store_backend(context(), e))? {
-            Some((rowid, _)) => {
-                row.overwrite(&tx, rowid)
-                    .map_err(|e| store_backend(context(), e))?;
-                UpsertOutcome::Replaced
-            }
-            None => {
-                insert_row(&tx, row)?;
-                UpsertOutcome::Inserted
-            }
-        };
-    commit(tx, "upsert")?;
-    Ok(outcome)
-}
-
 /// All defaults in one write transaction: concurrent seeders queue on the write lock,
 /// and each finds the ids the previous one recorded.
 fn seed(conn: &mut Connection, rows: &[AgentRow]) -> Result<Vec<String>, StoreError> {
@@ -346,12 +326,6 @@ impl AgentStore for SqliteAgentStore {
     async fn remove(&self, agent_id: &str) -> Result<bool, StoreError> {
         let agent_id = agent_id.to_owned();
         self.with_connection("remove", Work::Other, move |conn| remove(conn, &agent_id))
-            .await
-    }
-
-    async fn upsert(&self, record: &AgentRecord) -> Result<UpsertOutcome, StoreError> {
-        let row = AgentRow::from_record(record)?;
-        self.with_connection("upsert", Work::Other, move |conn| upsert(conn, &row))
             .await
     }
 

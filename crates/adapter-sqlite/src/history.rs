@@ -3,7 +3,8 @@
 //! Listing is newest first by discussion id: ids are UUID v7, which sort by start
 //! time, so `ORDER BY id DESC` on the primary key is the recency order, and "after
 //! `before`" is simply `id < before` — a cursor that stays valid even when the
-//! discussion it names is gone.
+//! discussion it names is gone (INV-DISC-HIST-001, proved by the shared kit in
+//! `tests/sqlite/history.rs`).
 
 use async_trait::async_trait;
 use ax_discussion_domain::history::{

@@ -22,9 +22,7 @@ use std::sync::Arc;
 use ax_contracts::agent::AgentRecord;
 use serde_json::{Value, json};
 
-use crate::store::{
-    AgentFilter, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError, UpsertOutcome,
-};
+use crate::store::{AgentFilter, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError};
 
 /// A record for `id` with extra profile fields merged in, built without validation
 /// (stores store; validating is the registry's job).
@@ -338,34 +336,6 @@ pub async fn remove_reports_whether_it_removed(store: Arc<dyn AgentStore>) {
         .expect("the id is free again");
 }
 
-/// Upsert inserts, then replaces.
-pub async fn upsert_inserts_then_replaces(store: Arc<dyn AgentStore>) {
-    assert_eq!(
-        store
-            .upsert(&record("up", json!({"team": "one", "tags": ["old"]})))
-            .await
-            .expect("upsert"),
-        UpsertOutcome::Inserted
-    );
-    let replacement = record("up", json!({"team": "two", "tags": ["new"]}));
-    assert_eq!(
-        store.upsert(&replacement).await.expect("upsert"),
-        UpsertOutcome::Replaced
-    );
-    assert_eq!(store.get("up").await.expect("get"), Some(replacement));
-    let old_tag = store
-        .list(
-            &AgentFilter {
-                tags: vec!["old".into()],
-                ..Default::default()
-            },
-            PageRequest::ALL,
-        )
-        .await
-        .expect("list");
-    assert_eq!(old_tag.total, 0, "replaced filter entries are gone");
-}
-
 /// Seeding inserts each default once, ever: never over a user's edit, never
 /// bringing back a removed default.
 pub async fn seed_never_overwrites_or_resurrects(store: Arc<dyn AgentStore>) {
@@ -465,9 +435,10 @@ pub async fn mark_once_records_once(store: Arc<dyn AgentStore>) {
 }
 
 /// An import batch is all or nothing: a conflict under `Fail` rolls back the records
-/// before it; `Skip` keeps and `Replace` overwrites (keeping `createdAt`, revision + 1).
+/// before it; `Skip` keeps and `Replace` overwrites (keeping `createdAt`, revision + 1,
+/// and leaving none of the old record's filter entries behind).
 pub async fn import_batch_is_all_or_nothing(store: Arc<dyn AgentStore>) {
-    let taken = record("taken", json!({"team": "original"}));
+    let taken = record("taken", json!({"team": "original", "tags": ["old"]}));
     store.insert(&taken).await.expect("insert");
     let batch = [
         record("fresh-1", json!({})),
@@ -519,6 +490,17 @@ pub async fn import_batch_is_all_or_nothing(store: Arc<dyn AgentStore>) {
     assert_eq!(stored.created_at, taken.created_at, "createdAt kept");
     assert_eq!(stored.updated_at, "2027-01-01T00:00:00.000Z");
     assert_eq!(stored.revision, taken.revision + 1, "revision continued");
+    let old_tag = store
+        .list(
+            &AgentFilter {
+                tags: vec!["old".into()],
+                ..Default::default()
+            },
+            PageRequest::ALL,
+        )
+        .await
+        .expect("list");
+    assert_eq!(old_tag.total, 0, "replaced filter entries are gone");
 }
 
 /// An import batch with a one-time key runs once, also under concurrent callers, and
@@ -667,7 +649,6 @@ macro_rules! agent_store_conformance {
             list_filters_by_team_tags_capability_and_enabled,
             update_is_compare_and_swap_on_revision,
             remove_reports_whether_it_removed,
-            upsert_inserts_then_replaces,
             seed_never_overwrites_or_resurrects,
             concurrent_seeding_inserts_each_default_once,
             mark_once_records_once,

@@ -10,7 +10,6 @@ use ax_contracts::agent::AgentRecord;
 
 use crate::store::{
     AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError,
-    UpsertOutcome,
 };
 
 #[derive(Debug, Default)]
@@ -129,18 +128,6 @@ impl AgentStore for MemoryAgentStore {
 
     async fn remove(&self, agent_id: &str) -> Result<bool, StoreError> {
         Ok(self.state().agents.remove(agent_id).is_some())
-    }
-
-    async fn upsert(&self, record: &AgentRecord) -> Result<UpsertOutcome, StoreError> {
-        let previous = self
-            .state()
-            .agents
-            .insert(record.profile.agent_id.clone(), record.clone());
-        Ok(if previous.is_some() {
-            UpsertOutcome::Replaced
-        } else {
-            UpsertOutcome::Inserted
-        })
     }
 
     async fn seed(&self, records: &[AgentRecord]) -> Result<Vec<String>, StoreError> {

@@ -11,7 +11,7 @@ use crate::capabilities::{self, CapabilityIndex};
 use crate::defaults;
 use crate::error::AgentError;
 use crate::recommend::{self, RecommendRequest, Recommendation};
-use crate::store::{AgentFilter, AgentPage, AgentStore, PageRequest, StoreError, UpsertOutcome};
+use crate::store::{AgentFilter, AgentPage, AgentStore, PageRequest, StoreError};
 
 /// How many times an update without `if_revision` re-reads and re-applies its patch
 /// when another writer got in first, before reporting `Conflict`.
@@ -62,29 +62,14 @@ impl AgentRegistry {
     }
 
     /// Validate a profile given as JSON and register it.
-    pub async fn register_json(&self, profile: &Value) -> Result<AgentRecord, AgentError> {
-        // `from_json` has checked every rule; no second validation.
-        let profile = AgentProfile::from_json(profile)?;
-        self.insert_validated(profile).await
-    }
-
-    /// Register a profile.
     ///
     /// INV-AGT-REG-001: there is no existence pre-check. The store's uniqueness
     /// decides atomically; a duplicate yields [`AgentError::AlreadyExists`] and
     /// nothing is overwritten. A `get`-then-`insert` here would reopen the race the
     /// reference tool had (16 processes, 11 told "registered").
-    pub async fn register(&self, profile: AgentProfile) -> Result<AgentRecord, AgentError> {
-        profile.validate()?;
-        self.insert_validated(profile).await
-    }
-
-    /// [`Self::register`] for a profile that has just passed validation (e.g. it came
-    /// from `AgentProfile::from_json`), so the hot path checks it once.
-    pub(crate) async fn insert_validated(
-        &self,
-        profile: AgentProfile,
-    ) -> Result<AgentRecord, AgentError> {
+    pub async fn register_json(&self, profile: &Value) -> Result<AgentRecord, AgentError> {
+        // `from_json` has checked every rule; no second validation.
+        let profile = AgentProfile::from_json(profile)?;
         let now = now_rfc3339();
         let record = AgentRecord {
             profile,
@@ -221,60 +206,6 @@ impl AgentRegistry {
     /// Remove the agent; `false` when there was none (not an error).
     pub async fn remove(&self, agent_id: &str) -> Result<bool, AgentError> {
         Ok(self.store.remove(agent_id).await?)
-    }
-
-    /// Register, or overwrite an existing agent with the same id (keeping its
-    /// `createdAt` and continuing its revision count). Used by import with
-    /// `--on-conflict replace`.
-    pub async fn replace(
-        &self,
-        profile: AgentProfile,
-    ) -> Result<(AgentRecord, UpsertOutcome), AgentError> {
-        profile.validate()?;
-        self.replace_validated(profile).await
-    }
-
-    /// [`Self::replace`] for a profile that has just passed validation.
-    pub(crate) async fn replace_validated(
-        &self,
-        profile: AgentProfile,
-    ) -> Result<(AgentRecord, UpsertOutcome), AgentError> {
-        let now = now_rfc3339();
-        for attempt in 0..UPDATE_ATTEMPTS {
-            let Some(current) = self.store.get(&profile.agent_id).await? else {
-                let record = AgentRecord {
-                    profile: profile.clone(),
-                    created_at: now.clone(),
-                    updated_at: now.clone(),
-                    revision: 1,
-                };
-                match self.store.insert(&record).await {
-                    Ok(()) => return Ok((record, UpsertOutcome::Inserted)),
-                    // Someone registered it in between: replace that one instead.
-                    Err(StoreError::AlreadyExists { .. }) => continue,
-                    Err(other) => return Err(other.into()),
-                }
-            };
-            let record = AgentRecord {
-                profile: profile.clone(),
-                created_at: current.created_at.clone(),
-                updated_at: now.clone(),
-                revision: current.revision + 1,
-            };
-            match self.store.update(&record, current.revision).await {
-                Ok(()) => return Ok((record, UpsertOutcome::Replaced)),
-                Err(StoreError::RevisionMismatch { .. } | StoreError::NotFound { .. }) => {
-                    backoff(attempt).await
-                }
-                Err(other) => return Err(other.into()),
-            }
-        }
-        let actual = self.get(&profile.agent_id).await?.revision;
-        Err(AgentError::Conflict {
-            agent_id: profile.agent_id,
-            expected: actual.saturating_sub(1),
-            actual,
-        })
     }
 }
 

@@ -46,21 +46,14 @@ pub struct AgentPage {
     pub total: u64,
 }
 
-/// Whether an upsert inserted a new agent or replaced an existing one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpsertOutcome {
-    /// There was no agent with this id.
-    Inserted,
-    /// An existing agent was overwritten.
-    Replaced,
-}
-
 /// How [`AgentStore::import_batch`] treats a record whose id is already registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchConflict {
     /// Keep the registered agent; the id is reported as skipped.
     Skip,
-    /// Overwrite it, keeping its `createdAt` and continuing its revision.
+    /// Overwrite it, keeping its `createdAt` and continuing its revision. This is the
+    /// port's only overwrite (import's `--on-conflict replace`, one profile or many):
+    /// a backend writes its replace logic once, inside the batch's transaction.
     Replace,
     /// Change nothing at all (the whole batch is rolled back); the id is reported.
     Fail,
@@ -138,10 +131,6 @@ pub trait AgentStore: Send + Sync {
 
     /// Remove the agent; `false` when there was none.
     async fn remove(&self, agent_id: &str) -> Result<bool, StoreError>;
-
-    /// Insert, or overwrite whatever is stored under the same id (import with
-    /// `--on-conflict replace`).
-    async fn upsert(&self, record: &AgentRecord) -> Result<UpsertOutcome, StoreError>;
 
     /// Seed built-in agents: insert each record whose id has never been seeded in this
     /// store before, and remember that it was. An agent the user edited is not

@@ -25,30 +25,14 @@ use crate::retry::{Jitter, RetryPolicy};
 use crate::run::{Deadline, RunSpec, run_discussion};
 use crate::state::Plan;
 
-/// Tuning of the engine (not of one discussion).
-#[derive(Debug, Clone, PartialEq)]
-pub struct EngineOptions {
-    /// Retries of retryable provider errors.
-    pub retry: RetryPolicy,
-    /// Provider ids preferred as synthesizer when none is configured, best first;
-    /// speakers not listed follow in speaking order. Why a fixed preference: the same
-    /// discussion should be synthesized by the same provider run after run.
-    pub synthesizer_preference: Vec<String>,
-    /// Most disputed points settled in sub-discussions per discussion (default 3).
-    pub max_sub_discussions: usize,
-}
+/// Provider ids preferred as synthesizer when none is configured, best first; speakers
+/// not listed follow in speaking order. Why a fixed preference: the same discussion
+/// should be synthesized by the same provider run after run.
+const SYNTHESIZER_PREFERENCE: [&str; 6] =
+    ["claude", "gemini", "codex", "grok", "opencode", "ollama"];
 
-impl Default for EngineOptions {
-    fn default() -> Self {
-        Self {
-            retry: RetryPolicy::default(),
-            synthesizer_preference: ["claude", "gemini", "codex", "grok", "opencode", "ollama"]
-                .map(String::from)
-                .to_vec(),
-            max_sub_discussions: 3,
-        }
-    }
-}
+/// Most disputed points settled in sub-discussions per discussion.
+const MAX_SUB_DISCUSSIONS: usize = 3;
 
 /// How one run is controlled from outside.
 #[derive(Debug, Clone, Default)]
@@ -98,7 +82,6 @@ pub struct PreparedDiscussion {
 pub struct DiscussionEngine {
     executor: Arc<dyn ProviderExecutor>,
     limiter: ProviderLimiter,
-    options: EngineOptions,
     jitter: Arc<Jitter>,
 }
 
@@ -106,8 +89,7 @@ impl std::fmt::Debug for DiscussionEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DiscussionEngine")
             .field("limiter", &self.limiter)
-            .field("options", &self.options)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -117,15 +99,8 @@ impl DiscussionEngine {
         Self {
             executor,
             limiter,
-            options: EngineOptions::default(),
             jitter: Arc::new(Jitter::default()),
         }
-    }
-
-    /// The same engine with other options.
-    pub fn with_options(mut self, options: EngineOptions) -> Self {
-        self.options = options;
-        self
     }
 
     /// The limiter every call of this engine goes through.
@@ -350,13 +325,13 @@ impl DiscussionEngine {
             scope: self
                 .limiter
                 .scope(config.max_concurrent_provider_calls.map(|n| n as usize)),
-            retry: self.options.retry.clone(),
+            retry: RetryPolicy::default(),
             jitter: Arc::clone(&self.jitter),
             progress: options.progress.clone(),
             calls_started: AtomicU32::new(0),
             max_total_calls: rec.enabled.then_some(rec.max_total_calls),
-            synthesizer_preference: self.options.synthesizer_preference.clone(),
-            max_sub_discussions: self.options.max_sub_discussions,
+            synthesizer_preference: SYNTHESIZER_PREFERENCE.map(String::from).to_vec(),
+            max_sub_discussions: MAX_SUB_DISCUSSIONS,
             provider_timeouts: self
                 .executor
                 .providers()

@@ -45,7 +45,9 @@ pub struct HistoryError {
     pub source: Box<dyn std::error::Error + Send + Sync>,
 }
 
-/// Storage for finished discussions.
+/// Storage for finished discussions. INV-DISC-HIST-001: every implementation keeps
+/// each discussion whole and once, and lists in id order — proved for each backend by
+/// the kit in [`crate::conformance::history`] (feature `conformance`).
 #[async_trait]
 pub trait DiscussionHistory: Send + Sync {
     /// Save (or overwrite, for a discussion saved twice) a discussion.

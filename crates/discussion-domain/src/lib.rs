@@ -74,6 +74,8 @@
 
 mod agreement;
 mod call;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 mod consensus;
 mod engine;
 pub mod history;
@@ -93,9 +95,7 @@ mod service;
 mod state;
 
 pub use agreement::{lexical_agreement, modal_share};
-pub use engine::{
-    DefaultSelection, DiscussionEngine, EngineOptions, PreparedDiscussion, RunOptions,
-};
+pub use engine::{DefaultSelection, DiscussionEngine, PreparedDiscussion, RunOptions};
 pub use limiter::{DEFAULT_MAX_CONCURRENT_PROVIDER_CALLS, ProviderLimiter};
 pub use memory_history::InMemoryHistory;
 pub use participants::{AgentPersona, NoAgents, ParticipantResolver, Speaker, StaticAgents};

@@ -1,5 +1,6 @@
 //! [`InMemoryHistory`]: a [`DiscussionHistory`] kept in memory, for tests, embeddings
-//! and the doc example. The SQLite adapter is the durable one.
+//! and the doc example. The SQLite adapter is the durable one. Both pass the same
+//! `DiscussionHistory` kit (INV-DISC-HIST-001).
 
 use std::sync::Mutex;
 
@@ -75,4 +76,20 @@ impl DiscussionHistory for InMemoryHistory {
             })
             .collect())
     }
+}
+
+#[cfg(test)]
+mod conformance_tests {
+    //! The in-memory history runs the shared `DiscussionHistory` kit.
+    use std::sync::Arc;
+
+    use super::InMemoryHistory;
+    use crate::history::DiscussionHistory;
+
+    crate::discussion_history_conformance!(|| async {
+        (
+            Arc::new(InMemoryHistory::new()) as Arc<dyn DiscussionHistory>,
+            (),
+        )
+    });
 }

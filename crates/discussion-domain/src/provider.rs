@@ -104,7 +104,8 @@ pub struct ProviderError {
 }
 
 impl ProviderError {
-    /// A failure of `kind`; retryable exactly for rate limits, server and network errors.
+    /// A failure of `kind`; retryable exactly for rate limits, server and network errors
+    /// (INV-PROV-ERR-001).
     pub fn new(
         provider_id: impl Into<String>,
         kind: ProviderErrorKind,
@@ -153,8 +154,11 @@ pub struct ProviderInfo {
 #[async_trait]
 pub trait ProviderExecutor: Send + Sync {
     /// Run one prompt. Must return within `request.timeout` (as
-    /// [`ProviderErrorKind::Timeout`]) and must stop all work — including child
-    /// processes — when the returned future is dropped.
+    /// [`ProviderErrorKind::Timeout`], INV-PROV-TIME-001), must stop all work —
+    /// including child processes — when the returned future is dropped
+    /// (INV-PROV-KILL-001), and must report a failure as its class
+    /// (INV-PROV-ERR-001). Every provider kind proves this with the kit in
+    /// [`crate::conformance::provider`] (feature `conformance`).
     async fn execute(&self, request: ProviderRequest) -> Result<ProviderResponse, ProviderError>;
 
     /// Whether the provider can be called now (e.g. its executable is on `PATH`).

@@ -93,8 +93,8 @@ impl CommandProvider {
         identity::check(identity, path).err()
     }
 
-    /// Runs one prompt. Returns within `request.timeout`; dropping the future kills the
-    /// process group.
+    /// Runs one prompt. Returns within `request.timeout` (INV-PROV-TIME-001); dropping
+    /// the future kills the process group (INV-PROV-KILL-001).
     pub async fn execute(
         &self,
         request: &ProviderRequest,

@@ -144,7 +144,8 @@ impl MockProvider {
     }
 
     /// Answers one prompt as configured. Honours `request.timeout` like a real
-    /// provider: a hang or a latency past it ends in a `timeout` error.
+    /// provider: a hang or a latency past it ends in a `timeout` error
+    /// (INV-PROV-TIME-001).
     pub async fn execute(
         &self,
         request: &ProviderRequest,

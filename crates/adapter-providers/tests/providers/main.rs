@@ -5,6 +5,7 @@
 mod cli_errors;
 mod command_faults;
 mod config;
+mod conformance;
 mod helpers;
 mod mock;
 mod openai;

@@ -1,6 +1,7 @@
 //! The OpenAI-compatible provider against a small HTTP server on 127.0.0.1:0 that
 //! answers with canned responses and records what it was sent.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,25 +14,56 @@ use crate::helpers::{registry, request};
 
 /// A response the server sends.
 #[derive(Clone)]
-struct Canned {
+pub(crate) struct Canned {
     status: u16,
     headers: Vec<(String, String)>,
     body: String,
-    /// Never answer (for timeouts).
+    /// Never answer (for timeouts); the connection stays open until the client
+    /// closes it.
     hang: bool,
+    /// Close the connection without answering.
+    close: bool,
 }
 
 impl Canned {
-    fn json(status: u16, body: Value) -> Self {
+    pub(crate) fn json(status: u16, body: Value) -> Self {
         Self {
             status,
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: body.to_string(),
             hang: false,
+            close: false,
         }
     }
 
-    fn header(mut self, name: &str, value: &str) -> Self {
+    /// A 200 whose body is not JSON.
+    pub(crate) fn garbage() -> Self {
+        Self {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: "<html>definitely not json".into(),
+            hang: false,
+            close: false,
+        }
+    }
+
+    /// Reads the request, then never answers.
+    pub(crate) fn hang() -> Self {
+        Self {
+            hang: true,
+            ..Self::json(200, json!({}))
+        }
+    }
+
+    /// Reads the request, then closes the connection without a word.
+    pub(crate) fn close() -> Self {
+        Self {
+            close: true,
+            ..Self::json(200, json!({}))
+        }
+    }
+
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
@@ -39,7 +71,7 @@ impl Canned {
 
 /// What the server received.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     request_line: String,
     headers: Vec<(String, String)>,
     body: Value,
@@ -57,20 +89,49 @@ impl Received {
 /// Starts the server; returns the base URL (`http://127.0.0.1:PORT/v1`) and the log of
 /// requests. Every connection gets `response`.
 async fn serve(response: Canned) -> (String, Arc<Mutex<Vec<Received>>>) {
+    let (url, log, _) = serve_counted(response).await;
+    (url, log)
+}
+
+/// [`serve`], also returning how many connections are open right now.
+pub(crate) async fn serve_counted(
+    response: Canned,
+) -> (String, Arc<Mutex<Vec<Received>>>, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let address = listener.local_addr().expect("local address");
     let log = Arc::new(Mutex::new(Vec::new()));
-    let server_log = Arc::clone(&log);
+    let open = Arc::new(AtomicUsize::new(0));
+    let (server_log, server_open) = (Arc::clone(&log), Arc::clone(&open));
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let response = response.clone();
             let log = Arc::clone(&server_log);
-            tokio::spawn(async move { handle(stream, response, log).await });
+            let open = OpenConnection::new(Arc::clone(&server_open));
+            tokio::spawn(async move {
+                handle(stream, response, log).await;
+                drop(open);
+            });
         }
     });
-    (format!("http://{address}/v1"), log)
+    (format!("http://{address}/v1"), log, open)
+}
+
+/// Counts one connection as open while it lives.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl OpenConnection {
+    fn new(count: Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 async fn handle(mut stream: TcpStream, response: Canned, log: Arc<Mutex<Vec<Received>>>) {
@@ -117,7 +178,11 @@ async fn handle(mut stream: TcpStream, response: Canned, log: Arc<Mutex<Vec<Rece
         body,
     });
     if response.hang {
-        tokio::time::sleep(Duration::from_secs(600)).await;
+        // Until the client gives up and closes the connection.
+        while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+        return;
+    }
+    if response.close {
         return;
     }
     let mut out = format!(
@@ -134,7 +199,7 @@ async fn handle(mut stream: TcpStream, response: Canned, log: Arc<Mutex<Vec<Rece
     let _ = stream.shutdown().await;
 }
 
-fn provider_config(base_url: &str, extra: &str) -> String {
+pub(crate) fn provider_config(base_url: &str, extra: &str) -> String {
     format!(
         "[providers.local]\nkind = \"openai\"\nbase_url = {base_url:?}\nmodel = \"test-model\"\n{extra}\n"
     )
@@ -296,13 +361,7 @@ async fn http_500_is_a_retryable_server_error() {
 
 #[tokio::test]
 async fn a_garbage_body_is_invalid_output() {
-    let garbage = Canned {
-        status: 200,
-        headers: vec![("Content-Type".into(), "application/json".into())],
-        body: "<html>definitely not json".into(),
-        hang: false,
-    };
-    let (url, _) = serve(garbage).await;
+    let (url, _) = serve(Canned::garbage()).await;
     let registry = registry(&provider_config(&url, ""));
 
     let error = registry
@@ -354,11 +413,7 @@ async fn a_refused_connection_is_a_network_error() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out() {
-    let silent = Canned {
-        hang: true,
-        ..Canned::json(200, json!({}))
-    };
-    let (url, _) = serve(silent).await;
+    let (url, _) = serve(Canned::hang()).await;
     let registry = registry(&provider_config(&url, ""));
 
     let error = registry

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
 
 use ax_adapter_sqlite::SqliteDatabase;
-use ax_agent_domain::store::{AgentFilter, AgentStore, PageRequest, StoreError};
+use ax_agent_domain::store::{AgentFilter, AgentStore, BatchConflict, PageRequest, StoreError};
 use serde_json::json;
 
 use crate::helpers::{block_on, count_rows, db_path, record, temp_db};
@@ -221,7 +221,7 @@ fn mark_once_across_databases_records_once() {
     assert_eq!(firsts, 1);
 }
 
-/// A mixed storm of inserts, updates, upserts, removals and listings from eight
+/// A mixed storm of inserts, updates, replacing imports, removals and listings from eight
 /// databases: every call returns its domain answer; none fails with a storage error
 /// (in particular SQLITE_BUSY never reaches the caller).
 #[test]
@@ -239,7 +239,11 @@ fn mixed_write_storm_never_reports_a_storage_error() {
                 edited.revision = 2;
                 store.update(&edited, 1).await?;
                 store
-                    .upsert(&record("hot", json!({"team": format!("writer-{n}")})))
+                    .import_batch(
+                        &[record("hot", json!({"team": format!("writer-{n}")}))],
+                        BatchConflict::Replace,
+                        None,
+                    )
                     .await?;
                 store
                     .list(

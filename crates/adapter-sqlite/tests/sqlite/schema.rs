@@ -139,10 +139,14 @@ fn removing_or_rewriting_an_agent_removes_its_side_entries() {
         "drop",
         json!({"tags": ["t", "v"], "capabilities": ["c", "e"]}),
     );
-    assert_eq!(
-        block_on(store.upsert(&rewritten)).expect("upsert"),
-        ax_agent_domain::store::UpsertOutcome::Replaced
-    );
+    let outcome = block_on(store.import_batch(
+        &[rewritten],
+        ax_agent_domain::store::BatchConflict::Replace,
+        None,
+    ))
+    .expect("import")
+    .expect("no once key: always applied");
+    assert_eq!(outcome.replaced, ["drop"]);
     assert_eq!(count_rows(&db, "agent_tags"), 3);
     assert_eq!(count_rows(&db, "agent_capabilities"), 3);
     let stale: i64 = db

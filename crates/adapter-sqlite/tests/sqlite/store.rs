@@ -3,8 +3,9 @@
 
 use ax_adapter_sqlite::SqliteDatabase;
 use ax_agent_domain::store::{
-    AgentFilter, AgentPage, AgentStore, PageRequest, StoreError, UpsertOutcome,
+    AgentFilter, AgentPage, AgentStore, BatchConflict, PageRequest, StoreError,
 };
+use ax_contracts::agent::AgentRecord;
 use serde_json::json;
 
 use crate::helpers::{block_on, count_rows, db_path, ids, record, temp_db};
@@ -269,7 +270,8 @@ fn update_conflicts_change_nothing() {
 }
 
 /// Seeding is remembered in the file: after reopening, an edited default is not
-/// overwritten and a removed one is not brought back; upsert replaces the side entries.
+/// overwritten and a removed one is not brought back; an import replacing it replaces
+/// the side entries.
 #[test]
 fn seeding_is_remembered_across_opens() {
     let (dir, db) = temp_db();
@@ -297,16 +299,15 @@ fn seeding_is_remembered_across_opens() {
     assert_eq!(reopened.counts().expect("counts").seeded_defaults, 2);
 
     // Import with --on-conflict replace brings it back explicitly.
-    let imported = record("writer", json!({"tags": ["imported"]}));
-    assert_eq!(
-        block_on(store.upsert(&imported)).expect("upsert"),
-        UpsertOutcome::Inserted
-    );
-    let replacement = record("writer", json!({"tags": ["replaced"]}));
-    assert_eq!(
-        block_on(store.upsert(&replacement)).expect("upsert"),
-        UpsertOutcome::Replaced
-    );
+    let import = |rec: AgentRecord| {
+        block_on(store.import_batch(&[rec], BatchConflict::Replace, None))
+            .expect("import")
+            .expect("no once key: always applied")
+    };
+    let imported = import(record("writer", json!({"tags": ["imported"]})));
+    assert_eq!(imported.inserted, ["writer"]);
+    let replaced = import(record("writer", json!({"tags": ["replaced"]})));
+    assert_eq!(replaced.replaced, ["writer"]);
     assert_eq!(
         list(
             &reopened,
