@@ -73,6 +73,11 @@ use crate::mock::MockSpec;
 pub const COMMAND_PRESET_IDS: [&str; 6] =
     ["claude", "gemini", "codex", "grok", "opencode", "ollama"];
 
+/// The providers preferred as a discussion's synthesizer when it names none, best
+/// first (the command presets, in their listing order); the CLI hands it to the
+/// engine, which knows no provider by name.
+pub const SYNTHESIZER_PREFERENCE: [&str; 6] = COMMAND_PRESET_IDS;
+
 /// The mock presets the CLI falls back to when no real provider is available.
 pub const MOCK_PRESET_IDS: [&str; 3] = ["mock-a", "mock-b", "mock-c"];
 

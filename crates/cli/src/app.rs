@@ -180,7 +180,9 @@ impl App {
         let executor: Arc<dyn ProviderExecutor> = providers.clone();
         let limiter = ProviderLimiter::with_providers(limit.value, &executor.providers());
         let history = self.history();
-        let engine = DiscussionEngine::new(executor, limiter.clone());
+        let engine = DiscussionEngine::new(executor, limiter.clone()).with_synthesizer_preference(
+            ax_adapter_providers::presets::SYNTHESIZER_PREFERENCE.map(String::from),
+        );
         let service = DiscussionService::new(engine, history.clone()).with_resolver(Arc::new(
             RegistryParticipants {
                 agents: self.agents.clone(),

@@ -25,12 +25,6 @@ use crate::retry::{Jitter, RetryPolicy};
 use crate::run::{Deadline, RunSpec, run_discussion};
 use crate::state::Plan;
 
-/// Provider ids preferred as synthesizer when none is configured, best first; speakers
-/// not listed follow in speaking order. Why a fixed preference: the same discussion
-/// should be synthesized by the same provider run after run.
-const SYNTHESIZER_PREFERENCE: [&str; 6] =
-    ["claude", "gemini", "codex", "grok", "opencode", "ollama"];
-
 /// Most disputed points settled in sub-discussions per discussion.
 const MAX_SUB_DISCUSSIONS: usize = 3;
 
@@ -83,6 +77,7 @@ pub struct DiscussionEngine {
     executor: Arc<dyn ProviderExecutor>,
     limiter: ProviderLimiter,
     jitter: Arc<Jitter>,
+    synthesizer_preference: Arc<[String]>,
 }
 
 impl std::fmt::Debug for DiscussionEngine {
@@ -100,7 +95,18 @@ impl DiscussionEngine {
             executor,
             limiter,
             jitter: Arc::new(Jitter::default()),
+            synthesizer_preference: Arc::new([]),
         }
+    }
+
+    /// Provider ids preferred as synthesizer when a discussion names none, best first;
+    /// speakers not listed follow in speaking order (the default: speaking order only).
+    /// Why a fixed preference: the same discussion should be synthesized by the same
+    /// provider run after run. Which ids those are is the composition root's choice —
+    /// the domain knows no provider by name.
+    pub fn with_synthesizer_preference(mut self, ids: impl IntoIterator<Item = String>) -> Self {
+        self.synthesizer_preference = ids.into_iter().collect();
+        self
     }
 
     /// The limiter every call of this engine goes through.
@@ -330,7 +336,7 @@ impl DiscussionEngine {
             progress: options.progress.clone(),
             calls_started: AtomicU32::new(0),
             max_total_calls: rec.enabled.then_some(rec.max_total_calls),
-            synthesizer_preference: SYNTHESIZER_PREFERENCE.map(String::from).to_vec(),
+            synthesizer_preference: self.synthesizer_preference.to_vec(),
             max_sub_discussions: MAX_SUB_DISCUSSIONS,
             provider_timeouts: self
                 .executor

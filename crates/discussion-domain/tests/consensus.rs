@@ -328,3 +328,33 @@ async fn dissent_is_credited_to_participants_by_whole_name_only() {
         ]
     );
 }
+
+/// With no synthesizer named, the engine's preference (handed in by the composition
+/// root — the domain names no provider) picks it; without one, speaking order does.
+#[tokio::test(start_paused = true)]
+async fn the_synthesizer_preference_comes_from_whoever_builds_the_engine() {
+    let fake = Fake::new(&["a", "b", "c"]);
+    let run = |engine: ax_discussion_domain::DiscussionEngine| async move {
+        let history = Arc::new(ax_discussion_domain::InMemoryHistory::new());
+        ax_discussion_domain::DiscussionService::new(engine, history)
+            .discuss(
+                config(json!({"topic": "T", "providers": ["a", "b", "c"], "fastMode": true})),
+                RunOptions::default(),
+            )
+            .await
+            .expect("runs")
+    };
+    let limiter = ax_discussion_domain::ProviderLimiter::with_providers(5, &{
+        use ax_discussion_domain::provider::ProviderExecutor;
+        fake.providers()
+    });
+    let plain = ax_discussion_domain::DiscussionEngine::new(fake.clone(), limiter.clone());
+    assert_eq!(run(plain).await.consensus.synthesizer.as_deref(), Some("a"));
+    let preferring = ax_discussion_domain::DiscussionEngine::new(fake.clone(), limiter)
+        .with_synthesizer_preference(["z".to_owned(), "c".to_owned(), "b".to_owned()]);
+    assert_eq!(
+        run(preferring).await.consensus.synthesizer.as_deref(),
+        Some("c"),
+        "the first preferred id that speaks"
+    );
+}
