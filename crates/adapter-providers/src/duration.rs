@@ -50,29 +50,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
-/// Formats a duration for people: `200ms`, `90s`, `10m`, `1h30m`, `2.5s`.
-pub fn format_duration(duration: Duration) -> String {
-    let millis = duration.as_millis();
-    if millis < 1000 {
-        return format!("{millis}ms");
-    }
-    if !millis.is_multiple_of(1000) && millis < 60_000 {
-        return format!("{:.1}s", duration.as_secs_f64());
-    }
-    let secs = duration.as_secs();
-    let (hours, minutes, seconds) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    let mut out = String::new();
-    if hours > 0 {
-        out.push_str(&format!("{hours}h"));
-    }
-    if minutes > 0 {
-        out.push_str(&format!("{minutes}m"));
-    }
-    if seconds > 0 || out.is_empty() {
-        out.push_str(&format!("{seconds}s"));
-    }
-    out
-}
+/// How a duration is worded everywhere (`5s`, `1m30s`, `250ms`); defined beside the
+/// provider port so the engine and every adapter word limits alike.
+pub use ax_discussion_domain::provider::format_duration;
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,6 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde_json::{Value, json};
 
 use crate::classify::{MAX_RETRY_AFTER, excerpt};
-use crate::duration::format_duration;
 
 /// Cap on a response body. A chat completion is a few KiB; a server streaming an
 /// endless body must not exhaust our memory.
@@ -321,10 +320,9 @@ impl OpenAiProvider {
     }
 
     fn timeout_error(&self, timeout: Duration) -> ProviderError {
-        self.error(
-            ProviderErrorKind::Timeout,
-            format!("no answer within {}", format_duration(timeout)),
-        )
+        let error = ProviderError::timed_out(self.id.clone(), timeout, None);
+        tracing::debug!(provider = %self.id, message = %error.message, "provider call timed out");
+        error
     }
 
     fn error(&self, kind: ProviderErrorKind, message: impl Into<String>) -> ProviderError {

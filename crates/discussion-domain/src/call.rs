@@ -4,21 +4,21 @@
 //! and report progress.
 
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ax_contracts::discussion::{CostSummary, DiscussionFailure, ProviderCost, limits};
 use ax_contracts::error::ErrorCode;
-use futures::FutureExt;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::limiter::LimitScope;
 use crate::participants::Speaker;
 use crate::progress::{CallPhase, ProgressEvent, ProgressSink, Step};
-use crate::provider::{ProviderError, ProviderErrorKind, ProviderExecutor, ProviderRequest};
+use crate::provider::{
+    ProviderError, ProviderErrorKind, ProviderExecutor, ProviderRequest, within_time_limit,
+};
 use crate::retry::{Jitter, RetryPolicy};
 
 /// Shared by every discussion of one tree (a top discussion and its sub-discussions).
@@ -320,24 +320,12 @@ impl Caller {
                 timeout,
             };
             let started = Instant::now();
-            // A panicking adapter must not take the discussion (or an MCP server) down.
-            let execute = AssertUnwindSafe(self.tree.executor.execute(request)).catch_unwind();
             let attempt_result = tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => Err(CallFailure::Cancelled),
-                r = tokio::time::timeout(timeout, execute) => match r {
-                    Err(_) => Err(CallFailure::Provider(ProviderError::new(
-                        &speaker.provider,
-                        ProviderErrorKind::Timeout,
-                        format!("no answer within {:.0} s", timeout.as_secs_f64()),
-                    ))),
-                    Ok(Err(_panic)) => Err(CallFailure::Provider(ProviderError::new(
-                        &speaker.provider,
-                        ProviderErrorKind::Unknown,
-                        "the provider adapter panicked",
-                    ))),
-                    Ok(Ok(r)) => r.map_err(CallFailure::Provider),
-                },
+                r = within_time_limit(self.tree.executor.as_ref(), request) => {
+                    r.map_err(CallFailure::Provider)
+                }
             };
             duration += started.elapsed();
             drop(permit);

@@ -20,7 +20,10 @@ use crate::call::Tree;
 use crate::limiter::ProviderLimiter;
 use crate::participants::{ParticipantResolver, Speaker};
 use crate::progress::ProgressSink;
-use crate::provider::{ProviderErrorKind, ProviderExecutor, ProviderInfo};
+use crate::provider::{
+    ProviderError, ProviderErrorKind, ProviderExecutor, ProviderInfo, ProviderRequest,
+    ProviderResponse,
+};
 use crate::retry::{Jitter, RetryPolicy};
 use crate::run::{Deadline, RunSpec, run_discussion};
 use crate::state::Plan;
@@ -107,6 +110,22 @@ impl DiscussionEngine {
     pub fn with_synthesizer_preference(mut self, ids: impl IntoIterator<Item = String>) -> Self {
         self.synthesizer_preference = ids.into_iter().collect();
         self
+    }
+
+    /// One call made the way a discussion makes it — through this engine's limiter
+    /// (INV-DISC-RATE-001) and held to `request.timeout` by the same code
+    /// ([`crate::provider::within_time_limit`]) — for `ax providers check`, which must
+    /// not grow a call path of its own.
+    pub async fn probe(&self, request: ProviderRequest) -> Result<ProviderResponse, ProviderError> {
+        let scope = self.limiter.scope(None);
+        let _permit = scope.acquire(&request.provider_id).await.map_err(|e| {
+            ProviderError::new(
+                request.provider_id.clone(),
+                ProviderErrorKind::Cancelled,
+                e.to_string(),
+            )
+        })?;
+        crate::provider::within_time_limit(self.executor.as_ref(), request).await
     }
 
     /// The limiter every call of this engine goes through.

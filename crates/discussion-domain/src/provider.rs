@@ -104,6 +104,23 @@ pub struct ProviderError {
 }
 
 impl ProviderError {
+    /// A call that ran out of time: kind `timeout`, not retryable, worded the one way
+    /// every timeout is (`no answer within 5s`, then `; <detail>` when the adapter
+    /// knows more, e.g. what the CLI said last). Adapters that stop a call at its limit
+    /// and the engine's own deadline ([`within_time_limit`]) both build it here.
+    pub fn timed_out(
+        provider_id: impl Into<String>,
+        limit: Duration,
+        detail: Option<&str>,
+    ) -> Self {
+        let mut message = format!("no answer within {}", format_duration(limit));
+        if let Some(detail) = detail.filter(|d| !d.is_empty()) {
+            message.push_str("; ");
+            message.push_str(detail);
+        }
+        Self::new(provider_id, ProviderErrorKind::Timeout, message)
+    }
+
     /// A failure of `kind`; retryable exactly for rate limits, server and network errors
     /// (INV-PROV-ERR-001).
     pub fn new(
@@ -174,4 +191,52 @@ pub trait ProviderExecutor: Send + Sync {
     fn explain_unavailable(&self, _provider_id: &str) -> Option<String> {
         None
     }
+}
+
+/// One provider call held to its time limit — the one place a call's limit is enforced
+/// and its timeout worded (INV-PROV-TIME-001 on the engine's side): discussions and
+/// `ax providers check` both call through here. A panicking adapter becomes an
+/// `unknown` failure instead of taking the discussion (or an MCP server) down.
+pub async fn within_time_limit(
+    executor: &dyn ProviderExecutor,
+    request: ProviderRequest,
+) -> Result<ProviderResponse, ProviderError> {
+    use futures::FutureExt;
+    let provider = request.provider_id.clone();
+    let limit = request.timeout;
+    let execute = std::panic::AssertUnwindSafe(executor.execute(request)).catch_unwind();
+    match tokio::time::timeout(limit, execute).await {
+        Err(_) => Err(ProviderError::timed_out(provider, limit, None)),
+        Ok(Err(_panic)) => Err(ProviderError::new(
+            provider,
+            ProviderErrorKind::Unknown,
+            "the provider adapter panicked",
+        )),
+        Ok(Ok(outcome)) => outcome,
+    }
+}
+
+/// `250ms`, `1.5s`, `90s` → `1m30s`, `2h`: how every message and listing words a
+/// duration, so a limit reads the same wherever it is shown.
+pub fn format_duration(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    if millis < 1000 {
+        return format!("{millis}ms");
+    }
+    if !millis.is_multiple_of(1000) && millis < 60_000 {
+        return format!("{:.1}s", duration.as_secs_f64());
+    }
+    let secs = duration.as_secs();
+    let (hours, minutes, seconds) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    let mut out = String::new();
+    if hours > 0 {
+        out.push_str(&format!("{hours}h"));
+    }
+    if minutes > 0 {
+        out.push_str(&format!("{minutes}m"));
+    }
+    if seconds > 0 || out.is_empty() {
+        out.push_str(&format!("{seconds}s"));
+    }
+    out
 }

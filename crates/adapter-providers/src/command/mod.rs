@@ -349,9 +349,10 @@ impl CommandProvider {
                 error.retryable = false;
                 error
             }
-            _ => self.error(
-                ProviderErrorKind::Timeout,
-                format!("no answer within {within}; the process group was killed"),
+            _ => ProviderError::timed_out(
+                self.id.clone(),
+                timeout,
+                Some("the process group was killed"),
             ),
         }
     }

@@ -169,13 +169,10 @@ impl MockProvider {
                 } else {
                     tokio::time::sleep(limit).await;
                 }
-                return Err(ProviderError::new(
+                return Err(ProviderError::timed_out(
                     self.id.clone(),
-                    ProviderErrorKind::Timeout,
-                    format!(
-                        "no answer within {} (simulated provider)",
-                        format_duration(limit)
-                    ),
+                    limit,
+                    Some("a simulated provider"),
                 ));
             }
         }

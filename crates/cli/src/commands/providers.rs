@@ -141,36 +141,24 @@ async fn check(
     } else {
         only
     };
-    // Every call passes the process-wide limiter, like discussion calls do
-    // (INV-DISC-RATE-001): checking many providers never exceeds the limit.
-    let scope = wiring.limiter.scope(None);
-    let checks = ids.iter().map(|id| {
-        let scope = &scope;
-        async move {
-            let started = Instant::now();
-            let outcome = match scope.acquire(id).await {
-                Ok(_permit) => {
-                    let request = ProviderRequest {
-                        provider_id: id.clone(),
-                        prompt: CHECK_PROMPT.to_owned(),
-                        system_prompt: None,
-                        temperature: Some(0.0),
-                        max_tokens: Some(16),
-                        timeout,
-                    };
-                    match tokio::time::timeout(timeout, wiring.providers.execute(request)).await {
-                        Ok(Ok(answer)) => Ok(answer),
-                        Ok(Err(err)) => Err(format!("{}: {}", err.kind.as_str(), err.message)),
-                        Err(_) => Err(format!(
-                            "timeout: no answer within {}",
-                            ax_adapter_providers::duration::format_duration(timeout)
-                        )),
-                    }
-                }
-                Err(err) => Err(err.to_string()),
-            };
-            (id.clone(), started.elapsed(), outcome)
-        }
+    // Every check is one call made as a discussion makes it: through the engine, so
+    // the process-wide limiter (INV-DISC-RATE-001) and the one time-limit path hold.
+    let engine = wiring.service.engine();
+    let checks = ids.iter().map(|id| async move {
+        let started = Instant::now();
+        let request = ProviderRequest {
+            provider_id: id.clone(),
+            prompt: CHECK_PROMPT.to_owned(),
+            system_prompt: None,
+            temperature: Some(0.0),
+            max_tokens: Some(16),
+            timeout,
+        };
+        let outcome = engine
+            .probe(request)
+            .await
+            .map_err(|err| format!("{}: {}", err.kind.as_str(), err.message));
+        (id.clone(), started.elapsed(), outcome)
     });
     let results = futures::future::join_all(checks).await;
     let all_ok = results.iter().all(|(_, _, r)| r.is_ok());
