@@ -126,6 +126,12 @@ async fn a_grandchild_that_left_the_group_dies_with_the_call() {
                 .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.to_owned()))
                 .and_then(|r| r.split_whitespace().nth(3).map(str::to_owned))
         };
+        // The pids are written as soon as the grandchild is forked; it calls setsid
+        // a moment later.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while session(pids[0]) == session(pids[1]) && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         assert_ne!(
             session(pids[0]),
             session(pids[1]),
