@@ -66,14 +66,20 @@ pub(crate) fn run_discussion(
             plan.config.provider_timeout.map(Duration::from_millis),
             plan.config.temperature,
         );
-        let mut tx = Transcript::default();
+        let mut transcript = Transcript::default();
         for f in &spec.unavailable {
-            tx.fail_before_start(&f.provider, &f.code, f.message.clone());
+            transcript.fail_before_start(&f.provider, &f.code, f.message.clone());
         }
         let mut produced = Produced::default();
 
         let outcome = {
-            let body = body(&caller, &plan, &mut tx, &mut produced, spec.tree_deadline);
+            let body = body(
+                &caller,
+                &plan,
+                &mut transcript,
+                &mut produced,
+                spec.tree_deadline,
+            );
             futures::pin_mut!(body);
             match &spec.deadline {
                 Some(deadline) => {
@@ -107,7 +113,7 @@ pub(crate) fn run_discussion(
                 ErrorCode::DiscussionInsufficientProviders
                     | ErrorCode::DiscussionAllProvidersFailed
             )
-            && tx
+            && transcript
                 .failed
                 .iter()
                 .any(|p| p.code == ErrorCode::DiscussionMaxCallsExceeded.as_str())
@@ -124,9 +130,9 @@ pub(crate) fn run_discussion(
             success: failure.is_none(),
             pattern: plan.config.pattern,
             topic: plan.config.topic.clone(),
-            participating_providers: tx.participating(),
-            failed_providers: tx.failed.clone(),
-            rounds: std::mem::take(&mut tx.rounds),
+            participating_providers: transcript.participating(),
+            failed_providers: transcript.failed.clone(),
+            rounds: std::mem::take(&mut transcript.rounds),
             synthesis,
             consensus,
             voting_results: voting,
@@ -149,7 +155,7 @@ pub(crate) fn run_discussion(
 async fn body(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
     produced: &mut Produced,
     tree_deadline: Option<Instant>,
 ) -> Result<(), DiscussionFailure> {
@@ -159,16 +165,16 @@ async fn body(
             "no provider is available for this discussion",
         ));
     }
-    tx.check_min_providers(plan)?;
-    let outcome = patterns::run(caller, plan, tx).await?;
+    transcript.check_min_providers(plan)?;
+    let outcome = patterns::run(caller, plan, transcript).await?;
     produced.early_exit = outcome.early_exit.clone();
-    let mut consensus = consensus::reach(caller, plan, tx, &outcome).await;
+    let mut consensus = consensus::reach(caller, plan, transcript, &outcome).await;
     let go_deeper = consensus.failure.is_none()
         && plan.config.recursive.enabled
         && !consensus.disputes.is_empty()
         && !caller.cancel.is_cancelled();
     if go_deeper {
-        let subs = recursive::settle(caller, plan, tx, &mut consensus, tree_deadline).await;
+        let subs = recursive::settle(caller, plan, transcript, &mut consensus, tree_deadline).await;
         produced.subs = Some(subs);
     }
     produced.consensus = Some(consensus);

@@ -47,14 +47,20 @@ impl Consensus {
 pub(crate) async fn reach(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
     outcome: &PatternOutcome,
 ) -> Consensus {
     let method = plan.config.consensus_method();
     let consensus = match method {
         ConsensusMethod::Synthesis | ConsensusMethod::Moderator => {
-            match synthesis::write(caller, plan, tx, &[], method == ConsensusMethod::Moderator)
-                .await
+            match synthesis::write(
+                caller,
+                plan,
+                transcript,
+                &[],
+                method == ConsensusMethod::Moderator,
+            )
+            .await
             {
                 Ok(w) => {
                     let disputes = w.dissent.iter().map(dispute_text).collect();
@@ -63,7 +69,7 @@ pub(crate) async fn reach(
                             method,
                             synthesizer: Some(w.by.clone()),
                             reached: true,
-                            agreement_score: synthesis::last_round_agreement(tx, plan),
+                            agreement_score: synthesis::last_round_agreement(transcript, plan),
                             agreements: w.sections.agreements.clone(),
                             dissent: if plan.config.consensus.include_dissent {
                                 w.dissent.clone()
@@ -82,9 +88,9 @@ pub(crate) async fn reach(
             }
         }
         ConsensusMethod::Unanimous | ConsensusMethod::Majority => {
-            poll::run(caller, plan, tx, method).await
+            poll::run(caller, plan, transcript, method).await
         }
-        ConsensusMethod::Voting => voting::run(caller, plan, tx, outcome).await,
+        ConsensusMethod::Voting => voting::run(caller, plan, transcript, outcome).await,
     };
     match consensus.failure {
         // A call that failed because the discussion was stopped is a cancellation, not

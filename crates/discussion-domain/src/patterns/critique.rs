@@ -24,15 +24,15 @@ use crate::state::{OpenRound, Plan, Transcript, Turn, all_settled};
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
 ) -> Result<PatternOutcome, DiscussionFailure> {
     let brief = plan.brief();
     let rounds = plan.rounds();
 
     // Round 1: a proposal (falling back to the next speaker), then critiques.
-    let mut open = tx.open(1);
+    let mut open = transcript.open(1);
     let mut proposal: Option<(Speaker, String)> = None;
-    let candidates: Vec<Speaker> = tx.active(plan).into_iter().cloned().collect();
+    let candidates: Vec<Speaker> = transcript.active(plan).into_iter().cloned().collect();
     // A failed proposer is no longer active, so it is not among the critics: the
     // proposals tried and the critiques together are one call per candidate.
     let tracker = StepTracker::new(Step::Round(1), candidates.len() + usize::from(rounds == 1));
@@ -43,15 +43,15 @@ pub(crate) async fn run(
         let prompt =
             plan.opening_prompt(speaker, || prompts::critique_proposal(&brief, speaker.role));
         let outcome = caller.call(speaker, &tracker, prompt).await;
-        if let Some(text) = tx.record(&mut open, speaker, &outcome) {
+        if let Some(text) = transcript.record(&mut open, speaker, &outcome) {
             proposal = Some((speaker.clone(), text));
             break;
         }
     }
     let Some((proposer, mut current)) = proposal else {
-        tx.close(open);
-        tx.check(plan, caller)?;
-        return Err(tx
+        transcript.close(open);
+        transcript.check(plan, caller)?;
+        return Err(transcript
             .check_min_providers(plan)
             .err()
             .unwrap_or_else(|| caller.stop_reason()));
@@ -59,7 +59,7 @@ pub(crate) async fn run(
     let mut critiques = critique(
         caller,
         plan,
-        tx,
+        transcript,
         &mut open,
         &tracker,
         (&proposer, &current),
@@ -71,7 +71,7 @@ pub(crate) async fn run(
         && let Some(revised) = revise(
             caller,
             plan,
-            tx,
+            transcript,
             &mut open,
             &tracker,
             (&proposer, &current),
@@ -82,16 +82,16 @@ pub(crate) async fn run(
     {
         current = revised;
     }
-    tx.close(open);
-    tx.check(plan, caller)?;
+    transcript.close(open);
+    transcript.check(plan, caller)?;
 
     for round in 2..=rounds {
-        if critiques.is_empty() || tx.has_failed(&proposer) {
+        if critiques.is_empty() || transcript.has_failed(&proposer) {
             break;
         }
-        let mut open = tx.open(round);
+        let mut open = transcript.open(round);
         let critics = if round < rounds {
-            critics(tx, plan, &proposer).len()
+            critics(transcript, plan, &proposer).len()
         } else {
             0
         };
@@ -99,7 +99,7 @@ pub(crate) async fn run(
         match revise(
             caller,
             plan,
-            tx,
+            transcript,
             &mut open,
             &tracker,
             (&proposer, &current),
@@ -110,8 +110,8 @@ pub(crate) async fn run(
         {
             Some(revised) => current = revised,
             None => {
-                tx.close(open);
-                tx.check(plan, caller)?;
+                transcript.close(open);
+                transcript.check(plan, caller)?;
                 break;
             }
         }
@@ -119,7 +119,7 @@ pub(crate) async fn run(
             critique(
                 caller,
                 plan,
-                tx,
+                transcript,
                 &mut open,
                 &tracker,
                 (&proposer, &current),
@@ -129,15 +129,16 @@ pub(crate) async fn run(
         } else {
             Vec::new()
         };
-        tx.close(open);
-        tx.check(plan, caller)?;
+        transcript.close(open);
+        transcript.check(plan, caller)?;
     }
     Ok(PatternOutcome::default())
 }
 
 /// The critics: every active speaker but the proposer.
-fn critics<'p>(tx: &Transcript, plan: &'p Plan, proposer: &Speaker) -> Vec<&'p Speaker> {
-    tx.active(plan)
+fn critics<'p>(transcript: &Transcript, plan: &'p Plan, proposer: &Speaker) -> Vec<&'p Speaker> {
+    transcript
+        .active(plan)
         .into_iter()
         .filter(|s| s.id != proposer.id)
         .collect()
@@ -148,14 +149,14 @@ fn critics<'p>(tx: &Transcript, plan: &'p Plan, proposer: &Speaker) -> Vec<&'p S
 async fn critique(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
     open: &mut OpenRound,
     tracker: &StepTracker,
     (proposer, proposal): (&Speaker, &str),
     version: u32,
 ) -> Vec<(String, String)> {
     let brief = plan.brief();
-    let turns: Vec<Turn> = critics(tx, plan, proposer)
+    let turns: Vec<Turn> = critics(transcript, plan, proposer)
         .into_iter()
         .map(|s| Turn {
             speaker: s.clone(),
@@ -165,7 +166,7 @@ async fn critique(
     let outcomes = all_settled(caller, tracker, turns).await;
     let mut out = Vec::new();
     for (speaker, outcome) in &outcomes {
-        if let Some(text) = tx.record(open, speaker, outcome) {
+        if let Some(text) = transcript.record(open, speaker, outcome) {
             out.push((speaker.id.clone(), text));
         }
     }
@@ -178,7 +179,7 @@ async fn critique(
 async fn revise(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
     open: &mut OpenRound,
     tracker: &StepTracker,
     (proposer, proposal): (&Speaker, &str),
@@ -197,5 +198,5 @@ async fn revise(
         .collect();
     let prompt = prompts::critique_revision(&brief, proposer.role, proposal, &quotes);
     let outcome = caller.call(proposer, tracker, prompt).await;
-    tx.record(open, proposer, &outcome)
+    transcript.record(open, proposer, &outcome)
 }

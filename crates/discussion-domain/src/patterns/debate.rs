@@ -16,7 +16,7 @@ use crate::state::{Plan, Transcript, Turn, all_settled};
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
 ) -> Result<PatternOutcome, DiscussionFailure> {
     let brief = plan.brief();
     for round in 1..=plan.rounds() {
@@ -25,8 +25,8 @@ pub(crate) async fn run(
         } else {
             Role::Opponent
         };
-        let said = tx.quotes();
-        let turns: Vec<Turn> = tx
+        let said = transcript.quotes();
+        let turns: Vec<Turn> = transcript
             .active(plan)
             .into_iter()
             .filter(|s| s.role == Some(side))
@@ -48,17 +48,17 @@ pub(crate) async fn run(
         }
         let tracker = StepTracker::new(Step::Round(round), turns.len());
         // Opened before the calls, so the round's duration covers them.
-        let mut open = tx.open(round);
+        let mut open = transcript.open(round);
         let outcomes = all_settled(caller, &tracker, turns).await;
         for (speaker, outcome) in &outcomes {
-            tx.record(&mut open, speaker, outcome);
+            transcript.record(&mut open, speaker, outcome);
         }
-        tx.close(open);
-        tx.check(plan, caller)?;
+        transcript.close(open);
+        transcript.check(plan, caller)?;
         // A side whose every speaker has failed leaves a one-sided debate, whether or
         // not that side is due to speak again (with two rounds it never is).
         for side in [Role::Proponent, Role::Opponent] {
-            if !tx.active(plan).iter().any(|s| s.role == Some(side)) {
+            if !transcript.active(plan).iter().any(|s| s.role == Some(side)) {
                 return Err(DiscussionFailure::new(
                     ErrorCode::DiscussionInsufficientProviders,
                     format!("the {side} side has no provider left to argue"),

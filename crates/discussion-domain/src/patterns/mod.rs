@@ -37,14 +37,14 @@ pub(crate) struct PatternOutcome {
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
 ) -> Result<PatternOutcome, DiscussionFailure> {
     match plan.config.pattern {
-        Pattern::Synthesis => synthesis::run(caller, plan, tx).await,
-        Pattern::RoundRobin => round_robin::run(caller, plan, tx).await,
-        Pattern::Debate => debate::run(caller, plan, tx).await,
-        Pattern::Critique => critique::run(caller, plan, tx).await,
-        Pattern::Voting => voting::run(caller, plan, tx).await,
+        Pattern::Synthesis => synthesis::run(caller, plan, transcript).await,
+        Pattern::RoundRobin => round_robin::run(caller, plan, transcript).await,
+        Pattern::Debate => debate::run(caller, plan, transcript).await,
+        Pattern::Critique => critique::run(caller, plan, transcript).await,
+        Pattern::Voting => voting::run(caller, plan, transcript).await,
     }
 }
 
@@ -75,8 +75,8 @@ pub(crate) fn early_exit(
 }
 
 /// The lexical agreement of the successful answers of `round`.
-pub(crate) fn round_agreement(tx: &Transcript, round: u32) -> Option<f64> {
-    let answers: Vec<&str> = tx
+pub(crate) fn round_agreement(transcript: &Transcript, round: u32) -> Option<f64> {
+    let answers: Vec<&str> = transcript
         .answers_of(round)
         .iter()
         .map(|r| r.content.as_str())

@@ -14,14 +14,14 @@ use crate::state::{Plan, Transcript};
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
 ) -> Result<PatternOutcome, DiscussionFailure> {
     let mut out = PatternOutcome::default();
     let brief = plan.brief();
     for round in 1..=plan.rounds() {
-        let speakers: Vec<_> = tx.active(plan).into_iter().cloned().collect();
+        let speakers: Vec<_> = transcript.active(plan).into_iter().cloned().collect();
         let tracker = StepTracker::new(Step::Round(round), speakers.len());
-        let mut open = tx.open(round);
+        let mut open = transcript.open(round);
         for speaker in &speakers {
             if caller.cancel.is_cancelled() {
                 break;
@@ -32,16 +32,16 @@ pub(crate) async fn run(
                     prompts::round_robin_turn(&brief, speaker.role, round, &said)
                 })
             } else {
-                let mut said = tx.quotes();
+                let mut said = transcript.quotes();
                 said.extend(open.quotes());
                 prompts::round_robin_turn(&brief, speaker.role, round, &said)
             };
             let outcome = caller.call(speaker, &tracker, prompt).await;
-            tx.record(&mut open, speaker, &outcome);
+            transcript.record(&mut open, speaker, &outcome);
         }
-        tx.close(open);
-        tx.check(plan, caller)?;
-        if let Some(exit) = early_exit(plan, round, || round_agreement(tx, round)) {
+        transcript.close(open);
+        transcript.check(plan, caller)?;
+        if let Some(exit) = early_exit(plan, round, || round_agreement(transcript, round)) {
             out.early_exit = Some(exit);
             break;
         }

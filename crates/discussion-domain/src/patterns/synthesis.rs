@@ -13,19 +13,19 @@ use crate::state::{Plan, Transcript, Turn, all_settled};
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
 ) -> Result<PatternOutcome, DiscussionFailure> {
     let mut out = PatternOutcome::default();
     let brief = plan.brief();
     for round in 1..=plan.rounds() {
-        let turns: Vec<Turn> = tx
+        let turns: Vec<Turn> = transcript
             .active(plan)
             .into_iter()
             .map(|s| {
                 let prompt = if round == 1 {
                     plan.opening_prompt(s, || prompts::first_round(&brief, s.role))
                 } else {
-                    let previous = tx.answers_of(round - 1);
+                    let previous = transcript.answers_of(round - 1);
                     let own = previous
                         .iter()
                         .find(|r| r.provider == s.id)
@@ -50,14 +50,14 @@ pub(crate) async fn run(
             .collect();
         let tracker = StepTracker::new(Step::Round(round), turns.len());
         // Opened before the calls, so the round's duration covers them.
-        let mut open = tx.open(round);
+        let mut open = transcript.open(round);
         let outcomes = all_settled(caller, &tracker, turns).await;
         for (speaker, outcome) in &outcomes {
-            tx.record(&mut open, speaker, outcome);
+            transcript.record(&mut open, speaker, outcome);
         }
-        tx.close(open);
-        tx.check(plan, caller)?;
-        if let Some(exit) = early_exit(plan, round, || round_agreement(tx, round)) {
+        transcript.close(open);
+        transcript.check(plan, caller)?;
+        if let Some(exit) = early_exit(plan, round, || round_agreement(transcript, round)) {
             out.early_exit = Some(exit);
             break;
         }

@@ -18,7 +18,7 @@ use crate::state::{Plan, Transcript, Turn, all_settled};
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
 ) -> Result<PatternOutcome, DiscussionFailure> {
     let mut out = PatternOutcome::default();
     let options = parse::options(&plan.config.topic);
@@ -28,7 +28,8 @@ pub(crate) async fn run(
         let earlier = if round == 1 {
             Vec::new()
         } else {
-            tx.answers_of(round - 1)
+            transcript
+                .answers_of(round - 1)
                 .into_iter()
                 .map(|r| prompts::Quote {
                     speaker: &r.provider,
@@ -43,7 +44,7 @@ pub(crate) async fn run(
         } else {
             VoteBasis::EarlierVotes
         };
-        let turns: Vec<Turn> = tx
+        let turns: Vec<Turn> = transcript
             .active(plan)
             .into_iter()
             .map(|s| Turn {
@@ -60,11 +61,11 @@ pub(crate) async fn run(
         drop(earlier);
         let tracker = StepTracker::new(Step::Round(round), turns.len());
         // Opened before the calls, so the round's duration covers them.
-        let mut open = tx.open(round);
+        let mut open = transcript.open(round);
         let outcomes = all_settled(caller, &tracker, turns).await;
         let mut choices = Vec::new();
         for (speaker, outcome) in &outcomes {
-            let Some(text) = tx.record(&mut open, speaker, outcome) else {
+            let Some(text) = transcript.record(&mut open, speaker, outcome) else {
                 continue;
             };
             let Some(v) = parse::vote(&text, &options) else {
@@ -81,8 +82,8 @@ pub(crate) async fn run(
                 reason: v.reason,
             });
         }
-        tx.close(open);
-        tx.check(plan, caller)?;
+        transcript.close(open);
+        transcript.check(plan, caller)?;
         if let Some(exit) = early_exit(plan, round, || modal_share(&choices)) {
             out.early_exit = Some(exit);
             break;
@@ -92,7 +93,7 @@ pub(crate) async fn run(
     ballots.retain(|b| {
         plan.speakers
             .iter()
-            .any(|s| s.id == b.speaker && !tx.has_failed(s))
+            .any(|s| s.id == b.speaker && !transcript.has_failed(s))
     });
     // Keep the tally in speaking order, whatever order the rounds left it in.
     ballots.sort_by_key(|b| plan.speakers.iter().position(|s| s.id == b.speaker));
