@@ -5,9 +5,9 @@
 
 use ax_contracts::discussion::DiscussionFailure;
 
-use super::{PatternOutcome, early_exit, round_agreement};
-use crate::call::{Caller, StepTracker};
-use crate::progress::Step;
+use super::PatternOutcome;
+use super::round::{Round, text_agreement};
+use crate::call::Caller;
 use crate::prompts;
 use crate::state::{Plan, Transcript};
 
@@ -18,30 +18,26 @@ pub(crate) async fn run(
 ) -> Result<PatternOutcome, DiscussionFailure> {
     let mut out = PatternOutcome::default();
     let brief = plan.brief();
-    for round in 1..=plan.rounds() {
+    for number in 1..=plan.rounds() {
         let speakers: Vec<_> = transcript.active(plan).into_iter().cloned().collect();
-        let tracker = StepTracker::new(Step::Round(round), speakers.len());
-        let mut open = transcript.open(round);
+        let mut round = Round::open(caller, plan, transcript, number, speakers.len());
         for speaker in &speakers {
             if caller.cancel.is_cancelled() {
                 break;
             }
-            let prompt = if round == 1 {
-                let said = open.quotes();
+            let prompt = if number == 1 {
+                let said = round.quotes();
                 plan.opening_prompt(speaker, || {
-                    prompts::round_robin_turn(&brief, speaker.role, round, &said)
+                    prompts::round_robin_turn(&brief, speaker.role, number, &said)
                 })
             } else {
-                let mut said = transcript.quotes();
-                said.extend(open.quotes());
-                prompts::round_robin_turn(&brief, speaker.role, round, &said)
+                let mut said = round.transcript().quotes();
+                said.extend(round.quotes());
+                prompts::round_robin_turn(&brief, speaker.role, number, &said)
             };
-            let outcome = caller.call(speaker, &tracker, prompt).await;
-            transcript.record(&mut open, speaker, &outcome);
+            round.ask(speaker, prompt).await;
         }
-        transcript.close(open);
-        transcript.check(plan, caller)?;
-        if let Some(exit) = early_exit(plan, round, || round_agreement(transcript, round)) {
+        if let Some(exit) = round.close_or_exit_early(|t| text_agreement(t, number))? {
             out.early_exit = Some(exit);
             break;
         }

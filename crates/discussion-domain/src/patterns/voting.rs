@@ -7,13 +7,13 @@
 
 use ax_contracts::discussion::DiscussionFailure;
 
-use super::{Ballot, PatternOutcome, early_exit};
+use super::round::Round;
+use super::{Ballot, PatternOutcome};
 use crate::agreement::modal_share;
-use crate::call::{Caller, StepTracker};
+use crate::call::Caller;
 use crate::parse;
-use crate::progress::Step;
 use crate::prompts::{self, VoteBasis};
-use crate::state::{Plan, Transcript, Turn, all_settled};
+use crate::state::{Plan, Transcript, Turn};
 
 pub(crate) async fn run(
     caller: &Caller,
@@ -24,12 +24,12 @@ pub(crate) async fn run(
     let options = parse::options(&plan.config.topic);
     let brief = plan.brief();
     let mut ballots: Vec<Ballot> = Vec::new();
-    for round in 1..=plan.rounds() {
-        let earlier = if round == 1 {
+    for number in 1..=plan.rounds() {
+        let earlier = if number == 1 {
             Vec::new()
         } else {
             transcript
-                .answers_of(round - 1)
+                .answers_of(number - 1)
                 .into_iter()
                 .map(|r| prompts::Quote {
                     speaker: &r.provider,
@@ -39,7 +39,7 @@ pub(crate) async fn run(
                 })
                 .collect()
         };
-        let basis = if round == 1 {
+        let basis = if number == 1 {
             VoteBasis::Fresh
         } else {
             VoteBasis::EarlierVotes
@@ -49,7 +49,7 @@ pub(crate) async fn run(
             .into_iter()
             .map(|s| Turn {
                 speaker: s.clone(),
-                prompt: if round == 1 {
+                prompt: if number == 1 {
                     plan.opening_prompt(s, || {
                         prompts::vote(&brief, s.role, &options, basis, &earlier)
                     })
@@ -59,19 +59,13 @@ pub(crate) async fn run(
             })
             .collect();
         drop(earlier);
-        let tracker = StepTracker::new(Step::Round(round), turns.len());
-        // Opened before the calls, so the round's duration covers them.
-        let mut open = transcript.open(round);
-        let outcomes = all_settled(caller, &tracker, turns).await;
+        let mut round = Round::open(caller, plan, transcript, number, turns.len());
         let mut choices = Vec::new();
-        for (speaker, outcome) in &outcomes {
-            let Some(text) = transcript.record(&mut open, speaker, outcome) else {
-                continue;
-            };
+        for (speaker, text) in round.ask_all(turns).await {
             let Some(v) = parse::vote(&text, &options) else {
                 continue;
             };
-            Transcript::set_vote(&mut open, Some(options[v.option].clone()), v.confidence);
+            round.set_vote(&speaker, options[v.option].clone(), v.confidence);
             choices.push(v.option);
             ballots.retain(|b| b.speaker != speaker.id);
             ballots.push(Ballot {
@@ -82,9 +76,7 @@ pub(crate) async fn run(
                 reason: v.reason,
             });
         }
-        transcript.close(open);
-        transcript.check(plan, caller)?;
-        if let Some(exit) = early_exit(plan, round, || modal_share(&choices)) {
+        if let Some(exit) = round.close_or_exit_early(|_| modal_share(&choices))? {
             out.early_exit = Some(exit);
             break;
         }
