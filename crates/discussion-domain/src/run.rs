@@ -14,6 +14,8 @@ use ax_contracts::error::ErrorCode;
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use crate::call::{Caller, Tree};
 use crate::consensus::{self, Consensus};
@@ -50,12 +52,27 @@ struct Produced {
 }
 
 /// Run a discussion to its result. Boxed because sub-discussions recurse into it.
+///
+/// Observability: the run is a `discussion` span (discussion id, depth, pattern,
+/// speakers, outcome — `ok` or the error code — and duration in ms); it is created
+/// here, not in the future, so that a sub-discussion's span is a child of the span
+/// that launched it.
 pub(crate) fn run_discussion(
     tree: Arc<Tree>,
     plan: Plan,
     spec: RunSpec,
 ) -> BoxFuture<'static, DiscussionResult> {
-    Box::pin(async move {
+    let span = tracing::info_span!(
+        "discussion",
+        discussion_id = %spec.discussion_id,
+        depth = spec.depth,
+        pattern = %plan.config.pattern,
+        speakers = plan.speakers.len(),
+        outcome = Empty,
+        duration_ms = Empty,
+    );
+    let recorded = span.clone();
+    let run = async move {
         let started_at = chrono::Utc::now();
         let t0 = Instant::now();
         let caller = Caller::new(
@@ -125,7 +142,7 @@ pub(crate) fn run_discussion(
         }
         let mut cost = caller.cost();
         cost.by_provider.retain(|_, c| c.calls > 0);
-        DiscussionResult {
+        let result = DiscussionResult {
             discussion_id: spec.discussion_id,
             success: failure.is_none(),
             pattern: plan.config.pattern,
@@ -148,8 +165,17 @@ pub(crate) fn run_discussion(
                 depth: spec.depth,
             },
             error: failure,
+        };
+        if !recorded.is_disabled() {
+            recorded.record(
+                "outcome",
+                result.error.as_ref().map_or("ok", |e| e.code.as_str()),
+            );
+            recorded.record("duration_ms", result.total_duration_ms);
         }
-    })
+        result
+    };
+    Box::pin(run.instrument(span))
 }
 
 async fn body(

@@ -15,6 +15,9 @@ use ax_contracts::discussion::{
     ConsensusMethod, ConsensusResult, DiscussionFailure, Dissent, VotingResults,
 };
 
+use tracing::Instrument;
+use tracing::field::Empty;
+
 use crate::call::Caller;
 use crate::patterns::PatternOutcome;
 use crate::state::{Plan, Transcript};
@@ -43,7 +46,8 @@ impl Consensus {
     }
 }
 
-/// Reach consensus by the configured method.
+/// Reach consensus by the configured method, in a `consensus` span (method, reached,
+/// outcome).
 pub(crate) async fn reach(
     caller: &Caller,
     plan: &Plan,
@@ -51,6 +55,32 @@ pub(crate) async fn reach(
     outcome: &PatternOutcome,
 ) -> Consensus {
     let method = plan.config.consensus_method();
+    let span = tracing::info_span!(
+        "consensus",
+        method = %method,
+        reached = Empty,
+        outcome = Empty,
+    );
+    let consensus = by_method(caller, plan, transcript, outcome, method)
+        .instrument(span.clone())
+        .await;
+    if !span.is_disabled() {
+        span.record("reached", consensus.result.reached);
+        span.record(
+            "outcome",
+            consensus.failure.as_ref().map_or("ok", |f| f.code.as_str()),
+        );
+    }
+    consensus
+}
+
+async fn by_method(
+    caller: &Caller,
+    plan: &Plan,
+    transcript: &mut Transcript,
+    outcome: &PatternOutcome,
+    method: ConsensusMethod,
+) -> Consensus {
     let consensus = match method {
         ConsensusMethod::Synthesis | ConsensusMethod::Moderator => {
             match synthesis::write(

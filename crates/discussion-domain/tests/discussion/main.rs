@@ -8,4 +8,5 @@ mod faults;
 mod patterns;
 mod progress;
 mod service;
+mod spans;
 mod support;
