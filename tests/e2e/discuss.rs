@@ -74,6 +74,72 @@ fn the_offline_demo_runs_on_mock_providers_says_so_and_is_saved() {
     assert_exit(&data.run(&["discuss", "show", "no-such-id"]), 3);
 }
 
+/// Spans: off by default; `AX_LOG=debug` (or `-v`) prints one line per closed span on
+/// stderr — command > discussion > round > provider call, with their ids and outcome —
+/// and `--format json` stdout stays exactly one document.
+#[test]
+fn ax_log_debug_prints_the_spans_of_a_discussion_on_stderr_only() {
+    let data = DataDir::new();
+    let args = ["--format", "json", "discuss", "Tabs or spaces?", "--fast"];
+
+    let quiet = data.ax().args(args).output().expect("ax runs");
+    assert_exit(&quiet, 0);
+    assert!(
+        !text(&quiet.stderr).contains("provider_call"),
+        "no span lines by default:\n{}",
+        text(&quiet.stderr)
+    );
+
+    let traced = data
+        .ax()
+        .env("AX_LOG", "debug")
+        .args(args)
+        .output()
+        .expect("ax runs");
+    assert_exit(&traced, 0);
+    let result: Value = serde_json::from_slice(&traced.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is exactly one JSON document ({e}):\n{}",
+            text(&traced.stdout)
+        )
+    });
+    let id = result["discussionId"].as_str().expect("id");
+    let stderr = text(&traced.stderr);
+    // One line per closed span, naming the spans it is inside: `a{..}:b{..}: close`.
+    let closed: Vec<&str> = stderr.lines().filter(|l| l.contains("}: close ")).collect();
+    let discussion = format!("command{{command=\"discuss\"}}:discussion{{discussion_id={id} ");
+    let calls = closed
+        .iter()
+        .filter(|l| {
+            l.contains(&discussion)
+                && l.contains("}:round{round=1 ")
+                && l.contains("}:provider_call{speaker=mock-")
+                && l.contains(" outcome=\"ok\" duration_ms=")
+        })
+        .count();
+    assert!(
+        calls >= 2,
+        "a provider call span per speaker, inside the round, inside the discussion:\n{stderr}"
+    );
+    assert!(
+        closed.iter().any(|l| l.contains(&discussion)
+            && l.contains(" outcome=\"ok\" duration_ms=")
+            && !l.contains("}:round{")
+            && !l.contains("}:consensus{")),
+        "the discussion's own span, with outcome and duration:\n{stderr}"
+    );
+    assert!(
+        closed
+            .iter()
+            .any(|l| l.contains("command{command=\"discuss\" exit=0 outcome=\"ok\" duration_ms=")),
+        "the command's span:\n{stderr}"
+    );
+    assert!(
+        !text(&traced.stdout).contains("}: close "),
+        "no span line on stdout"
+    );
+}
+
 /// INV-DISC-RATE-001 through the real binary: six slow providers, and the process-wide
 /// limit from `--max-concurrent`, `AX_MAX_CONCURRENT_PROVIDER_CALLS` and config.toml
 /// (in that order of precedence) is exactly the most calls ever in flight.

@@ -23,16 +23,27 @@ pub mod text;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Instant;
 
-use clap::Parser;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use crate::args::{Cli, Command};
 use crate::error::Exit;
 
 /// Run `ax` with the process arguments; returns the documented exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    // As `Cli::try_parse`, keeping the matches for the command's name.
+    let parsed = Cli::command().try_get_matches().and_then(|mut matches| {
+        // Named first: reading the matches into `Cli` takes the subcommands out.
+        let command = command_path(&matches);
+        let cli = Cli::from_arg_matches_mut(&mut matches)
+            .map_err(|err| err.format(&mut Cli::command()))?;
+        Ok((cli, command))
+    });
+    let (cli, command) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => {
             // Help and version are not errors; everything else is a usage error (2).
             let _ = err.print();
@@ -55,16 +66,43 @@ pub fn main() -> ExitCode {
             return Exit::Failure.into();
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let span = tracing::info_span!(
+        "command",
+        command,
+        exit = Empty,
+        outcome = Empty,
+        duration_ms = Empty,
+    );
+    let started = Instant::now();
+    let result = runtime.block_on(commands::run(cli).instrument(span.clone()));
+    let (exit, outcome) = match &result {
         Ok(exit) => match SIGNAL_EXIT.load(Ordering::SeqCst) {
-            0 => exit.into(),
-            code => ExitCode::from(code),
+            0 => (*exit as u8, if *exit == Exit::Ok { "ok" } else { "failed" }),
+            code => (code, "signal"),
         },
-        Err(err) => {
-            output::report_error(format, &err);
-            err.exit.into()
-        }
+        Err(err) => (err.exit as u8, err.code.as_str()),
+    };
+    span.record("exit", exit);
+    span.record("outcome", outcome);
+    span.record(
+        "duration_ms",
+        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    );
+    if let Err(err) = &result {
+        output::report_error(format, err);
     }
+    ExitCode::from(exit)
+}
+
+/// The command's name as typed, subcommands included (`agent list`, `mcp serve`).
+fn command_path(matches: &ArgMatches) -> String {
+    let mut names = Vec::new();
+    let mut matches = matches;
+    while let Some((name, sub)) = matches.subcommand() {
+        names.push(name);
+        matches = sub;
+    }
+    names.join(" ")
 }
 
 /// The exit code a signal other than SIGINT called for (143 for SIGTERM, 129 for
@@ -95,6 +133,11 @@ fn runtime_for(command: &Command) -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Logs go to stderr only: stdout carries command output and the MCP stdio channel.
 /// `AX_LOG` (e.g. `AX_LOG=debug`) overrides the verbosity flags.
+///
+/// Spans (command, MCP request, discussion, round, consensus, provider call at
+/// `info`; provider attempt at `debug`) print one line when they close, with their
+/// fields and time, so `-v` or `AX_LOG=debug` follows a run call by call; by default
+/// (`warn`) none is enabled, and a disabled span costs next to nothing.
 fn init_logging(verbose: u8, quiet: bool) {
     // rmcp logs a warning for every JSON-RPC error it answers (a client's bad
     // request is not our problem to shout about); its details show from -vv.
@@ -112,5 +155,6 @@ fn init_logging(verbose: u8, quiet: bool) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && output::colour_allowed())
         .with_target(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .try_init();
 }

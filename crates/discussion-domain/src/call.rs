@@ -12,6 +12,8 @@ use ax_contracts::discussion::{CostSummary, DiscussionFailure, ProviderCost, lim
 use ax_contracts::error::ErrorCode;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use crate::limiter::LimitScope;
 use crate::participants::Speaker;
@@ -20,6 +22,7 @@ use crate::provider::{
     ProviderError, ProviderErrorKind, ProviderExecutor, ProviderRequest, within_time_limit,
 };
 use crate::retry::{Jitter, RetryPolicy};
+use crate::state::millis;
 
 /// Shared by every discussion of one tree (a top discussion and its sub-discussions).
 pub(crate) struct Tree {
@@ -55,10 +58,15 @@ pub(crate) enum CallFailure {
 impl CallFailure {
     /// The `code` of a `failedProviders` entry.
     pub fn code(&self) -> String {
+        self.code_str().to_owned()
+    }
+
+    /// [`CallFailure::code`] without the copy (span fields).
+    fn code_str(&self) -> &'static str {
         match self {
-            Self::Provider(e) => e.kind.as_str().to_owned(),
-            Self::Cancelled => ProviderErrorKind::Cancelled.as_str().to_owned(),
-            Self::CallBudget => ErrorCode::DiscussionMaxCallsExceeded.as_str().to_owned(),
+            Self::Provider(e) => e.kind.as_str(),
+            Self::Cancelled => ProviderErrorKind::Cancelled.as_str(),
+            Self::CallBudget => ErrorCode::DiscussionMaxCallsExceeded.as_str(),
         }
     }
 
@@ -275,16 +283,49 @@ impl Caller {
     /// The timeout starts when the permit is held, so time spent queueing never counts
     /// against a provider. Cancellation drops the running future (the adapter kills its
     /// processes) and stops queued calls before they start.
+    ///
+    /// Observability: each call is a `provider_call` span (speaker, provider, attempts,
+    /// outcome, duration in ms as recorded in the transcript), each attempt in it a
+    /// `provider_attempt` span (attempt, outcome, duration in ms).
     pub async fn call(
         &self,
         speaker: &Speaker,
         tracker: &StepTracker,
         prompt: String,
     ) -> CallOutcome {
+        let span = tracing::info_span!(
+            "provider_call",
+            speaker = %speaker.id,
+            provider = %speaker.provider,
+            attempts = Empty,
+            outcome = Empty,
+            duration_ms = Empty,
+        );
+        let (outcome, attempts) = self
+            .attempts(speaker, tracker, prompt)
+            .instrument(span.clone())
+            .await;
+        if !span.is_disabled() {
+            span.record("attempts", attempts);
+            span.record("outcome", outcome_name(&outcome.result));
+            span.record("duration_ms", millis(outcome.duration));
+        }
+        outcome
+    }
+
+    /// The body of [`Caller::call`]; also returns how many attempts reached the
+    /// provider (none when the call was cancelled or refused before its first).
+    async fn attempts(
+        &self,
+        speaker: &Speaker,
+        tracker: &StepTracker,
+        prompt: String,
+    ) -> (CallOutcome, u32) {
         let mut duration = Duration::ZERO;
         let timeout = self.timeout_for(&speaker.provider);
         self.emit(speaker, tracker, CallPhase::Waiting);
         let mut attempt = 0u32;
+        let mut executed = 0u32;
         let result = loop {
             attempt += 1;
             if self.cancel.is_cancelled() {
@@ -319,16 +360,29 @@ impl Caller {
                 max_tokens: None,
                 timeout,
             };
+            let attempt_span = tracing::debug_span!(
+                "provider_attempt",
+                attempt,
+                outcome = Empty,
+                duration_ms = Empty,
+            );
+            executed += 1;
             let started = Instant::now();
             let attempt_result = tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => Err(CallFailure::Cancelled),
-                r = within_time_limit(self.tree.executor.as_ref(), request) => {
+                r = within_time_limit(self.tree.executor.as_ref(), request)
+                    .instrument(attempt_span.clone()) => {
                     r.map_err(CallFailure::Provider)
                 }
             };
-            duration += started.elapsed();
+            let elapsed = started.elapsed();
+            duration += elapsed;
             drop(permit);
+            if !attempt_span.is_disabled() {
+                attempt_span.record("outcome", outcome_name(&attempt_result));
+                attempt_span.record("duration_ms", millis(elapsed));
+            }
             match attempt_result {
                 Ok(resp) => {
                     let tokens = match (resp.input_tokens, resp.output_tokens) {
@@ -389,6 +443,14 @@ impl Caller {
                 );
             }
         }
-        CallOutcome { result, duration }
+        (CallOutcome { result, duration }, executed)
+    }
+}
+
+/// A call's or an attempt's outcome as a span field: `ok`, or the failure's code.
+fn outcome_name<T>(result: &Result<T, CallFailure>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(f) => f.code_str(),
     }
 }

@@ -28,7 +28,7 @@ use crate::state::{Plan, Transcript};
 pub(crate) async fn settle(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
     consensus: &mut Consensus,
     tree_deadline: Option<Instant>,
 ) -> Vec<SubDiscussion> {
@@ -42,7 +42,7 @@ pub(crate) async fn settle(
     }
     points.truncate(caller.tree.max_sub_discussions);
 
-    let speakers: Vec<_> = tx.active(plan).into_iter().cloned().collect();
+    let speakers: Vec<_> = transcript.active(plan).into_iter().cloned().collect();
     // Fewer speakers than the parent: about half of them, at least two.
     let take = speakers.len().div_ceil(2).max(2).min(speakers.len());
     let sub_speakers = speakers[..take].to_vec();
@@ -148,7 +148,7 @@ pub(crate) async fn settle(
 
     if !settled.is_empty() && !caller.cancel.is_cancelled() {
         let moderator = consensus.result.method == ConsensusMethod::Moderator;
-        if let Ok(w) = synthesis::write(caller, plan, tx, &settled, moderator).await {
+        if let Ok(w) = synthesis::write(caller, plan, transcript, &settled, moderator).await {
             consensus.synthesis = w.sections.conclusion;
             if consensus.result.method == ConsensusMethod::Synthesis
                 || consensus.result.method == ConsensusMethod::Moderator

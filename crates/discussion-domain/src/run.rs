@@ -14,6 +14,8 @@ use ax_contracts::error::ErrorCode;
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use crate::call::{Caller, Tree};
 use crate::consensus::{self, Consensus};
@@ -50,12 +52,27 @@ struct Produced {
 }
 
 /// Run a discussion to its result. Boxed because sub-discussions recurse into it.
+///
+/// Observability: the run is a `discussion` span (discussion id, depth, pattern,
+/// speakers, outcome — `ok` or the error code — and duration in ms); it is created
+/// here, not in the future, so that a sub-discussion's span is a child of the span
+/// that launched it.
 pub(crate) fn run_discussion(
     tree: Arc<Tree>,
     plan: Plan,
     spec: RunSpec,
 ) -> BoxFuture<'static, DiscussionResult> {
-    Box::pin(async move {
+    let span = tracing::info_span!(
+        "discussion",
+        discussion_id = %spec.discussion_id,
+        depth = spec.depth,
+        pattern = %plan.config.pattern,
+        speakers = plan.speakers.len(),
+        outcome = Empty,
+        duration_ms = Empty,
+    );
+    let recorded = span.clone();
+    let run = async move {
         let started_at = chrono::Utc::now();
         let t0 = Instant::now();
         let caller = Caller::new(
@@ -66,14 +83,20 @@ pub(crate) fn run_discussion(
             plan.config.provider_timeout.map(Duration::from_millis),
             plan.config.temperature,
         );
-        let mut tx = Transcript::default();
+        let mut transcript = Transcript::default();
         for f in &spec.unavailable {
-            tx.fail_before_start(&f.provider, &f.code, f.message.clone());
+            transcript.fail_before_start(&f.provider, &f.code, f.message.clone());
         }
         let mut produced = Produced::default();
 
         let outcome = {
-            let body = body(&caller, &plan, &mut tx, &mut produced, spec.tree_deadline);
+            let body = body(
+                &caller,
+                &plan,
+                &mut transcript,
+                &mut produced,
+                spec.tree_deadline,
+            );
             futures::pin_mut!(body);
             match &spec.deadline {
                 Some(deadline) => {
@@ -107,7 +130,7 @@ pub(crate) fn run_discussion(
                 ErrorCode::DiscussionInsufficientProviders
                     | ErrorCode::DiscussionAllProvidersFailed
             )
-            && tx
+            && transcript
                 .failed
                 .iter()
                 .any(|p| p.code == ErrorCode::DiscussionMaxCallsExceeded.as_str())
@@ -119,14 +142,14 @@ pub(crate) fn run_discussion(
         }
         let mut cost = caller.cost();
         cost.by_provider.retain(|_, c| c.calls > 0);
-        DiscussionResult {
+        let result = DiscussionResult {
             discussion_id: spec.discussion_id,
             success: failure.is_none(),
             pattern: plan.config.pattern,
             topic: plan.config.topic.clone(),
-            participating_providers: tx.participating(),
-            failed_providers: tx.failed.clone(),
-            rounds: std::mem::take(&mut tx.rounds),
+            participating_providers: transcript.participating(),
+            failed_providers: transcript.failed.clone(),
+            rounds: std::mem::take(&mut transcript.rounds),
             synthesis,
             consensus,
             voting_results: voting,
@@ -142,14 +165,23 @@ pub(crate) fn run_discussion(
                 depth: spec.depth,
             },
             error: failure,
+        };
+        if !recorded.is_disabled() {
+            recorded.record(
+                "outcome",
+                result.error.as_ref().map_or("ok", |e| e.code.as_str()),
+            );
+            recorded.record("duration_ms", result.total_duration_ms);
         }
-    })
+        result
+    };
+    Box::pin(run.instrument(span))
 }
 
 async fn body(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
     produced: &mut Produced,
     tree_deadline: Option<Instant>,
 ) -> Result<(), DiscussionFailure> {
@@ -159,16 +191,16 @@ async fn body(
             "no provider is available for this discussion",
         ));
     }
-    tx.check_min_providers(plan)?;
-    let outcome = patterns::run(caller, plan, tx).await?;
+    transcript.check_min_providers(plan)?;
+    let outcome = patterns::run(caller, plan, transcript).await?;
     produced.early_exit = outcome.early_exit.clone();
-    let mut consensus = consensus::reach(caller, plan, tx, &outcome).await;
+    let mut consensus = consensus::reach(caller, plan, transcript, &outcome).await;
     let go_deeper = consensus.failure.is_none()
         && plan.config.recursive.enabled
         && !consensus.disputes.is_empty()
         && !caller.cancel.is_cancelled();
     if go_deeper {
-        let subs = recursive::settle(caller, plan, tx, &mut consensus, tree_deadline).await;
+        let subs = recursive::settle(caller, plan, transcript, &mut consensus, tree_deadline).await;
         produced.subs = Some(subs);
     }
     produced.consensus = Some(consensus);

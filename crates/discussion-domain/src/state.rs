@@ -103,6 +103,14 @@ impl OpenRound {
             .map(quote)
             .collect()
     }
+
+    /// Give `speaker`'s response in this round its parsed vote.
+    pub fn set_vote(&mut self, speaker: &str, vote: String, confidence: Option<f64>) {
+        if let Some(response) = self.responses.iter_mut().rfind(|r| r.provider == speaker) {
+            response.vote = Some(vote);
+            response.confidence = confidence;
+        }
+    }
 }
 
 impl Transcript {
@@ -162,14 +170,6 @@ impl Transcript {
                 }
                 None
             }
-        }
-    }
-
-    /// Give the last response of `round` its parsed vote.
-    pub fn set_vote(round: &mut OpenRound, vote: Option<String>, confidence: Option<f64>) {
-        if let Some(last) = round.responses.last_mut() {
-            last.vote = vote;
-            last.confidence = confidence;
         }
     }
 

@@ -5,7 +5,9 @@
 //! nothing here holds a lock across a call, so a running `discuss` never delays an
 //! `agent_get`.
 
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use ax_discussion_domain::RunOptions;
 use rmcp::model::{
@@ -17,6 +19,8 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use crate::arguments::{self, Depth};
 use crate::catalog;
@@ -186,12 +190,19 @@ impl ServerHandler for AxServer {
         .with_instructions(INSTRUCTIONS)
     }
 
+    async fn ping(&self, context: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+        traced(request_span("ping", None, &context), ok, async { Ok(()) }).await
+    }
+
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.tools().to_vec()))
+        traced(request_span("tools/list", None, &context), ok, async {
+            Ok(ListToolsResult::with_all_items(self.tools().to_vec()))
+        })
+        .await
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -205,16 +216,20 @@ impl ServerHandler for AxServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let Some(name) = ToolName::parse(&request.name, &self.inner.options.tool_prefix) else {
-            // The protocol's answer to an unknown tool is a JSON-RPC error.
-            let shown: String = request.name.chars().take(MAX_ECHOED_NAME).collect();
-            return Err(ErrorData::invalid_params(
-                format!("Unknown tool: {shown}"),
-                Some(json!({ "tool": shown })),
-            ));
+        let span = request_span("tools/call", Some(echoed(&request.name)), &context);
+        let call = async {
+            let Some(name) = ToolName::parse(&request.name, &self.inner.options.tool_prefix) else {
+                // The protocol's answer to an unknown tool is a JSON-RPC error.
+                let shown: String = request.name.chars().take(MAX_ECHOED_NAME).collect();
+                return Err(ErrorData::invalid_params(
+                    format!("Unknown tool: {shown}"),
+                    Some(json!({ "tool": shown })),
+                ));
+            };
+            let args = Value::Object(request.arguments.unwrap_or_default());
+            Ok(self.run_tool(name, args, &context).await)
         };
-        let args = Value::Object(request.arguments.unwrap_or_default());
-        Ok(self.run_tool(name, args, &context).await.into())
+        traced(span, tool_outcome, call).await.map(Into::into)
     }
 
     /// rmcp reads a known method with malformed params as a custom request; answer
@@ -223,8 +238,46 @@ impl ServerHandler for AxServer {
     async fn on_custom_request(
         &self,
         request: CustomRequest,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, ErrorData> {
+        let span = request_span(echoed(&request.method), None, &context);
+        traced(span, ok, self.custom_request(request)).await
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        traced(request_span("resources/list", None, &context), ok, async {
+            Ok(resources::list())
+        })
+        .await
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let span = request_span("resources/templates/list", None, &context);
+        traced(span, ok, async { Ok(resources::templates()) }).await
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let span = request_span("resources/read", None, &context);
+        let read = resources::read(&self.inner.services, &request.uri);
+        traced(span, ok, read).await.map(Into::into)
+    }
+}
+
+impl AxServer {
+    /// [`ServerHandler::on_custom_request`], in its span.
+    async fn custom_request(&self, request: CustomRequest) -> Result<CustomResult, ErrorData> {
         let method: String = request.method.chars().take(MAX_ECHOED_NAME).collect();
         let params = request.params.unwrap_or(Value::Null);
         let reason = match method.as_str() {
@@ -249,30 +302,69 @@ impl ServerHandler for AxServer {
             Some(json!({ "method": method })),
         ))
     }
+}
 
-    async fn list_resources(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListResourcesResult, ErrorData> {
-        Ok(resources::list())
-    }
+/// The span of one MCP request: `mcp_request` with the JSON-RPC request id, the
+/// method, the tool (for `tools/call`) and, when it ends, the outcome and duration in
+/// ms. Made in each handler method because rmcp runs every request on a task of its
+/// own and answers `initialize` itself; there is no one dispatch point of ours that
+/// all transports share.
+fn request_span(
+    method: &str,
+    tool: Option<&str>,
+    context: &RequestContext<RoleServer>,
+) -> tracing::Span {
+    tracing::info_span!(
+        "mcp_request",
+        request_id = %context.id,
+        method,
+        tool,
+        outcome = Empty,
+        duration_ms = Empty,
+    )
+}
 
-    async fn list_resource_templates(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        Ok(resources::templates())
+/// Run one request's `handler` inside `span`, then record its outcome: what `outcome`
+/// says of a result, or `jsonrpc_error <code>` — and its duration.
+async fn traced<T>(
+    span: tracing::Span,
+    outcome: impl FnOnce(&T) -> &str,
+    handler: impl Future<Output = Result<T, ErrorData>>,
+) -> Result<T, ErrorData> {
+    let started = Instant::now();
+    let result = handler.instrument(span.clone()).await;
+    if !span.is_disabled() {
+        match &result {
+            Ok(value) => span.record("outcome", outcome(value)),
+            Err(e) => span.record("outcome", format!("jsonrpc_error {}", e.code.0)),
+        };
+        let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        span.record("duration_ms", millis);
     }
+    result
+}
 
-    async fn read_resource(
-        &self,
-        request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ReadResourceResponse, ErrorData> {
-        resources::read(&self.inner.services, &request.uri)
-            .await
-            .map(Into::into)
+/// The outcome of a request that answered.
+fn ok<T>(_: &T) -> &str {
+    "ok"
+}
+
+/// The outcome of a tool call: `ok`, or the error code of its `isError` result
+/// (`{error: {code, ...}}`, a registry error or a failed discussion alike).
+fn tool_outcome(result: &CallToolResult) -> &str {
+    if result.is_error != Some(true) {
+        return "ok";
     }
+    result
+        .structured_content
+        .as_ref()
+        .and_then(|v| v["error"]["code"].as_str())
+        .unwrap_or("tool_error")
+}
+
+/// At most [`MAX_ECHOED_NAME`] characters of a name the client chose, for a span.
+fn echoed(name: &str) -> &str {
+    name.char_indices()
+        .nth(MAX_ECHOED_NAME)
+        .map_or(name, |(end, _)| &name[..end])
 }

@@ -15,6 +15,9 @@ use ax_contracts::discussion::{
     ConsensusMethod, ConsensusResult, DiscussionFailure, Dissent, VotingResults,
 };
 
+use tracing::Instrument;
+use tracing::field::Empty;
+
 use crate::call::Caller;
 use crate::patterns::PatternOutcome;
 use crate::state::{Plan, Transcript};
@@ -43,18 +46,51 @@ impl Consensus {
     }
 }
 
-/// Reach consensus by the configured method.
+/// Reach consensus by the configured method, in a `consensus` span (method, reached,
+/// outcome).
 pub(crate) async fn reach(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
     outcome: &PatternOutcome,
 ) -> Consensus {
     let method = plan.config.consensus_method();
+    let span = tracing::info_span!(
+        "consensus",
+        method = %method,
+        reached = Empty,
+        outcome = Empty,
+    );
+    let consensus = by_method(caller, plan, transcript, outcome, method)
+        .instrument(span.clone())
+        .await;
+    if !span.is_disabled() {
+        span.record("reached", consensus.result.reached);
+        span.record(
+            "outcome",
+            consensus.failure.as_ref().map_or("ok", |f| f.code.as_str()),
+        );
+    }
+    consensus
+}
+
+async fn by_method(
+    caller: &Caller,
+    plan: &Plan,
+    transcript: &mut Transcript,
+    outcome: &PatternOutcome,
+    method: ConsensusMethod,
+) -> Consensus {
     let consensus = match method {
         ConsensusMethod::Synthesis | ConsensusMethod::Moderator => {
-            match synthesis::write(caller, plan, tx, &[], method == ConsensusMethod::Moderator)
-                .await
+            match synthesis::write(
+                caller,
+                plan,
+                transcript,
+                &[],
+                method == ConsensusMethod::Moderator,
+            )
+            .await
             {
                 Ok(w) => {
                     let disputes = w.dissent.iter().map(dispute_text).collect();
@@ -63,7 +99,7 @@ pub(crate) async fn reach(
                             method,
                             synthesizer: Some(w.by.clone()),
                             reached: true,
-                            agreement_score: synthesis::last_round_agreement(tx, plan),
+                            agreement_score: synthesis::last_round_agreement(transcript, plan),
                             agreements: w.sections.agreements.clone(),
                             dissent: if plan.config.consensus.include_dissent {
                                 w.dissent.clone()
@@ -82,9 +118,9 @@ pub(crate) async fn reach(
             }
         }
         ConsensusMethod::Unanimous | ConsensusMethod::Majority => {
-            poll::run(caller, plan, tx, method).await
+            poll::run(caller, plan, transcript, method).await
         }
-        ConsensusMethod::Voting => voting::run(caller, plan, tx, outcome).await,
+        ConsensusMethod::Voting => voting::run(caller, plan, transcript, outcome).await,
     };
     match consensus.failure {
         // A call that failed because the discussion was stopped is a cancellation, not

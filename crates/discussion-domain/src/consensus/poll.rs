@@ -19,16 +19,16 @@ use crate::state::{Plan, Transcript, Turn, all_settled};
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
     method: ConsensusMethod,
 ) -> Consensus {
-    let draft = match synthesis::write(caller, plan, tx, &[], false).await {
+    let draft = match synthesis::write(caller, plan, transcript, &[], false).await {
         Ok(d) => d,
         Err(f) => return Consensus::failed(method, f),
     };
     let conclusion = draft.sections.conclusion.clone();
     let brief = plan.brief();
-    let turns: Vec<Turn> = tx
+    let turns: Vec<Turn> = transcript
         .active(plan)
         .into_iter()
         .map(|s| Turn {

@@ -32,7 +32,7 @@ pub(crate) struct Written {
 pub(crate) fn candidates(
     caller: &Caller,
     plan: &Plan,
-    tx: &Transcript,
+    transcript: &Transcript,
     moderator: bool,
 ) -> Vec<Speaker> {
     let mut out: Vec<Speaker> = Vec::new();
@@ -43,12 +43,12 @@ pub(crate) fn candidates(
     };
     if let Some(name) = &plan.config.consensus.synthesizer {
         match plan.speakers.iter().find(|s| &s.id == name) {
-            Some(s) if !tx.has_failed(s) => push(s.clone()),
+            Some(s) if !transcript.has_failed(s) => push(s.clone()),
             Some(_) => {}
             None => push(Speaker::provider(name.clone())),
         }
     }
-    let active = tx.active(plan);
+    let active = transcript.active(plan);
     if moderator {
         for s in active
             .iter()
@@ -77,23 +77,23 @@ pub(crate) fn candidates(
 pub(crate) async fn write(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
     settled: &[(String, String)],
     moderator: bool,
 ) -> Result<Written, DiscussionFailure> {
     let brief = plan.brief();
     let prompt = if moderator {
-        prompts::moderate(&brief, &tx.quotes(), settled)
+        prompts::moderate(&brief, &transcript.quotes(), settled)
     } else {
         prompts::synthesize(
             &brief,
-            &tx.latest_answers(plan),
+            &transcript.latest_answers(plan),
             plan.config.consensus.include_dissent,
             settled,
         )
     };
     let mut last_error = String::from("no provider was left to write it");
-    for speaker in candidates(caller, plan, tx, moderator) {
+    for speaker in candidates(caller, plan, transcript, moderator) {
         if caller.cancel.is_cancelled() {
             return Err(caller.stop_reason());
         }
@@ -103,14 +103,14 @@ pub(crate) async fn write(
         // failed participant.
         let is_speaker = plan.speakers.iter().any(|s| s.id == speaker.id);
         let text = match &outcome.result {
-            Ok(answer) if is_speaker => {
-                tx.note(&speaker, &outcome).or(Some(answer.content.clone()))
-            }
+            Ok(answer) if is_speaker => transcript
+                .note(&speaker, &outcome)
+                .or(Some(answer.content.clone())),
             Ok(answer) => Some(answer.content.clone()),
             Err(f) => {
                 last_error = format!("{}: {}", speaker.id, f.describe());
                 if is_speaker {
-                    tx.note(&speaker, &outcome);
+                    transcript.note(&speaker, &outcome);
                 }
                 None
             }
@@ -181,8 +181,8 @@ fn mentions(text: &str, id: &str) -> bool {
 }
 
 /// Lexical agreement of the standing speakers' latest answers (see [`crate::agreement`]).
-pub(crate) fn last_round_agreement(tx: &Transcript, plan: &Plan) -> Option<f64> {
-    let latest = tx.latest_answers(plan);
+pub(crate) fn last_round_agreement(transcript: &Transcript, plan: &Plan) -> Option<f64> {
+    let latest = transcript.latest_answers(plan);
     let texts: Vec<&str> = latest.iter().map(|q| q.text).collect();
     lexical_agreement(&texts)
 }

@@ -30,12 +30,12 @@ const TIE_EPSILON: f64 = 1e-9;
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
     outcome: &PatternOutcome,
 ) -> Consensus {
     let (options, ballots) = match &outcome.ballots {
         Some((options, ballots)) => (options.clone(), ballots.clone()),
-        None => collect_votes(caller, plan, tx).await,
+        None => collect_votes(caller, plan, transcript).await,
     };
     if ballots.is_empty() {
         return Consensus::failed(
@@ -95,12 +95,12 @@ pub(crate) async fn run(
 async fn collect_votes(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
 ) -> (Vec<String>, Vec<Ballot>) {
     let options = parse::options(&plan.config.topic);
     let brief = plan.brief();
-    let latest = tx.latest_answers(plan);
-    let turns: Vec<Turn> = tx
+    let latest = transcript.latest_answers(plan);
+    let turns: Vec<Turn> = transcript
         .active(plan)
         .into_iter()
         .map(|s| Turn {
@@ -113,7 +113,7 @@ async fn collect_votes(
     let outcomes = all_settled(caller, &tracker, turns).await;
     let mut ballots = Vec::new();
     for (speaker, outcome) in &outcomes {
-        if let Some(text) = tx.note(speaker, outcome)
+        if let Some(text) = transcript.note(speaker, outcome)
             && let Some(v) = parse::vote(&text, &options)
         {
             ballots.push(Ballot {

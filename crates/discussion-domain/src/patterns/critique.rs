@@ -15,187 +15,136 @@
 use ax_contracts::discussion::DiscussionFailure;
 
 use super::PatternOutcome;
-use crate::call::{Caller, StepTracker};
+use super::round::Round;
+use crate::call::Caller;
 use crate::participants::Speaker;
-use crate::progress::Step;
-use crate::prompts;
-use crate::state::{OpenRound, Plan, Transcript, Turn, all_settled};
+use crate::prompts::{self, Brief};
+use crate::state::{Plan, Transcript, Turn};
 
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
 ) -> Result<PatternOutcome, DiscussionFailure> {
     let brief = plan.brief();
     let rounds = plan.rounds();
 
     // Round 1: a proposal (falling back to the next speaker), then critiques.
-    let mut open = tx.open(1);
-    let mut proposal: Option<(Speaker, String)> = None;
-    let candidates: Vec<Speaker> = tx.active(plan).into_iter().cloned().collect();
+    let candidates: Vec<Speaker> = transcript.active(plan).into_iter().cloned().collect();
     // A failed proposer is no longer active, so it is not among the critics: the
     // proposals tried and the critiques together are one call per candidate.
-    let tracker = StepTracker::new(Step::Round(1), candidates.len() + usize::from(rounds == 1));
+    let calls = candidates.len() + usize::from(rounds == 1);
+    let mut round = Round::open(caller, plan, transcript, 1, calls);
+    let mut proposal: Option<(Speaker, String)> = None;
     for speaker in &candidates {
         if caller.cancel.is_cancelled() {
             break;
         }
         let prompt =
             plan.opening_prompt(speaker, || prompts::critique_proposal(&brief, speaker.role));
-        let outcome = caller.call(speaker, &tracker, prompt).await;
-        if let Some(text) = tx.record(&mut open, speaker, &outcome) {
+        if let Some(text) = round.ask(speaker, prompt).await {
             proposal = Some((speaker.clone(), text));
             break;
         }
     }
     let Some((proposer, mut current)) = proposal else {
-        tx.close(open);
-        tx.check(plan, caller)?;
-        return Err(tx
+        round.close()?;
+        return Err(transcript
             .check_min_providers(plan)
             .err()
             .unwrap_or_else(|| caller.stop_reason()));
     };
-    let mut critiques = critique(
-        caller,
-        plan,
-        tx,
-        &mut open,
-        &tracker,
-        (&proposer, &current),
-        1,
-    )
-    .await;
+    let mut critiques = critique(&mut round, &brief, (&proposer, &current), 1).await;
     if rounds == 1
         && !critiques.is_empty()
-        && let Some(revised) = revise(
-            caller,
-            plan,
-            tx,
-            &mut open,
-            &tracker,
-            (&proposer, &current),
-            &critiques,
-            1,
-        )
-        .await
+        && let Some(revised) =
+            revise(&mut round, &brief, (&proposer, &current), &critiques, 1).await
     {
         current = revised;
     }
-    tx.close(open);
-    tx.check(plan, caller)?;
+    round.close()?;
 
-    for round in 2..=rounds {
-        if critiques.is_empty() || tx.has_failed(&proposer) {
+    for number in 2..=rounds {
+        if critiques.is_empty() || transcript.has_failed(&proposer) {
             break;
         }
-        let mut open = tx.open(round);
-        let critics = if round < rounds {
-            critics(tx, plan, &proposer).len()
+        let critics = if number < rounds {
+            critics(transcript.active(plan), &proposer).len()
         } else {
             0
         };
-        let tracker = StepTracker::new(Step::Round(round), 1 + critics);
+        let mut round = Round::open(caller, plan, transcript, number, 1 + critics);
         match revise(
-            caller,
-            plan,
-            tx,
-            &mut open,
-            &tracker,
+            &mut round,
+            &brief,
             (&proposer, &current),
             &critiques,
-            round,
+            number,
         )
         .await
         {
             Some(revised) => current = revised,
             None => {
-                tx.close(open);
-                tx.check(plan, caller)?;
+                round.close()?;
                 break;
             }
         }
-        critiques = if round < rounds {
-            critique(
-                caller,
-                plan,
-                tx,
-                &mut open,
-                &tracker,
-                (&proposer, &current),
-                round,
-            )
-            .await
+        critiques = if number < rounds {
+            critique(&mut round, &brief, (&proposer, &current), number).await
         } else {
             Vec::new()
         };
-        tx.close(open);
-        tx.check(plan, caller)?;
+        round.close()?;
     }
     Ok(PatternOutcome::default())
 }
 
-/// The critics: every active speaker but the proposer.
-fn critics<'p>(tx: &Transcript, plan: &'p Plan, proposer: &Speaker) -> Vec<&'p Speaker> {
-    tx.active(plan)
-        .into_iter()
-        .filter(|s| s.id != proposer.id)
-        .collect()
+/// The critics among `active` speakers: every one but the proposer.
+fn critics<'p>(active: Vec<&'p Speaker>, proposer: &Speaker) -> Vec<&'p Speaker> {
+    active.into_iter().filter(|s| s.id != proposer.id).collect()
 }
 
-/// The critics critique `proposal` in parallel, counted on the round's `tracker`.
-/// Returns `(critic, critique)` pairs of the ones that answered.
+/// The critics critique `proposal` in parallel, in `round`. Returns `(critic,
+/// critique)` pairs of the ones that answered.
 async fn critique(
-    caller: &Caller,
-    plan: &Plan,
-    tx: &mut Transcript,
-    open: &mut OpenRound,
-    tracker: &StepTracker,
+    round: &mut Round<'_>,
+    brief: &Brief<'_>,
     (proposer, proposal): (&Speaker, &str),
     version: u32,
 ) -> Vec<(String, String)> {
-    let brief = plan.brief();
-    let turns: Vec<Turn> = critics(tx, plan, proposer)
+    let turns: Vec<Turn> = critics(round.active(), proposer)
         .into_iter()
         .map(|s| Turn {
             speaker: s.clone(),
-            prompt: prompts::critique_review(&brief, s.role, &proposer.id, proposal, version),
+            prompt: prompts::critique_review(brief, s.role, &proposer.id, proposal, version),
         })
         .collect();
-    let outcomes = all_settled(caller, tracker, turns).await;
-    let mut out = Vec::new();
-    for (speaker, outcome) in &outcomes {
-        if let Some(text) = tx.record(open, speaker, outcome) {
-            out.push((speaker.id.clone(), text));
-        }
-    }
-    out
+    round
+        .ask_all(turns)
+        .await
+        .into_iter()
+        .map(|(speaker, text)| (speaker.id, text))
+        .collect()
 }
 
-/// The proposer revises `proposal` in answer to `critiques`, counted on the round's
-/// `tracker`.
-#[allow(clippy::too_many_arguments)]
+/// The proposer revises `proposal` in answer to `critiques` (quoted as of round
+/// `number`), in `round`.
 async fn revise(
-    caller: &Caller,
-    plan: &Plan,
-    tx: &mut Transcript,
-    open: &mut OpenRound,
-    tracker: &StepTracker,
+    round: &mut Round<'_>,
+    brief: &Brief<'_>,
     (proposer, proposal): (&Speaker, &str),
     critiques: &[(String, String)],
-    round: u32,
+    number: u32,
 ) -> Option<String> {
-    let brief = plan.brief();
     let quotes: Vec<prompts::Quote<'_>> = critiques
         .iter()
         .map(|(who, text)| prompts::Quote {
             speaker: who,
             role: None,
-            round,
+            round: number,
             text,
         })
         .collect();
-    let prompt = prompts::critique_revision(&brief, proposer.role, proposal, &quotes);
-    let outcome = caller.call(proposer, tracker, prompt).await;
-    tx.record(open, proposer, &outcome)
+    let prompt = prompts::critique_revision(brief, proposer.role, proposal, &quotes);
+    round.ask(proposer, prompt).await
 }

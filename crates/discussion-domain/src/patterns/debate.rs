@@ -8,63 +8,58 @@ use ax_contracts::discussion::{DiscussionFailure, Role};
 use ax_contracts::error::ErrorCode;
 
 use super::PatternOutcome;
-use crate::call::{Caller, StepTracker};
-use crate::progress::Step;
+use super::round::Round;
+use crate::call::Caller;
 use crate::prompts;
-use crate::state::{Plan, Transcript, Turn, all_settled};
+use crate::state::{Plan, Transcript, Turn};
 
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
 ) -> Result<PatternOutcome, DiscussionFailure> {
     let brief = plan.brief();
-    for round in 1..=plan.rounds() {
-        let side = if round % 2 == 1 {
+    for number in 1..=plan.rounds() {
+        let side = if number % 2 == 1 {
             Role::Proponent
         } else {
             Role::Opponent
         };
-        let said = tx.quotes();
-        let turns: Vec<Turn> = tx
+        let said = transcript.quotes();
+        let turns: Vec<Turn> = transcript
             .active(plan)
             .into_iter()
             .filter(|s| s.role == Some(side))
             .map(|s| Turn {
                 speaker: s.clone(),
                 prompt: if said.is_empty() {
-                    plan.opening_prompt(s, || prompts::debate_turn(&brief, side, round, &[]))
+                    plan.opening_prompt(s, || prompts::debate_turn(&brief, side, number, &[]))
                 } else {
-                    prompts::debate_turn(&brief, side, round, &said)
+                    prompts::debate_turn(&brief, side, number, &said)
                 },
             })
             .collect();
         drop(said);
         if turns.is_empty() {
-            return Err(DiscussionFailure::new(
-                ErrorCode::DiscussionInsufficientProviders,
-                format!("the {side} side has no provider left to argue"),
-            ));
+            return Err(one_sided(side));
         }
-        let tracker = StepTracker::new(Step::Round(round), turns.len());
-        // Opened before the calls, so the round's duration covers them.
-        let mut open = tx.open(round);
-        let outcomes = all_settled(caller, &tracker, turns).await;
-        for (speaker, outcome) in &outcomes {
-            tx.record(&mut open, speaker, outcome);
-        }
-        tx.close(open);
-        tx.check(plan, caller)?;
+        let mut round = Round::open(caller, plan, transcript, number, turns.len());
+        round.ask_all(turns).await;
+        round.close()?;
         // A side whose every speaker has failed leaves a one-sided debate, whether or
         // not that side is due to speak again (with two rounds it never is).
         for side in [Role::Proponent, Role::Opponent] {
-            if !tx.active(plan).iter().any(|s| s.role == Some(side)) {
-                return Err(DiscussionFailure::new(
-                    ErrorCode::DiscussionInsufficientProviders,
-                    format!("the {side} side has no provider left to argue"),
-                ));
+            if !transcript.active(plan).iter().any(|s| s.role == Some(side)) {
+                return Err(one_sided(side));
             }
         }
     }
     Ok(PatternOutcome::default())
+}
+
+fn one_sided(side: Role) -> DiscussionFailure {
+    DiscussionFailure::new(
+        ErrorCode::DiscussionInsufficientProviders,
+        format!("the {side} side has no provider left to argue"),
+    )
 }

@@ -5,43 +5,39 @@
 
 use ax_contracts::discussion::DiscussionFailure;
 
-use super::{PatternOutcome, early_exit, round_agreement};
-use crate::call::{Caller, StepTracker};
-use crate::progress::Step;
+use super::PatternOutcome;
+use super::round::{Round, text_agreement};
+use crate::call::Caller;
 use crate::prompts;
 use crate::state::{Plan, Transcript};
 
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
 ) -> Result<PatternOutcome, DiscussionFailure> {
     let mut out = PatternOutcome::default();
     let brief = plan.brief();
-    for round in 1..=plan.rounds() {
-        let speakers: Vec<_> = tx.active(plan).into_iter().cloned().collect();
-        let tracker = StepTracker::new(Step::Round(round), speakers.len());
-        let mut open = tx.open(round);
+    for number in 1..=plan.rounds() {
+        let speakers: Vec<_> = transcript.active(plan).into_iter().cloned().collect();
+        let mut round = Round::open(caller, plan, transcript, number, speakers.len());
         for speaker in &speakers {
             if caller.cancel.is_cancelled() {
                 break;
             }
-            let prompt = if round == 1 {
-                let said = open.quotes();
+            let prompt = if number == 1 {
+                let said = round.quotes();
                 plan.opening_prompt(speaker, || {
-                    prompts::round_robin_turn(&brief, speaker.role, round, &said)
+                    prompts::round_robin_turn(&brief, speaker.role, number, &said)
                 })
             } else {
-                let mut said = tx.quotes();
-                said.extend(open.quotes());
-                prompts::round_robin_turn(&brief, speaker.role, round, &said)
+                let mut said = round.transcript().quotes();
+                said.extend(round.quotes());
+                prompts::round_robin_turn(&brief, speaker.role, number, &said)
             };
-            let outcome = caller.call(speaker, &tracker, prompt).await;
-            tx.record(&mut open, speaker, &outcome);
+            round.ask(speaker, prompt).await;
         }
-        tx.close(open);
-        tx.check(plan, caller)?;
-        if let Some(exit) = early_exit(plan, round, || round_agreement(tx, round)) {
+        if let Some(exit) = round.close_or_exit_early(|t| text_agreement(t, number))? {
             out.early_exit = Some(exit);
             break;
         }

@@ -4,28 +4,28 @@
 
 use ax_contracts::discussion::DiscussionFailure;
 
-use super::{PatternOutcome, early_exit, round_agreement};
-use crate::call::{Caller, StepTracker};
-use crate::progress::Step;
+use super::PatternOutcome;
+use super::round::{Round, text_agreement};
+use crate::call::Caller;
 use crate::prompts;
-use crate::state::{Plan, Transcript, Turn, all_settled};
+use crate::state::{Plan, Transcript, Turn};
 
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
 ) -> Result<PatternOutcome, DiscussionFailure> {
     let mut out = PatternOutcome::default();
     let brief = plan.brief();
-    for round in 1..=plan.rounds() {
-        let turns: Vec<Turn> = tx
+    for number in 1..=plan.rounds() {
+        let turns: Vec<Turn> = transcript
             .active(plan)
             .into_iter()
             .map(|s| {
-                let prompt = if round == 1 {
+                let prompt = if number == 1 {
                     plan.opening_prompt(s, || prompts::first_round(&brief, s.role))
                 } else {
-                    let previous = tx.answers_of(round - 1);
+                    let previous = transcript.answers_of(number - 1);
                     let own = previous
                         .iter()
                         .find(|r| r.provider == s.id)
@@ -48,16 +48,9 @@ pub(crate) async fn run(
                 }
             })
             .collect();
-        let tracker = StepTracker::new(Step::Round(round), turns.len());
-        // Opened before the calls, so the round's duration covers them.
-        let mut open = tx.open(round);
-        let outcomes = all_settled(caller, &tracker, turns).await;
-        for (speaker, outcome) in &outcomes {
-            tx.record(&mut open, speaker, outcome);
-        }
-        tx.close(open);
-        tx.check(plan, caller)?;
-        if let Some(exit) = early_exit(plan, round, || round_agreement(tx, round)) {
+        let mut round = Round::open(caller, plan, transcript, number, turns.len());
+        round.ask_all(turns).await;
+        if let Some(exit) = round.close_or_exit_early(|t| text_agreement(t, number))? {
             out.early_exit = Some(exit);
             break;
         }

@@ -7,28 +7,29 @@
 
 use ax_contracts::discussion::DiscussionFailure;
 
-use super::{Ballot, PatternOutcome, early_exit};
+use super::round::Round;
+use super::{Ballot, PatternOutcome};
 use crate::agreement::modal_share;
-use crate::call::{Caller, StepTracker};
+use crate::call::Caller;
 use crate::parse;
-use crate::progress::Step;
 use crate::prompts::{self, VoteBasis};
-use crate::state::{Plan, Transcript, Turn, all_settled};
+use crate::state::{Plan, Transcript, Turn};
 
 pub(crate) async fn run(
     caller: &Caller,
     plan: &Plan,
-    tx: &mut Transcript,
+    transcript: &mut Transcript,
 ) -> Result<PatternOutcome, DiscussionFailure> {
     let mut out = PatternOutcome::default();
     let options = parse::options(&plan.config.topic);
     let brief = plan.brief();
     let mut ballots: Vec<Ballot> = Vec::new();
-    for round in 1..=plan.rounds() {
-        let earlier = if round == 1 {
+    for number in 1..=plan.rounds() {
+        let earlier = if number == 1 {
             Vec::new()
         } else {
-            tx.answers_of(round - 1)
+            transcript
+                .answers_of(number - 1)
                 .into_iter()
                 .map(|r| prompts::Quote {
                     speaker: &r.provider,
@@ -38,17 +39,17 @@ pub(crate) async fn run(
                 })
                 .collect()
         };
-        let basis = if round == 1 {
+        let basis = if number == 1 {
             VoteBasis::Fresh
         } else {
             VoteBasis::EarlierVotes
         };
-        let turns: Vec<Turn> = tx
+        let turns: Vec<Turn> = transcript
             .active(plan)
             .into_iter()
             .map(|s| Turn {
                 speaker: s.clone(),
-                prompt: if round == 1 {
+                prompt: if number == 1 {
                     plan.opening_prompt(s, || {
                         prompts::vote(&brief, s.role, &options, basis, &earlier)
                     })
@@ -58,19 +59,13 @@ pub(crate) async fn run(
             })
             .collect();
         drop(earlier);
-        let tracker = StepTracker::new(Step::Round(round), turns.len());
-        // Opened before the calls, so the round's duration covers them.
-        let mut open = tx.open(round);
-        let outcomes = all_settled(caller, &tracker, turns).await;
+        let mut round = Round::open(caller, plan, transcript, number, turns.len());
         let mut choices = Vec::new();
-        for (speaker, outcome) in &outcomes {
-            let Some(text) = tx.record(&mut open, speaker, outcome) else {
-                continue;
-            };
+        for (speaker, text) in round.ask_all(turns).await {
             let Some(v) = parse::vote(&text, &options) else {
                 continue;
             };
-            Transcript::set_vote(&mut open, Some(options[v.option].clone()), v.confidence);
+            round.set_vote(&speaker, options[v.option].clone(), v.confidence);
             choices.push(v.option);
             ballots.retain(|b| b.speaker != speaker.id);
             ballots.push(Ballot {
@@ -81,9 +76,7 @@ pub(crate) async fn run(
                 reason: v.reason,
             });
         }
-        tx.close(open);
-        tx.check(plan, caller)?;
-        if let Some(exit) = early_exit(plan, round, || modal_share(&choices)) {
+        if let Some(exit) = round.close_or_exit_early(|_| modal_share(&choices))? {
             out.early_exit = Some(exit);
             break;
         }
@@ -92,7 +85,7 @@ pub(crate) async fn run(
     ballots.retain(|b| {
         plan.speakers
             .iter()
-            .any(|s| s.id == b.speaker && !tx.has_failed(s))
+            .any(|s| s.id == b.speaker && !transcript.has_failed(s))
     });
     // Keep the tally in speaking order, whatever order the rounds left it in.
     ballots.sort_by_key(|b| plan.speakers.iter().position(|s| s.id == b.speaker));

@@ -3,13 +3,11 @@
 //! and not less while work waits — in one discussion, across concurrent discussions,
 //! and inside a recursive discussion.
 
-mod support;
-
+use crate::support::{self, Act, Fake, config, service};
 use ax_discussion_domain::provider::ProviderInfo;
 use ax_discussion_domain::response_format::{RequestedFormat, requested_format};
 use ax_discussion_domain::{ProgressSink, RunOptions};
 use serde_json::json;
-use support::{Act, Fake, config, service};
 
 const SIX: [&str; 6] = ["p1", "p2", "p3", "p4", "p5", "p6"];
 

@@ -2,14 +2,12 @@
 //! majority that lists its dissenters; agents speak with their own system prompt and
 //! vote with their multiplier.
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::{self, Act, Fake, config, service};
 use ax_discussion_domain::response_format::{RequestedFormat, requested_format};
 use ax_discussion_domain::{AgentPersona, RunOptions, StaticAgents};
 use serde_json::json;
-use support::{Act, Fake, config, service};
 
 fn poll_answers(fake: &Fake, positions: &[(&'static str, &'static str)]) {
     for (id, position) in positions.iter().copied() {

@@ -1,11 +1,9 @@
 //! Each pattern's speaking order and what each provider was shown.
 
-mod support;
-
+use crate::support::{self, Act, Fake, config, service};
 use ax_contracts::discussion::Role;
 use ax_discussion_domain::RunOptions;
 use serde_json::json;
-use support::{Act, Fake, config, service};
 
 #[tokio::test(start_paused = true)]
 async fn synthesis_answers_independently_then_each_sees_the_others() {

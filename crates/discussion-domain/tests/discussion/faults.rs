@@ -1,15 +1,13 @@
 //! Provider failures, retries, timeouts, minProviders, cancellation and deadlines.
 //! Timing is measured on tokio's paused clock, never on the wall clock.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::{self, Act, Fake, config, fail, service};
 use ax_discussion_domain::provider::{ProviderError, ProviderErrorKind};
 use ax_discussion_domain::{CallPhase, ProgressSink, RunOptions, status_of};
 use serde_json::json;
-use support::{Act, Fake, config, fail, service};
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test(start_paused = true)]

@@ -1,11 +1,9 @@
 //! The service: validation with paths, provider resolution, quick discussions,
 //! progress events, and saving every result.
 
-mod support;
-
+use crate::support::{Fake, service};
 use ax_discussion_domain::{CallPhase, ProgressSink, RunOptions, Step};
 use serde_json::json;
-use support::{Fake, service};
 
 #[tokio::test(start_paused = true)]
 async fn invalid_configuration_reports_every_issue_with_its_path_and_runs_nothing() {

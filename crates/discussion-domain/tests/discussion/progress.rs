@@ -2,14 +2,12 @@
 //! call that ended carries the same total, and the finished count goes 1, 2, ... up to
 //! it.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::{Fake, fail, service};
 use ax_discussion_domain::provider::ProviderErrorKind;
 use ax_discussion_domain::{ProgressEvent, ProgressSink, RunOptions, Step};
 use serde_json::json;
-use support::{Fake, fail, service};
 
 /// Runs `config` and returns, per step, the `(finished, total)` of every call that
 /// ended, in the order they were reported.

@@ -3,8 +3,6 @@
 //! times on tokio's clock), counters of calls in flight (overall and per provider), and
 //! detection of calls whose future was dropped before finishing.
 
-#![allow(dead_code)]
-
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
