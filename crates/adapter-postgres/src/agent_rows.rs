@@ -69,10 +69,6 @@ pub(crate) const UPDATE_CAS_SQL: &str = "UPDATE agents SET profile = $2, team = 
      enabled = $4, created_at = $5, updated_at = $6, revision = $7 \
      WHERE agent_id = $1 AND revision = $8";
 
-/// Unconditional overwrite (upsert). Parameters: [`AgentRow::row_params`].
-pub(crate) const OVERWRITE_SQL: &str = "UPDATE agents SET profile = $2, team = $3, \
-     enabled = $4, created_at = $5, updated_at = $6, revision = $7 WHERE agent_id = $1";
-
 /// Import's replace: keeps the stored `createdAt`, continues the stored revision.
 /// Parameters: `$1` id, `$2` profile, `$3` team, `$4` enabled, `$5` updatedAt.
 pub(crate) const REPLACE_SQL: &str = "UPDATE agents SET profile = $2, team = $3, \

@@ -17,15 +17,14 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use ax_agent_domain::store::{
     AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError,
-    UpsertOutcome,
 };
 use ax_contracts::agent::AgentRecord;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
 
 use crate::agent_rows::{
-    AgentRow, INSERT_IF_FREE_SQL, INSERT_SQL, OVERWRITE_SQL, Params, REPLACE_SQL, RowError,
-    SEED_SQL, SELECT_COLUMNS, SYNC_KEYS_SQL, UPDATE_CAS_SQL, record_from_row,
+    AgentRow, INSERT_IF_FREE_SQL, INSERT_SQL, Params, REPLACE_SQL, RowError, SEED_SQL,
+    SELECT_COLUMNS, SYNC_KEYS_SQL, UPDATE_CAS_SQL, record_from_row,
 };
 use crate::database::Shared;
 use crate::error::{Failure, OutOfRange, decode_error, store_backend};
@@ -255,29 +254,6 @@ impl AgentStore for PostgresAgentStore {
         .await
         .map_err(self.fail(format!("removing agent \"{agent_id}\"")))?;
         Ok(removed > 0)
-    }
-
-    async fn upsert(&self, record: &AgentRecord) -> Result<UpsertOutcome, StoreError> {
-        let row = AgentRow::from_record(record)?;
-        let fail = self.fail(format!("upserting agent \"{}\"", row.agent_id));
-        async {
-            let mut client = self.shared.client().await?;
-            let tx = client.transaction().await?;
-            for _ in 0..RACE_RETRIES {
-                if insert_if_free(&tx, &row).await? {
-                    tx.commit().await?;
-                    return Ok(UpsertOutcome::Inserted);
-                }
-                if overwrite_in(&tx, &row, OVERWRITE_SQL, &row.row_params()).await? {
-                    tx.commit().await?;
-                    return Ok(UpsertOutcome::Replaced);
-                }
-                // Removed between the two statements: insert again.
-            }
-            Err(Failure::Contended)
-        }
-        .await
-        .map_err(fail)
     }
 
     async fn seed(&self, records: &[AgentRecord]) -> Result<Vec<String>, StoreError> {
