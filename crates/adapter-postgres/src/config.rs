@@ -8,6 +8,7 @@
 //! it, so only the names of offending options are passed on).
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -24,6 +25,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct DatabaseUrl {
     config: tokio_postgres::Config,
+    /// `sslrootcert=PATH`: trust only the CA certificates in this PEM file (the
+    /// driver does not know the option; this crate handles it).
+    root_cert: Option<PathBuf>,
 }
 
 /// Why a database URL was refused. Never contains the URL or any part of its
@@ -38,10 +42,15 @@ pub struct InvalidUrl {
 impl DatabaseUrl {
     /// Parses `url`. Accepts what libpq accepts for the options the driver knows
     /// (`sslmode=disable|prefer|require`, `connect_timeout`, `options`,
-    /// `application_name`, ...). No `connect_timeout` in the URL means
-    /// [`DEFAULT_CONNECT_TIMEOUT`].
+    /// `application_name`, ...), plus `sslrootcert=PATH` in `postgres://` URLs. No
+    /// `connect_timeout` in the URL means [`DEFAULT_CONNECT_TIMEOUT`].
+    ///
+    /// TLS always verifies the server: its chain against the system's roots, or
+    /// only against the CA file `sslrootcert` names, and its host name — libpq's
+    /// `verify-full`, also for `require` (which in libpq alone checks nothing).
     pub fn parse(url: &str) -> Result<Self, InvalidUrl> {
-        let mut config = tokio_postgres::Config::from_str(url).map_err(|error| InvalidUrl {
+        let (url, root_cert) = take_root_cert(url)?;
+        let mut config = tokio_postgres::Config::from_str(&url).map_err(|error| InvalidUrl {
             reason: safe_parse_reason(&error),
         })?;
         if config.get_hosts().is_empty() {
@@ -59,7 +68,12 @@ impl DatabaseUrl {
         // the kernel instead of hanging a pooled connection forever.
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
-        Ok(Self { config })
+        Ok(Self { config, root_cert })
+    }
+
+    /// The CA file of `sslrootcert`, if given.
+    pub fn root_cert(&self) -> Option<&Path> {
+        self.root_cert.as_deref()
     }
 
     /// `user@host:port/database` — what to show a person (logs, `ax doctor`,
@@ -138,8 +152,55 @@ impl fmt::Debug for DatabaseUrl {
             )
             .field("ssl_mode", &self.config.get_ssl_mode())
             .field("connect_timeout", &self.connect_timeout())
+            .field("root_cert", &self.root_cert)
             .finish()
     }
+}
+
+/// Takes `sslrootcert=PATH` out of a `postgres://` URL's query (percent-decoded),
+/// leaving the rest for the driver, which rejects options it does not know.
+fn take_root_cert(url: &str) -> Result<(String, Option<PathBuf>), InvalidUrl> {
+    let is_url = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let Some((base, query)) = url.split_once('?').filter(|_| is_url) else {
+        return Ok((url.to_owned(), None));
+    };
+    let mut root_cert = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&') {
+        match pair.strip_prefix("sslrootcert=") {
+            Some(value) => {
+                let path = percent_decode(value).ok_or_else(|| InvalidUrl {
+                    reason: "sslrootcert is not a valid percent-encoded UTF-8 path".into(),
+                })?;
+                root_cert = Some(PathBuf::from(path));
+            }
+            None => kept.push(pair),
+        }
+    }
+    let rebuilt = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    Ok((rebuilt, root_cert))
+}
+
+/// `%XX` decoding (and nothing else: `+` stays `+` in a path).
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// The driver's parse error, reduced to what cannot quote the URL: the name of an
@@ -149,6 +210,9 @@ fn safe_parse_reason(error: &tokio_postgres::Error) -> String {
     let detail = std::error::Error::source(error).map(ToString::to_string);
     match detail {
         Some(text) if text.starts_with("invalid value for option `") => text,
+        Some(text) if text == "unknown option `sslrootcert`" => {
+            "sslrootcert is understood in postgres:// URLs only".into()
+        }
         _ => "not a valid postgres:// URL or key=value connection string".into(),
     }
 }
@@ -208,6 +272,19 @@ mod tests {
             assert!(!text.contains(SECRET), "{text}");
             assert!(!text.contains("s3cr"), "{text}");
         }
+    }
+
+    #[test]
+    fn sslrootcert_is_taken_out_of_the_url_and_decoded() {
+        let url = DatabaseUrl::parse(&format!(
+            "postgres://a:{SECRET}@h/db?sslmode=require&sslrootcert=%2Fetc%2Fax%20ca.pem&application_name=x"
+        ))
+        .expect("valid");
+        assert_eq!(url.root_cert(), Some(Path::new("/etc/ax ca.pem")));
+        assert_eq!(url.ssl_mode(), SslMode::Require);
+        assert_eq!(url.driver_config().get_application_name(), Some("x"));
+        let error = DatabaseUrl::parse("host=h sslrootcert=/ca.pem").expect_err("kv form");
+        assert!(error.reason.contains("postgres:// URLs only"), "{error}");
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub struct DatabaseHealth {
     pub schema_version: i64,
     /// Round trip of one trivial query on a pooled connection.
     pub latency: Duration,
+    /// Whether that connection is encrypted (TLS).
+    pub tls: bool,
     /// Number of registered agents.
     pub agents: i64,
     /// Number of saved discussions.
@@ -127,7 +129,8 @@ impl PostgresDatabase {
         let row = client
             .query_one(
                 "SELECT current_setting('server_version'), \
-                 (SELECT COUNT(*) FROM agents), (SELECT COUNT(*) FROM discussions)",
+                 (SELECT COUNT(*) FROM agents), (SELECT COUNT(*) FROM discussions), \
+                 COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
                 &[],
             )
             .await
@@ -143,16 +146,22 @@ impl PostgresDatabase {
             latency,
             agents: row.try_get(1).map_err(get)?,
             discussions: row.try_get(2).map_err(get)?,
+            tls: row.try_get(3).map_err(get)?,
         })
     }
 }
 
 /// A connect-time failure: [`PostgresError::Unreachable`] when the server is not
-/// there (INV-PG-UNREACH-001), [`PostgresError::Query`] otherwise (e.g. bad
-/// credentials, a missing database).
+/// there (INV-PG-UNREACH-001), [`PostgresError::Connect`] when it refused the
+/// connection, [`PostgresError::Query`] otherwise.
 fn open_error(target: &str, context: &'static str, failure: Failure) -> PostgresError {
     if failure.is_unreachable() {
         PostgresError::Unreachable {
+            target: target.to_owned(),
+            source: failure.into_box(),
+        }
+    } else if context == "connecting" {
+        PostgresError::Connect {
             target: target.to_owned(),
             source: failure.into_box(),
         }
@@ -176,10 +185,14 @@ fn build_pool(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, Postgres
     };
     let manager = match url.ssl_mode() {
         SslMode::Disable => Manager::from_config(config, NoTls, manager_config),
-        SslMode::Require => Manager::from_config(config, crate::tls::connector()?, manager_config),
+        SslMode::Require => Manager::from_config(
+            config,
+            crate::tls::connector(url.root_cert())?,
+            manager_config,
+        ),
         // `prefer` without usable TLS roots still connects to a server without TLS
         // (libpq's behaviour); a server offering TLS then fails the handshake.
-        _ => match crate::tls::connector() {
+        _ => match crate::tls::connector(url.root_cert()) {
             Ok(tls) => Manager::from_config(config, tls, manager_config),
             Err(error) => {
                 tracing::warn!(%error, "no TLS available; sslmode=prefer connects without it");

@@ -35,6 +35,14 @@ pub enum PostgresError {
         #[source]
         source: rustls::Error,
     },
+    /// The `sslrootcert` file could not be used.
+    #[error("cannot use the CA certificates in {path} (sslrootcert): {detail}")]
+    RootCert {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The pool could not be built.
     #[error("cannot build the database connection pool")]
     Pool {
@@ -48,6 +56,17 @@ pub enum PostgresError {
         /// `user@host:port/database`.
         target: String,
         /// The connection failure.
+        #[source]
+        source: BoxError,
+    },
+    /// The server answered but the connection was refused: bad credentials, no
+    /// such database, a TLS handshake that failed (an untrusted certificate, no TLS
+    /// on the server under `sslmode=require`).
+    #[error("cannot connect to the database ({target})")]
+    Connect {
+        /// `user@host:port/database`.
+        target: String,
+        /// The refusal.
         #[source]
         source: BoxError,
     },
@@ -160,6 +179,11 @@ fn driver_unreachable(error: &tokio_postgres::Error) -> bool {
                 SqlState::CANNOT_CONNECT_NOW,
             ]
             .contains(code);
+    }
+    // A refused or failed TLS handshake (an untrusted certificate, a server
+    // without TLS under `require`) is an answer, not an absence.
+    if error.to_string() == "error performing TLS handshake" {
+        return false;
     }
     if error.is_closed() {
         return true;

@@ -124,6 +124,98 @@ impl TestCluster {
         Ok(())
     }
 
+    /// Turns TLS on: a throw-away CA and a server certificate for `127.0.0.1` and
+    /// `localhost`, made with the `openssl` command, then a restart. Returns the
+    /// CA's PEM file, for `sslrootcert`.
+    pub fn enable_tls(&mut self) -> Result<PathBuf, ClusterError> {
+        let tls = self.dir.join("tls");
+        std::fs::create_dir_all(&tls)
+            .map_err(|e| ClusterError(format!("creating {}: {e}", tls.display())))?;
+        std::fs::write(
+            tls.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+        )
+        .map_err(|e| ClusterError(format!("writing the certificate extensions: {e}")))?;
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        let steps: [&[&str]; 3] = [
+            &[
+                &["req", "-x509"],
+                &ec[..],
+                &["-keyout", "ca.key", "-out", "ca.pem"],
+                &["-days", "2", "-subj", "/CN=ax test CA"],
+            ]
+            .concat(),
+            &[
+                &["req"],
+                &ec[..],
+                &["-keyout", "server.key", "-out", "server.csr"],
+                &["-subj", "/CN=localhost"],
+            ]
+            .concat(),
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+            ],
+        ];
+        for args in steps {
+            let output = Command::new("openssl")
+                .args(args)
+                .current_dir(&tls)
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| {
+                    ClusterError(format!("running openssl (needed for the TLS tests): {e}"))
+                })?;
+            if !output.status.success() {
+                return Err(ClusterError(format!(
+                    "openssl {} failed: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&output.stderr)
+                )));
+            }
+        }
+        if self.run_as.is_some() {
+            let uid = user_id("nobody")?;
+            for name in ["", "server.key", "server.pem"] {
+                std::os::unix::fs::chown(tls.join(name), Some(uid), None)
+                    .map_err(|e| ClusterError(format!("handing {name} to nobody: {e}")))?;
+            }
+        }
+        let mut conf = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.data().join("postgresql.conf"))
+            .map_err(|e| ClusterError(format!("opening postgresql.conf: {e}")))?;
+        writeln!(
+            conf,
+            "ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'",
+            tls.join("server.pem").display(),
+            tls.join("server.key").display()
+        )
+        .map_err(|e| ClusterError(format!("writing postgresql.conf: {e}")))?;
+        self.stop()?;
+        self.restart()?;
+        Ok(tls.join("ca.pem"))
+    }
+
     fn data(&self) -> PathBuf {
         self.dir.join("data")
     }

@@ -9,3 +9,4 @@ mod helpers;
 mod history;
 mod race;
 mod schema;
+mod tls;
