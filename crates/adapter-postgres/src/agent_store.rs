@@ -1,0 +1,395 @@
+//! [`PostgresAgentStore`]: the `AgentStore` port on a shared PostgreSQL database.
+//!
+//! Every guarantee is the server's, so it holds across every process on every
+//! machine using the database:
+//! - registration is one `INSERT` statement; the `UNIQUE` index on `agent_id`
+//!   decides (INV-AGT-REG-001, INV-AGT-DB-001);
+//! - updates are compare-and-swap on `revision` in the `UPDATE`'s own `WHERE`
+//!   (INV-PG-CAS-001);
+//! - seeding, one-time markers and one-time imports claim their key with
+//!   `INSERT ... ON CONFLICT DO NOTHING` inside the writing transaction, so exactly
+//!   one caller applies them (INV-PG-ONCE-001);
+//! - multi-statement writes run in one transaction (READ COMMITTED, the server's
+//!   default), and take their row locks before they read what they depend on.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use ax_agent_domain::store::{
+    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError,
+};
+use ax_contracts::agent::AgentRecord;
+use deadpool_postgres::GenericClient;
+use tokio_postgres::error::SqlState;
+
+use crate::agent_rows::{
+    AgentRow, INSERT_IF_FREE_SQL, INSERT_SQL, Params, REPLACE_SQL, RowError, SEED_SQL,
+    SELECT_COLUMNS, SYNC_KEYS_SQL, UPDATE_CAS_SQL, record_from_row,
+};
+use crate::database::Shared;
+use crate::error::{Failure, OutOfRange, decode_error, store_backend};
+use crate::list_query::ListQuery;
+
+/// How often a write whose row vanished or reappeared between two of its
+/// statements (a concurrent remove or re-registration) is retried before giving
+/// up. Each retry sees a newer state; two concurrent writers cannot keep
+/// invalidating each other forever, so this is never reached in practice.
+const RACE_RETRIES: usize = 8;
+
+/// The PostgreSQL `AgentStore`. Cheap to clone: clones share one connection pool.
+/// Obtain it from [`crate::PostgresDatabase::agent_store`].
+#[derive(Debug, Clone)]
+pub struct PostgresAgentStore {
+    shared: Shared,
+}
+
+impl PostgresAgentStore {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+
+    fn fail(&self, what: impl AsRef<str>) -> impl FnOnce(Failure) -> StoreError + '_ {
+        let what = what.as_ref().to_owned();
+        move |failure| store_backend(self.shared.target(), what, failure)
+    }
+}
+
+/// Runs a prepared (cached) statement returning rows.
+async fn count_of<C: GenericClient + Sync>(
+    client: &C,
+    statement: &tokio_postgres::Statement,
+    params: &Params<'_>,
+) -> Result<i64, Failure> {
+    let row = client.query_one(statement, params).await?;
+    Ok(row.try_get(0)?)
+}
+
+/// Whether `failure` is the unique violation of `agents.agent_id`.
+fn is_agent_id_taken(failure: &Failure) -> bool {
+    let Failure::Driver(error) = failure else {
+        return false;
+    };
+    error.code() == Some(&SqlState::UNIQUE_VIOLATION)
+        && error.as_db_error().and_then(|db| db.table()) == Some("agents")
+}
+
+/// Overwrites `row` (its id) with `sql`/`params` and, if a row was updated,
+/// brings its key rows in line — in `tx`. Returns whether a row was updated.
+async fn overwrite_in(
+    tx: &deadpool_postgres::Transaction<'_>,
+    row: &AgentRow,
+    sql: &str,
+    params: &Params<'_>,
+) -> Result<bool, Failure> {
+    let statement = tx.prepare_cached(sql).await?;
+    if tx.execute(&statement, params).await? == 0 {
+        return Ok(false);
+    }
+    let sync = tx.prepare_cached(SYNC_KEYS_SQL).await?;
+    tx.execute(&sync, &row.sync_params()).await?;
+    Ok(true)
+}
+
+/// Inserts `row` unless its id is taken, in `tx`; whether it did.
+async fn insert_if_free(
+    tx: &deadpool_postgres::Transaction<'_>,
+    row: &AgentRow,
+) -> Result<bool, Failure> {
+    let statement = tx.prepare_cached(INSERT_IF_FREE_SQL).await?;
+    Ok(count_of(tx, &statement, &row.insert_params()).await? == 1)
+}
+
+/// The stored revision of `agent_id`, if any, read in `tx`.
+async fn stored_revision(
+    tx: &deadpool_postgres::Transaction<'_>,
+    agent_id: &str,
+) -> Result<Option<i64>, Failure> {
+    let statement = tx
+        .prepare_cached("SELECT revision FROM agents WHERE agent_id = $1")
+        .await?;
+    match tx.query_opt(&statement, &[&agent_id]).await? {
+        Some(row) => Ok(Some(row.try_get(0)?)),
+        None => Ok(None),
+    }
+}
+
+/// What the one-time claim of an import found.
+enum Applied {
+    /// The batch was written (or rolled back for a `Fail` conflict).
+    Done(BatchOutcome),
+    /// The key was already recorded: nothing written.
+    AlreadyClaimed,
+}
+
+#[async_trait]
+impl AgentStore for PostgresAgentStore {
+    async fn insert(&self, record: &AgentRecord) -> Result<(), StoreError> {
+        let row = AgentRow::from_record(record)?;
+        let fail = self.fail(format!("inserting agent \"{}\"", row.agent_id));
+        let outcome: Result<i64, Failure> = async {
+            let client = self.shared.client().await?;
+            let statement = client.prepare_cached(INSERT_SQL).await?;
+            count_of(&client, &statement, &row.insert_params()).await
+        }
+        .await;
+        match outcome {
+            Ok(_) => Ok(()),
+            // INV-AGT-DB-001: the constraint's verdict, the only existence check.
+            Err(failure) if is_agent_id_taken(&failure) => Err(StoreError::AlreadyExists {
+                agent_id: row.agent_id,
+            }),
+            Err(failure) => Err(fail(failure)),
+        }
+    }
+
+    async fn get(&self, agent_id: &str) -> Result<Option<AgentRecord>, StoreError> {
+        let what = format!("reading agent \"{agent_id}\"");
+        let row = async {
+            let client = self.shared.client().await?;
+            let statement = client
+                .prepare_cached(&format!(
+                    "SELECT {SELECT_COLUMNS} FROM agents AS a WHERE a.agent_id = $1"
+                ))
+                .await?;
+            Ok::<_, Failure>(client.query_opt(&statement, &[&agent_id]).await?)
+        }
+        .await
+        .map_err(self.fail(&what))?;
+        match row {
+            Some(row) => record_from_row(&row, 0)
+                .map(Some)
+                .map_err(|e| decode_error(what, e)),
+            None => Ok(None),
+        }
+    }
+
+    async fn list(&self, filter: &AgentFilter, page: PageRequest) -> Result<AgentPage, StoreError> {
+        let query = ListQuery::new(filter, page);
+        let rows = async {
+            let client = self.shared.client().await?;
+            let statement = client.prepare_cached(&query.sql).await?;
+            Ok::<_, Failure>(client.query(&statement, &query.params()).await?)
+        }
+        .await
+        .map_err(self.fail("listing agents"))?;
+        let mut total = 0_i64;
+        let mut agents = Vec::new();
+        let decode = |e: RowError| decode_error("listing agents", e);
+        for row in &rows {
+            total = row.try_get(0).map_err(|e| decode(e.into()))?;
+            // The empty page is one row with NULL agent columns.
+            let agent_id: Option<String> = row.try_get(1).map_err(|e| decode(e.into()))?;
+            if agent_id.is_some() {
+                agents.push(record_from_row(row, 1).map_err(decode)?);
+            }
+        }
+        let total = u64::try_from(total).map_err(|_| {
+            decode_error(
+                "listing agents",
+                OutOfRange {
+                    what: "count",
+                    value: total.to_string(),
+                },
+            )
+        })?;
+        Ok(AgentPage { agents, total })
+    }
+
+    async fn update(&self, record: &AgentRecord, expected_revision: u64) -> Result<(), StoreError> {
+        let row = AgentRow::from_record(record)?;
+        let agent_id = row.agent_id.clone();
+        let fail = self.fail(format!("updating agent \"{agent_id}\""));
+        let Ok(expected) = i64::try_from(expected_revision) else {
+            // No stored revision is this large: the agent is missing or elsewhere.
+            return Err(StoreError::NotFound { agent_id });
+        };
+        let outcome: Result<Result<(), StoreError>, Failure> = async {
+            let mut client = self.shared.client().await?;
+            let tx = client.transaction().await?;
+            for _ in 0..RACE_RETRIES {
+                let mut params = row.row_params();
+                params.push(&expected);
+                // INV-PG-CAS-001: the revision check is the UPDATE's own WHERE,
+                // evaluated on the row under its lock.
+                if overwrite_in(&tx, &row, UPDATE_CAS_SQL, &params).await? {
+                    tx.commit().await?;
+                    return Ok(Ok(()));
+                }
+                // Not updated: missing, or at another revision — told apart in the
+                // same transaction.
+                match stored_revision(&tx, &agent_id).await? {
+                    None => {
+                        return Ok(Err(StoreError::NotFound {
+                            agent_id: agent_id.clone(),
+                        }));
+                    }
+                    Some(actual) if actual != expected => {
+                        let actual = u64::try_from(actual).unwrap_or_default();
+                        return Ok(Err(StoreError::RevisionMismatch {
+                            agent_id: agent_id.clone(),
+                            expected: expected_revision,
+                            actual,
+                        }));
+                    }
+                    // Registered (again) at the expected revision after the UPDATE
+                    // looked: try again with a newer snapshot.
+                    Some(_) => {}
+                }
+            }
+            Err(Failure::Contended)
+        }
+        .await;
+        outcome.map_err(fail)?
+    }
+
+    async fn remove(&self, agent_id: &str) -> Result<bool, StoreError> {
+        // One statement; the key rows go with it (ON DELETE CASCADE).
+        let removed = async {
+            let client = self.shared.client().await?;
+            let statement = client
+                .prepare_cached("DELETE FROM agents WHERE agent_id = $1")
+                .await?;
+            Ok::<_, Failure>(client.execute(&statement, &[&agent_id]).await?)
+        }
+        .await
+        .map_err(self.fail(format!("removing agent \"{agent_id}\"")))?;
+        Ok(removed > 0)
+    }
+
+    async fn seed(&self, records: &[AgentRecord]) -> Result<Vec<String>, StoreError> {
+        let rows = records
+            .iter()
+            .map(AgentRow::from_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Every seeder claims ids in the same (sorted) order, so two seeders never
+        // wait on each other's claims crosswise (a deadlock).
+        let mut order: Vec<&AgentRow> = rows.iter().collect();
+        order.sort_by(|a, b| a.agent_id.cmp(&b.agent_id));
+        let inserted: HashSet<String> = async {
+            let mut client = self.shared.client().await?;
+            let tx = client.transaction().await?;
+            let statement = tx.prepare_cached(SEED_SQL).await?;
+            let mut inserted = HashSet::new();
+            for row in order {
+                // INV-PG-ONCE-001: `seeded_defaults` remembers every id ever seeded
+                // (a concurrent seeder's claim waits for this one's commit, then
+                // finds it), so a default the user removed is not brought back, and
+                // a user's own agent with the same id stays as it is.
+                if count_of(&tx, &statement, &row.insert_params()).await? == 1 {
+                    inserted.insert(row.agent_id.clone());
+                }
+            }
+            tx.commit().await?;
+            Ok::<_, Failure>(inserted)
+        }
+        .await
+        .map_err(self.fail("seeding default agents"))?;
+        // In the caller's order.
+        Ok(rows
+            .iter()
+            .filter(|r| inserted.contains(&r.agent_id))
+            .map(|r| r.agent_id.clone())
+            .collect())
+    }
+
+    async fn mark_once(&self, key: &str) -> Result<bool, StoreError> {
+        let recorded = async {
+            let client = self.shared.client().await?;
+            let statement = client
+                .prepare_cached("INSERT INTO markers (key) VALUES ($1) ON CONFLICT DO NOTHING")
+                .await?;
+            Ok::<_, Failure>(client.execute(&statement, &[&key]).await?)
+        }
+        .await
+        .map_err(self.fail(format!("recording one-time action \"{key}\"")))?;
+        Ok(recorded == 1)
+    }
+
+    async fn is_marked(&self, key: &str) -> Result<bool, StoreError> {
+        async {
+            let client = self.shared.client().await?;
+            let statement = client
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM markers WHERE key = $1)")
+                .await?;
+            let row = client.query_one(&statement, &[&key]).await?;
+            Ok::<_, Failure>(row.try_get(0)?)
+        }
+        .await
+        .map_err(self.fail(format!("reading one-time action \"{key}\"")))
+    }
+
+    async fn import_batch(
+        &self,
+        records: &[AgentRecord],
+        on_conflict: BatchConflict,
+        once: Option<&str>,
+    ) -> Result<Option<BatchOutcome>, StoreError> {
+        let rows = records
+            .iter()
+            .map(AgentRow::from_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        let applied = async {
+            let mut client = self.shared.client().await?;
+            let tx = client.transaction().await?;
+            if let Some(key) = once {
+                // INV-PG-ONCE-001: the claim is the first write of the batch's own
+                // transaction. A concurrent importer's claim of the same key waits
+                // for this transaction: it finds the key if this one commits, and
+                // claims it itself if this one rolls back (a `Fail` conflict).
+                let claim = tx
+                    .prepare_cached("INSERT INTO markers (key) VALUES ($1) ON CONFLICT DO NOTHING")
+                    .await?;
+                if tx.execute(&claim, &[&key]).await? != 1 {
+                    // Dropping the transaction rolls it back (nothing was written).
+                    return Ok(Applied::AlreadyClaimed);
+                }
+            }
+            let mut outcome = BatchOutcome::default();
+            for row in &rows {
+                let mut done = false;
+                for _ in 0..RACE_RETRIES {
+                    // No existence pre-check (INV-AGT-DB-001): the unique index decides.
+                    if insert_if_free(&tx, row).await? {
+                        outcome.inserted.push(row.agent_id.clone());
+                        done = true;
+                        break;
+                    }
+                    match on_conflict {
+                        BatchConflict::Skip => {
+                            outcome.skipped.push(row.agent_id.clone());
+                            done = true;
+                        }
+                        BatchConflict::Fail => {
+                            // Dropped without commit: everything before it is rolled back.
+                            return Ok(Applied::Done(BatchOutcome {
+                                conflict: Some(row.agent_id.clone()),
+                                ..BatchOutcome::default()
+                            }));
+                        }
+                        BatchConflict::Replace => {
+                            if overwrite_in(&tx, row, REPLACE_SQL, &row.replace_params()).await? {
+                                outcome.replaced.push(row.agent_id.clone());
+                                done = true;
+                            }
+                            // Otherwise removed in between: insert again.
+                        }
+                    }
+                    if done {
+                        break;
+                    }
+                }
+                if !done {
+                    return Err(Failure::Contended);
+                }
+            }
+            tx.commit().await?;
+            Ok::<_, Failure>(Applied::Done(outcome))
+        }
+        .await
+        .map_err(self.fail("importing agents"))?;
+        Ok(match applied {
+            Applied::Done(outcome) => Some(outcome),
+            Applied::AlreadyClaimed => None,
+        })
+    }
+}
