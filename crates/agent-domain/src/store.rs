@@ -1,6 +1,6 @@
 //! The `AgentStore` port: what the registry needs from storage. Implementations live
 //! beside it ([`crate::memory::MemoryAgentStore`]) and in adapter crates
-//! (`ax-adapter-sqlite`); every one of them runs the same conformance suite
+//! (`ax-adapter-sqlite`, `ax-adapter-postgres`); every one of them runs the same conformance suite
 //! ([`crate::conformance`], feature `conformance`).
 
 use async_trait::async_trait;

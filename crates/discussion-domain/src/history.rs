@@ -1,6 +1,7 @@
 //! The `DiscussionHistory` port: every discussion — finished, failed or cancelled — is
 //! saved with its result so it can be listed and shown later (`ax discuss history`,
-//! MCP `discussion_get`). The SQLite adapter implements it.
+//! MCP `discussion_get`). The SQLite and PostgreSQL adapters implement it, each proven by
+//! `discussion_history_conformance!`.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
