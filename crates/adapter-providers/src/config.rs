@@ -729,29 +729,10 @@ fn quoted(names: &[&str]) -> String {
 fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     known
         .iter()
-        .map(|k| (edit_distance(key, k), *k))
+        .map(|k| (strsim::levenshtein(key, k), *k))
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                previous
-            } else {
-                1 + previous.min(row[j]).min(row[j + 1])
-            };
-            previous = current;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -759,8 +740,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn edit_distance_and_suggestions() {
-        assert_eq!(edit_distance("comand", "command"), 1);
+    fn suggestions_are_the_nearest_key_within_two_edits() {
+        assert_eq!(closest("comand", COMMAND_KEYS), Some("command"));
         assert_eq!(closest("timout", COMMON_KEYS), Some("timeout"));
         assert_eq!(closest("zzzzzz", COMMON_KEYS), None);
     }

@@ -471,62 +471,12 @@ impl Checker {
 
 /// True when `s` is an RFC 3339 `date-time` (section 5.6), with calendar ranges
 /// checked (days per month, leap years; second 60 is allowed for leap seconds).
+///
+/// chrono's RFC 3339 parser does exactly this: `T`, `t` or a space between date and
+/// time, at least one digit after a `.`, `Z`/`z` or a `±HH:MM` offset below 24 h,
+/// ASCII digits only, nothing after the offset.
 pub fn is_rfc3339(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        let part = b.get(range)?;
-        part.iter().all(u8::is_ascii_digit).then(|| {
-            part.iter()
-                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
-        })
-    };
-    let fixed = || -> Option<usize> {
-        let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-        let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
-        let separators = b[4] == b'-'
-            && b[7] == b'-'
-            && matches!(b[10], b'T' | b't' | b' ')
-            && b[13] == b':'
-            && b[16] == b':';
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-        let days_in_month = match month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => return None,
-        };
-        (separators
-            && (1..=days_in_month).contains(&day)
-            && hour < 24
-            && minute < 60
-            && second <= 60)
-            .then_some(19)
-    };
-    let Some(mut at) = fixed() else {
-        return false;
-    };
-    if b.get(at) == Some(&b'.') {
-        let frac = b[at + 1..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .count();
-        if frac == 0 {
-            return false;
-        }
-        at += 1 + frac;
-    }
-    match b.get(at) {
-        Some(b'Z' | b'z') => at + 1 == b.len(),
-        Some(b'+' | b'-') => {
-            let offset = (|| {
-                let (h, m) = (digits(at + 1..at + 3)?, digits(at + 4..at + 6)?);
-                (b[at + 3] == b':' && h < 24 && m < 60 && at + 6 == b.len()).then_some(())
-            })();
-            offset.is_some()
-        }
-        _ => false,
-    }
+    chrono::DateTime::parse_from_rfc3339(s).is_ok()
 }
 
 fn article(word: &str) -> &'static str {

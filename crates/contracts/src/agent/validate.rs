@@ -188,7 +188,7 @@ fn check_unknown_fields(c: &mut Checker, obj: &Map<String, Value>) {
 /// The known name `key` most likely misspells: equal ignoring case, `_` and `-`, or
 /// within a few edits (one per four characters, at most two).
 fn closest<'k>(key: &str, known: impl Iterator<Item = &'k str>) -> Option<&'k str> {
-    let fold = |s: &str| -> Vec<char> {
+    let fold = |s: &str| -> String {
         s.chars()
             .filter(|c| !matches!(c, '_' | '-'))
             .flat_map(char::to_lowercase)
@@ -196,26 +196,12 @@ fn closest<'k>(key: &str, known: impl Iterator<Item = &'k str>) -> Option<&'k st
     };
     let folded = fold(key);
     // Short keys get less slack, or `name` would "mean" `team`.
-    let slack = (folded.len() / 4).clamp(1, 2);
+    let slack = (folded.chars().count() / 4).clamp(1, 2);
     known
-        .map(|k| (edit_distance(&folded, &fold(k)), k))
+        .map(|k| (strsim::levenshtein(&folded, &fold(k)), k))
         .filter(|&(d, _)| d <= slack)
         .min_by_key(|&(d, _)| d)
         .map(|(_, k)| k)
-}
-
-/// Levenshtein distance between two short strings.
-fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut row = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != cb);
-            row.push(substitute.min(prev[j + 1] + 1).min(row[j] + 1));
-        }
-        prev = row;
-    }
-    prev[b.len()]
 }
 
 /// `agentId`: 1–50 characters, a letter then letters, digits, `_` or `-`.
