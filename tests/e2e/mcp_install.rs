@@ -204,6 +204,39 @@ fn codex_toml_keeps_every_other_byte() {
     assert_eq!(std::fs::read_to_string(&path).expect("read"), written);
 }
 
+/// A stale `[mcp_servers.ax]` between the user's own tables: only its lines change —
+/// the comments above, inside and below the other tables, their spacing and quoting,
+/// and a comment at the end of the file all survive.
+#[test]
+fn codex_install_keeps_the_users_comments_and_other_tables() {
+    let data = DataDir::new();
+    let path = home(&data).join(".codex/config.toml");
+    std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
+    let stale = "command = \"/old/ax\"\nargs = [\"mcp\",\"serve\"]\n";
+    let original = format!(
+        "# Codex settings, hand-written\nmodel = \"o3\"  # the default model\n\n\
+         # ax, installed by hand\n[mcp_servers.ax]\n{stale}\n\
+         # my other server\n[mcp_servers.other]\ncommand = '/usr/bin/other'   # literal string\nargs = [ \"--x\",  \"--y\" ]\n\n\
+         [profiles.fast]\nmodel = \"mini\"\n# the end\n"
+    );
+    std::fs::write(&path, &original).expect("write");
+
+    let report = install(&data, data.path(), &["--client", "codex"]);
+    assert_eq!(report["action"], "updated");
+    let (command, args) = expected_entry(&data);
+    let quote = |s: &str| serde_json::to_string(s).expect("quoted");
+    let entry = format!(
+        "command = {}\nargs = [{}]\ntool_timeout_sec = 1800\n",
+        quote(&command),
+        args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(", ")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        original.replace(stale, &entry),
+        "only the entry's lines changed"
+    );
+}
+
 #[test]
 fn dry_run_writes_nothing_and_config_prints_the_snippet() {
     let data = DataDir::new();
