@@ -2,11 +2,11 @@
 //! backup API, safe while other processes write.
 
 use std::fs::File;
-use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 
 use rusqlite::backup::Backup;
 use rusqlite::{Connection, OpenFlags};
+use tempfile::NamedTempFile;
 
 use crate::database::SqliteDatabase;
 use crate::error::DatabaseError;
@@ -20,29 +20,14 @@ pub struct BackupReport {
     pub bytes: u64,
 }
 
-/// Creates a new file `<prefix><random>.tmp` in `dir` with `O_CREAT | O_EXCL` (and,
-/// on Unix, mode 0600): never an existing file, never through a planted link.
-pub(crate) fn create_new_in(dir: &Path, prefix: &str) -> std::io::Result<(PathBuf, File)> {
-    let mut last = None;
-    for _ in 0..16 {
-        // `RandomState` is seeded randomly per process and per instance.
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u32(std::process::id());
-        let path = dir.join(format!("{prefix}{:016x}.tmp", hasher.finish()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        match options.open(&path) {
-            Ok(file) => return Ok((path, file)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
+/// A new, empty file `<prefix><random>.tmp` in `dir`: created with `O_CREAT | O_EXCL`
+/// (never an existing file, never through a planted link), owner-only (`0600`) on
+/// Unix, and removed when dropped unless persisted.
+pub(crate) fn new_temp_file_in(dir: &Path, prefix: &str) -> std::io::Result<NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)
 }
 
 impl SqliteDatabase {
@@ -74,39 +59,34 @@ impl SqliteDatabase {
             _ => PathBuf::from("."),
         };
         let existing = std::fs::metadata(dest).ok();
-        let (tmp, file) = create_new_in(&dir, ".ax-backup-").map_err(|e| fail(Box::new(e)))?;
-        let result = (|| -> Result<u64, DatabaseError> {
-            self.copy_into(&tmp).map_err(fail)?;
-            file.sync_all().map_err(|e| fail(Box::new(e)))?;
-            if let Some(meta) = existing.as_ref().filter(|_| replace) {
-                std::fs::set_permissions(&tmp, meta.permissions())
-                    .map_err(|e| fail(Box::new(e)))?;
-            }
-            let bytes = file.metadata().map_err(|e| fail(Box::new(e)))?.len();
-            if replace {
-                std::fs::rename(&tmp, dest).map_err(|e| fail(Box::new(e)))?;
-            } else {
-                // A hard link fails if `dest` exists, atomically; then the name goes.
-                std::fs::hard_link(&tmp, dest).map_err(|e| fail(Box::new(e)))?;
-                let _ = std::fs::remove_file(&tmp);
-            }
-            Ok(bytes)
-        })();
-        match result {
-            Ok(bytes) => {
-                if let Ok(d) = File::open(&dir) {
-                    let _ = d.sync_all();
-                }
-                Ok(BackupReport {
-                    path: dest.to_owned(),
-                    bytes,
-                })
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                Err(e)
-            }
+        let tmp = new_temp_file_in(&dir, ".ax-backup-").map_err(|e| fail(Box::new(e)))?;
+        // On any error below, dropping `tmp` removes it.
+        self.copy_into(tmp.path()).map_err(fail)?;
+        tmp.as_file().sync_all().map_err(|e| fail(Box::new(e)))?;
+        if let Some(meta) = existing.as_ref().filter(|_| replace) {
+            tmp.as_file()
+                .set_permissions(meta.permissions())
+                .map_err(|e| fail(Box::new(e)))?;
         }
+        let bytes = tmp
+            .as_file()
+            .metadata()
+            .map_err(|e| fail(Box::new(e)))?
+            .len();
+        if replace {
+            tmp.persist(dest).map_err(|e| fail(Box::new(e.error)))?;
+        } else {
+            // Fails, atomically, if `dest` exists (a file that appeared meanwhile).
+            tmp.persist_noclobber(dest)
+                .map_err(|e| fail(Box::new(e.error)))?;
+        }
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(BackupReport {
+            path: dest.to_owned(),
+            bytes,
+        })
     }
 
     /// The online backup from a pooled connection into the (empty) file `tmp`.

@@ -361,11 +361,9 @@ fn not_writable(path: &Path) -> bool {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
-    match crate::backup::create_new_in(&dir, ".ax-probe-") {
-        Ok((probe, _file)) => {
-            let _ = std::fs::remove_file(probe);
-            false
-        }
+    // Dropping the probe removes it.
+    match crate::backup::new_temp_file_in(&dir, ".ax-probe-") {
+        Ok(_probe) => false,
         Err(e) => refused(&e),
     }
 }
