@@ -14,6 +14,7 @@
 pub mod app;
 pub mod args;
 pub mod commands;
+mod destination;
 pub mod error;
 pub mod input;
 pub mod output;

@@ -4,16 +4,16 @@ use ax_agent_domain::import::{ImportMode, OnConflict};
 use ax_agent_domain::recommend::RecommendRequest;
 use ax_agent_domain::store::{AgentFilter, PageRequest};
 use ax_contracts::agent::{AgentPage, AgentSummary, Exported, Registered, Removed};
-use ax_contracts::error::ErrorCode;
 use serde_json::{Map, Value, json};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::app::{App, read_import_items};
 use crate::args::{
     AgentCommand, ExportArgs, ImportArgs, ListArgs, OnConflictArg, RecommendArgs, RegisterArgs,
     UpdateArgs,
 };
+use crate::destination::{self, Destination};
 use crate::error::{CliError, Exit};
 use crate::input::{parse_json_arg, read_document};
 use crate::output::{Out, truncate};
@@ -365,7 +365,7 @@ async fn export(app: &App, args: ExportArgs, out: Out) -> Result<Exit, CliError>
     });
     match &args.out {
         Some(path) => {
-            let target = export_target(path, &app.data_dir, args.force)?;
+            let target = destination::check(path, &app.data_dir, args.force, OUT)?;
             let text = serde_json::to_string_pretty(&doc)
                 .map_err(|e| CliError::failure(format!("cannot encode export: {e}")))?;
             write_atomically(path, &target, &text)?;
@@ -387,128 +387,17 @@ async fn export(app: &App, args: ExportArgs, out: Out) -> Result<Exit, CliError>
     Ok(Exit::Ok)
 }
 
-/// The files of the data directory an export must never replace, even with `--force`.
-const DATA_DIR_FILES: [&str; 4] = [
-    crate::app::DATABASE_FILE,
-    "data.db-wal",
-    "data.db-shm",
-    crate::app::CONFIG_FILE,
-];
-
-/// Where `ax agent export --out PATH` writes, once it is known to be allowed.
-#[derive(Debug)]
-struct ExportTarget {
-    /// The file written: `PATH`, or the file a symbolic link at `PATH` points to (the
-    /// link is kept).
-    file: PathBuf,
-    /// The permissions of the file replaced (`--force`), kept on the new one.
-    replaced: Option<std::fs::Permissions>,
-}
-
-/// Check `--out PATH`: never a file of the data directory, never a directory, FIFO,
-/// device or socket, and an existing file only with `--force`.
-fn export_target(path: &Path, data_dir: &Path, force: bool) -> Result<ExportTarget, CliError> {
-    let shown = || escape_controls(&path.display().to_string());
-    let refuse = |why: String| CliError::usage(format!("--out {}: {why}", shown()));
-    // Where the file would be, symbolic links resolved (a missing file: its folder).
-    let resolved = match std::fs::canonicalize(path) {
-        Ok(p) => Some(p),
-        Err(_) => match (path.parent(), path.file_name()) {
-            (Some(dir), Some(name)) => {
-                let dir = if dir.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    dir
-                };
-                std::fs::canonicalize(dir).ok().map(|d| d.join(name))
-            }
-            _ => None,
-        },
-    };
-    let data_dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
-    let existing = std::fs::metadata(path).ok();
-    for name in DATA_DIR_FILES {
-        let own = data_dir.join(name);
-        let same_path = resolved.as_deref() == Some(own.as_path());
-        let same_file = match (&existing, std::fs::metadata(&own)) {
-            (Some(a), Ok(b)) => same_inode(a, &b),
-            _ => false,
-        };
-        if same_path || same_file {
-            return Err(refuse(format!(
-                "that is the data directory's own {name}; it is never overwritten, not even with --force"
-            ))
-            .hint("name a file outside the data directory, e.g. --out ~/agents-backup.json"));
-        }
-    }
-    let link = std::fs::symlink_metadata(path).ok();
-    let Some(link) = link else {
-        // Nothing there yet; the folder must exist.
-        return match resolved {
-            Some(file) => Ok(ExportTarget {
-                file,
-                replaced: None,
-            }),
-            None => Err(refuse("its folder does not exist".to_owned())),
-        };
-    };
-    let Some(meta) = existing else {
-        // A symbolic link to nothing: replacing the link itself needs --force too.
-        if !force {
-            return Err(exists(path));
-        }
-        return Ok(ExportTarget {
-            file: path.to_path_buf(),
-            replaced: Some(link.permissions()),
-        });
-    };
-    if meta.is_dir() {
-        return Err(refuse(
-            "is a directory; name a file, e.g. --out DIR/agents.json".to_owned(),
-        ));
-    }
-    if !meta.is_file() {
-        return Err(refuse(
-            "is not a regular file (a FIFO, device or socket); name a file".to_owned(),
-        ));
-    }
-    if !force {
-        return Err(exists(path));
-    }
-    Ok(ExportTarget {
-        file: resolved.unwrap_or_else(|| path.to_path_buf()),
-        replaced: Some(meta.permissions()),
-    })
-}
-
-fn exists(path: &Path) -> CliError {
-    CliError::new(
-        Exit::Conflict,
-        ErrorCode::Conflict,
-        format!(
-            "{} already exists; not overwritten without --force",
-            escape_controls(&path.display().to_string())
-        ),
-    )
-    .hint("add --force to replace it (its permissions are kept), or choose another --out file")
-}
-
-#[cfg(unix)]
-fn same_inode(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    a.dev() == b.dev() && a.ino() == b.ino()
-}
-
-#[cfg(not(unix))]
-fn same_inode(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
-    false
-}
+/// How `--out PATH` is named in refusals.
+const OUT: destination::Naming = destination::Naming {
+    flag: "--out ",
+    example: "agents.json",
+};
 
 /// Write through a temporary file created next to the target (`O_EXCL`, an
 /// unpredictable name) and renamed over it, so an interrupted export never leaves a
 /// half-written file where a good one was. Without `--force` the rename refuses to
 /// replace a file that appeared in the meantime.
-fn write_atomically(shown: &Path, target: &ExportTarget, text: &str) -> Result<(), CliError> {
+fn write_atomically(shown: &Path, target: &Destination, text: &str) -> Result<(), CliError> {
     let fail = |e: &dyn std::fmt::Display| {
         CliError::failure(format!(
             "cannot write {}: {e}",
@@ -542,7 +431,7 @@ fn write_atomically(shown: &Path, target: &ExportTarget, text: &str) -> Result<(
         None => {
             tmp.persist_noclobber(&target.file).map_err(|e| {
                 if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                    exists(shown)
+                    destination::exists(shown)
                 } else {
                     fail(&e.error)
                 }
