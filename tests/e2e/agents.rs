@@ -2,7 +2,40 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{DataDir, assert_exit, code, rows_for, text};
+use crate::helpers::{DataDir, assert_exit, ax_bin, code, rows_for, text};
+
+/// The data directory: `--data-dir`, else `AX_DATA_DIR` (an empty one is ignored), else
+/// `~/.automatosx`.
+#[test]
+fn the_data_directory_comes_from_the_flag_then_the_environment_then_home() {
+    let data = DataDir::new();
+    let home = data.path().join("home");
+    let run = |flag: Option<&str>, env: &str| {
+        let mut cmd = std::process::Command::new(ax_bin());
+        if let Some(dir) = flag {
+            cmd.args(["--data-dir", dir]);
+        }
+        let out = cmd
+            .args(["agent", "list"])
+            .env("HOME", &home)
+            .env("AX_DATA_DIR", env)
+            .env_remove("AX_LOG")
+            .output()
+            .expect("ax runs");
+        assert_exit(&out, 0);
+    };
+    let dir = |name: &str| data.path().join(name).display().to_string();
+    run(None, &dir("from-env"));
+    assert!(data.path().join("from-env/data.db").exists());
+    run(Some(&dir("from-flag")), &dir("not-this"));
+    assert!(data.path().join("from-flag/data.db").exists());
+    assert!(!data.path().join("not-this").exists(), "the flag wins");
+    run(None, "");
+    assert!(
+        home.join(".automatosx/data.db").exists(),
+        "empty means not set"
+    );
+}
 
 #[test]
 fn a_fresh_data_directory_lists_the_built_in_agents() {

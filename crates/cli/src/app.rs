@@ -44,13 +44,11 @@ pub struct App {
     pub agents: AgentRegistry,
 }
 
-/// `--data-dir`, else `$AX_DATA_DIR`, else `~/.automatosx`.
+/// `--data-dir`, else `$AX_DATA_DIR` (clap reads both, the flag first: `flag` is
+/// whichever was given), else `~/.automatosx`. An empty value counts as not given.
 pub fn resolve_data_dir(flag: Option<&Path>) -> Result<PathBuf, CliError> {
-    if let Some(dir) = flag {
+    if let Some(dir) = flag.filter(|d| !d.as_os_str().is_empty()) {
         return Ok(dir.to_owned());
-    }
-    if let Some(dir) = std::env::var_os("AX_DATA_DIR").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
     }
     match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
         Some(home) => Ok(PathBuf::from(home).join(".automatosx")),

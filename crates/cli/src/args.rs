@@ -2,7 +2,10 @@
 //! these types into contracts/domain types before calling anything.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use ax_adapter_providers::duration::parse_duration;
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The exit-code table, shown in `ax --help` and documented in `docs/CLI.md`.
@@ -51,8 +54,11 @@ pub struct GlobalArgs {
     /// Output format: `text` for people, `json` for exactly one JSON document on stdout.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Data directory (database, config.toml). Default: $AX_DATA_DIR, else ~/.automatosx.
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Data directory (database, config.toml); default ~/.automatosx. An empty
+    /// AX_DATA_DIR is ignored.
+    // `OsString` rather than clap's `PathBuf` parser, which refuses an empty value:
+    // `AX_DATA_DIR=` means "not set" (docs/CLI.md), and `resolve_data_dir` skips it.
+    #[arg(long, global = true, value_name = "DIR", env = "AX_DATA_DIR", value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from))]
     pub data_dir: Option<PathBuf>,
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -362,8 +368,8 @@ pub struct DiscussArgs {
     #[arg(long)]
     pub context: Option<String>,
     /// Per-call provider timeout, e.g. 90s, 5m.
-    #[arg(long)]
-    pub timeout: Option<String>,
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
     /// Most provider calls in flight in this process (overrides AX_MAX_CONCURRENT_PROVIDER_CALLS and config.toml).
     #[arg(long, value_name = "N")]
     pub max_concurrent: Option<usize>,
@@ -424,9 +430,9 @@ pub enum ProvidersAction {
         /// Only these providers (default: all available).
         #[arg(value_delimiter = ',')]
         providers: Vec<String>,
-        /// Per-provider timeout.
-        #[arg(long, default_value = "60s")]
-        timeout: String,
+        /// Per-provider timeout, e.g. 30s, 2m.
+        #[arg(long, default_value = "60s", value_parser = parse_duration)]
+        timeout: Duration,
     },
 }
 
@@ -561,6 +567,26 @@ mod tests {
             Cli::try_parse_from(["ax", "discuss"]).is_err(),
             "a topic is required"
         );
+    }
+
+    #[test]
+    fn durations_are_parsed_with_the_flag_and_default_named() {
+        let cli = Cli::try_parse_from(["ax", "providers", "check"]).expect("default");
+        let Command::Providers(ProvidersArgs {
+            action: Some(ProvidersAction::Check { timeout, .. }),
+        }) = cli.command
+        else {
+            panic!("providers check")
+        };
+        assert_eq!(timeout, Duration::from_secs(60));
+        let err = Cli::try_parse_from(["ax", "providers", "check", "--timeout", "90"])
+            .expect_err("no unit");
+        let message = err.to_string();
+        assert!(
+            message.contains("--timeout") && message.contains("\"90\" has no unit"),
+            "{message}"
+        );
+        assert_eq!(err.exit_code(), 2, "a usage error");
     }
 
     #[test]

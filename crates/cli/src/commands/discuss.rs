@@ -12,7 +12,6 @@ mod render;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
-use ax_adapter_providers::duration::parse_duration;
 use ax_contracts::discussion::{DiscussionPage, DiscussionResult};
 use ax_contracts::error::ErrorCode;
 use ax_discussion_domain::progress::{CallPhase, ProgressEvent};
@@ -65,9 +64,7 @@ pub fn config_from_args(args: &DiscussArgs) -> Result<Value, CliError> {
     if let Some(context) = &args.context {
         config.insert("context".into(), json!(context));
     }
-    if let Some(timeout) = &args.timeout {
-        let duration =
-            parse_duration(timeout).map_err(|e| CliError::usage(format!("--timeout: {e}")))?;
+    if let Some(duration) = args.timeout {
         config.insert(
             "providerTimeout".into(),
             json!(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)),
@@ -523,7 +520,14 @@ mod tests {
                 "fastMode": true, "recursive": {"enabled": true}
             })
         );
-        assert!(config_from_args(&args(&["ax", "discuss", "t", "--timeout", "soon"])).is_err());
+        // A bad duration is refused while parsing, naming the flag and the value.
+        let err = crate::args::Cli::try_parse_from(["ax", "discuss", "t", "--timeout", "soon"])
+            .expect_err("not a duration");
+        let message = err.to_string();
+        assert!(
+            message.contains("--timeout") && message.contains("\"soon\" is not a duration"),
+            "{message}"
+        );
     }
 
     fn event(speaker: &str, phase: CallPhase) -> ProgressEvent {

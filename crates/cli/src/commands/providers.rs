@@ -2,7 +2,6 @@
 
 use std::time::{Duration, Instant};
 
-use ax_adapter_providers::duration::parse_duration;
 use ax_contracts::provider::{
     DefaultParticipants, LimitInForce, ProviderCheck, ProviderChecks, ProviderList, ProviderStatus,
 };
@@ -22,7 +21,7 @@ pub async fn run(app: &App, args: ProvidersArgs, out: Out) -> Result<Exit, CliEr
     match args.action.unwrap_or(ProvidersAction::List) {
         ProvidersAction::List => list(&wiring, out).await,
         ProvidersAction::Check { providers, timeout } => {
-            check(&wiring, providers, &timeout, out).await
+            check(&wiring, providers, timeout, out).await
         }
     }
 }
@@ -116,11 +115,9 @@ async fn list(wiring: &Discussions, out: Out) -> Result<Exit, CliError> {
 async fn check(
     wiring: &Discussions,
     only: Vec<String>,
-    timeout: &str,
+    timeout: Duration,
     out: Out,
 ) -> Result<Exit, CliError> {
-    let timeout =
-        parse_duration(timeout).map_err(|e| CliError::usage(format!("--timeout: {e}")))?;
     let known: Vec<String> = wiring
         .providers
         .providers()

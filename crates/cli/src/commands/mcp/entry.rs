@@ -1,6 +1,6 @@
 //! The server entry every client gets: how to start this `ax`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
@@ -24,13 +24,10 @@ impl ServerEntry {
                 CliError::failure(format!("cannot find the path of this ax executable: {e}"))
             })?;
         let mut args = Vec::new();
-        let explicit = data_dir.map(Path::to_owned).or_else(|| {
-            std::env::var_os("AX_DATA_DIR")
-                .filter(|d| !d.is_empty())
-                .map(PathBuf::from)
-        });
+        // `--data-dir` or `AX_DATA_DIR` (clap reads both), absent when not given.
+        let explicit = data_dir.filter(|d| !d.as_os_str().is_empty());
         if let Some(dir) = explicit {
-            let dir = std::path::absolute(&dir).unwrap_or(dir);
+            let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
             args.push("--data-dir".to_owned());
             args.push(dir.display().to_string());
         }
