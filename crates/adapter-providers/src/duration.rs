@@ -1,6 +1,7 @@
-//! Human durations (`90s`, `10m`, `200ms`, `1h30m`) for the config file and for
-//! messages. A tiny parser is enough: the config only needs whole numbers with a unit,
-//! and pulling in a crate for that would cost more than these lines.
+//! Human durations (`90s`, `10m`, `200ms`, `1h30m`) for the config file, the CLI's
+//! `--timeout` flags (clap's value parser) and messages. A tiny parser is enough: the
+//! config only needs whole numbers with a unit, and pulling in a crate for that would
+//! cost more than these lines.
 
 use std::time::Duration;
 
