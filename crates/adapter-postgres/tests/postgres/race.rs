@@ -12,6 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use ax_adapter_postgres::test_support::{TestDatabase, report, wait_for_file};
+use ax_adapter_postgres::{DatabaseUrl, PostgresDatabase};
 use ax_agent_domain::conformance::record;
 use ax_agent_domain::store::{AgentFilter, AgentStore, PageRequest, StoreError};
 use ax_contracts::agent::AgentRecord;
@@ -24,6 +25,9 @@ const URL: &str = "AX_PG_RACE_URL";
 const DIR: &str = "AX_PG_RACE_DIR";
 const INDEX: &str = "AX_PG_RACE_INDEX";
 const PROCESSES: usize = 16;
+/// The race tests run one at a time: three of them at once would start 48 processes
+/// beside the other tests of this binary on a 2-core CI machine.
+static RACES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// Successful compare-and-swap increments each child makes.
 const CAS_PER_CHILD: u64 = 2;
 
@@ -42,7 +46,15 @@ fn child() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let db = connect(&url).await;
+        // Sixteen processes connecting at once on a loaded 2-core CI machine can take
+        // longer than the product's 5 s connect timeout (seen in CI: `Timeout(Create)`);
+        // the race is about what happens after connecting, so wait longer here.
+        let mut url = DatabaseUrl::parse(&url).expect("test URL parses");
+        url.set_connect_timeout(Duration::from_secs(60));
+        let db = match PostgresDatabase::connect(&url).await {
+            Ok(db) => db,
+            Err(error) => panic!("connecting to the test database: {error:?}"),
+        };
         let store = db.agent_store();
         std::fs::write(dir.join(format!("ready-{index}")), b"").expect("ready file");
         assert!(
@@ -162,6 +174,7 @@ fn run_children(mode: &str, url: &str) -> Vec<String> {
 /// is the winner's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_processes_registering_one_id_have_exactly_one_winner() {
+    let _one_race_at_a_time = RACES.lock().await;
     let Some(test) = TestDatabase::create() else {
         return;
     };
@@ -192,6 +205,7 @@ async fn sixteen_processes_registering_one_id_have_exactly_one_winner() {
 /// 16 processes × 25 distinct ids: all 400 stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_processes_registering_distinct_ids_store_them_all() {
+    let _one_race_at_a_time = RACES.lock().await;
     let Some(test) = TestDatabase::create() else {
         return;
     };
@@ -213,6 +227,7 @@ async fn sixteen_processes_registering_distinct_ids_store_them_all() {
 /// one agent's counter, retrying on `RevisionMismatch` — 32 updates, none lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_two_concurrent_cas_updates_from_sixteen_processes_lose_nothing() {
+    let _one_race_at_a_time = RACES.lock().await;
     let Some(test) = TestDatabase::create() else {
         return;
     };
