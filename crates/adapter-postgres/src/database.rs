@@ -158,7 +158,7 @@ fn open_error(target: &str, context: &'static str, failure: Failure) -> Postgres
     if failure.is_unreachable() {
         PostgresError::Unreachable {
             target: target.to_owned(),
-            source: failure.into_box(),
+            source: failure.into_cause(target),
         }
     } else if context == "connecting" {
         PostgresError::Connect {

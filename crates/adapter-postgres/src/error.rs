@@ -12,6 +12,7 @@
 use std::error::Error as StdError;
 
 use ax_agent_domain::store::StoreError;
+use ax_contracts::error::StorageUnavailable;
 use ax_discussion_domain::history::HistoryError;
 use deadpool_postgres::PoolError;
 use tokio_postgres::error::SqlState;
@@ -158,6 +159,20 @@ impl Failure {
         }
     }
 
+    /// The failure as a cause: when the server could not be reached, wrapped in the
+    /// contracts' [`StorageUnavailable`] marker so the domains and edges report
+    /// `STORAGE_UNAVAILABLE` without knowing this adapter (INV-PG-UNREACH-001).
+    pub(crate) fn into_cause(self, target: &str) -> BoxError {
+        if self.is_unreachable() {
+            Box::new(StorageUnavailable {
+                target: target.to_owned(),
+                source: Some(self.into_box()),
+            })
+        } else {
+            self.into_box()
+        }
+    }
+
     pub(crate) fn into_box(self) -> BoxError {
         match self {
             Self::Driver(error) => Box::new(error),
@@ -213,7 +228,7 @@ pub(crate) fn context(target: &str, what: &str, failure: &Failure) -> String {
 pub(crate) fn store_backend(target: &str, what: impl AsRef<str>, failure: Failure) -> StoreError {
     StoreError::Backend {
         context: context(target, what.as_ref(), &failure),
-        source: failure.into_box(),
+        source: failure.into_cause(target),
     }
 }
 
@@ -225,7 +240,7 @@ pub(crate) fn history_backend(
 ) -> HistoryError {
     HistoryError {
         context: context(target, what.as_ref(), &failure),
-        source: failure.into_box(),
+        source: failure.into_cause(target),
     }
 }
 

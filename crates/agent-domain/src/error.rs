@@ -1,7 +1,7 @@
 //! [`AgentError`]: the one error type of the registry. Each variant maps to one
 //! user-visible code (`AGENT_ALREADY_EXISTS`, ...) and one CLI exit code.
 
-use ax_contracts::error::{ErrorCode, StorageBusy};
+use ax_contracts::error::{ErrorCode, StorageBusy, StorageUnavailable};
 use ax_contracts::validation::ValidationErrors;
 
 use crate::store::StoreError;
@@ -49,6 +49,9 @@ impl AgentError {
             Self::Validation(_) => ErrorCode::InvalidInput,
             Self::Conflict { .. } => ErrorCode::Conflict,
             Self::Storage(cause) if StorageBusy::in_chain(cause) => ErrorCode::StorageBusy,
+            Self::Storage(cause) if StorageUnavailable::in_chain(cause) => {
+                ErrorCode::StorageUnavailable
+            }
             Self::Storage(_) => ErrorCode::InternalError,
         }
     }

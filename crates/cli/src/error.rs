@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use ax_agent_domain::AgentError;
-use ax_contracts::error::{ErrorBody, ErrorCode, ErrorEnvelope, StorageBusy};
+use ax_contracts::error::{ErrorBody, ErrorCode, ErrorEnvelope, StorageBusy, StorageUnavailable};
 use ax_contracts::validation::ValidationErrors;
 use serde_json::{Value, json};
 
@@ -93,11 +93,14 @@ impl CliError {
     }
 
     /// A storage failure (exit 1): `STORAGE_BUSY` with a hint to retry when another
-    /// process held the database past the busy timeout, else `INTERNAL_ERROR`; the
-    /// message is the whole cause chain.
+    /// process held the database past the busy timeout, `STORAGE_UNAVAILABLE` when
+    /// the database server could not be reached, else `INTERNAL_ERROR`; the message
+    /// is the whole cause chain.
     pub fn storage(err: &(dyn std::error::Error + 'static)) -> Self {
         if StorageBusy::in_chain(err) {
             Self::busy(error_chain(err))
+        } else if StorageUnavailable::in_chain(err) {
+            Self::unavailable(error_chain(err))
         } else {
             Self::failure(error_chain(err))
         }
@@ -107,6 +110,13 @@ impl CliError {
     pub fn busy(message: impl Into<String>) -> Self {
         Self::new(Exit::Failure, ErrorCode::StorageBusy, message)
             .hint("another process holds the database locked; retry when it is done")
+    }
+
+    /// `STORAGE_UNAVAILABLE` (exit 1): the database server could not be reached.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(Exit::Failure, ErrorCode::StorageUnavailable, message).hint(
+            "check that the database server is running and reachable (`ax doctor` shows the target); a write that broke off may or may not have been applied",
+        )
     }
 
     /// Add a hint.

@@ -48,6 +48,10 @@ pub enum ErrorCode {
     /// The storage was held by another process past the wait limit (the busy
     /// timeout); nothing was changed and the same request may simply be retried.
     StorageBusy,
+    /// The storage could not be reached (a database server that is down, refusing
+    /// connections or out of reach); the request may or may not have been applied
+    /// if it broke mid-write, so a retry should check first.
+    StorageUnavailable,
     /// Anything else; the message says what.
     InternalError,
 }
@@ -75,6 +79,7 @@ impl ErrorCode {
             Self::DiscussionCancelled => "DISCUSSION_CANCELLED",
             Self::DiscussionNotFound => "DISCUSSION_NOT_FOUND",
             Self::StorageBusy => "STORAGE_BUSY",
+            Self::StorageUnavailable => "STORAGE_UNAVAILABLE",
             Self::InternalError => "INTERNAL_ERROR",
         }
     }
@@ -103,6 +108,35 @@ impl StorageBusy {
         let mut next = Some(err);
         while let Some(e) = next {
             if e.is::<StorageBusy>() {
+                return true;
+            }
+            next = e.source();
+        }
+        false
+    }
+}
+
+/// The cause a storage error carries when the backend could not reach its storage
+/// (a database server down, refusing connections, out of reach, or gone mid-query):
+/// lets a domain or an edge report [`ErrorCode::StorageUnavailable`] without knowing
+/// which backend it runs on, as [`StorageBusy`] does for a held lock. `target` names
+/// where the storage was looked for (`user@host:port/db`) and never holds a secret.
+#[derive(Debug, thiserror::Error)]
+#[error("database unreachable ({target})")]
+pub struct StorageUnavailable {
+    /// Where the storage was looked for, without credentials.
+    pub target: String,
+    /// The backend's own failure (connection refused, timed out, closed).
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl StorageUnavailable {
+    /// Whether `err` or one of its causes is a [`StorageUnavailable`].
+    pub fn in_chain(err: &(dyn std::error::Error + 'static)) -> bool {
+        let mut next = Some(err);
+        while let Some(e) = next {
+            if e.is::<StorageUnavailable>() {
                 return true;
             }
             next = e.source();
@@ -192,6 +226,7 @@ mod tests {
             ErrorCode::AgentAlreadyExists,
             ErrorCode::DiscussionMaxCallsExceeded,
             ErrorCode::StorageBusy,
+            ErrorCode::StorageUnavailable,
             ErrorCode::InternalError,
         ] {
             assert_eq!(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ax_contracts::discussion::{
     DiscussionConfig, DiscussionFailure, DiscussionResult, config_error_code,
 };
-use ax_contracts::error::{ErrorBody, ErrorCode, StorageBusy};
+use ax_contracts::error::{ErrorBody, ErrorCode, StorageBusy, StorageUnavailable};
 use ax_contracts::validation::{Issue, JsonPath, ValidationErrors, rule};
 use serde_json::{Value, json};
 
@@ -44,6 +44,9 @@ impl ServiceError {
             Self::Rejected(f) => f.code,
             Self::NotSaved { source, .. } if StorageBusy::in_chain(source) => {
                 ErrorCode::StorageBusy
+            }
+            Self::NotSaved { source, .. } if StorageUnavailable::in_chain(source) => {
+                ErrorCode::StorageUnavailable
             }
             Self::NotSaved { .. } => ErrorCode::InternalError,
         }

@@ -5,7 +5,7 @@
 //! (`schema`, INV-MCP-ERR-001), so clients that validate errors against it pass them on.
 
 use ax_agent_domain::AgentError;
-use ax_contracts::error::{ErrorBody, ErrorCode, ErrorEnvelope, StorageBusy};
+use ax_contracts::error::{ErrorBody, ErrorCode, ErrorEnvelope, StorageBusy, StorageUnavailable};
 use ax_contracts::validation::ValidationErrors;
 use ax_discussion_domain::ServiceError;
 use rmcp::model::CallToolResult;
@@ -47,11 +47,14 @@ impl ToolFailure {
     }
 
     /// A storage failure: `STORAGE_BUSY` when another process held the database past
-    /// the busy timeout (the client may retry), else `INTERNAL_ERROR`.
+    /// the busy timeout (the client may retry), `STORAGE_UNAVAILABLE` when the
+    /// database server could not be reached, else `INTERNAL_ERROR`.
     pub(crate) fn storage(err: &(dyn std::error::Error + 'static)) -> Self {
         Self::Error(ErrorBody {
             code: if StorageBusy::in_chain(err) {
                 ErrorCode::StorageBusy
+            } else if StorageUnavailable::in_chain(err) {
+                ErrorCode::StorageUnavailable
             } else {
                 ErrorCode::InternalError
             },

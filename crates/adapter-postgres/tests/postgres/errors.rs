@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use ax_adapter_postgres::test_support::{DATABASE_URL_ENV, TestCluster, TestDatabase};
 use ax_adapter_postgres::{DatabaseUrl, PostgresDatabase, PostgresError};
 use ax_agent_domain::conformance::record;
+use ax_contracts::error::{ErrorCode, StorageUnavailable};
 use ax_agent_domain::store::{AgentStore, StoreError};
 use ax_discussion_domain::history::DiscussionHistory;
 use serde_json::json;
@@ -62,6 +63,7 @@ async fn a_refused_connection_is_database_unreachable_at_once_without_the_passwo
     let text = full_text(&error);
     assert!(text.contains("database unreachable"), "{text}");
     assert!(text.contains("127.0.0.1"), "names the target: {text}");
+    assert!(StorageUnavailable::in_chain(&error), "{error:?}");
     assert_no_secret(&text, SECRET);
 }
 
@@ -172,10 +174,17 @@ async fn a_stopped_server_is_unreachable_quickly_and_the_pool_reconnects_after_r
     let text = full_text(&error);
     assert!(text.contains("database unreachable"), "{text}");
     assert_no_secret(&text, &password);
+    // The domains and edges see it as STORAGE_UNAVAILABLE through the marker.
+    assert!(StorageUnavailable::in_chain(&error), "{error:?}");
+    assert_eq!(
+        ax_agent_domain::AgentError::from(error).code(),
+        ErrorCode::StorageUnavailable
+    );
 
     let started = Instant::now();
     let error = db.history().list(10, None).await.expect_err("down");
     assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(StorageUnavailable::in_chain(&error), "{error:?}");
     let text = full_text(&error);
     assert!(text.contains("database unreachable"), "{text}");
     assert_no_secret(&text, &password);
