@@ -53,7 +53,10 @@ pub const CONFIG_FILE_NAME: &str = "config.toml";
 /// Range of `max_concurrent_provider_calls` and of per-provider `max_concurrent`.
 pub const CONCURRENCY_RANGE: std::ops::RangeInclusive<i64> = 1..=64;
 
-const TOP_LEVEL_KEYS: &[&str] = &["max_concurrent_provider_calls", "providers"];
+/// `database_url` belongs to the CLI's composition root, which reads it from the same
+/// file to choose the storage backend; it is accepted (and ignored) here so one
+/// config.toml holds both.
+const TOP_LEVEL_KEYS: &[&str] = &["max_concurrent_provider_calls", "providers", "database_url"];
 const COMMON_KEYS: &[&str] = &[
     "kind",
     "enabled",

@@ -1,10 +1,15 @@
 //! The composition root: the one place where adapters are constructed and wired to
 //! the domains (architecture rule 4). Commands receive an [`App`] and never build
 //! adapters themselves.
+//!
+//! The storage backend is picked here and nowhere else: SQLite in the data
+//! directory, or PostgreSQL when a database URL is given ([`crate::storage`]). The
+//! domains and the edges see only the `AgentStore` and `DiscussionHistory` ports.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use ax_adapter_postgres::{PostgresDatabase, PostgresError};
 use ax_adapter_providers::ProviderRegistry;
 use ax_adapter_sqlite::{DatabaseOptions, Execution, SqliteDatabase};
 use ax_agent_domain::import::{ImportItem, ImportSource, InvalidImport, SkippedFile};
@@ -18,6 +23,7 @@ use ax_discussion_domain::{DiscussionEngine, DiscussionService, ProviderLimiter}
 
 use crate::error::{CliError, error_chain};
 use crate::input;
+use crate::storage::{DatabaseUrlArg, resolve_database_url};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "data.db";
@@ -38,10 +44,44 @@ pub const MAX_PROVIDER_LIMIT: usize = 64;
 pub struct App {
     /// The data directory in use.
     pub data_dir: PathBuf,
-    /// The database (for diagnostics).
-    pub database: SqliteDatabase,
+    /// The database (for diagnostics and backups).
+    pub storage: Storage,
     /// The agent registry over the database.
     pub agents: AgentRegistry,
+}
+
+/// The storage backend in use.
+pub enum Storage {
+    /// `data.db` in the data directory (the default).
+    Sqlite(SqliteDatabase),
+    /// A PostgreSQL server shared by every process and machine pointed at it.
+    Postgres(PostgresDatabase),
+}
+
+impl Storage {
+    fn agent_store(&self) -> Arc<dyn AgentStore> {
+        match self {
+            Self::Sqlite(db) => Arc::new(db.agent_store()),
+            Self::Postgres(db) => Arc::new(db.agent_store()),
+        }
+    }
+
+    fn history(&self) -> Arc<dyn DiscussionHistory> {
+        match self {
+            Self::Sqlite(db) => Arc::new(db.history()),
+            Self::Postgres(db) => Arc::new(db.history()),
+        }
+    }
+}
+
+/// Where an invocation's data is: the data directory (`--data-dir`) and the
+/// database URL (`--database-url` / `$AX_DATABASE_URL`), as given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Location<'a> {
+    /// `--data-dir`.
+    pub data_dir: Option<&'a Path>,
+    /// `--database-url`, or `$AX_DATABASE_URL`.
+    pub database_url: Option<&'a DatabaseUrlArg>,
 }
 
 /// `--data-dir`, else `$AX_DATA_DIR` (clap reads both, the flag first: `flag` is
@@ -75,19 +115,37 @@ pub enum Workload {
 
 impl App {
     /// [`App::open_for`] a concurrent workload.
-    pub async fn open(data_dir_flag: Option<&Path>) -> Result<App, CliError> {
-        Self::open_for(data_dir_flag, Workload::Concurrent).await
+    pub async fn open(location: Location<'_>) -> Result<App, CliError> {
+        Self::open_for(location, Workload::Concurrent).await
+    }
+
+    /// Connects to the PostgreSQL server the location names, if it names one
+    /// (flag > environment > `config.toml`). The connection (and the migration)
+    /// happens here, so a server that is down fails the command at once with
+    /// `STORAGE_UNAVAILABLE`.
+    async fn open_postgres(
+        location: Location<'_>,
+        data_dir: &Path,
+    ) -> Result<Option<PostgresDatabase>, CliError> {
+        let Some((url, _source)) = resolve_database_url(location.database_url, data_dir)? else {
+            return Ok(None);
+        };
+        let database = PostgresDatabase::connect(&url)
+            .await
+            .map_err(|e| postgres_error(&e))?;
+        tracing::debug!(target = database.target(), "using PostgreSQL");
+        Ok(Some(database))
     }
 
     /// Open the data directory: create it if needed, open (and migrate) the
     /// database, seed the built-in agents once, and import a reference `agents.json`
     /// once if one is there.
-    pub async fn open_for(
-        data_dir_flag: Option<&Path>,
-        workload: Workload,
-    ) -> Result<App, CliError> {
-        let data_dir = resolve_data_dir(data_dir_flag)?;
+    pub async fn open_for(location: Location<'_>, workload: Workload) -> Result<App, CliError> {
+        let data_dir = resolve_data_dir(location.data_dir)?;
         create_private_dir(&data_dir)?;
+        if let Some(database) = Self::open_postgres(location, &data_dir).await? {
+            return Self::wire(data_dir, Storage::Postgres(database)).await;
+        }
         let db_path = data_dir.join(DATABASE_FILE);
         let execution = match workload {
             Workload::Sequential => Execution::Inline,
@@ -101,18 +159,17 @@ impl App {
             },
         )
         .map_err(|e| database_error(&e))?;
-        Self::wire(data_dir, database).await
+        Self::wire(data_dir, Storage::Sqlite(database)).await
     }
 
     /// The registry over `database`, seeded, with the reference registry imported
     /// once.
-    async fn wire(data_dir: PathBuf, database: SqliteDatabase) -> Result<App, CliError> {
-        let store: Arc<dyn AgentStore> = Arc::new(database.agent_store());
-        let agents = AgentRegistry::new(store);
+    async fn wire(data_dir: PathBuf, storage: Storage) -> Result<App, CliError> {
+        let agents = AgentRegistry::new(storage.agent_store());
         agents.seed_defaults().await?;
         let app = App {
             data_dir,
-            database,
+            storage,
             agents,
         };
         app.import_reference_registry_once().await?;
@@ -123,37 +180,48 @@ impl App {
     /// folder or file system) — the database opened for reading only, without
     /// seeding or importing anything: for `ax doctor` and `ax db backup`, which only
     /// read. [`App::read_only`] says which.
-    pub async fn open_or_read_only(data_dir_flag: Option<&Path>) -> Result<App, CliError> {
-        let data_dir = resolve_data_dir(data_dir_flag)?;
+    /// On PostgreSQL this is [`App::open`]: the server decides what may be written.
+    pub async fn open_or_read_only(location: Location<'_>) -> Result<App, CliError> {
+        let data_dir = resolve_data_dir(location.data_dir)?;
+        if let Some(database) = Self::open_postgres(location, &data_dir).await? {
+            return Self::wire(data_dir, Storage::Postgres(database)).await;
+        }
         let db_path = data_dir.join(DATABASE_FILE);
         if db_path.is_file() {
             match SqliteDatabase::open_with(&db_path, DatabaseOptions::default()) {
-                Ok(database) => return Self::wire(data_dir, database).await,
+                Ok(database) => return Self::wire(data_dir, Storage::Sqlite(database)).await,
                 Err(e) if e.is_read_only() => {
                     let database =
                         SqliteDatabase::open_read_only(&db_path, DatabaseOptions::default())
                             .map_err(|e| database_error(&e))?;
-                    let store: Arc<dyn AgentStore> = Arc::new(database.agent_store());
+                    let storage = Storage::Sqlite(database);
                     return Ok(App {
                         data_dir,
-                        database,
-                        agents: AgentRegistry::new(store),
+                        agents: AgentRegistry::new(storage.agent_store()),
+                        storage,
                     });
                 }
                 Err(e) => return Err(database_error(&e)),
             }
         }
-        Self::open(Some(&data_dir)).await
+        Self::open(Location {
+            data_dir: Some(&data_dir),
+            database_url: None,
+        })
+        .await
     }
 
     /// Whether the database was opened for reading only ([`App::open_or_read_only`]).
     pub fn read_only(&self) -> bool {
-        self.database.is_read_only().unwrap_or(false)
+        match &self.storage {
+            Storage::Sqlite(db) => db.is_read_only().unwrap_or(false),
+            Storage::Postgres(_) => false,
+        }
     }
 
     /// Saved discussions, without wiring providers (for `ax discuss history|show`).
     pub fn history(&self) -> Arc<dyn DiscussionHistory> {
-        Arc::new(self.database.history())
+        self.storage.history()
     }
 
     /// Wire the discussion side: the providers of `config.toml` (or the presets),
@@ -367,6 +435,20 @@ fn database_error(e: &ax_adapter_sqlite::DatabaseError) -> CliError {
         CliError::failure(error_chain(e)).hint("`ax doctor` can still check it; use a writable --data-dir to change agents or save discussions")
     } else {
         CliError::failure(error_chain(e))
+    }
+}
+
+/// A PostgreSQL database that cannot be opened: `STORAGE_UNAVAILABLE` when the
+/// server is not there; a usage error for a URL the adapter refused; a failure
+/// otherwise (credentials, TLS, a newer schema). The adapter's messages name the
+/// target, never the password (INV-PG-SECRET-001).
+fn postgres_error(e: &PostgresError) -> CliError {
+    match e {
+        _ if e.is_unreachable() => CliError::unavailable(error_chain(e)),
+        PostgresError::InvalidUrl(_) => CliError::usage(error_chain(e)),
+        PostgresError::Connect { .. } => CliError::failure(error_chain(e))
+            .hint("check the user, password, database name and sslmode in the database URL"),
+        _ => CliError::failure(error_chain(e)),
     }
 }
 

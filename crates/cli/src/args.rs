@@ -30,7 +30,9 @@ const ROOT_AFTER_HELP: &str = concat!(
   ax discuss \"Should we use SQLite or PostgreSQL for a CLI tool?\"
   ax mcp install --client claude
 
-Data lives in --data-dir, $AX_DATA_DIR or ~/.automatosx (data.db, config.toml).
+Data lives in --data-dir, $AX_DATA_DIR or ~/.automatosx (data.db, config.toml);
+with --database-url or $AX_DATABASE_URL, agents and discussions live on that
+PostgreSQL server instead (docs/STORAGE.md).
 
 ",
     exit_codes_help!()
@@ -60,6 +62,18 @@ pub struct GlobalArgs {
     // `AX_DATA_DIR=` means "not set" (docs/CLI.md), and `resolve_data_dir` skips it.
     #[arg(long, global = true, value_name = "DIR", env = "AX_DATA_DIR", value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from))]
     pub data_dir: Option<PathBuf>,
+    /// Keep agents and discussions on this PostgreSQL server (postgres://USER:PASSWORD@HOST:PORT/DB)
+    /// instead of SQLite in the data directory. Default: $AX_DATABASE_URL, else
+    /// `database_url` in config.toml, else SQLite. See docs/STORAGE.md.
+    // The value is never echoed: not in --help (hide_env_values), not in Debug.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "AX_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<crate::storage::DatabaseUrlArg>,
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -20,6 +20,7 @@ pub mod input;
 pub mod output;
 pub mod pager;
 mod signals;
+pub mod storage;
 pub mod text;
 
 use std::process::ExitCode;

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use ax_adapter_postgres::test_support::{DATABASE_URL_ENV, TestCluster, TestDatabase};
 use ax_adapter_postgres::{DatabaseUrl, PostgresDatabase, PostgresError};
 use ax_agent_domain::conformance::record;
-use ax_contracts::error::{ErrorCode, StorageUnavailable};
 use ax_agent_domain::store::{AgentStore, StoreError};
+use ax_contracts::error::{ErrorCode, StorageUnavailable};
 use ax_discussion_domain::history::DiscussionHistory;
 use serde_json::json;
 

@@ -1,10 +1,11 @@
-//! `ax doctor`: is everything in order? The data directory, the database (schema,
-//! pragmas, `PRAGMA quick_check`, whether it is read-only), the configuration, the
+//! `ax doctor`: is everything in order? The data directory, the database (SQLite:
+//! schema, pragmas, `PRAGMA quick_check`, whether it is read-only; PostgreSQL: the
+//! target, server and schema versions, latency, TLS), the configuration, the
 //! providers and the limit.
 
 use serde_json::{Value, json};
 
-use crate::app::{App, CONFIG_FILE};
+use crate::app::{App, CONFIG_FILE, Storage};
 use crate::commands::providers::{limit_in_force, provider_rows};
 use crate::error::{CliError, Exit, error_chain};
 use crate::output::Out;
@@ -13,9 +14,16 @@ use crate::output::Out;
 pub async fn run(app: &App, out: Out) -> Result<Exit, CliError> {
     let mut problems: Vec<String> = Vec::new();
     // Things worth knowing that do not make the installation unhealthy.
-    let mut warnings: Vec<String> = Vec::new();
+    let warnings: Vec<String> = Vec::new();
 
-    let database = match app.database.health() {
+    let sqlite = match &app.storage {
+        Storage::Sqlite(db) => db,
+        Storage::Postgres(db) => {
+            let database = postgres_health(db, &mut problems).await;
+            return finish(app, out, database, problems, warnings).await;
+        }
+    };
+    let database = match sqlite.health() {
         Ok(h) => {
             if !h.is_ok() {
                 problems.push(format!(
@@ -35,6 +43,7 @@ pub async fn run(app: &App, out: Out) -> Result<Exit, CliError> {
                 ));
             }
             json!({
+                "backend": "sqlite",
                 "path": h.path,
                 "schemaVersion": h.schema_version,
                 "supportedSchemaVersion": h.supported_schema_version,
@@ -55,6 +64,50 @@ pub async fn run(app: &App, out: Out) -> Result<Exit, CliError> {
         }
     };
 
+    finish(app, out, database, problems, warnings).await
+}
+
+/// The PostgreSQL part of the report: never the password, only the target.
+async fn postgres_health(
+    db: &ax_adapter_postgres::PostgresDatabase,
+    problems: &mut Vec<String>,
+) -> Value {
+    match db.health().await {
+        Ok(h) => {
+            let supported = ax_adapter_postgres::SCHEMA_VERSION;
+            if h.schema_version != i64::from(supported) {
+                problems.push(format!(
+                    "database schema version is {}, this build uses {supported}",
+                    h.schema_version
+                ));
+            }
+            json!({
+                "backend": "postgresql",
+                "target": h.target,
+                "serverVersion": h.server_version,
+                "schemaVersion": h.schema_version,
+                "supportedSchemaVersion": supported,
+                "latencyMs": (h.latency.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
+                "tls": h.tls,
+                "agents": h.agents,
+                "discussions": h.discussions,
+            })
+        }
+        Err(e) => {
+            problems.push(format!("database: {}", error_chain(&e)));
+            json!({ "backend": "postgresql", "target": db.target(), "error": error_chain(&e) })
+        }
+    }
+}
+
+/// The rest of the checks, and the report in the asked format.
+async fn finish(
+    app: &App,
+    out: Out,
+    database: Value,
+    mut problems: Vec<String>,
+    mut warnings: Vec<String>,
+) -> Result<Exit, CliError> {
     let config_path = app.data_dir.join(CONFIG_FILE);
     let (config, providers, limit) = match app.discussions(None) {
         Ok(wiring) => {
@@ -101,21 +154,14 @@ pub async fn run(app: &App, out: Out) -> Result<Exit, CliError> {
             mark(true),
             app.data_dir.display()
         ))?;
-        let read_only = database["readOnly"] == true;
-        let db_ok =
-            database.get("error").is_none() && database["integrity"] == json!(["ok"]) && !read_only;
-        out.line(&format!(
-            "{} database        {}{} (schema {}, {} journal, busy_timeout {} ms, {} agents, {} discussions, quick_check {})",
-            mark(db_ok),
-            database["path"].as_str().unwrap_or("?"),
-            if read_only { " read-only" } else { "" },
-            database["schemaVersion"],
-            database["journalMode"].as_str().unwrap_or("?"),
-            database["busyTimeoutMs"],
-            database["agents"],
-            database["discussions"],
-            database["integrity"].get(0).and_then(Value::as_str).unwrap_or("?"),
-        ))?;
+        if database["backend"] == "postgresql" {
+            out.line(&postgres_line(
+                &database,
+                mark(database.get("error").is_none()),
+            ))?;
+        } else {
+            sqlite_line(&out, &database, &mark)?;
+        }
         let config_ok = config["valid"] == true;
         let config_state = if config["exists"] == true {
             ""
@@ -167,4 +213,41 @@ pub async fn run(app: &App, out: Out) -> Result<Exit, CliError> {
         }
     }
     Ok(if healthy { Exit::Ok } else { Exit::Failure })
+}
+
+/// `✓ database        postgresql alice@db:5432/ax (PostgreSQL 15.8, schema 1, ...)`.
+fn postgres_line(database: &Value, mark: String) -> String {
+    let target = database["target"].as_str().unwrap_or("?");
+    if let Some(error) = database["error"].as_str() {
+        return format!("{mark} database        postgresql {target}: {error}");
+    }
+    format!(
+        "{mark} database        postgresql {target} (PostgreSQL {}, schema {}, latency {} ms, TLS {}, {} agents, {} discussions)",
+        database["serverVersion"].as_str().unwrap_or("?"),
+        database["schemaVersion"],
+        database["latencyMs"],
+        if database["tls"] == true { "on" } else { "off" },
+        database["agents"],
+        database["discussions"],
+    )
+}
+
+/// `✓ database        /path/data.db (schema 3, wal journal, ...)`.
+fn sqlite_line(out: &Out, database: &Value, mark: &dyn Fn(bool) -> String) -> Result<(), CliError> {
+    let read_only = database["readOnly"] == true;
+    let db_ok =
+        database.get("error").is_none() && database["integrity"] == json!(["ok"]) && !read_only;
+    out.line(&format!(
+        "{} database        {}{} (schema {}, {} journal, busy_timeout {} ms, {} agents, {} discussions, quick_check {})",
+            mark(db_ok),
+            database["path"].as_str().unwrap_or("?"),
+            if read_only { " read-only" } else { "" },
+            database["schemaVersion"],
+            database["journalMode"].as_str().unwrap_or("?"),
+            database["busyTimeoutMs"],
+            database["agents"],
+            database["discussions"],
+            database["integrity"].get(0).and_then(Value::as_str).unwrap_or("?"),
+        ))?;
+    Ok(())
 }

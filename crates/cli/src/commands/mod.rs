@@ -7,7 +7,7 @@ pub mod doctor;
 pub mod mcp;
 pub mod providers;
 
-use crate::app::{App, Workload};
+use crate::app::{App, Location, Workload};
 use crate::args::{Cli, Command};
 use crate::error::{CliError, Exit};
 use crate::output::Out;
@@ -16,9 +16,13 @@ use crate::output::Out;
 pub async fn run(cli: Cli) -> Result<Exit, CliError> {
     let out = Out::new(cli.global.format).with_quiet(cli.global.quiet);
     let data_dir = cli.global.data_dir.as_deref();
+    let location = Location {
+        data_dir,
+        database_url: cli.global.database_url.as_ref(),
+    };
     match cli.command {
         Command::Agent(command) => {
-            let app = App::open_for(data_dir, Workload::Sequential).await?;
+            let app = App::open_for(location, Workload::Sequential).await?;
             agent::run(&app, command, out).await
         }
         Command::Completions { shell } => {
@@ -31,21 +35,21 @@ pub async fn run(cli: Cli) -> Result<Exit, CliError> {
             Ok(Exit::Ok)
         }
         Command::Discuss(command) => {
-            let app = App::open(data_dir).await?;
+            let app = App::open(location).await?;
             discuss::run(&app, command, out).await
         }
         Command::Providers(args) => {
-            let app = App::open(data_dir).await?;
+            let app = App::open(location).await?;
             providers::run(&app, args, out).await
         }
         Command::Db(command) => {
-            let app = App::open_or_read_only(data_dir).await?;
+            let app = App::open_or_read_only(location).await?;
             db::run(&app, command, out).await
         }
         Command::Doctor => {
-            let app = App::open_or_read_only(data_dir).await?;
+            let app = App::open_or_read_only(location).await?;
             doctor::run(&app, out).await
         }
-        Command::Mcp(command) => mcp::run(data_dir, command, out).await,
+        Command::Mcp(command) => mcp::run(location, command, out).await,
     }
 }

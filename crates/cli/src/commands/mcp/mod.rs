@@ -8,10 +8,9 @@ mod install;
 mod json;
 mod serve;
 
-use std::path::Path;
-
 use serde_json::{Value, json};
 
+use crate::app::Location;
 use crate::args::McpCommand;
 use crate::error::{CliError, Exit};
 use crate::output::Out;
@@ -22,9 +21,10 @@ use entry::ServerEntry;
 const SERVER_NAME: &str = "ax";
 
 /// Run `ax mcp ...`.
-pub async fn run(data_dir: Option<&Path>, command: McpCommand, out: Out) -> Result<Exit, CliError> {
+pub async fn run(location: Location<'_>, command: McpCommand, out: Out) -> Result<Exit, CliError> {
+    let data_dir = location.data_dir;
     match command {
-        McpCommand::Serve(args) => serve::serve(data_dir, args).await,
+        McpCommand::Serve(args) => serve::serve(location, args).await,
         McpCommand::Install(args) => install::install(data_dir, args, out),
         McpCommand::Config => {
             let entry = ServerEntry::for_this_ax(data_dir)?;

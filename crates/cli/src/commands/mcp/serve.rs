@@ -5,19 +5,19 @@ use std::path::Path;
 use ax_mcp_server::{HttpOptions, HttpServer, McpOptions, McpServices};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::App;
+use crate::app::{App, Location};
 use crate::args::ServeArgs;
 use crate::error::{CliError, Exit};
 use crate::signals::StopSignals;
 
 /// `ax mcp serve [--http [ADDR]] [--token T] [--max-concurrent N]`.
-pub(super) async fn serve(data_dir: Option<&Path>, args: ServeArgs) -> Result<Exit, CliError> {
+pub(super) async fn serve(location: Location<'_>, args: ServeArgs) -> Result<Exit, CliError> {
     let token = match &args.token_file {
         Some(path) => Some(read_token_file(path)?),
         None => args.token.clone(),
     };
     forget_token_env();
-    let app = App::open(data_dir).await?;
+    let app = App::open(location).await?;
     let wiring = app.discussions(args.max_concurrent)?;
     let services = McpServices {
         agents: app.agents.clone(),
