@@ -61,11 +61,12 @@ fn workspace_dependencies() -> BTreeMap<String, BTreeMap<String, BTreeSet<String
     result
 }
 
-const WORKSPACE: [&str; 8] = [
+const WORKSPACE: [&str; 9] = [
     "ax-contracts",
     "ax-agent-domain",
     "ax-discussion-domain",
     "ax-adapter-sqlite",
+    "ax-adapter-postgres",
     "ax-adapter-providers",
     "ax-mcp-server",
     "ax-cli",
@@ -100,6 +101,7 @@ fn every_crate_of_the_fixed_layout_exists() {
         "agent-domain",
         "discussion-domain",
         "adapter-sqlite",
+        "adapter-postgres",
         "adapter-providers",
         "mcp-server",
         "cli",
@@ -183,7 +185,11 @@ fn adapters_depend_on_contracts_and_domains_only() {
     let deps = workspace_dependencies();
     let allowed: BTreeSet<&str> =
         ["ax-contracts", "ax-agent-domain", "ax-discussion-domain"].into();
-    for adapter in ["ax-adapter-sqlite", "ax-adapter-providers"] {
+    for adapter in [
+        "ax-adapter-sqlite",
+        "ax-adapter-postgres",
+        "ax-adapter-providers",
+    ] {
         let edges = workspace_edges(&deps[adapter]);
         let bad: Vec<_> = edges.difference(&allowed).copied().collect();
         assert!(bad.is_empty(), "{adapter} may not depend on {bad:?}");
@@ -224,6 +230,14 @@ fn composition_roots_and_edge_crates() {
                 "only the SQLite adapter may know SQLite"
             );
         }
+        if package_deps.contains_key("tokio-postgres")
+            || package_deps.contains_key("deadpool-postgres")
+        {
+            assert_eq!(
+                package, "ax-adapter-postgres",
+                "only the PostgreSQL adapter may know PostgreSQL"
+            );
+        }
     }
 }
 
@@ -233,6 +247,7 @@ fn composition_roots_and_edge_crates() {
 fn adapters_are_constructed_in_one_module_of_the_composition_root() {
     let constructors = [
         "SqliteDatabase::open",
+        "PostgresDatabase::connect",
         "ProviderRegistry::",
         "ProvidersFile::load",
     ];

@@ -15,6 +15,7 @@ mod mcp_docs;
 mod mcp_http;
 mod mcp_install;
 mod mcp_sdk;
+mod postgres;
 mod races;
 mod readme;
 mod terminal;

@@ -1,0 +1,477 @@
+//! The registry and the history on one PostgreSQL server shared by two "machines":
+//! two data directories with HOMEs of their own, every `ax` a real process pointed
+//! at the server through `AX_DATABASE_URL` (or `--database-url`, or `config.toml`).
+//! The server is a throw-away cluster started by `ax-adapter-postgres`'s
+//! `test-support` (a fresh schema per test); these tests fail, never skip, when no
+//! server can be had (only `AX_SKIP_POSTGRES=1` skips them).
+//!
+//! The guarantees are the server's: INV-AGT-REG-001 / INV-AGT-DB-001 (one winner
+//! per id across machines), INV-PG-UNREACH-001 (a stopped server is reported as
+//! `STORAGE_UNAVAILABLE` within 5 s), INV-PG-SECRET-001 (the password never shows).
+
+use std::collections::BTreeSet;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ax_adapter_postgres::test_support::{DATABASE_URL_ENV, TestCluster, TestDatabase};
+use serde_json::{Value, json};
+
+use crate::helpers::{DataDir, assert_exit, code, feed, text};
+use crate::mcp_client::{call, connect_http, ok, start_http_with};
+
+/// One "machine": a data directory (and HOME) of its own, `ax` pointed at the
+/// shared server.
+struct Machine {
+    data: DataDir,
+    url: String,
+}
+
+impl Machine {
+    fn new(url: &str) -> Self {
+        Self {
+            data: DataDir::new(),
+            url: url.to_owned(),
+        }
+    }
+
+    fn ax(&self) -> Command {
+        let mut command = self.data.ax();
+        command.env("AX_DATABASE_URL", &self.url);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.ax().args(args).output().expect("ax runs")
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, Value) {
+        let out = self
+            .ax()
+            .args(["--format", "json"])
+            .args(args)
+            .output()
+            .expect("ax runs");
+        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout of ax {args:?} is not one JSON document ({e}):\n{}\nstderr:\n{}",
+                text(&out.stdout),
+                text(&out.stderr)
+            )
+        });
+        (code(&out), doc)
+    }
+
+    fn spawn_with_stdin(&self, args: &[&str]) -> Child {
+        self.ax()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ax starts")
+    }
+
+    /// Every stored agent id (listing pages through all rows, so a duplicate row
+    /// would show twice).
+    fn agent_ids(&self) -> Vec<String> {
+        let (exit, listing) = self.json(&["agent", "list", "--limit", "10000"]);
+        assert_eq!(exit, 0, "{listing}");
+        listing["agents"]
+            .as_array()
+            .expect("agents")
+            .iter()
+            .map(|a| a["agentId"].as_str().expect("id").to_owned())
+            .collect()
+    }
+}
+
+/// A fresh schema on the test server, or `None` under `AX_SKIP_POSTGRES=1`.
+fn shared_database() -> Option<TestDatabase> {
+    TestDatabase::create()
+}
+
+#[track_caller]
+fn assert_no_password(what: &str, output: &str, password: Option<&str>) {
+    if let Some(password) = password {
+        assert!(
+            !output.contains(password),
+            "INV-PG-SECRET-001: the password shows in {what}:\n{output}"
+        );
+    }
+}
+
+/// INV-AGT-REG-001 / INV-AGT-DB-001 across machines: 16 processes, 8 per machine,
+/// register one id at once → one success, fifteen `AGENT_ALREADY_EXISTS`, one row.
+#[test]
+fn sixteen_processes_on_two_machines_registering_one_id_have_exactly_one_winner() {
+    let Some(db) = shared_database() else { return };
+    let machines = [Machine::new(db.url()), Machine::new(db.url())];
+    for machine in &machines {
+        assert_exit(&machine.run(&["agent", "list"]), 0); // migrate and seed first
+    }
+    let mut racers: Vec<Child> = (0..16)
+        .map(|n| {
+            machines[n % 2]
+                .spawn_with_stdin(&["--format", "json", "agent", "register", "--file", "-"])
+        })
+        .collect();
+    for (n, child) in racers.iter_mut().enumerate() {
+        feed(
+            child,
+            &json!({"agentId": "contested", "description": format!("racer {n}"), "team": format!("racer-{n}")})
+                .to_string(),
+        );
+    }
+    let outputs: Vec<Output> = racers
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("racer finishes"))
+        .collect();
+    let codes: Vec<i32> = outputs.iter().map(code).collect();
+    let winners: Vec<usize> = (0..16).filter(|&n| codes[n] == 0).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one success; exit codes {codes:?}"
+    );
+    for (n, out) in outputs.iter().enumerate().filter(|(n, _)| *n != winners[0]) {
+        assert_exit(out, 4);
+        let doc: Value = serde_json::from_slice(&out.stdout).expect("error envelope");
+        assert_eq!(doc["error"]["code"], "AGENT_ALREADY_EXISTS", "racer {n}");
+    }
+    for machine in &machines {
+        let ids = machine.agent_ids();
+        assert_eq!(ids.iter().filter(|id| *id == "contested").count(), 1);
+        let (_, shown) = machine.json(&["agent", "get", "contested"]);
+        assert_eq!(shown["team"], format!("racer-{}", winners[0]));
+    }
+}
+
+/// 16 processes (8 per machine) × 25 distinct ids at once: all 400 stored.
+#[test]
+fn sixteen_processes_on_two_machines_registering_twenty_five_ids_each_store_four_hundred() {
+    let Some(db) = shared_database() else { return };
+    let machines = [Machine::new(db.url()), Machine::new(db.url())];
+    let mut racers: Vec<Child> = (0..16)
+        .map(|n| machines[n % 2].spawn_with_stdin(&["--format", "json", "agent", "import", "-"]))
+        .collect();
+    for (p, child) in racers.iter_mut().enumerate() {
+        let agents: Vec<Value> = (0..25)
+            .map(|n| json!({"agentId": format!("p{p}-agent{n}"), "description": format!("agent {n} of process {p}"), "tags": ["storm"]}))
+            .collect();
+        feed(
+            child,
+            &json!({"version": "1", "updatedAt": "2026-01-01T00:00:00Z", "agents": agents})
+                .to_string(),
+        );
+    }
+    for (p, child) in racers.into_iter().enumerate() {
+        let out = child.wait_with_output().expect("racer finishes");
+        assert_exit(&out, 0);
+        let report: Value = serde_json::from_slice(&out.stdout).expect("import report");
+        assert_eq!(
+            report["imported"].as_array().map(Vec::len),
+            Some(25),
+            "process {p}"
+        );
+    }
+    for machine in &machines {
+        let (_, listing) = machine.json(&["agent", "list", "--tag", "storm", "--limit", "10000"]);
+        assert_eq!(listing["total"], 400, "{}", listing["total"]);
+        let ids: BTreeSet<String> = listing["agents"]
+            .as_array()
+            .expect("agents")
+            .iter()
+            .map(|a| a["agentId"].as_str().expect("id").to_owned())
+            .collect();
+        assert_eq!(ids.len(), 400);
+    }
+}
+
+/// A discussion saved on one machine (mock providers) is listed and shown on the
+/// other; the selection works through `--database-url` and `config.toml` too, and
+/// the flag wins over the environment.
+#[test]
+fn a_discussion_saved_on_one_machine_is_listed_and_shown_on_the_other() {
+    let Some(db) = shared_database() else { return };
+    let (a, b) = (Machine::new(db.url()), Machine::new(db.url()));
+    let (exit, result) = a.json(&["discuss", "Shared history?", "--fast"]);
+    assert_eq!(exit, 0, "{result}");
+    let id = result["discussionId"].as_str().expect("id").to_owned();
+
+    let (exit, history) = b.json(&["discuss", "history"]);
+    assert_eq!(exit, 0);
+    assert_eq!(history["discussions"][0]["discussionId"], id.as_str());
+    let (exit, shown) = b.json(&["discuss", "show", &id]);
+    assert_eq!(exit, 0);
+    assert_eq!(
+        shown, result,
+        "the other machine shows the same saved result"
+    );
+
+    // `database_url` in config.toml, without the environment.
+    let c = DataDir::new();
+    std::fs::write(
+        c.path().join("config.toml"),
+        format!("database_url = \"{}\"\n", db.url()),
+    )
+    .expect("write config.toml");
+    let (exit, shown) = c.json(&["discuss", "show", &id]);
+    assert_eq!(exit, 0, "{shown}");
+    assert_eq!(shown["discussionId"], id.as_str());
+
+    // The flag wins over the environment (which names a port nothing listens on).
+    let out = c
+        .ax()
+        .env("AX_DATABASE_URL", "postgres://nobody:x@127.0.0.1:1/none")
+        .args(["--database-url", db.url(), "discuss", "show", &id])
+        .output()
+        .expect("ax runs");
+    assert_exit(&out, 0);
+    // No URL at all: SQLite in the data directory, where the discussion is not.
+    let sqlite = DataDir::new();
+    assert_exit(&sqlite.run(&["discuss", "show", &id]), 3);
+    assert!(sqlite.db_path().is_file());
+}
+
+/// `ax doctor` names the backend, server version, schema version and latency; no
+/// output, log line or help text shows the password; `ax db backup` refuses clearly.
+#[test]
+fn doctor_reports_postgres_and_the_password_never_shows() {
+    let Some(db) = shared_database() else { return };
+    let machine = Machine::new(db.url());
+    let password = db.password();
+
+    let (exit, doctor) = machine.json(&["doctor"]);
+    assert_eq!(exit, 0, "{doctor}");
+    let database = &doctor["database"];
+    assert_eq!(database["backend"], "postgresql");
+    assert!(
+        database["serverVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with(char::is_numeric)),
+        "{database}"
+    );
+    assert_eq!(
+        database["schemaVersion"],
+        database["supportedSchemaVersion"]
+    );
+    assert!(database["latencyMs"].as_f64().is_some(), "{database}");
+    assert!(
+        database["target"]
+            .as_str()
+            .is_some_and(|t| t.contains("127.0.0.1"))
+    );
+    assert_no_password("doctor --format json", &doctor.to_string(), password);
+
+    let out = machine.run(&["doctor"]);
+    assert_exit(&out, 0);
+    let shown = text(&out.stdout);
+    assert!(shown.contains("database        postgresql "), "{shown}");
+    assert!(
+        shown.contains("(PostgreSQL ") && shown.contains("schema ") && shown.contains("latency "),
+        "{shown}"
+    );
+    assert_no_password("doctor", &format!("{shown}{}", text(&out.stderr)), password);
+
+    // Trace logs and help text.
+    let out = machine.run(&["-vvv", "agent", "list"]);
+    assert_exit(&out, 0);
+    assert_no_password("trace logs", &text(&out.stderr), password);
+    let out = machine.run(&["--help"]);
+    assert_no_password("--help", &text(&out.stdout), password);
+
+    // A URL with a wrong password: refused, and neither password shows.
+    let wrong = db.url().replace(password.unwrap_or("@"), "Wr0ng-pw-77");
+    let out = machine
+        .ax()
+        .env("AX_DATABASE_URL", &wrong)
+        .args(["agent", "list"])
+        .output()
+        .expect("ax runs");
+    assert_exit(&out, 1);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains("Wr0ng-pw-77"), "{all}");
+    assert_no_password("a refused login", &all, password);
+    // A malformed URL is a usage error that does not quote it.
+    let out = machine
+        .ax()
+        .env("AX_DATABASE_URL", "postgres://u:Wr0ng-pw-77@h:port/db")
+        .args(["agent", "list"])
+        .output()
+        .expect("ax runs");
+    assert_exit(&out, 2);
+    assert!(
+        !text(&out.stderr).contains("Wr0ng-pw-77"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let backup = machine.data.path().join("backup.db");
+    let out = machine.run(&["db", "backup", backup.to_str().expect("utf-8")]);
+    assert_exit(&out, 2);
+    assert!(
+        text(&out.stderr).contains("PostgreSQL"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!backup.exists());
+}
+
+/// Two `ax mcp serve --http` on two machines, one server: what one registers the
+/// other lists and gets, and both give the same answers.
+#[test]
+fn two_http_mcp_servers_on_one_database_give_the_same_answers() {
+    let Some(db) = shared_database() else { return };
+    let (a, b) = (Machine::new(db.url()), Machine::new(db.url()));
+    let env = [("AX_DATABASE_URL", db.url())];
+    let server_a = start_http_with(&a.data, &[], &env);
+    let server_b = start_http_with(&b.data, &[], &env);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let (client_a, _) = connect_http(&server_a.url, None).await;
+        let (client_b, _) = connect_http(&server_b.url, None).await;
+        let registered = ok(&call(
+            &client_a,
+            "ax_agent_register",
+            json!({"agentId": "shared-reviewer", "description": "Registered through server A", "tags": ["team"]}),
+        )
+        .await);
+        assert_eq!(registered["registered"], true);
+        let from_a = ok(&call(&client_a, "ax_agent_get", json!({"agentId": "shared-reviewer"})).await);
+        let from_b = ok(&call(&client_b, "ax_agent_get", json!({"agentId": "shared-reviewer"})).await);
+        assert_eq!(from_a, from_b);
+        let list_a = ok(&call(&client_a, "ax_agent_list", json!({"limit": 100})).await);
+        let list_b = ok(&call(&client_b, "ax_agent_list", json!({"limit": 100})).await);
+        assert_eq!(list_a, list_b);
+        let quick = ok(&call(&client_b, "ax_discuss_quick", json!({"topic": "Shared?"})).await);
+        let id = quick["discussionId"].as_str().expect("id").to_owned();
+        let saved = ok(&call(&client_a, "ax_discussion_get", json!({"discussionId": id})).await);
+        assert_eq!(saved["discussionId"], id.as_str());
+        let page_a = ok(&call(&client_a, "ax_discussion_list", json!({"limit": 10})).await);
+        let page_b = ok(&call(&client_b, "ax_discussion_list", json!({"limit": 10})).await);
+        assert_eq!(page_a, page_b);
+        let _ = client_a.cancel().await;
+        let _ = client_b.cancel().await;
+    });
+}
+
+/// INV-PG-UNREACH-001 with real processes: writers on two machines keep
+/// registering while the server is stopped (`-m immediate`, like a crash) and
+/// started again. Every write `ax` acknowledged (exit 0) is there afterwards; a
+/// command run while it is down fails within 5 s, exit 1, `STORAGE_UNAVAILABLE`,
+/// "database unreachable", no password; a long-running MCP server started before
+/// the stop answers again afterwards without a restart (its pool reconnects).
+#[test]
+fn acknowledged_writes_survive_a_server_restart_and_a_down_server_is_storage_unavailable() {
+    if std::env::var("AX_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
+        return;
+    }
+    let mut cluster = match TestCluster::start() {
+        Ok(cluster) => cluster,
+        // An external server was configured; stopping it is not ours to do.
+        Err(error) if std::env::var(DATABASE_URL_ENV).is_ok() => {
+            eprintln!("not run: needs a cluster of its own ({error})");
+            return;
+        }
+        Err(error) => panic!("{error}"),
+    };
+    let url = cluster.url("postgres");
+    let password = cluster.password().to_owned();
+    let machines = Arc::new([Machine::new(&url), Machine::new(&url)]);
+    assert_exit(&machines[0].run(&["agent", "list"]), 0);
+    let server = start_http_with(&machines[1].data, &[], &[("AX_DATABASE_URL", &url)]);
+
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (machines, acknowledged, stop) =
+                (machines.clone(), acknowledged.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let id = format!("w{w}-{n}");
+                    let out = machines[w % 2].run(&[
+                        "agent",
+                        "register",
+                        "--id",
+                        &id,
+                        "--description",
+                        "storm",
+                    ]);
+                    if code(&out) == 0 {
+                        acknowledged.lock().expect("lock").push(id);
+                    }
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+    let count = || acknowledged.lock().expect("lock").len();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count() < 20 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    cluster.stop().expect("stop the server");
+
+    let started = Instant::now();
+    let out = machines[0]
+        .ax()
+        .args(["--format", "json", "agent", "list"])
+        .output()
+        .expect("ax runs");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_exit(&out, 1);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("error envelope");
+    assert_eq!(doc["error"]["code"], "STORAGE_UNAVAILABLE", "{doc}");
+    let message = doc["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("database unreachable"), "{message}");
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains(&password), "INV-PG-SECRET-001: {all}");
+    assert!(
+        text(&out.stderr).contains("database unreachable"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    std::thread::sleep(Duration::from_millis(500)); // let writers fail a while
+    cluster.restart().expect("restart the server");
+    let before = count();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count() < before + 20 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for writer in writers {
+        writer.join().expect("writer");
+    }
+
+    let stored: BTreeSet<String> = machines[1].agent_ids().into_iter().collect();
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    assert!(
+        acknowledged.len() >= 40,
+        "the storm wrote on both sides of the restart: {}",
+        acknowledged.len()
+    );
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !stored.contains(*id))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+
+    // The MCP server kept running through the outage; its pool reconnects by itself.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let (client, _) = connect_http(&server.url, None).await;
+        let page = ok(&call(&client, "ax_agent_list", json!({"limit": 1})).await);
+        assert!(
+            page["total"]
+                .as_u64()
+                .is_some_and(|t| t as usize >= acknowledged.len()),
+            "{page}"
+        );
+        let _ = client.cancel().await;
+    });
+}
