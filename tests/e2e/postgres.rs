@@ -256,7 +256,7 @@ fn a_discussion_saved_on_one_machine_is_listed_and_shown_on_the_other() {
 }
 
 /// `ax doctor` names the backend, server version, schema version and latency; no
-/// output, log line or help text shows the password; `ax db backup` refuses clearly.
+/// output, log line or help text shows the password.
 #[test]
 fn doctor_reports_postgres_and_the_password_never_shows() {
     let Some(db) = shared_database() else { return };
@@ -327,16 +327,59 @@ fn doctor_reports_postgres_and_the_password_never_shows() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// `ax db backup` on PostgreSQL writes a SQLite database with every agent
+/// (revisions and timestamps kept) and every discussion; put in a data directory as
+/// `data.db`, it serves them without the server.
+#[test]
+fn db_backup_on_postgres_writes_a_sqlite_file_that_restores_agents_and_discussions() {
+    let Some(db) = shared_database() else { return };
+    let machine = Machine::new(db.url());
+    let register = machine.run(&["agent", "register", "--id", "kept", "--description", "v1"]);
+    assert_exit(&register, 0);
+    let update = machine.run(&[
+        "agent",
+        "update",
+        "kept",
+        "--json",
+        r#"{"description":"v2"}"#,
+    ]);
+    assert_exit(&update, 0);
+    let (_, original) = machine.json(&["agent", "get", "kept"]);
+    let (exit, discussion) = machine.json(&["discuss", "Backed up?", "--fast"]);
+    assert_eq!(exit, 0);
+    let id = discussion["discussionId"].as_str().expect("id").to_owned();
+    let (_, listing) = machine.json(&["agent", "list", "--limit", "10000"]);
 
     let backup = machine.data.path().join("backup.db");
-    let out = machine.run(&["db", "backup", backup.to_str().expect("utf-8")]);
-    assert_exit(&out, 2);
-    assert!(
-        text(&out.stderr).contains("PostgreSQL"),
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(!backup.exists());
+    let (exit, report) = machine.json(&["db", "backup", backup.to_str().expect("utf-8")]);
+    assert_eq!(exit, 0, "{report}");
+    assert_eq!(report["agents"], listing["total"], "{report}");
+    assert_eq!(report["discussions"], 1, "{report}");
+    assert_no_password("db backup", &report.to_string(), db.password());
+    let leftovers: Vec<_> = std::fs::read_dir(machine.data.path())
+        .expect("read dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".ax-backup-"))
+        .collect();
+    assert!(leftovers.is_empty(), "the scratch folder is removed");
+    // Again without --force: refused, as for SQLite.
+    let (exit, _) = machine.json(&["db", "backup", backup.to_str().expect("utf-8")]);
+    assert_eq!(exit, 4);
+
+    // Restore: the file as a data directory's data.db, no database URL.
+    let restored = DataDir::new();
+    std::fs::copy(&backup, restored.db_path()).expect("copy the backup in");
+    let (exit, kept) = restored.json(&["agent", "get", "kept"]);
+    assert_eq!(exit, 0, "{kept}");
+    assert_eq!(kept, original, "revision and timestamps kept");
+    assert_eq!(kept["revision"], 2);
+    let (exit, shown) = restored.json(&["discuss", "show", &id]);
+    assert_eq!(exit, 0);
+    assert_eq!(shown, discussion);
+    let (_, restored_listing) = restored.json(&["agent", "list", "--limit", "10000"]);
+    assert_eq!(restored_listing, listing);
 }
 
 /// Two `ax mcp serve --http` on two machines, one server: what one registers the

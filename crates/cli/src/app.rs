@@ -219,6 +219,68 @@ impl App {
         }
     }
 
+    /// For `ax db backup` on PostgreSQL: a new SQLite database in `dir` holding a
+    /// copy of every agent (revisions and timestamps kept) and every saved
+    /// discussion, read through the ports. Put in a data directory as `data.db`, it
+    /// is a complete SQLite registry; it is not one point-in-time snapshot of a
+    /// server others keep writing to (`pg_dump` is, docs/STORAGE.md). Returns the
+    /// copy and how many agents and discussions it holds.
+    pub async fn copy_to_sqlite(&self, dir: &Path) -> Result<(SqliteDatabase, u64, u64), CliError> {
+        let copy = SqliteDatabase::open_with(dir.join(DATABASE_FILE), DatabaseOptions::default())
+            .map_err(|e| database_error(&e))?;
+        let page = self
+            .agents
+            .store()
+            .list(
+                &Default::default(),
+                ax_agent_domain::store::PageRequest::ALL,
+            )
+            .await
+            .map_err(|e| CliError::from(AgentError::from(e)))?;
+        let store = copy.agent_store();
+        for record in &page.agents {
+            store
+                .insert(record)
+                .await
+                .map_err(|e| CliError::from(AgentError::from(e)))?;
+        }
+        if self
+            .agents
+            .store()
+            .is_marked(REFERENCE_IMPORT_MARKER)
+            .await
+            .map_err(|e| CliError::from(AgentError::from(e)))?
+        {
+            // Restored into a data directory holding agents.json, it is not imported again.
+            store
+                .mark_once(REFERENCE_IMPORT_MARKER)
+                .await
+                .map_err(|e| CliError::from(AgentError::from(e)))?;
+        }
+        let (from, to) = (self.history(), copy.history());
+        let mut before: Option<String> = None;
+        let mut discussions = 0;
+        loop {
+            let summaries = from
+                .list(500, before.as_deref())
+                .await
+                .map_err(|e| CliError::storage(&e))?;
+            let Some(last) = summaries.last() else { break };
+            before = Some(last.discussion_id.clone());
+            for summary in &summaries {
+                if let Some(record) = from
+                    .get(&summary.discussion_id)
+                    .await
+                    .map_err(|e| CliError::storage(&e))?
+                {
+                    to.save(&record).await.map_err(|e| CliError::storage(&e))?;
+                    discussions += 1;
+                }
+            }
+        }
+        Ok((copy, page.agents.len() as u64, discussions))
+    }
+
     /// Saved discussions, without wiring providers (for `ax discuss history|show`).
     pub fn history(&self) -> Arc<dyn DiscussionHistory> {
         self.storage.history()

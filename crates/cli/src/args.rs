@@ -410,7 +410,7 @@ pub enum DbCommand {
     /// Copy the database into FILE with SQLite's online backup: one consistent
     /// snapshot, safe while other ax processes write.
     #[command(
-        after_help = "Examples:\n  ax db backup ~/ax-backup.db\n  ax db backup /backups/ax.db --force\n\nThe copy is a complete database on its own: `ax --data-dir DIR` uses it as DIR/data.db."
+        after_help = "Examples:\n  ax db backup ~/ax-backup.db\n  ax db backup /backups/ax.db --force\n\nThe copy is a complete database on its own: `ax --data-dir DIR` uses it as DIR/data.db.\nOn PostgreSQL it is a SQLite copy of the agents and discussions (not a point-in-time snapshot; see docs/STORAGE.md)."
     )]
     Backup(BackupArgs),
 }

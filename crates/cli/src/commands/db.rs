@@ -1,7 +1,9 @@
 //! `ax db backup FILE`: a consistent copy of the database, made with SQLite's online
-//! backup while other processes may be writing. On PostgreSQL it refuses, saying
-//! how to back that up instead (docs/STORAGE.md): a copy of a shared server is the
-//! server's job (`pg_dump`, the provider's snapshots), not one client's.
+//! backup while other processes may be writing. On PostgreSQL the same kind of file:
+//! a SQLite database holding a copy of every agent (revisions and timestamps kept)
+//! and every discussion, read through the ports — usable as a data directory's
+//! `data.db`, but not one point-in-time snapshot of a server others keep writing to
+//! (`pg_dump` is; docs/STORAGE.md).
 
 use serde_json::json;
 
@@ -15,7 +17,7 @@ use crate::text::escape_controls;
 /// Run `ax db ...`.
 pub async fn run(app: &App, command: DbCommand, out: Out) -> Result<Exit, CliError> {
     match command {
-        DbCommand::Backup(args) => backup(app, args, out),
+        DbCommand::Backup(args) => backup(app, args, out).await,
     }
 }
 
@@ -25,19 +27,38 @@ const FILE: destination::Naming = destination::Naming {
     example: "ax-backup.db",
 };
 
-fn backup(app: &App, args: BackupArgs, out: Out) -> Result<Exit, CliError> {
+async fn backup(app: &App, args: BackupArgs, out: Out) -> Result<Exit, CliError> {
+    // The adapter keeps the replaced file's permissions itself.
+    let target = destination::check(&args.file, &app.data_dir, args.force, FILE)?;
+    // On PostgreSQL: copy into a SQLite database in a private temporary folder
+    // beside the target, then back that up onto the target as for SQLite (written
+    // beside it and renamed: an interrupted backup leaves nothing half-written).
+    let mut copied = None;
+    let copy;
+    let _scratch;
     let database = match &app.storage {
         Storage::Sqlite(db) => db,
         Storage::Postgres(db) => {
-            return Err(CliError::usage(format!(
-                "`ax db backup` copies the SQLite database file; agents and discussions are on the PostgreSQL server {}",
-                db.target()
-            ))
-            .hint("back it up on the server side: `pg_dump --format=custom` or the provider's snapshots (docs/STORAGE.md)"));
+            let folder = match target.file.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => std::path::Path::new("."),
+            };
+            let scratch = tempfile::Builder::new()
+                .prefix(".ax-backup-")
+                .tempdir_in(folder)
+                .map_err(|e| {
+                    CliError::failure(format!(
+                        "cannot create a temporary folder beside {}: {e}",
+                        escape_controls(&args.file.display().to_string())
+                    ))
+                })?;
+            let (database, agents, discussions) = app.copy_to_sqlite(scratch.path()).await?;
+            copied = Some((db.target().to_owned(), agents, discussions));
+            copy = database;
+            _scratch = scratch;
+            &copy
         }
     };
-    // The adapter keeps the replaced file's permissions itself.
-    let target = destination::check(&args.file, &app.data_dir, args.force, FILE)?;
     let report = database.backup_to(&target.file, args.force).map_err(|e| {
         let shown = escape_controls(&args.file.display().to_string());
         match &e {
@@ -54,7 +75,23 @@ fn backup(app: &App, args: BackupArgs, out: Out) -> Result<Exit, CliError> {
             _ => CliError::failure(escape_controls(&error_chain(&e))),
         }
     })?;
-    if out.json() {
+    if let Some((source, agents, discussions)) = copied {
+        if out.json() {
+            out.print_json(&json!({
+                "path": report.path,
+                "bytes": report.bytes,
+                "source": source,
+                "agents": agents,
+                "discussions": discussions,
+            }))?;
+        } else {
+            out.line(&format!(
+                "backed up PostgreSQL {source} ({agents} agents, {discussions} discussions) to {} ({} bytes)",
+                escape_controls(&report.path.display().to_string()),
+                report.bytes
+            ))?;
+        }
+    } else if out.json() {
         out.print_json(&json!({ "path": report.path, "bytes": report.bytes }))?;
     } else {
         out.line(&format!(
