@@ -9,7 +9,7 @@ use ax_contracts::validation::ValidationErrors;
 use serde_json::{Value, json};
 
 fn maximal() -> Value {
-    serde_json::from_str(include_str!("fixtures/agents/maximal.json")).expect("fixture is JSON")
+    serde_json::from_str(include_str!("../fixtures/agents/maximal.json")).expect("fixture is JSON")
 }
 
 /// `base` with the member at JSON pointer `pointer` set to `value` (`None` removes it).

@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 
 fn fixture(name: &str) -> Value {
     let text = match name {
-        "maximal.json" => include_str!("fixtures/agents/maximal.json"),
-        "minimal.json" => include_str!("fixtures/agents/minimal.json"),
-        "registry.json" => include_str!("fixtures/agents/registry.json"),
-        "legacy.yaml" => include_str!("fixtures/agents/legacy.yaml"),
+        "maximal.json" => include_str!("../fixtures/agents/maximal.json"),
+        "minimal.json" => include_str!("../fixtures/agents/minimal.json"),
+        "registry.json" => include_str!("../fixtures/agents/registry.json"),
+        "legacy.yaml" => include_str!("../fixtures/agents/legacy.yaml"),
         other => panic!("no fixture {other}"),
     };
     if name.ends_with(".yaml") {
