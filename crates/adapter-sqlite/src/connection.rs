@@ -23,8 +23,12 @@ const WAL_AUTOCHECKPOINT_PAGES: u32 = 4000;
 ///
 /// - `busy_timeout`: a writer waits for the lock instead of failing with
 ///   `SQLITE_BUSY`, which must never reach a user under concurrent writers.
-/// - `foreign_keys=ON`: the tag and capability side tables are cleaned up by
-///   `ON DELETE CASCADE`, which SQLite only honours with this set.
+/// - `foreign_keys=ON`: the design asks for it on every connection. Nothing relies
+///   on it today: the schema has no foreign key (the side tables' `ON DELETE
+///   CASCADE` was dropped for registration speed — the store deletes side entries by
+///   key — and migration 4 removes it from files that still had it). It stays so
+///   that a foreign key a later step adds is enforced from its first write, not
+///   silently ignored (SQLite's default is OFF).
 /// - `synchronous=NORMAL`: in WAL mode a commit survives a process crash (`SIGKILL`)
 ///   without an `fsync` per transaction; only an OS crash or power loss can drop the
 ///   last commits, never corrupt the file.

@@ -3,13 +3,20 @@
 //! Rules every step follows, so that opening a database is always harmless:
 //! - steps only add (`CREATE ... IF NOT EXISTS`, columns added only when missing and
 //!   filled from the row's own values, side-table rows derived from existing rows);
-//!   no step changes or deletes an existing value;
+//!   no step changes or deletes an existing value — the one exception being a side
+//!   table or index, which holds nothing but what is derived from the agent rows and
+//!   may be rebuilt from them (version 4);
 //! - each step is idempotent on its own, so a step re-run over a partly upgraded
 //!   file (e.g. one upgraded by hand) does no harm;
 //! - all pending steps run in one `BEGIN IMMEDIATE` transaction that re-reads the
 //!   version first: of several processes opening a fresh file at once, one upgrades
 //!   and the others, once they get the lock, find nothing left to do;
-//! - a file at a version newer than [`SCHEMA_VERSION`] is refused, untouched.
+//! - a file at a version newer than [`SCHEMA_VERSION`] is refused, untouched;
+//! - a released step is never edited: databases already past it would not see the
+//!   edit, and two files at the same `user_version` would hold different schemas.
+//!   A unit test below holds a checksum of every step's source and fails on an edit;
+//!   a change is a new step. (Version 2 was edited twice before that test existed;
+//!   version 4 brings files made by every variant to one schema.)
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -20,7 +27,7 @@ use crate::database::open_error;
 use crate::error::{DatabaseError, is_busy};
 
 /// The schema version this build writes and the newest it can read.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// One schema step.
 struct Migration {
@@ -48,6 +55,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 3,
         summary: "discussion history",
         apply: v3_discussions,
+    },
+    Migration {
+        version: 4,
+        summary: "one schema for files made by every released variant of version 2",
+        apply: v4_reconcile_v2_variants,
     },
 ];
 
@@ -176,6 +188,105 @@ fn v3_discussions(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             result TEXT NOT NULL
         );",
     )
+}
+
+/// Version 4: brings a file made by any of the three variants of version 2 to the
+/// schema the current version 2 creates, so every file at this version has one schema.
+///
+/// Version 2 was edited in place twice after files had been made with it:
+/// - first release: side tables keyed `(element, agent_rowid)` with a foreign key
+///   `ON DELETE CASCADE` and an index on `agent_rowid`, no `is_enabled` column, and
+///   `idx_agents_team` on `(team, agent_id)` only. The current store cannot use such
+///   a file at all (it writes `agent_id`, `team` and `enabled` into the side tables);
+/// - second variant: today's side-table columns and key, but still with the cascade
+///   and the `agent_rowid` indexes (written by every registration for nothing).
+///
+/// Each difference is checked and fixed only when found, so the step does nothing on
+/// a file made by the current version 2 and may run again:
+/// - `is_enabled` added and filled from `enabled`, as version 2 does;
+/// - a side table without `agent_id`, or with a foreign key, is rebuilt: renamed
+///   aside, created as version 2 creates it, refilled from the agents' own `tags` /
+///   `capabilities` JSON columns (the store keeps those and the side tables equal, and
+///   deletes side entries by them), and the old table (with its index) dropped. The
+///   side tables hold nothing else, so nothing is lost;
+/// - `idx_agents_team` without `is_enabled` is dropped and created again;
+/// - `idx_agents_enabled` is created if missing.
+///
+/// SQL is written out here, not shared with version 2: a released step must not
+/// change when a later one does.
+fn v4_reconcile_v2_variants(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    if !column_exists(tx, "agents", "is_enabled")? {
+        tx.execute_batch(
+            "ALTER TABLE agents ADD COLUMN is_enabled INTEGER NOT NULL DEFAULT 1;
+             UPDATE agents SET is_enabled = 0 WHERE IFNULL(enabled, 1) = 0;",
+        )?;
+    }
+    if side_table_is_outdated(tx, "agent_tags")? {
+        tx.execute_batch(
+            "ALTER TABLE agent_tags RENAME TO agent_tags_before_v4;
+            CREATE TABLE agent_tags (
+                tag TEXT NOT NULL,
+                agent_id TEXT NOT NULL,
+                agent_rowid INTEGER NOT NULL,
+                team TEXT,
+                enabled INTEGER NOT NULL,
+                PRIMARY KEY (tag, agent_id)
+            ) WITHOUT ROWID;
+            INSERT OR IGNORE INTO agent_tags (tag, agent_id, agent_rowid, team, enabled)
+                SELECT j.value, a.agent_id, a.id, a.team, a.is_enabled FROM agents AS a, json_each(
+                    CASE WHEN json_valid(a.tags) THEN
+                        CASE WHEN json_type(a.tags) = 'array' THEN a.tags END
+                    END) AS j
+                WHERE j.type = 'text';
+            DROP TABLE agent_tags_before_v4;",
+        )?;
+    }
+    if side_table_is_outdated(tx, "agent_capabilities")? {
+        tx.execute_batch(
+            "ALTER TABLE agent_capabilities RENAME TO agent_capabilities_before_v4;
+            CREATE TABLE agent_capabilities (
+                capability TEXT NOT NULL,
+                agent_id TEXT NOT NULL,
+                agent_rowid INTEGER NOT NULL,
+                team TEXT,
+                enabled INTEGER NOT NULL,
+                PRIMARY KEY (capability, agent_id)
+            ) WITHOUT ROWID;
+            INSERT OR IGNORE INTO agent_capabilities (capability, agent_id, agent_rowid, team, enabled)
+                SELECT j.value, a.agent_id, a.id, a.team, a.is_enabled FROM agents AS a, json_each(
+                    CASE WHEN json_valid(a.capabilities) THEN
+                        CASE WHEN json_type(a.capabilities) = 'array' THEN a.capabilities END
+                    END) AS j
+                WHERE j.type = 'text';
+            DROP TABLE agent_capabilities_before_v4;",
+        )?;
+    }
+    let team_index_covers_enabled: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_index_info('idx_agents_team') WHERE name = 'is_enabled')",
+        [],
+        |row| row.get(0),
+    )?;
+    if !team_index_covers_enabled {
+        tx.execute_batch(
+            "DROP INDEX IF EXISTS idx_agents_team;
+            CREATE INDEX idx_agents_team ON agents(team, agent_id, is_enabled);",
+        )?;
+    }
+    tx.execute_batch(
+        "CREATE INDEX IF NOT EXISTS idx_agents_enabled ON agents(is_enabled, agent_id);",
+    )
+}
+
+/// True when side table `table` is not as the current version 2 creates it: it lacks
+/// the `agent_id` column (first release) or still has the foreign key (both earlier
+/// variants).
+fn side_table_is_outdated(tx: &Transaction<'_>, table: &str) -> rusqlite::Result<bool> {
+    let has_foreign_key: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_foreign_key_list(?1))",
+        [table],
+        |row| row.get(0),
+    )?;
+    Ok(has_foreign_key || !column_exists(tx, table, "agent_id")?)
 }
 
 /// `ALTER TABLE ... ADD COLUMN` has no `IF NOT EXISTS`; checking the columns first
@@ -319,5 +430,138 @@ fn ensure_wal(conn: &Connection, deadline: Instant) -> rusqlite::Result<()> {
             }
             Err(error) => return Err(error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Released steps are frozen: a checksum of each step's source is kept here.
+
+    use super::MIGRATIONS;
+
+    /// This file's own text, as compiled.
+    const SOURCE: &str = include_str!("migrations.rs");
+
+    /// Every released step (version, function, checksum of its source), and the helper
+    /// functions the released steps call, which are frozen with them (version 0).
+    /// A step added by a change gets its line here in that change; until it is
+    /// released its checksum may still be updated with it.
+    const RELEASED: &[(u32, &str, u64)] = &[
+        (0, "add_column_if_missing", 0x41c7_8741_2f3f_f73e),
+        (0, "column_exists", 0x9b83_72f9_5f64_c3f6),
+        (1, "v1_agents_table", 0xd75f_d137_b176_9bdc),
+        (2, "v2_registry", 0x0903_8bf1_746c_9f68),
+        (3, "v3_discussions", 0xda5a_afed_6623_fe55),
+        (4, "v4_reconcile_v2_variants", 0xfb33_f8cb_8f1b_3ae5),
+        (4, "side_table_is_outdated", 0x105c_1a95_3225_9372),
+    ];
+
+    /// The source of `fn name` from its signature to its closing brace at the start of
+    /// a line, with every whitespace run made one space, so that reformatting (e.g. by
+    /// rustfmt) does not count as an edit, while any change to SQL or code does.
+    fn function_source(name: &str) -> String {
+        let start = SOURCE
+            .find(&format!("\nfn {name}("))
+            .unwrap_or_else(|| panic!("no `fn {name}(` in migrations.rs"));
+        let end = SOURCE[start..]
+            .find("\n}\n")
+            .map(|at| start + at + 2)
+            .unwrap_or_else(|| panic!("`fn {name}` has no closing brace on its own line"));
+        SOURCE[start..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// 64-bit FNV-1a: fixed by its definition, unlike `std`'s `DefaultHasher`, whose
+    /// output may change between Rust releases. It detects edits; nobody attacks it.
+    fn fnv1a(text: &str) -> u64 {
+        text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    }
+
+    /// `(version, function)` of each entry of `MIGRATIONS`, read from this file's text
+    /// (`version: N,` then `apply: name,`).
+    fn steps_in_source() -> Vec<(u32, String)> {
+        let table = SOURCE
+            .split("const MIGRATIONS: &[Migration] = &[")
+            .nth(1)
+            .and_then(|rest| rest.split("\n];").next())
+            .expect("the MIGRATIONS table");
+        let field = |entry: &str, key: &str| {
+            entry
+                .split(key)
+                .nth(1)
+                .and_then(|rest| rest.split(',').next())
+                .map(|value| value.trim().to_owned())
+        };
+        table
+            .split("Migration {")
+            .skip(1)
+            .map(|entry| {
+                let version = field(entry, "version:")
+                    .and_then(|v| v.parse().ok())
+                    .expect("a version number");
+                let apply = field(entry, "apply:").expect("an apply function");
+                (version, apply)
+            })
+            .collect()
+    }
+
+    /// The table read from the text is the one compiled: same versions, same order.
+    #[test]
+    fn the_migrations_table_is_read_from_the_source() {
+        let versions: Vec<u32> = steps_in_source().iter().map(|(v, _)| *v).collect();
+        let compiled: Vec<u32> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert_eq!(versions, compiled);
+    }
+
+    /// Editing a released step fails here; so does a step without a recorded checksum.
+    #[test]
+    fn released_migration_steps_are_never_edited() {
+        let mut problems = Vec::new();
+        for (version, apply) in steps_in_source() {
+            if !RELEASED
+                .iter()
+                .any(|(v, name, _)| *v == version && *name == apply)
+            {
+                problems.push(format!(
+                    "step v{version} (`{apply}`) has no checksum: record \
+                     ({version}, \"{apply}\", {:#018x}) in RELEASED",
+                    fnv1a(&function_source(&apply))
+                ));
+            }
+        }
+        for (version, name, recorded) in RELEASED {
+            let found = fnv1a(&function_source(name));
+            if found != *recorded {
+                let what = match version {
+                    0 => "a helper of released migration steps".to_owned(),
+                    v => format!("migration step v{v}"),
+                };
+                problems.push(format!(
+                    "`{name}` ({what}) was edited after its release (checksum \
+                     {found:#018x}, released {recorded:#018x}): files already migrated \
+                     would never see the edit, and two files at the same user_version \
+                     would differ. Undo the edit and add a new step instead."
+                ));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// The checksum sees a one-character change in a step's SQL, and not a re-indent.
+    #[test]
+    fn the_checksum_sees_edits_but_not_reformatting() {
+        let step = function_source("v3_discussions");
+        let edited = step.replacen("topic TEXT NOT NULL", "topic TEXT", 1);
+        assert_ne!(edited, step, "the edit applies");
+        assert_ne!(fnv1a(&edited), fnv1a(&step));
+        let reindented = step.replace(' ', "\n        ");
+        assert_eq!(
+            reindented.split_whitespace().collect::<Vec<_>>().join(" "),
+            step
+        );
     }
 }

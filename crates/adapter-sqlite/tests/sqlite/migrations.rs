@@ -1,5 +1,6 @@
-//! Versioned migrations: re-running them, upgrading an older file, refusing a newer
-//! one, and many first opens at once.
+//! Versioned migrations: re-running them, upgrading an older file (including files
+//! made by the earlier variants of version 2), refusing a newer one, and many first
+//! opens at once.
 
 use std::sync::{Arc, Barrier};
 
@@ -29,6 +30,69 @@ const VERSION_1_SCHEMA: &str = "
     CREATE UNIQUE INDEX IF NOT EXISTS idx_agents_agent_id ON agents(agent_id);
     PRAGMA journal_mode = WAL;
     PRAGMA user_version = 1;";
+
+/// A file at user_version 3 made by an earlier, since edited, variant of version 2:
+/// its name, the SQL that build ran on a fresh file (a fixture), and what that build's
+/// store wrote for an agent beyond the requirement's columns (flag, side tables).
+struct EarlierVersion3 {
+    variant: &'static str,
+    schema: &'static str,
+    side_rows: &'static str,
+}
+
+const EARLIER_VERSION_3_FILES: [EarlierVersion3; 2] = [
+    EarlierVersion3 {
+        variant: "first release",
+        schema: include_str!("fixtures/v3_first_release.sql"),
+        side_rows: "
+            INSERT INTO agent_tags (tag, agent_rowid)
+                SELECT j.value, a.id FROM agents AS a, json_each(a.tags) AS j;
+            INSERT INTO agent_capabilities (capability, agent_rowid)
+                SELECT j.value, a.id FROM agents AS a, json_each(a.capabilities) AS j;",
+    },
+    EarlierVersion3 {
+        variant: "with cascade",
+        schema: include_str!("fixtures/v3_with_cascade.sql"),
+        side_rows: "
+            UPDATE agents SET is_enabled = enabled;
+            INSERT INTO agent_tags (tag, agent_id, agent_rowid, team, enabled)
+                SELECT j.value, a.agent_id, a.id, a.team, a.is_enabled
+                FROM agents AS a, json_each(a.tags) AS j;
+            INSERT INTO agent_capabilities (capability, agent_id, agent_rowid, team, enabled)
+                SELECT j.value, a.agent_id, a.id, a.team, a.is_enabled
+                FROM agents AS a, json_each(a.capabilities) AS j;",
+    },
+];
+
+/// One object of `sqlite_master`: type, name, table and SQL.
+type SchemaObject = (String, String, String, Option<String>);
+
+/// `sqlite_master` reduced to what defines the schema: every object's type, name,
+/// table and SQL, the SQL with whitespace runs made one space and none kept next to
+/// brackets and commas (fixtures and code indent the same statement differently).
+/// `rootpage` is left out: it is only where the object happens to be stored.
+fn normalised_schema(conn: &Connection) -> Vec<SchemaObject> {
+    let normalise = |sql: String| {
+        let spaced = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        ["(", ")", ","].iter().fold(spaced, |text, mark| {
+            text.replace(&format!(" {mark}"), mark)
+                .replace(&format!("{mark} "), mark)
+        })
+    };
+    conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+        .expect("prepare")
+        .query_map([], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get::<_, Option<String>>(3)?.map(normalise),
+            ))
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
 
 fn schema_objects(db: &SqliteDatabase) -> Vec<(String, Option<String>)> {
     db.connection()
@@ -277,6 +341,103 @@ fn version_1_database_with_rows_is_upgraded_and_readable() {
             })
             .expect("count");
         assert_eq!(left, 0, "{table} keeps nothing of removed agents");
+    }
+}
+
+/// Version 2 was edited in place twice, so files at user_version 3 came in three
+/// schemas. Opening a file made by either earlier variant (built from its fixture,
+/// with agent rows and side entries as that build's store wrote them) upgrades it to
+/// exactly the schema a fresh file gets — `sqlite_master` compared object by object —
+/// and its agents are found by every filter and removed cleanly afterwards.
+#[test]
+fn files_made_by_every_earlier_variant_of_version_2_get_the_fresh_schema() {
+    let (_fresh_dir, fresh) = temp_db();
+    let fresh_schema = normalised_schema(&fresh.connection().expect("connection"));
+    assert!(
+        fresh_schema
+            .iter()
+            .any(|(_, name, _, _)| name == "idx_agents_enabled"),
+        "the comparison sees indexes: {fresh_schema:?}"
+    );
+
+    for earlier in &EARLIER_VERSION_3_FILES {
+        let variant = earlier.variant;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = db_path(&dir);
+        {
+            let conn = Connection::open(&path).expect("create the file");
+            conn.execute_batch(earlier.schema)
+                .unwrap_or_else(|e| panic!("{variant}: fixture schema: {e}"));
+            conn.execute_batch(
+                "INSERT INTO agents (agent_id, description, capabilities, tags, team, enabled) VALUES
+                    ('reviewer', 'reviews', '[\"code-review\"]', '[\"rust\", \"quality\"]', 'core', 1),
+                    ('switched-off', 'disabled', '[]', '[\"rust\"]', 'core', 0);",
+            )
+            .unwrap_or_else(|e| panic!("{variant}: agent rows: {e}"));
+            conn.execute_batch(earlier.side_rows)
+                .unwrap_or_else(|e| panic!("{variant}: side rows: {e}"));
+            assert_ne!(
+                normalised_schema(&conn),
+                fresh_schema,
+                "{variant}: the fixture differs from today's schema before the upgrade"
+            );
+        }
+
+        let db = SqliteDatabase::open(&path).expect("open upgrades the file");
+        assert_eq!(
+            db.schema_version().expect("version"),
+            i64::from(SCHEMA_VERSION),
+            "{variant}"
+        );
+        let conn = db.connection().expect("connection");
+        assert_eq!(normalised_schema(&conn), fresh_schema, "{variant}");
+        let foreign_keys: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master AS m, pragma_foreign_key_list(m.name) \
+                 WHERE m.type = 'table'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("count foreign keys");
+        assert_eq!(foreign_keys, 0, "{variant}: no foreign key is left");
+        drop(conn);
+        assert_eq!(count_rows(&db, "agent_tags"), 3, "{variant}");
+        assert_eq!(count_rows(&db, "agent_capabilities"), 1, "{variant}");
+
+        let store = db.agent_store();
+        let list = |filter: AgentFilter| {
+            block_on(store.list(&filter, PageRequest::ALL))
+                .unwrap_or_else(|e| panic!("{variant}: list: {e:?}"))
+                .agents
+        };
+        let rust = list(AgentFilter {
+            tags: vec!["rust".into()],
+            ..Default::default()
+        });
+        assert_eq!(ids(&rust), ["reviewer", "switched-off"], "{variant}");
+        let enabled_in_core = list(AgentFilter {
+            team: Some("core".into()),
+            enabled: Some(true),
+            ..Default::default()
+        });
+        assert_eq!(ids(&enabled_in_core), ["reviewer"], "{variant}");
+        let disabled_rust = list(AgentFilter {
+            tags: vec!["rust".into()],
+            enabled: Some(false),
+            ..Default::default()
+        });
+        assert_eq!(ids(&disabled_rust), ["switched-off"], "{variant}");
+        let reviewers = list(AgentFilter {
+            capability: Some("code-review".into()),
+            ..Default::default()
+        });
+        assert_eq!(ids(&reviewers), ["reviewer"], "{variant}");
+
+        for id in ["reviewer", "switched-off"] {
+            assert!(block_on(store.remove(id)).expect("remove"), "{variant}");
+        }
+        assert_eq!(count_rows(&db, "agent_tags"), 0, "{variant}");
+        assert_eq!(count_rows(&db, "agent_capabilities"), 0, "{variant}");
     }
 }
 
