@@ -1,5 +1,13 @@
-//! `$AX_DATA_DIR/config.toml`: the process-wide provider-call limit and the provider
-//! tables.
+//! `config.toml`: the provider tables and a process-wide provider-call limit.
+//!
+//! This module only parses: [`ProvidersFile::load`] reads the path it is given. The
+//! composition root (`crates/cli/src/app.rs`) decides that path (`config.toml` in the
+//! data directory: `--data-dir`, else `$AX_DATA_DIR`, else `~/.automatosx`) and what
+//! the values become: `max_concurrent_provider_calls` is the weakest of the limit's
+//! sources (`--max-concurrent` beats `AX_MAX_CONCURRENT_PROVIDER_CALLS`, which beats
+//! this file, which beats the default of 5); a provider's `timeout` applies to its
+//! calls when the discussion sets no `providerTimeout`; a provider's `max_concurrent`
+//! becomes a per-provider cap of the engine's limiter.
 //!
 //! ```toml
 //! max_concurrent_provider_calls = 5

@@ -13,8 +13,9 @@
 //!   [`registry`]: [`ProviderRegistry`], which dispatches by provider id.
 //!
 //! **Architecture invariant:** this crate depends only on `contracts` and
-//! `discussion-domain`; it is constructed by the composition roots (CLI, MCP server)
-//! and used by the engine only through the port. **API boundary:**
+//! `discussion-domain`; it is constructed only by the composition root,
+//! `crates/cli/src/app.rs` (the MCP server, which `ax mcp serve` starts, is handed
+//! the engine already wired over it), and used by the engine only through the port. **API boundary:**
 //! [`ProviderRegistry`], [`ProvidersFile`] and [`ConfigError`].
 //!
 //! ```

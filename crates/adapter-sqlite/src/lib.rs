@@ -10,8 +10,10 @@
 //! nothing acknowledged is lost.
 //!
 //! **API boundary:** [`SqliteDatabase::open`] and the two port implementations;
-//! `ax doctor` reads [`SqliteDatabase::health`]. Only the composition roots (`cli`,
-//! `mcp-server`) construct it.
+//! `ax doctor` reads [`SqliteDatabase::health`]. Only the composition root,
+//! `crates/cli/src/app.rs`, opens it (`tests/e2e/architecture.rs` holds that line);
+//! the MCP server is handed services already wired over it and does not depend on
+//! this crate.
 //!
 //! ```
 //! use ax_adapter_sqlite::SqliteDatabase;

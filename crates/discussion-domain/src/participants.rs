@@ -2,8 +2,11 @@
 //! [`ParticipantResolver`] port through which an agent's persona is looked up.
 //!
 //! Why a port and not a dependency on the agent domain: domains do not depend on each
-//! other (architecture rule 2). The CLI and the MCP server wire this port to the agent
-//! registry; [`NoAgents`] serves embeddings without one.
+//! other (architecture rule 2). The composition root (`crates/cli/src/app.rs`,
+//! `RegistryParticipants`) implements this port over the agent registry and gives it
+//! to the [`DiscussionService`](crate::DiscussionService), which the CLI and the MCP
+//! server both use; [`NoAgents`] (the service's default) serves embeddings without
+//! agents.
 
 use async_trait::async_trait;
 use ax_contracts::agent::FallbackStrategy;
