@@ -85,18 +85,6 @@ const COMMAND_KEYS: &[&str] = &[
 const OPENAI_KEYS: &[&str] = &["base_url", "model", "api_key_env"];
 const MOCK_KEYS: &[&str] = &["latency", "mode", "fail_first", "fail_kind", "retry_after"];
 
-const ERROR_KINDS: &[ProviderErrorKind] = &[
-    ProviderErrorKind::Timeout,
-    ProviderErrorKind::RateLimit,
-    ProviderErrorKind::Auth,
-    ProviderErrorKind::Network,
-    ProviderErrorKind::Server,
-    ProviderErrorKind::InvalidOutput,
-    ProviderErrorKind::NotFound,
-    ProviderErrorKind::Cancelled,
-    ProviderErrorKind::Unknown,
-];
-
 /// A config problem, always naming the file; key problems also name the key path
 /// (`providers.claude.timeout`) and what was wrong.
 #[derive(Debug, thiserror::Error)]
@@ -323,7 +311,7 @@ impl Parser<'_> {
         let kind = match field("kind") {
             Some((key, value)) => {
                 let text = self.string(&key, value)?;
-                ProviderKind::parse(text).ok_or_else(|| {
+                ProviderKind::from_wire(text).ok_or_else(|| {
                     self.invalid(
                         &key,
                         format!(
@@ -440,7 +428,7 @@ impl Parser<'_> {
         }
         if let Some((key, value)) = field("prompt") {
             let text = self.string(&key, value)?;
-            spec.prompt = PromptMode::parse(text).ok_or_else(|| {
+            spec.prompt = PromptMode::from_wire(text).ok_or_else(|| {
                 self.invalid(
                     &key,
                     format!("unknown prompt mode \"{text}\" (expected \"stdin\" or \"arg\")"),
@@ -455,7 +443,7 @@ impl Parser<'_> {
         }
         if let Some((key, value)) = field("output") {
             let text = self.string(&key, value)?;
-            spec.output = OutputFormat::parse(text).ok_or_else(|| {
+            spec.output = OutputFormat::from_wire(text).ok_or_else(|| {
                 self.invalid(
                     &key,
                     format!(
@@ -545,7 +533,7 @@ impl Parser<'_> {
         }
         if let Some((key, value)) = field("mode") {
             let text = self.string(&key, value)?;
-            spec.mode = MockMode::parse(text).ok_or_else(|| {
+            spec.mode = MockMode::from_wire(text).ok_or_else(|| {
                 self.invalid(
                     &key,
                     format!(
@@ -560,22 +548,15 @@ impl Parser<'_> {
         }
         if let Some((key, value)) = field("fail_kind") {
             let text = self.string(&key, value)?;
-            let names: Vec<&str> = ERROR_KINDS.iter().map(|k| k.as_str()).collect();
-            spec.fail_kind = Some(
-                ERROR_KINDS
-                    .iter()
-                    .copied()
-                    .find(|k| k.as_str() == text)
-                    .ok_or_else(|| {
-                        self.invalid(
-                            &key,
-                            format!(
-                                "unknown error kind \"{text}\" (expected one of {})",
-                                quoted(&names)
-                            ),
-                        )
-                    })?,
-            );
+            spec.fail_kind = Some(ProviderErrorKind::from_wire(text).ok_or_else(|| {
+                self.invalid(
+                    &key,
+                    format!(
+                        "unknown error kind \"{text}\" (expected one of {})",
+                        quoted(ProviderErrorKind::NAMES)
+                    ),
+                )
+            })?);
         }
         if let Some((key, value)) = field("retry_after") {
             spec.retry_after = Some(self.duration(&key, value)?);

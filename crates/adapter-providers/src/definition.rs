@@ -1,54 +1,15 @@
 //! A provider as configured: presets and config-file tables both resolve to a
 //! [`ProviderDefinition`], which the registry turns into a live provider.
 
-use std::fmt;
 use std::time::Duration;
 
 use crate::command::spec::CommandSpec;
 use crate::mock::MockSpec;
 use crate::openai::OpenAiSpec;
 
-/// The three kinds of provider. The names are the config file's `kind` values and
-/// appear in `ax providers list`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProviderKind {
-    /// A command-line program.
-    Command,
-    /// An OpenAI-compatible HTTP server.
-    OpenAi,
-    /// The simulated provider.
-    Mock,
-}
-
-impl ProviderKind {
-    /// Every config-file spelling.
-    pub const NAMES: &'static [&'static str] = &["command", "openai", "mock"];
-
-    /// The config-file spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Command => "command",
-            Self::OpenAi => "openai",
-            Self::Mock => "mock",
-        }
-    }
-
-    /// Parses the config-file spelling.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "command" => Some(Self::Command),
-            "openai" => Some(Self::OpenAi),
-            "mock" => Some(Self::Mock),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for ProviderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The three kinds of provider: declared with the other wire names in `contracts`,
+/// as the engine's port (`ProviderInfo::kind`) and `ax providers list` report it too.
+pub use ax_contracts::provider::ProviderKind;
 
 /// What a provider runs.
 #[derive(Debug, Clone, PartialEq)]

@@ -218,7 +218,7 @@ impl ProviderExecutor for ProviderRegistry {
         self.definitions()
             .map(|d| ProviderInfo {
                 id: d.id.clone(),
-                kind: d.spec.kind().as_str().to_owned(),
+                kind: d.spec.kind(),
                 // Why an installed program is unusable is `unavailable_reason`'s, which
                 // `ax providers list` reports in a field of its own.
                 description: d.describe(),

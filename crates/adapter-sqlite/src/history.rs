@@ -7,6 +7,7 @@
 //! `tests/sqlite/history.rs`).
 
 use async_trait::async_trait;
+use ax_contracts::discussion::{DiscussionStatus, Pattern};
 use ax_discussion_domain::history::{
     DiscussionHistory, DiscussionRecord, DiscussionSummary, HistoryError,
 };
@@ -32,8 +33,8 @@ pub struct SqliteHistory {
 struct DiscussionRow {
     id: String,
     topic: String,
-    pattern: String,
-    status: String,
+    pattern: &'static str,
+    status: &'static str,
     success: bool,
     providers: String,
     started_at: String,
@@ -57,8 +58,8 @@ impl DiscussionRow {
         Ok(Self {
             id: record.discussion_id.clone(),
             topic: record.topic.clone(),
-            pattern: record.pattern.clone(),
-            status: record.status.clone(),
+            pattern: record.pattern.as_str(),
+            status: record.status.as_str(),
             success: record.success,
             providers: serde_json::to_string(&record.providers)
                 .map_err(|e| history_backend(context(), e))?,
@@ -80,6 +81,19 @@ enum RowError {
     Json(#[from] serde_json::Error),
     #[error(transparent)]
     Range(#[from] OutOfRange),
+    #[error("unknown {what} \"{value}\" (written by another build?)")]
+    UnknownName { what: &'static str, value: String },
+}
+
+/// Column `index`, a wire name, read back as its enum.
+fn wire_name<T>(
+    row: &Row<'_>,
+    index: usize,
+    what: &'static str,
+    from_wire: fn(&str) -> Option<T>,
+) -> Result<T, RowError> {
+    let value: String = row.get(index)?;
+    from_wire(&value).ok_or(RowError::UnknownName { what, value })
 }
 
 const SUMMARY_COLUMNS: &str =
@@ -91,8 +105,8 @@ fn summary_from_row(row: &Row<'_>) -> Result<DiscussionSummary, RowError> {
     Ok(DiscussionSummary {
         discussion_id: row.get(0)?,
         topic: row.get(1)?,
-        pattern: row.get(2)?,
-        status: row.get(3)?,
+        pattern: wire_name(row, 2, "pattern", Pattern::from_wire)?,
+        status: wire_name(row, 3, "status", DiscussionStatus::from_wire)?,
         success: row.get(4)?,
         providers: serde_json::from_str(&providers)?,
         started_at: row.get(6)?,

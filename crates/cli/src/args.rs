@@ -1,11 +1,13 @@
 //! The `ax` command tree (clap derive). Only this crate knows clap; commands convert
 //! these types into contracts/domain types before calling anything.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use ax_adapter_providers::duration::parse_duration;
-use clap::builder::TypedValueParser as _;
+use ax_contracts::discussion::{ConsensusMethod, Pattern};
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The exit-code table, shown in `ax --help` and documented in `docs/CLI.md`.
@@ -363,8 +365,8 @@ pub struct DiscussArgs {
     /// What to discuss.
     #[arg(required = true)]
     pub topic: Option<String>,
-    /// synthesis, round-robin, debate, critique or voting.
-    #[arg(long)]
+    /// How the providers talk to each other.
+    #[arg(long, value_parser = WireNames(Pattern::NAMES))]
     pub pattern: Option<String>,
     /// Providers to ask, comma-separated (default: the available ones).
     #[arg(long, value_delimiter = ',')]
@@ -372,8 +374,8 @@ pub struct DiscussArgs {
     /// Number of rounds (1–10).
     #[arg(long)]
     pub rounds: Option<u32>,
-    /// Consensus method: synthesis, voting, moderator, unanimous or majority.
-    #[arg(long)]
+    /// Consensus method.
+    #[arg(long, value_parser = WireNames(ConsensusMethod::NAMES))]
     pub consensus: Option<String>,
     /// Provider that writes the synthesis / moderates.
     #[arg(long)]
@@ -549,6 +551,33 @@ pub enum InstallScope {
     User,
 }
 
+/// The value list of a flag that takes a contract enum's name: the enum's own wire
+/// names (`NAMES` of `ax_contracts::wire_enum!`), so a name is written once, for
+/// `--help` and shell completion alike. Any text is accepted here: the contract checks
+/// it, so a wrong name is reported together with every other broken rule (exit 5) —
+/// the same answer MCP gives for the same configuration.
+#[derive(Debug, Clone, Copy)]
+struct WireNames(&'static [&'static str]);
+
+impl TypedValueParser for WireNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0.iter().map(|name| PossibleValue::new(*name)),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -581,6 +610,27 @@ mod tests {
             Cli::try_parse_from(["ax", "discuss"]).is_err(),
             "a topic is required"
         );
+    }
+
+    /// `--pattern` and `--consensus` list the contract's names in `--help`, and leave
+    /// an unknown name to the contract (which reports it with every other problem).
+    #[test]
+    fn enum_flags_list_the_contract_names_and_leave_checking_to_it() {
+        let mut cmd = Cli::command();
+        let discuss = cmd
+            .find_subcommand_mut("discuss")
+            .expect("discuss")
+            .render_long_help()
+            .to_string();
+        for name in Pattern::NAMES.iter().chain(ConsensusMethod::NAMES) {
+            assert!(discuss.contains(name), "--help lists {name}: {discuss}");
+        }
+        let cli = Cli::try_parse_from(["ax", "discuss", "x", "--pattern", "shouting"])
+            .expect("an unknown pattern reaches the contract");
+        let Command::Discuss(d) = cli.command else {
+            panic!("discuss")
+        };
+        assert_eq!(d.run.pattern.as_deref(), Some("shouting"));
     }
 
     #[test]

@@ -4,90 +4,55 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Every error code a user or MCP client can see. The `SCREAMING_SNAKE_CASE` names are
-/// the contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
-    /// The input broke one or more rules; details list each with its path.
-    InvalidInput,
-    /// An agent with this id is already registered (REQ-1).
-    AgentAlreadyExists,
-    /// No agent has this id.
-    AgentNotFound,
-    /// A compare-and-swap update lost: the stored revision changed.
-    Conflict,
-    /// Fewer providers than required are available or succeeded.
-    DiscussionInsufficientProviders,
-    /// A provider call ran out of time.
-    DiscussionProviderTimeout,
-    /// Every provider failed.
-    DiscussionAllProvidersFailed,
-    /// Consensus could not be established.
-    DiscussionConsensusFailed,
-    /// The pattern is unknown.
-    DiscussionInvalidPattern,
-    /// Roles do not fit the pattern.
-    DiscussionInvalidRoles,
-    /// The synthesizer failed to produce the final answer.
-    DiscussionSynthesisFailed,
-    /// The discussion configuration is invalid.
-    DiscussionInvalidConfig,
-    /// A named provider is not configured.
-    DiscussionProviderNotFound,
-    /// A recursive discussion went deeper than allowed.
-    DiscussionMaxDepthExceeded,
-    /// The recursive time budget is used up.
-    DiscussionBudgetExhausted,
-    /// The recursive call budget is used up.
-    DiscussionMaxCallsExceeded,
-    /// The discussion was cancelled.
-    DiscussionCancelled,
-    /// No discussion has this id.
-    DiscussionNotFound,
-    /// The storage was held by another process past the wait limit (the busy
-    /// timeout); nothing was changed and the same request may simply be retried.
-    StorageBusy,
-    /// The storage could not be reached (a database server that is down, refusing
-    /// connections or out of reach); the request may or may not have been applied
-    /// if it broke mid-write, so a retry should check first.
-    StorageUnavailable,
-    /// Anything else; the message says what.
-    InternalError,
-}
-
-impl ErrorCode {
-    /// The code as it appears on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::InvalidInput => "INVALID_INPUT",
-            Self::AgentAlreadyExists => "AGENT_ALREADY_EXISTS",
-            Self::AgentNotFound => "AGENT_NOT_FOUND",
-            Self::Conflict => "CONFLICT",
-            Self::DiscussionInsufficientProviders => "DISCUSSION_INSUFFICIENT_PROVIDERS",
-            Self::DiscussionProviderTimeout => "DISCUSSION_PROVIDER_TIMEOUT",
-            Self::DiscussionAllProvidersFailed => "DISCUSSION_ALL_PROVIDERS_FAILED",
-            Self::DiscussionConsensusFailed => "DISCUSSION_CONSENSUS_FAILED",
-            Self::DiscussionInvalidPattern => "DISCUSSION_INVALID_PATTERN",
-            Self::DiscussionInvalidRoles => "DISCUSSION_INVALID_ROLES",
-            Self::DiscussionSynthesisFailed => "DISCUSSION_SYNTHESIS_FAILED",
-            Self::DiscussionInvalidConfig => "DISCUSSION_INVALID_CONFIG",
-            Self::DiscussionProviderNotFound => "DISCUSSION_PROVIDER_NOT_FOUND",
-            Self::DiscussionMaxDepthExceeded => "DISCUSSION_MAX_DEPTH_EXCEEDED",
-            Self::DiscussionBudgetExhausted => "DISCUSSION_BUDGET_EXHAUSTED",
-            Self::DiscussionMaxCallsExceeded => "DISCUSSION_MAX_CALLS_EXCEEDED",
-            Self::DiscussionCancelled => "DISCUSSION_CANCELLED",
-            Self::DiscussionNotFound => "DISCUSSION_NOT_FOUND",
-            Self::StorageBusy => "STORAGE_BUSY",
-            Self::StorageUnavailable => "STORAGE_UNAVAILABLE",
-            Self::InternalError => "INTERNAL_ERROR",
-        }
-    }
-}
-
-impl std::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+wire_enum! {
+    /// Every error code a user or MCP client can see. The `SCREAMING_SNAKE_CASE` names
+    /// are the contract.
+    pub enum ErrorCode {
+        /// The input broke one or more rules; details list each with its path.
+        InvalidInput = "INVALID_INPUT",
+        /// An agent with this id is already registered (REQ-1).
+        AgentAlreadyExists = "AGENT_ALREADY_EXISTS",
+        /// No agent has this id.
+        AgentNotFound = "AGENT_NOT_FOUND",
+        /// A compare-and-swap update lost: the stored revision changed.
+        Conflict = "CONFLICT",
+        /// Fewer providers than required are available or succeeded.
+        DiscussionInsufficientProviders = "DISCUSSION_INSUFFICIENT_PROVIDERS",
+        /// A provider call ran out of time.
+        DiscussionProviderTimeout = "DISCUSSION_PROVIDER_TIMEOUT",
+        /// Every provider failed.
+        DiscussionAllProvidersFailed = "DISCUSSION_ALL_PROVIDERS_FAILED",
+        /// Consensus could not be established.
+        DiscussionConsensusFailed = "DISCUSSION_CONSENSUS_FAILED",
+        /// The pattern is unknown.
+        DiscussionInvalidPattern = "DISCUSSION_INVALID_PATTERN",
+        /// Roles do not fit the pattern.
+        DiscussionInvalidRoles = "DISCUSSION_INVALID_ROLES",
+        /// The synthesizer failed to produce the final answer.
+        DiscussionSynthesisFailed = "DISCUSSION_SYNTHESIS_FAILED",
+        /// The discussion configuration is invalid.
+        DiscussionInvalidConfig = "DISCUSSION_INVALID_CONFIG",
+        /// A named provider is not configured.
+        DiscussionProviderNotFound = "DISCUSSION_PROVIDER_NOT_FOUND",
+        /// A recursive discussion went deeper than allowed.
+        DiscussionMaxDepthExceeded = "DISCUSSION_MAX_DEPTH_EXCEEDED",
+        /// The recursive time budget is used up.
+        DiscussionBudgetExhausted = "DISCUSSION_BUDGET_EXHAUSTED",
+        /// The recursive call budget is used up.
+        DiscussionMaxCallsExceeded = "DISCUSSION_MAX_CALLS_EXCEEDED",
+        /// The discussion was cancelled.
+        DiscussionCancelled = "DISCUSSION_CANCELLED",
+        /// No discussion has this id.
+        DiscussionNotFound = "DISCUSSION_NOT_FOUND",
+        /// The storage was held by another process past the wait limit (the busy
+        /// timeout); nothing was changed and the same request may simply be retried.
+        StorageBusy = "STORAGE_BUSY",
+        /// The storage could not be reached (a database server that is down, refusing
+        /// connections or out of reach); the request may or may not have been applied
+        /// if it broke mid-write, so a retry should check first.
+        StorageUnavailable = "STORAGE_UNAVAILABLE",
+        /// Anything else; the message says what.
+        InternalError = "INTERNAL_ERROR",
     }
 }
 

@@ -13,8 +13,23 @@
 //! assert_eq!(errors.issues[0].path, "agentId");
 //! ```
 
+// `wire_enum!` names serde and schemars by an absolute path (their derives take the
+// path as a string, where `$crate` is not expanded); this makes that path resolve
+// inside this crate too.
+extern crate self as ax_contracts;
+
+#[macro_use]
+mod wire_enum;
+
 pub mod agent;
 pub mod discussion;
 pub mod error;
 pub mod provider;
 pub mod validation;
+
+/// What [`wire_enum!`] expands to refers to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use schemars;
+    pub use serde;
+}

@@ -5,6 +5,44 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+wire_enum! {
+    /// The kinds of provider: the `kind` values of `config.toml` and of
+    /// `ax providers list`.
+    pub enum ProviderKind {
+        /// A command-line program.
+        Command = "command",
+        /// An OpenAI-compatible HTTP server.
+        OpenAi = "openai",
+        /// The simulated provider.
+        Mock = "mock",
+    }
+}
+
+wire_enum! {
+    /// The class of a provider failure, as results (`failedProviders[].code`) and
+    /// `config.toml` (a mock's `fail_kind`) name it.
+    pub enum ProviderErrorKind {
+        /// The call ran out of time.
+        Timeout = "timeout",
+        /// The provider refused because of rate limits (HTTP 429 and the like).
+        RateLimit = "rate_limit",
+        /// Credentials missing or rejected (HTTP 401/403, "not logged in").
+        Auth = "auth",
+        /// The provider could not be reached.
+        Network = "network",
+        /// The provider failed on its side (HTTP 5xx, overload).
+        Server = "server",
+        /// The provider answered with something unusable (garbage, too large, empty).
+        InvalidOutput = "invalid_output",
+        /// The provider is not configured or its executable is not installed.
+        NotFound = "not_found",
+        /// The call was cancelled.
+        Cancelled = "cancelled",
+        /// Anything else (e.g. a crash with a non-zero exit).
+        Unknown = "unknown",
+    }
+}
+
 /// One configured provider.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -12,7 +50,7 @@ pub struct ProviderStatus {
     /// The id used in `--providers` and configurations.
     pub id: String,
     /// `command`, `openai` or `mock`.
-    pub kind: String,
+    pub kind: ProviderKind,
     /// Whether a discussion can call it now.
     pub available: bool,
     /// Why an installed program is still not usable (e.g. it is another program of

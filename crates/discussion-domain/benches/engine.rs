@@ -28,7 +28,7 @@ use ax_discussion_domain::history::{
     DiscussionHistory, DiscussionRecord, DiscussionSummary, HistoryError,
 };
 use ax_discussion_domain::provider::{
-    ProviderError, ProviderExecutor, ProviderInfo, ProviderRequest, ProviderResponse,
+    ProviderError, ProviderExecutor, ProviderInfo, ProviderKind, ProviderRequest, ProviderResponse,
 };
 use ax_discussion_domain::response_format::{RequestedFormat, requested_format};
 use ax_discussion_domain::{DiscussionEngine, DiscussionService, ProviderLimiter, RunOptions};
@@ -79,7 +79,7 @@ impl Fake {
                 .iter()
                 .map(|id| ProviderInfo {
                     id: id.clone(),
-                    kind: "mock".into(),
+                    kind: ProviderKind::Mock,
                     description: "benchmark fake".into(),
                     simulated: true,
                     max_concurrent: None,

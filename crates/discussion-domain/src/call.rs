@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ax_contracts::discussion::{CostSummary, DiscussionFailure, ProviderCost, limits};
+use ax_contracts::discussion::{CostSummary, DiscussionFailure, FailureCode, ProviderCost, limits};
 use ax_contracts::error::ErrorCode;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -57,16 +57,11 @@ pub(crate) enum CallFailure {
 
 impl CallFailure {
     /// The `code` of a `failedProviders` entry.
-    pub fn code(&self) -> String {
-        self.code_str().to_owned()
-    }
-
-    /// [`CallFailure::code`] without the copy (span fields).
-    fn code_str(&self) -> &'static str {
+    pub fn code(&self) -> FailureCode {
         match self {
-            Self::Provider(e) => e.kind.as_str(),
-            Self::Cancelled => ProviderErrorKind::Cancelled.as_str(),
-            Self::CallBudget => ErrorCode::DiscussionMaxCallsExceeded.as_str(),
+            Self::Provider(e) => e.kind.into(),
+            Self::Cancelled => ProviderErrorKind::Cancelled.into(),
+            Self::CallBudget => ErrorCode::DiscussionMaxCallsExceeded.into(),
         }
     }
 
@@ -451,6 +446,6 @@ impl Caller {
 fn outcome_name<T>(result: &Result<T, CallFailure>) -> &'static str {
     match result {
         Ok(_) => "ok",
-        Err(f) => f.code_str(),
+        Err(f) => f.code().as_str(),
     }
 }

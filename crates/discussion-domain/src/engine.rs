@@ -238,7 +238,7 @@ impl DiscussionEngine {
                 } else {
                     unavailable.push(FailedProvider {
                         provider: id.to_owned(),
-                        code: ProviderErrorKind::NotFound.as_str().to_owned(),
+                        code: ProviderErrorKind::NotFound.into(),
                         message: self
                             .executor
                             .explain_unavailable(id)
@@ -288,7 +288,7 @@ impl DiscussionEngine {
                         )),
                         None => unavailable.push(FailedProvider {
                             provider: persona.agent_id.clone(),
-                            code: ProviderErrorKind::NotFound.as_str().to_owned(),
+                            code: ProviderErrorKind::NotFound.into(),
                             message: if persona.preferred_providers.is_empty() {
                                 "no provider is available to speak through".to_owned()
                             } else {

@@ -4,6 +4,7 @@
 //! `discussion_history_conformance!`.
 
 use async_trait::async_trait;
+use ax_contracts::discussion::{DiscussionStatus, Pattern};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -15,10 +16,10 @@ pub struct DiscussionRecord {
     pub discussion_id: String,
     /// The topic.
     pub topic: String,
-    /// The pattern name.
-    pub pattern: String,
-    /// `finished`, `failed` or `cancelled`.
-    pub status: String,
+    /// The pattern.
+    pub pattern: Pattern,
+    /// How it ended.
+    pub status: DiscussionStatus,
     /// Whether the discussion succeeded.
     pub success: bool,
     /// Providers that took part.

@@ -45,7 +45,7 @@
 //!         ["a", "b"]
 //!             .map(|id| ProviderInfo {
 //!                 id: id.into(),
-//!                 kind: "mock".into(),
+//!                 kind: ProviderKind::Mock,
 //!                 description: "echo".into(),
 //!                 simulated: true,
 //!                 max_concurrent: None,

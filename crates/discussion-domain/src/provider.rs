@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// One prompt for one provider.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,46 +46,9 @@ pub struct ProviderResponse {
     pub simulated: bool,
 }
 
-/// Why a provider call failed. The snake_case names are user-visible.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProviderErrorKind {
-    /// The call ran out of time.
-    Timeout,
-    /// The provider refused because of rate limits (HTTP 429 and the like).
-    RateLimit,
-    /// Credentials missing or rejected (HTTP 401/403, "not logged in").
-    Auth,
-    /// The provider could not be reached.
-    Network,
-    /// The provider failed on its side (HTTP 5xx, overload).
-    Server,
-    /// The provider answered with something unusable (garbage, too large, empty).
-    InvalidOutput,
-    /// The provider is not configured or its executable is not installed.
-    NotFound,
-    /// The call was cancelled.
-    Cancelled,
-    /// Anything else (e.g. a crash with a non-zero exit).
-    Unknown,
-}
-
-impl ProviderErrorKind {
-    /// The name as it appears in results (`rate_limit`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Timeout => "timeout",
-            Self::RateLimit => "rate_limit",
-            Self::Auth => "auth",
-            Self::Network => "network",
-            Self::Server => "server",
-            Self::InvalidOutput => "invalid_output",
-            Self::NotFound => "not_found",
-            Self::Cancelled => "cancelled",
-            Self::Unknown => "unknown",
-        }
-    }
-}
+/// Why a provider call failed, and what kind of provider it is: their names are
+/// user-visible, so they are declared with the other wire names in `contracts`.
+pub use ax_contracts::provider::{ProviderErrorKind, ProviderKind};
 
 /// A classified provider failure.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -155,7 +118,7 @@ pub struct ProviderInfo {
     /// Provider id used in configurations (`claude`, `local`, ...).
     pub id: String,
     /// `command`, `openai` or `mock`.
-    pub kind: String,
+    pub kind: ProviderKind,
     /// One line for `ax providers list`, e.g. the command or base URL.
     pub description: String,
     /// True for the mock provider: its answers are simulated.

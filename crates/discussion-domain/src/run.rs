@@ -85,7 +85,7 @@ pub(crate) fn run_discussion(
         );
         let mut transcript = Transcript::default();
         for f in &spec.unavailable {
-            transcript.fail_before_start(&f.provider, &f.code, f.message.clone());
+            transcript.fail_before_start(&f.provider, f.code, f.message.clone());
         }
         let mut produced = Produced::default();
 
@@ -133,7 +133,7 @@ pub(crate) fn run_discussion(
             && transcript
                 .failed
                 .iter()
-                .any(|p| p.code == ErrorCode::DiscussionMaxCallsExceeded.as_str())
+                .any(|p| p.code == ErrorCode::DiscussionMaxCallsExceeded.into())
         {
             *f = DiscussionFailure::new(
                 ErrorCode::DiscussionMaxCallsExceeded,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use ax_contracts::discussion::{
-    DiscussionConfig, DiscussionFailure, DiscussionResult, config_error_code,
+    DiscussionConfig, DiscussionFailure, DiscussionResult, DiscussionStatus, config_error_code,
 };
 use ax_contracts::error::{ErrorBody, ErrorCode, StorageBusy, StorageUnavailable};
 use ax_contracts::validation::{Issue, JsonPath, ValidationErrors, rule};
@@ -202,12 +202,12 @@ impl DiscussionService {
     }
 }
 
-/// `finished`, `failed` or `cancelled`, as the history stores it.
-pub fn status_of(result: &DiscussionResult) -> &'static str {
+/// How `result` ended, as the history stores it.
+pub fn status_of(result: &DiscussionResult) -> DiscussionStatus {
     match &result.error {
-        Some(e) if e.code == ErrorCode::DiscussionCancelled => "cancelled",
-        _ if !result.success => "failed",
-        _ => "finished",
+        Some(e) if e.code == ErrorCode::DiscussionCancelled => DiscussionStatus::Cancelled,
+        _ if !result.success => DiscussionStatus::Failed,
+        _ => DiscussionStatus::Finished,
     }
 }
 
@@ -215,8 +215,8 @@ fn record(result: &DiscussionResult) -> DiscussionRecord {
     DiscussionRecord {
         discussion_id: result.discussion_id.clone(),
         topic: result.topic.clone(),
-        pattern: result.pattern.as_str().to_owned(),
-        status: status_of(result).to_owned(),
+        pattern: result.pattern,
+        status: status_of(result),
         success: result.success,
         providers: result.participating_providers.clone(),
         started_at: result.metadata.started_at.clone(),

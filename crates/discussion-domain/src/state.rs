@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 
 use ax_contracts::discussion::{
-    DiscussionConfig, DiscussionFailure, DiscussionRound, FailedProvider, ProviderResponseRecord,
+    DiscussionConfig, DiscussionFailure, DiscussionRound, FailedProvider, FailureCode,
+    ProviderResponseRecord,
 };
 use ax_contracts::error::ErrorCode;
 use futures::future::join_all;
@@ -115,11 +116,11 @@ impl OpenRound {
 
 impl Transcript {
     /// A speaker that could not take part at all (e.g. its provider is unavailable).
-    pub fn fail_before_start(&mut self, speaker: &str, code: &str, message: String) {
+    pub fn fail_before_start(&mut self, speaker: &str, code: FailureCode, message: String) {
         if self.failed_ids.insert(speaker.to_owned()) {
             self.failed.push(FailedProvider {
                 provider: speaker.to_owned(),
-                code: code.to_owned(),
+                code,
                 message,
             });
         }

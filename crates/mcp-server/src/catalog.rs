@@ -129,7 +129,8 @@ fn hints(
 fn build() -> Vec<ToolSpec> {
     let read = hints(true, false, true, false);
     ToolName::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .map(|name| match name {
             ToolName::AgentList => ToolSpec {
                 name,

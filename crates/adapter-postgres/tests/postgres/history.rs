@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use ax_contracts::discussion::{DiscussionStatus, Pattern};
 use ax_discussion_domain::InMemoryHistory;
 use ax_discussion_domain::history::{DiscussionHistory, DiscussionRecord};
 use serde_json::json;
@@ -36,13 +37,12 @@ fn discussion(n: u32) -> DiscussionRecord {
     DiscussionRecord {
         discussion_id: id(n),
         topic: format!("topic {n}: 'quotes' \"and\" ✓ \u{0} nul"),
-        pattern: "synthesis".into(),
+        pattern: Pattern::Synthesis,
         status: if n.is_multiple_of(2) {
-            "finished"
+            DiscussionStatus::Finished
         } else {
-            "failed"
-        }
-        .into(),
+            DiscussionStatus::Failed
+        },
         success: n.is_multiple_of(2),
         providers: vec!["claude".into(), "gemini".into()],
         started_at: format!("2026-01-20T10:{:02}:00Z", n % 60),

@@ -2,7 +2,6 @@
 //! output is read, and the limits that keep a misbehaving CLI from hurting us.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use super::identity::Identity;
 
@@ -15,117 +14,50 @@ pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 4 * 1024 * 1024;
 /// is read and discarded so the child never blocks on a full pipe.
 pub const STDERR_TAIL_BYTES: usize = 16 * 1024;
 
-/// Where the prompt goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PromptMode {
-    /// Written to the child's stdin, which is then closed. Preferred: no length limit,
-    /// nothing in `ps` output.
-    Stdin,
-    /// Passed as the last argument (after `prompt_flag` when one is set), for CLIs that
-    /// do not read stdin. Linux limits one argument to 128 KiB.
-    Arg,
-}
-
-impl PromptMode {
-    /// The config-file spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Stdin => "stdin",
-            Self::Arg => "arg",
-        }
-    }
-
-    /// Parses the config-file spelling.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "stdin" => Some(Self::Stdin),
-            "arg" => Some(Self::Arg),
-            _ => None,
-        }
+ax_contracts::wire_enum! {
+    /// Where the prompt goes (`prompt` in `config.toml`).
+    pub enum PromptMode {
+        /// Written to the child's stdin, which is then closed. Preferred: no length
+        /// limit, nothing in `ps` output.
+        Stdin = "stdin",
+        /// Passed as the last argument (after `prompt_flag` when one is set), for CLIs
+        /// that do not read stdin. Linux limits one argument to 128 KiB.
+        Arg = "arg",
     }
 }
 
-/// How a command provider's stdout is turned into an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
-    /// The whole of stdout, trimmed, is the answer (ollama, `claude` without JSON).
-    Text,
-    /// One JSON document; the answer is found under any of the fields the known CLIs
-    /// use (`result`, `response`, `text`, `choices[0].message.content`, `content`).
-    Json,
-    /// JSON lines (stream-json); every known event shape is understood and the final
-    /// assistant text is collected.
-    Jsonl,
-    /// `claude --print --output-format json`: `result`, `is_error`, `usage`.
-    ClaudeJson,
-    /// `claude --print --output-format stream-json --verbose`: the final `result` event.
-    ClaudeStreamJson,
-    /// `gemini --output-format json`: `response`, `error`, `stats.models.*.tokens`.
-    GeminiJson,
-    /// `gemini --output-format stream-json`: assistant `message` events and `result`.
-    GeminiStreamJson,
-    /// `codex exec --json`: `item.completed` agent messages, `turn.completed` usage.
-    CodexJsonl,
-    /// `grok -p ... --output-format json`: `text`, `stopReason`.
-    GrokJson,
-    /// `opencode run --format json`: `text` parts of the last step, `step_finish` tokens.
-    OpencodeJsonl,
-}
-
-impl OutputFormat {
-    /// Every canonical name, for error messages and docs.
-    pub const NAMES: &'static [&'static str] = &[
-        "text",
-        "json",
-        "jsonl",
-        "claude-json",
-        "claude-stream-json",
-        "gemini-json",
-        "gemini-stream-json",
-        "codex-jsonl",
-        "grok-json",
-        "opencode-jsonl",
-    ];
-
-    /// The canonical config-file name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Text => "text",
-            Self::Json => "json",
-            Self::Jsonl => "jsonl",
-            Self::ClaudeJson => "claude-json",
-            Self::ClaudeStreamJson => "claude-stream-json",
-            Self::GeminiJson => "gemini-json",
-            Self::GeminiStreamJson => "gemini-stream-json",
-            Self::CodexJsonl => "codex-jsonl",
-            Self::GrokJson => "grok-json",
-            Self::OpencodeJsonl => "opencode-jsonl",
-        }
-    }
-
-    /// Parses a name. Besides the canonical names, `stream-json` means `jsonl` and a
+ax_contracts::wire_enum! {
+    /// How a command provider's stdout is turned into an answer (`output` in
+    /// `config.toml`). Besides the canonical names, `stream-json` means `jsonl` and a
     /// preset's id means that preset's parser (`output = "claude"`), so a user who
     /// points a preset at a wrapper script can say "parse it like claude".
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "text" | "ollama" => Self::Text,
-            "json" => Self::Json,
-            "jsonl" | "stream-json" => Self::Jsonl,
-            "claude-json" | "claude" => Self::ClaudeJson,
-            "claude-stream-json" => Self::ClaudeStreamJson,
-            "gemini-json" | "gemini" => Self::GeminiJson,
-            "gemini-stream-json" => Self::GeminiStreamJson,
-            "codex-jsonl" | "codex" => Self::CodexJsonl,
-            "grok-json" | "grok" => Self::GrokJson,
-            "opencode-jsonl" | "opencode" => Self::OpencodeJsonl,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for OutputFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+    pub enum OutputFormat {
+        /// The whole of stdout, trimmed, is the answer (ollama, `claude` without JSON).
+        Text = "text" | "ollama",
+        /// One JSON document; the answer is found under any of the fields the known
+        /// CLIs use (`result`, `response`, `text`, `choices[0].message.content`,
+        /// `content`).
+        Json = "json",
+        /// JSON lines (stream-json); every known event shape is understood and the
+        /// final assistant text is collected.
+        Jsonl = "jsonl" | "stream-json",
+        /// `claude --print --output-format json`: `result`, `is_error`, `usage`.
+        ClaudeJson = "claude-json" | "claude",
+        /// `claude --print --output-format stream-json --verbose`: the final `result`
+        /// event.
+        ClaudeStreamJson = "claude-stream-json",
+        /// `gemini --output-format json`: `response`, `error`, `stats.models.*.tokens`.
+        GeminiJson = "gemini-json" | "gemini",
+        /// `gemini --output-format stream-json`: assistant `message` events and
+        /// `result`.
+        GeminiStreamJson = "gemini-stream-json",
+        /// `codex exec --json`: `item.completed` agent messages, `turn.completed` usage.
+        CodexJsonl = "codex-jsonl" | "codex",
+        /// `grok -p ... --output-format json`: `text`, `stopReason`.
+        GrokJson = "grok-json" | "grok",
+        /// `opencode run --format json`: `text` parts of the last step, `step_finish`
+        /// tokens.
+        OpencodeJsonl = "opencode-jsonl" | "opencode",
     }
 }
 
@@ -204,17 +136,17 @@ mod tests {
     #[test]
     fn every_canonical_name_round_trips() {
         for name in OutputFormat::NAMES {
-            let format = OutputFormat::parse(name).expect("canonical names parse");
+            let format = OutputFormat::from_wire(name).expect("canonical names parse");
             assert_eq!(format.as_str(), *name);
         }
         assert_eq!(
-            OutputFormat::parse("claude"),
+            OutputFormat::from_wire("claude"),
             Some(OutputFormat::ClaudeJson)
         );
         assert_eq!(
-            OutputFormat::parse("stream-json"),
+            OutputFormat::from_wire("stream-json"),
             Some(OutputFormat::Jsonl)
         );
-        assert_eq!(OutputFormat::parse("yaml"), None);
+        assert_eq!(OutputFormat::from_wire("yaml"), None);
     }
 }

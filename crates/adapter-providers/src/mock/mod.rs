@@ -15,47 +15,20 @@ use ax_discussion_domain::provider::{
 
 use crate::duration::format_duration;
 
-/// How a mock provider behaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MockMode {
-    /// Answers after `latency`.
-    Ok,
-    /// Fails every call with `fail_kind` (default `unknown`).
-    Fail,
-    /// Never answers; only the request timeout (or dropping the call) ends it.
-    Hang,
-    /// Answers with labelled junk that contains none of the requested format.
-    Garbage,
-    /// Answers correctly, but only after `latency` (30 s when no latency is set) —
-    /// for exercising timeouts and progress display.
-    Slow,
-}
-
-impl MockMode {
-    /// Every config-file spelling.
-    pub const NAMES: &'static [&'static str] = &["ok", "fail", "hang", "garbage", "slow"];
-
-    /// The config-file spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Fail => "fail",
-            Self::Hang => "hang",
-            Self::Garbage => "garbage",
-            Self::Slow => "slow",
-        }
-    }
-
-    /// Parses the config-file spelling.
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "ok" => Self::Ok,
-            "fail" => Self::Fail,
-            "hang" => Self::Hang,
-            "garbage" => Self::Garbage,
-            "slow" => Self::Slow,
-            _ => return None,
-        })
+ax_contracts::wire_enum! {
+    /// How a mock provider behaves (`mode` in `config.toml`).
+    pub enum MockMode {
+        /// Answers after `latency`.
+        Ok = "ok",
+        /// Fails every call with `fail_kind` (default `unknown`).
+        Fail = "fail",
+        /// Never answers; only the request timeout (or dropping the call) ends it.
+        Hang = "hang",
+        /// Answers with labelled junk that contains none of the requested format.
+        Garbage = "garbage",
+        /// Answers correctly, but only after `latency` (30 s when no latency is set) —
+        /// for exercising timeouts and progress display.
+        Slow = "slow",
     }
 }
 

@@ -59,3 +59,33 @@ fn saving_again_keeps_one_row() {
         Some(finished)
     );
 }
+
+/// A stored row whose pattern or status this build does not know (written by hand or
+/// by another build) is reported as an error naming the value, not a panic, and the
+/// other rows stay readable.
+#[test]
+fn an_unknown_stored_name_is_an_error_naming_it() {
+    let (_dir, db) = temp_db();
+    let history = db.history();
+    let (kept, edited) = (record(1), record(2));
+    block_on(history.save(&kept)).expect("save");
+    block_on(history.save(&edited)).expect("save");
+    db.connection()
+        .expect("connection")
+        .execute(
+            "UPDATE discussions SET pattern = 'shouting' WHERE id = ?1",
+            [&edited.discussion_id],
+        )
+        .expect("edit the row by hand");
+
+    let error = block_on(history.get(&edited.discussion_id)).expect_err("unknown pattern");
+    let chain = ax_contracts::error::error_chain(&error);
+    assert!(chain.contains("unknown pattern \"shouting\""), "{chain}");
+    assert!(block_on(history.list(10, None)).is_err());
+    assert_eq!(
+        block_on(history.get(&kept.discussion_id))
+            .expect("get")
+            .map(|r| r.pattern),
+        Some(kept.pattern)
+    );
+}

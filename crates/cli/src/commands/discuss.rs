@@ -407,8 +407,8 @@ async fn history(app: &App, limit: usize, out: Out) -> Result<Exit, CliError> {
                     .take(19)
                     .collect::<String>()
                     .replace('T', " "),
-                escape_controls(&d.pattern),
-                escape_controls(&d.status),
+                d.pattern.to_string(),
+                d.status.to_string(),
                 escape_controls(&d.providers.join(",")),
                 escape_controls(&d.topic),
             ]

@@ -79,7 +79,7 @@ async fn list(wiring: &Discussions, out: Out) -> Result<Exit, CliError> {
             let kind = if r.simulated {
                 "mock (simulated)".to_owned()
             } else {
-                r.kind.clone()
+                r.kind.to_string()
             };
             vec![r.id.clone(), kind, available, r.description.clone()]
         })

@@ -10,8 +10,6 @@
 //! - the registry's answers on the wire ([`AgentPage`], [`Registered`], [`Recommendation`],
 //!   ...), one type each for the CLI's JSON and MCP.
 
-mod wire_enum;
-
 mod import;
 mod legacy;
 pub mod limits;

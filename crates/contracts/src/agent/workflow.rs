@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::number;
-use super::wire_enum::wire_enum;
 use crate::validation::{Checker, JsonPath, rule};
 
 /// Most steps a workflow may have.

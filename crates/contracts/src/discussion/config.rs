@@ -8,103 +8,64 @@ use serde::{Deserialize, Serialize};
 
 use super::limits;
 
-/// Declares a user-visible enum together with its wire names, so the validator's
-/// "must be one of" message and serde agree by construction.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $wire)] $variant),+
-        }
-
-        impl $name {
-            /// Every wire name, in declaration order.
-            pub const NAMES: &'static [&'static str] = &[$($wire),+];
-
-            /// The wire name.
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $wire),+ }
-            }
-
-            /// The value with this wire name.
-            pub fn from_wire(name: &str) -> Option<Self> {
-                match name { $($wire => Some(Self::$variant),)+ _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 wire_enum! {
     /// How the providers talk to each other.
-    Pattern {
+    #[derive(Default)]
+    pub enum Pattern {
         /// Everyone answers in parallel; later rounds react to the others; then consensus.
-        Synthesis => "synthesis",
+        #[default]
+        Synthesis = "synthesis",
         /// Providers speak in turn; from round 2 each sees everything said so far.
-        RoundRobin => "round-robin",
+        RoundRobin = "round-robin",
         /// Proponent and opponent argue and rebut; a judge decides.
-        Debate => "debate",
+        Debate = "debate",
         /// One proposes, the others critique, the proposer revises.
-        Critique => "critique",
+        Critique = "critique",
         /// Everyone votes on options taken from the topic; votes are tallied.
-        Voting => "voting",
-    }
-}
-
-// The macro cannot mark a `#[default]` variant, so the default is written out.
-#[allow(clippy::derivable_impls)]
-impl Default for Pattern {
-    fn default() -> Self {
-        Self::Synthesis
+        Voting = "voting",
     }
 }
 
 wire_enum! {
     /// How the discussion reaches its conclusion.
-    ConsensusMethod {
+    pub enum ConsensusMethod {
         /// A synthesizer writes agreements, disagreements, insights and a conclusion.
-        Synthesis => "synthesis",
+        Synthesis = "synthesis",
         /// Votes weighted by confidence (and agent multiplier) are tallied.
-        Voting => "voting",
+        Voting = "voting",
         /// The synthesizer (a debate's judge) judges the arguments.
-        Moderator => "moderator",
+        Moderator = "moderator",
         /// A drafted conclusion holds only if every participant agrees.
-        Unanimous => "unanimous",
+        Unanimous = "unanimous",
         /// A drafted conclusion holds if the agreeing share exceeds the threshold.
-        Majority => "majority",
+        Majority = "majority",
     }
 }
 
 wire_enum! {
     /// A speaker's role; `debate` needs a proponent and an opponent.
-    Role {
+    pub enum Role {
         /// Argues for the topic.
-        Proponent => "proponent",
+        Proponent = "proponent",
         /// Argues against the topic.
-        Opponent => "opponent",
+        Opponent = "opponent",
         /// Decides a debate.
-        Judge => "judge",
+        Judge = "judge",
         /// Moderates and decides, like a judge.
-        Moderator => "moderator",
+        Moderator = "moderator",
         /// Takes no side.
-        Neutral => "neutral",
+        Neutral = "neutral",
     }
 }
 
 wire_enum! {
     /// What kind of speaker a participant is.
-    ParticipantKind {
+    pub enum ParticipantKind {
         /// A configured provider, speaking as itself.
-        Provider => "provider",
+        Provider = "provider",
         /// A registered agent, speaking through its preferred provider with its own
         /// system prompt and a heavier vote.
-        Agent => "agent",
+        Agent = "agent",
     }
 }
 

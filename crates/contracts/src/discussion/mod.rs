@@ -18,8 +18,8 @@ pub use config::{
 };
 pub use result::{
     ConsensusResult, CostSummary, DiscussionFailure, DiscussionMetadata, DiscussionPage,
-    DiscussionResult, DiscussionRound, DiscussionSummary, Dissent, EarlyExit, FailedProvider,
-    ProviderCost, ProviderResponseRecord, QuickDiscussionResult, SubDiscussion, VoteRecord,
-    VotingResults,
+    DiscussionResult, DiscussionRound, DiscussionStatus, DiscussionSummary, Dissent, EarlyExit,
+    FailedProvider, FailureCode, ProviderCost, ProviderResponseRecord, QuickDiscussionResult,
+    SubDiscussion, VoteRecord, VotingResults,
 };
 pub use validate::config_error_code;

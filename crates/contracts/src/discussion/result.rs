@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{ConsensusMethod, Pattern, Role};
 use crate::error::ErrorCode;
+use crate::provider::ProviderErrorKind;
 
 /// The outcome of one discussion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -55,9 +56,49 @@ pub struct FailedProvider {
     /// The provider error kind: `timeout`, `rate_limit`, `auth`, `network`, `server`,
     /// `invalid_output`, `not_found`, `cancelled`, `unknown` (or a `DISCUSSION_*` code
     /// when a budget stopped the call).
-    pub code: String,
+    pub code: FailureCode,
     /// What happened.
     pub message: String,
+}
+
+/// The `code` of a [`FailedProvider`]: written on the wire as the bare name of either
+/// kind (untagged), so `"timeout"` or `"DISCUSSION_MAX_CALLS_EXCEEDED"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum FailureCode {
+    /// The provider was called (or could not be) and failed this way.
+    Provider(ProviderErrorKind),
+    /// A discussion limit stopped the call before it started (the recursive call
+    /// budget: `DISCUSSION_MAX_CALLS_EXCEEDED`).
+    Discussion(ErrorCode),
+}
+
+impl FailureCode {
+    /// The name as it is written on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provider(kind) => kind.as_str(),
+            Self::Discussion(code) => code.as_str(),
+        }
+    }
+}
+
+impl std::fmt::Display for FailureCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<ProviderErrorKind> for FailureCode {
+    fn from(kind: ProviderErrorKind) -> Self {
+        Self::Provider(kind)
+    }
+}
+
+impl From<ErrorCode> for FailureCode {
+    fn from(code: ErrorCode) -> Self {
+        Self::Discussion(code)
+    }
 }
 
 /// One round of a discussion.
@@ -340,6 +381,18 @@ impl From<&DiscussionResult> for QuickDiscussionResult {
     }
 }
 
+wire_enum! {
+    /// How a saved discussion ended.
+    pub enum DiscussionStatus {
+        /// It ran to its end and succeeded.
+        Finished = "finished",
+        /// It ended without success (a failure, or no consensus).
+        Failed = "failed",
+        /// It was cancelled (Ctrl-C, a client's cancellation, its deadline).
+        Cancelled = "cancelled",
+    }
+}
+
 /// One saved discussion in a history listing (the record without its result), as
 /// `ax discuss history --format json` and MCP `discussion_list` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -349,10 +402,10 @@ pub struct DiscussionSummary {
     pub discussion_id: String,
     /// The topic.
     pub topic: String,
-    /// The pattern name.
-    pub pattern: String,
-    /// `finished`, `failed` or `cancelled`.
-    pub status: String,
+    /// The pattern.
+    pub pattern: Pattern,
+    /// How it ended.
+    pub status: DiscussionStatus,
     /// Whether it reached its conclusion.
     pub success: bool,
     /// Speakers that took part.

@@ -2,8 +2,11 @@
 //! path, unknown fields rejected by name, and the JSON names of the result.
 
 use ax_contracts::discussion::{
-    ConsensusMethod, DiscussionConfig, ParticipantKind, Pattern, Role, config_error_code,
+    ConsensusMethod, DiscussionConfig, DiscussionStatus, FailedProvider, FailureCode,
+    ParticipantKind, Pattern, Role, config_error_code,
 };
+use ax_contracts::error::ErrorCode;
+use ax_contracts::provider::{ProviderErrorKind, ProviderKind};
 use serde_json::json;
 
 fn issues(v: serde_json::Value) -> Vec<(String, String)> {
@@ -282,5 +285,65 @@ fn provider_timeout_is_optional_and_keeps_its_limits() {
     assert!(
         described.contains("config.toml") && described.contains("600000"),
         "the schema says what absence means: {described}"
+    );
+}
+
+/// Every wire enum of the results serialises as exactly its `NAMES` entry and reads
+/// back from it: the names `wire_enum!` lists for messages and the CLI are the ones
+/// on the wire.
+#[test]
+fn result_enums_are_written_as_their_names() {
+    fn check<T>(all: &[T], names: &[&str])
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        assert_eq!(all.len(), names.len());
+        for (value, name) in all.iter().zip(names) {
+            assert_eq!(serde_json::to_value(value).expect("serialise"), json!(name));
+            assert_eq!(
+                &serde_json::from_value::<T>(json!(name)).expect("deserialise"),
+                value
+            );
+        }
+    }
+    check(DiscussionStatus::ALL, DiscussionStatus::NAMES);
+    check(ProviderKind::ALL, ProviderKind::NAMES);
+    check(ProviderErrorKind::ALL, ProviderErrorKind::NAMES);
+    check(ErrorCode::ALL, ErrorCode::NAMES);
+    check(Pattern::ALL, Pattern::NAMES);
+    assert_eq!(DiscussionStatus::NAMES, ["finished", "failed", "cancelled"]);
+    assert_eq!(ProviderKind::NAMES, ["command", "openai", "mock"]);
+}
+
+/// A failed provider's `code` is the bare name of a provider error kind, or of the
+/// discussion error code that stopped the call — as it was when it was a string.
+#[test]
+fn a_failure_code_is_written_as_a_bare_name() {
+    let failed = |code: FailureCode| FailedProvider {
+        provider: "p".into(),
+        code,
+        message: "m".into(),
+    };
+    let timeout = failed(ProviderErrorKind::Timeout.into());
+    let budget = failed(ErrorCode::DiscussionMaxCallsExceeded.into());
+    assert_eq!(
+        serde_json::to_value(&timeout).expect("serialise"),
+        json!({"provider": "p", "code": "timeout", "message": "m"})
+    );
+    assert_eq!(
+        serde_json::to_value(&budget).expect("serialise")["code"],
+        "DISCUSSION_MAX_CALLS_EXCEEDED"
+    );
+    for original in [timeout, budget] {
+        let back: FailedProvider =
+            serde_json::from_value(serde_json::to_value(&original).expect("serialise"))
+                .expect("deserialise");
+        assert_eq!(back, original);
+    }
+    assert!(
+        serde_json::from_value::<FailedProvider>(
+            json!({"provider": "p", "code": "shouting", "message": "m"})
+        )
+        .is_err()
     );
 }

@@ -18,6 +18,7 @@
 
 use std::sync::Arc;
 
+use ax_contracts::discussion::{DiscussionStatus, Pattern};
 use serde_json::json;
 
 use crate::history::{DiscussionHistory, DiscussionRecord, DiscussionSummary};
@@ -33,8 +34,8 @@ pub fn record(n: u32) -> DiscussionRecord {
     DiscussionRecord {
         discussion_id: id(n),
         topic: format!("topic {n}"),
-        pattern: "synthesis".into(),
-        status: "finished".into(),
+        pattern: Pattern::Synthesis,
+        status: DiscussionStatus::Finished,
         success: true,
         // Not sorted: the order given is the order kept.
         providers: vec!["gemini".into(), "claude".into()],
@@ -52,8 +53,8 @@ fn summary_of(record: &DiscussionRecord) -> DiscussionSummary {
     DiscussionSummary {
         discussion_id: record.discussion_id.clone(),
         topic: record.topic.clone(),
-        pattern: record.pattern.clone(),
-        status: record.status.clone(),
+        pattern: record.pattern,
+        status: record.status,
         success: record.success,
         providers: record.providers.clone(),
         started_at: record.started_at.clone(),
@@ -77,8 +78,8 @@ pub async fn save_then_get_returns_the_record_whole(history: Arc<dyn DiscussionH
     for (n, text) in (1..).zip(hostile) {
         let mut rec = record(n);
         rec.topic = text.to_owned();
-        rec.pattern = "debate".into();
-        rec.status = "failed".into();
+        rec.pattern = Pattern::Debate;
+        rec.status = DiscussionStatus::Failed;
         rec.success = false;
         rec.providers = vec![text.to_owned(), "claude".into()];
         rec.result = json!({
@@ -111,7 +112,7 @@ pub async fn unknown_ids_are_none_and_an_empty_history_lists_nothing(
 /// once per outcome; a second save of one id must not list it twice).
 pub async fn saving_again_overwrites_by_id(history: Arc<dyn DiscussionHistory>) {
     let mut first = record(3);
-    first.status = "cancelled".into();
+    first.status = DiscussionStatus::Cancelled;
     first.success = false;
     history.save(&first).await.expect("save");
     history.save(&record(2)).await.expect("save another");

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::support::{self, Act, Fake, config, fail, service};
+use ax_contracts::discussion::DiscussionStatus;
 use ax_discussion_domain::provider::{ProviderError, ProviderErrorKind};
 use ax_discussion_domain::{CallPhase, ProgressSink, RunOptions, status_of};
 use serde_json::json;
@@ -73,7 +74,7 @@ async fn an_auth_failure_is_not_retried() {
     assert_eq!(fake.calls_of("a"), 1);
     assert_eq!(r.failed_providers.len(), 1);
     assert_eq!(r.failed_providers[0].provider, "a");
-    assert_eq!(r.failed_providers[0].code, "auth");
+    assert_eq!(r.failed_providers[0].code.as_str(), "auth");
     assert_eq!(r.metadata.cost_summary.retries, 0);
     assert_eq!(r.participating_providers, ["b", "c"]);
 }
@@ -91,7 +92,7 @@ async fn retries_are_bounded() {
         .await
         .expect("runs");
     assert_eq!(fake.calls_of("a"), 3, "three attempts in total by default");
-    assert_eq!(r.failed_providers[0].code, "server");
+    assert_eq!(r.failed_providers[0].code.as_str(), "server");
 }
 
 #[tokio::test(start_paused = true)]
@@ -121,7 +122,7 @@ async fn the_timeout_counts_from_when_the_call_holds_a_permit() {
         )
         .await
         .expect("runs");
-    assert_eq!(r.failed_providers[0].code, "timeout");
+    assert_eq!(r.failed_providers[0].code.as_str(), "timeout");
     assert_eq!(
         fake.dropped(),
         1,
@@ -170,7 +171,7 @@ async fn without_provider_timeout_each_provider_gets_its_configured_timeout() {
     assert!(r.success, "{:?}", r.error);
     assert_eq!(r.failed_providers.len(), 1, "{:?}", r.failed_providers);
     assert_eq!(r.failed_providers[0].provider, "slow");
-    assert_eq!(r.failed_providers[0].code, "timeout");
+    assert_eq!(r.failed_providers[0].code.as_str(), "timeout");
     let slow = &r.rounds[0].responses[0];
     assert_eq!(slow.duration_ms, 6_000, "cut at its own 6 s, not at 10 min");
     for (seen, expected) in [(patient, 30 * 60), (plain, 10 * 60)] {
@@ -201,7 +202,7 @@ async fn a_given_provider_timeout_overrides_every_providers_own() {
         .expect("runs");
     assert_eq!(r.failed_providers.len(), 1, "{:?}", r.failed_providers);
     assert_eq!(r.failed_providers[0].provider, "a");
-    assert_eq!(r.failed_providers[0].code, "timeout");
+    assert_eq!(r.failed_providers[0].code.as_str(), "timeout");
     assert_eq!(r.rounds[0].responses[0].duration_ms, 5_000);
     for seen in [seen_a, seen_b] {
         let seen = seen.lock().unwrap();
@@ -268,7 +269,7 @@ async fn too_few_providers_fails_but_returns_the_completed_rounds() {
     );
     assert_eq!(r.rounds[0].responses[2].content, "c round one");
     assert!(!r.consensus.reached);
-    assert_eq!(history.records()[0].status, "failed");
+    assert_eq!(history.records()[0].status.as_str(), "failed");
 }
 
 #[tokio::test(start_paused = true)]
@@ -323,7 +324,7 @@ async fn a_panicking_adapter_fails_its_call_and_gives_its_permit_back() {
         .await
         .expect("runs");
     assert!(r.success);
-    assert_eq!(r.failed_providers[0].code, "unknown");
+    assert_eq!(r.failed_providers[0].code.as_str(), "unknown");
     assert_eq!(limiter.in_flight(), 0);
 }
 
@@ -379,8 +380,8 @@ async fn cancellation_returns_partial_rounds_and_drops_running_calls() {
     assert_eq!(limiter.gauge().waiting(), 0);
     let saved = history.records();
     assert_eq!(saved.len(), 1);
-    assert_eq!(saved[0].status, "cancelled");
-    assert_eq!(status_of(&r), "cancelled");
+    assert_eq!(saved[0].status.as_str(), "cancelled");
+    assert_eq!(status_of(&r), DiscussionStatus::Cancelled);
 }
 
 #[tokio::test(start_paused = true)]

@@ -244,7 +244,7 @@ async fn an_unavailable_named_provider_is_reported_and_the_result_saved() {
         "DISCUSSION_INSUFFICIENT_PROVIDERS"
     );
     assert_eq!(r.failed_providers[0].provider, "b");
-    assert_eq!(r.failed_providers[0].code, "not_found");
+    assert_eq!(r.failed_providers[0].code.as_str(), "not_found");
     // The adapter's reason, not a generic "not available" (issue 8).
     assert_eq!(
         r.failed_providers[0].message,
@@ -269,7 +269,7 @@ async fn every_result_is_saved_with_its_status_and_full_document() {
     let saved = history.records();
     assert_eq!(saved.len(), 1);
     assert_eq!(saved[0].discussion_id, r.discussion_id);
-    assert_eq!(saved[0].status, "finished");
+    assert_eq!(saved[0].status.as_str(), "finished");
     assert_eq!(saved[0].providers, ["a", "b"]);
     assert_eq!(saved[0].result["synthesis"], json!(r.synthesis));
     assert_eq!(

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ax_discussion_domain::provider::{
-    ProviderError, ProviderErrorKind, ProviderExecutor, ProviderInfo, ProviderRequest,
-    ProviderResponse,
+    ProviderError, ProviderErrorKind, ProviderExecutor, ProviderInfo, ProviderKind,
+    ProviderRequest, ProviderResponse,
 };
 use ax_discussion_domain::response_format::{RequestedFormat, requested_format};
 use ax_discussion_domain::{DiscussionEngine, DiscussionService, InMemoryHistory, ProviderLimiter};
@@ -76,7 +76,11 @@ pub struct Fake {
 fn info(id: &str, simulated: bool) -> ProviderInfo {
     ProviderInfo {
         id: id.to_owned(),
-        kind: if simulated { "mock" } else { "command" }.to_owned(),
+        kind: if simulated {
+            ProviderKind::Mock
+        } else {
+            ProviderKind::Command
+        },
         description: format!("fake {id}"),
         simulated,
         max_concurrent: None,

@@ -9,7 +9,8 @@ use ax_agent_domain::AgentRegistry;
 use ax_agent_domain::recommend::RecommendRequest;
 use ax_agent_domain::store::{AgentFilter, PageRequest};
 use ax_contracts::agent::{
-    AgentPage, AgentProfile, AgentSummary, REGISTRY_OWNED_FIELDS, Registered, Removed,
+    AgentCategory, AgentPage, AgentProfile, AgentSummary, REGISTRY_OWNED_FIELDS, Registered,
+    Removed,
 };
 use ax_contracts::validation::{Issue, JsonPath, ValidationErrors, rule};
 use schemars::JsonSchema;
@@ -92,43 +93,12 @@ pub(crate) struct RecommendArgs {
     max_results: Option<usize>,
 }
 
-/// An agent category, as `selectionMetadata.agentCategory` names it.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Category {
-    /// Delegates to others.
-    Orchestrator,
-    /// Does the work directly.
-    Implementer,
-    /// Reviews and audits work.
-    Reviewer,
-    /// Expert in one domain.
-    Specialist,
-    /// The fallback for anything.
-    Generalist,
-    /// Loads capabilities dynamically.
-    Meta,
-}
-
-impl Category {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Orchestrator => "orchestrator",
-            Self::Implementer => "implementer",
-            Self::Reviewer => "reviewer",
-            Self::Specialist => "specialist",
-            Self::Generalist => "generalist",
-            Self::Meta => "meta",
-        }
-    }
-}
-
 /// `agent_capabilities` arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct CapabilitiesArgs {
     /// Only agents of this category.
-    category: Option<Category>,
+    category: Option<AgentCategory>,
     /// Include disabled agents (default false).
     include_disabled: Option<bool>,
 }
@@ -264,7 +234,7 @@ pub(crate) async fn capabilities(
     let args: CapabilitiesArgs = typed(args)?;
     let index = agents
         .capabilities(
-            args.category.map(Category::as_str),
+            args.category.map(AgentCategory::as_str),
             args.include_disabled.unwrap_or(false),
         )
         .await?;

@@ -10,55 +10,36 @@ use serde_json::Value;
 
 use crate::failure::ToolFailure;
 
-/// Every tool, by its unprefixed name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum ToolName {
-    AgentList,
-    AgentGet,
-    AgentRegister,
-    AgentUpdate,
-    AgentRemove,
-    AgentRecommend,
-    AgentCapabilities,
-    Discuss,
-    DiscussQuick,
-    DiscussionGet,
-    DiscussionList,
+ax_contracts::wire_enum! {
+    /// Every tool, by its unprefixed name, in the order `tools/list` shows them
+    /// (`ALL`).
+    pub(crate) enum ToolName {
+        /// List agents.
+        AgentList = "agent_list",
+        /// One agent.
+        AgentGet = "agent_get",
+        /// Register an agent.
+        AgentRegister = "agent_register",
+        /// Update an agent.
+        AgentUpdate = "agent_update",
+        /// Remove an agent.
+        AgentRemove = "agent_remove",
+        /// Recommend agents for a task.
+        AgentRecommend = "agent_recommend",
+        /// The capability index.
+        AgentCapabilities = "agent_capabilities",
+        /// Hold a discussion.
+        Discuss = "discuss",
+        /// A quick discussion.
+        DiscussQuick = "discuss_quick",
+        /// One saved discussion.
+        DiscussionGet = "discussion_get",
+        /// Saved discussions.
+        DiscussionList = "discussion_list",
+    }
 }
 
 impl ToolName {
-    /// Every tool, in the order `tools/list` shows them.
-    pub(crate) const ALL: [ToolName; 11] = [
-        Self::AgentList,
-        Self::AgentGet,
-        Self::AgentRegister,
-        Self::AgentUpdate,
-        Self::AgentRemove,
-        Self::AgentRecommend,
-        Self::AgentCapabilities,
-        Self::Discuss,
-        Self::DiscussQuick,
-        Self::DiscussionGet,
-        Self::DiscussionList,
-    ];
-
-    /// The unprefixed name.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::AgentList => "agent_list",
-            Self::AgentGet => "agent_get",
-            Self::AgentRegister => "agent_register",
-            Self::AgentUpdate => "agent_update",
-            Self::AgentRemove => "agent_remove",
-            Self::AgentRecommend => "agent_recommend",
-            Self::AgentCapabilities => "agent_capabilities",
-            Self::Discuss => "discuss",
-            Self::DiscussQuick => "discuss_quick",
-            Self::DiscussionGet => "discussion_get",
-            Self::DiscussionList => "discussion_list",
-        }
-    }
-
     /// The tool a call names: the exposed (prefixed) name or the bare one.
     pub(crate) fn parse(name: &str, prefix: &str) -> Option<Self> {
         let bare = if prefix.is_empty() {
@@ -66,7 +47,7 @@ impl ToolName {
         } else {
             name.strip_prefix(prefix).unwrap_or(name)
         };
-        Self::ALL.into_iter().find(|t| t.as_str() == bare)
+        Self::from_wire(bare)
     }
 }
 

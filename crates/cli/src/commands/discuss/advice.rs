@@ -8,8 +8,9 @@ use std::path::Path;
 
 use ax_adapter_providers::command::executable::find_executable;
 use ax_adapter_providers::{ProviderRegistry, ProviderSpec};
-use ax_contracts::discussion::{DiscussionResult, FailedProvider};
+use ax_contracts::discussion::{DiscussionResult, FailedProvider, FailureCode};
 use ax_contracts::error::ErrorCode;
+use ax_contracts::provider::ProviderErrorKind as Kind;
 
 use crate::error::{CliError, Exit};
 use crate::text::escape_controls as esc;
@@ -53,7 +54,7 @@ pub fn failure(
     let missing: Vec<String> = result
         .failed_providers
         .iter()
-        .filter(|f| f.code == "not_found")
+        .filter(|f| f.code == Kind::NotFound.into())
         .map(|f| esc(&f.provider))
         .collect();
     let hint = match named_by {
@@ -83,7 +84,7 @@ pub fn notes(
     result
         .failed_providers
         .iter()
-        .filter(|f| matches!(f.code.as_str(), "not_found" | "auth"))
+        .filter(|f| matches!(f.code, FailureCode::Provider(Kind::NotFound | Kind::Auth)))
         .flat_map(|f| {
             let advice = next_step(f, registry, config_file);
             let mut lines = vec![format!(
@@ -130,10 +131,14 @@ pub fn next_step(
     let said = esc(&failed.message);
     let config = config_file.display();
     let Some(definition) = registry.definition(&failed.provider) else {
-        return Advice::new(format!("{id} ({}): {said}", esc(&failed.code)), Vec::new());
+        return Advice::new(format!("{id} ({}): {said}", failed.code), Vec::new());
     };
-    match (&definition.spec, failed.code.as_str()) {
-        (ProviderSpec::Command(spec), "not_found") => {
+    let kind = match failed.code {
+        FailureCode::Provider(kind) => Some(kind),
+        FailureCode::Discussion(_) => None,
+    };
+    match (&definition.spec, kind) {
+        (ProviderSpec::Command(spec), Some(Kind::NotFound)) => {
             let program = spec.program();
             if find_executable(program).is_none() {
                 let mut steps = match spec.identity.as_ref() {
@@ -162,11 +167,11 @@ pub fn next_step(
                 )
             }
         }
-        (ProviderSpec::Command(spec), "auth") => Advice::new(
+        (ProviderSpec::Command(spec), Some(Kind::Auth)) => Advice::new(
             format!("{id} is not signed in: {said}"),
             vec![sign_in(spec.program())],
         ),
-        (ProviderSpec::OpenAi(spec), "not_found" | "auth" | "network") => {
+        (ProviderSpec::OpenAi(spec), Some(Kind::NotFound | Kind::Auth | Kind::Network)) => {
             let key_missing = spec
                 .api_key_env
                 .as_ref()
@@ -179,7 +184,7 @@ pub fn next_step(
                         format!("or change `api_key_env` under [providers.{id}] in {config}"),
                     ],
                 ),
-                None if failed.code == "auth" => Advice::new(
+                None if kind == Some(Kind::Auth) => Advice::new(
                     format!("{id}: {said}"),
                     vec![format!(
                         "check the key in {}",
@@ -197,15 +202,15 @@ pub fn next_step(
                 ),
             }
         }
-        (_, "timeout") => Advice::new(
+        (_, Some(Kind::Timeout)) => Advice::new(
             format!("{id} timed out: {said}"),
             vec!["allow more time with --timeout, e.g. --timeout 10m".to_owned()],
         ),
-        (_, "rate_limit") => Advice::new(
+        (_, Some(Kind::RateLimit)) => Advice::new(
             format!("{id} is rate-limited: {said}"),
             vec!["wait a while, or leave it out of --providers".to_owned()],
         ),
-        _ => Advice::new(format!("{id} ({}): {said}", esc(&failed.code)), Vec::new()),
+        _ => Advice::new(format!("{id} ({}): {said}", failed.code), Vec::new()),
     }
 }
 
@@ -239,7 +244,7 @@ fn sign_in(program: &str) -> String {
 mod tests {
     use super::*;
 
-    fn failed(provider: &str, code: &str) -> FailedProvider {
+    fn failed(provider: &str, code: Kind) -> FailedProvider {
         FailedProvider {
             provider: provider.into(),
             code: code.into(),
@@ -259,7 +264,7 @@ mod tests {
         .expect("registry");
         let config = Path::new("/home/u/.automatosx/config.toml");
         let text = |f: FailedProvider| next_step(&f, &registry, config).lines("").join("\n");
-        let claude = text(failed("claude", "not_found"));
+        let claude = text(failed("claude", Kind::NotFound));
         assert!(
             claude.starts_with("claude: `/nonexistent/ax-test/claude` is not installed"),
             "{claude}"
@@ -269,14 +274,14 @@ mod tests {
             "{claude}"
         );
         assert!(claude.contains("sign in"), "{claude}");
-        let remote = text(failed("remote", "not_found"));
+        let remote = text(failed("remote", Kind::NotFound));
         assert!(
             remote.contains("AX_TEST_UNSET_KEY_VARIABLE is not set"),
             "{remote}"
         );
-        let timeout = text(failed("claude", "timeout"));
+        let timeout = text(failed("claude", Kind::Timeout));
         assert!(timeout.contains("--timeout"), "{timeout}");
-        let nobody = text(failed("ghost\x1b[2J", "unknown"));
+        let nobody = text(failed("ghost\x1b[2J", Kind::Unknown));
         assert!(!nobody.contains('\x1b'), "{nobody}");
     }
 }

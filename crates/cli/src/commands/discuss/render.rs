@@ -209,11 +209,7 @@ impl Renderer {
             .filter(|f| !shown_in_rounds(&f.provider))
             .collect();
         for failed in unseen {
-            let label = format!(
-                "  {} failed ({}):",
-                esc(&failed.provider),
-                esc(&failed.code)
-            );
+            let label = format!("  {} failed ({}):", esc(&failed.provider), failed.code);
             let message = if self.view.summary {
                 truncate(&failed.message, 160)
             } else {
