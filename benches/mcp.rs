@@ -13,11 +13,15 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use serde_json::json;
+
+#[path = "support/mod.rs"]
+mod support;
+use support::{Samples, machine, ms, status_kib, us};
 
 fn ax() -> &'static str {
     env!("CARGO_BIN_EXE_ax")
@@ -82,40 +86,10 @@ impl Stdio2 {
 }
 
 /// VmRSS and VmHWM of a process, in MiB.
+/// `(VmRSS, VmHWM)` of process `pid`, in MiB (NaN when unknown).
 fn memory(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} cores available")
+    let mib = |field| status_kib(Some(pid), field).map_or(f64::NAN, |kib| kib as f64 / 1024.0);
+    (mib("VmRSS"), mib("VmHWM"))
 }
 
 fn bench_startup(data_dir: &std::path::Path) {
@@ -129,12 +103,12 @@ fn bench_startup(data_dir: &std::path::Path) {
         assert!(answer.contains("protocolVersion"), "{answer}");
         server.finish();
     }
-    samples.sort();
+    let samples = Samples::new(samples);
     println!(
-        "startup: spawn → initialize answered: p50 {:.1} ms, p95 {:.1} ms, min {:.1} ms (30 runs, target < 20 ms)",
-        ms(percentile(&samples, 0.5)),
-        ms(percentile(&samples, 0.95)),
-        ms(samples[0])
+        "startup: spawn → initialize answered: p50 {} ms, p95 {} ms, min {} ms (30 runs, target < 20 ms)",
+        ms(samples.percentile(50.0)),
+        ms(samples.percentile(95.0)),
+        ms(samples.min())
     );
 }
 
@@ -165,11 +139,11 @@ fn bench_pipe_floor(calls: usize) {
         latencies.push(t.elapsed());
     }
     let elapsed = t0.elapsed();
-    latencies.sort();
+    let latencies = Samples::new(latencies);
     println!(
-        "pipe floor (a line echoed by `cat`, no server): {:.0} round trips/s, p50 {:.1} µs",
+        "pipe floor (a line echoed by `cat`, no server): {:.0} round trips/s, p50 {} µs",
         calls as f64 / elapsed.as_secs_f64(),
-        ms(percentile(&latencies, 0.5)) * 1000.0
+        us(latencies.percentile(50.0))
     );
     drop(input);
     let _ = cat.wait();
@@ -217,13 +191,13 @@ fn bench_sequential_stdio(data_dir: &std::path::Path) {
         debug_assert!(answer.contains("\"id\""));
     }
     let elapsed = t0.elapsed();
-    latencies.sort();
+    let latencies = Samples::new(latencies);
     let (rss, hwm) = memory(server.child.id());
     println!(
-        "stdio: {calls} sequential {kind}: {:.0} calls/s, p50 {:.1} µs, p99 {:.1} µs (target ≥ 25,000/s)",
+        "stdio: {calls} sequential {kind}: {:.0} calls/s, p50 {} µs, p99 {} µs (target ≥ 25,000/s)",
         calls as f64 / elapsed.as_secs_f64(),
-        ms(percentile(&latencies, 0.5)) * 1000.0,
-        ms(percentile(&latencies, 0.99)) * 1000.0
+        us(latencies.percentile(50.0)),
+        us(latencies.percentile(99.0))
     );
     println!(
         "stdio server memory after the run: VmRSS {rss:.1} MiB, VmHWM {hwm:.1} MiB (target < 20 MB)"

@@ -31,45 +31,16 @@ use ax_agent_domain::store::{AgentFilter, AgentStore, PageRequest};
 use ax_contracts::agent::{AgentProfile, AgentRecord};
 use serde_json::{Value, json};
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{Samples, children_cpu, machine, ms, nearest_rank, own_cpu, us};
+
 /// The release `ax` binary Cargo built for this bench.
 const AX: &str = env!("CARGO_BIN_EXE_ax");
 
 // ---------------------------------------------------------------------------------
 // Measuring and printing
 // ---------------------------------------------------------------------------------
-
-/// Sorted durations of one case.
-struct Stats(Vec<Duration>);
-
-impl Stats {
-    fn new(mut samples: Vec<Duration>) -> Self {
-        samples.sort_unstable();
-        Self(samples)
-    }
-
-    /// Nearest-rank percentile (`p` in 0..=100) of a non-empty sample.
-    fn pct(&self, p: f64) -> Duration {
-        let n = self.0.len();
-        let rank = ((p / 100.0) * n as f64).ceil() as usize;
-        self.0[rank.clamp(1, n) - 1]
-    }
-
-    fn mean(&self) -> Duration {
-        self.0.iter().sum::<Duration>() / self.0.len().max(1) as u32
-    }
-
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-fn us(d: Duration) -> String {
-    format!("{:.1}", d.as_secs_f64() * 1e6)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64() * 1e3)
-}
 
 /// Thousands separators for counts and rates: `12,345`.
 fn count(n: f64) -> String {
@@ -146,35 +117,6 @@ impl Table {
     }
 }
 
-/// `(user + system CPU of this process, of its waited-for children)` from
-/// `/proc/self/stat`, in clock ticks of 10 ms (Linux; `None` elsewhere). CPU time is
-/// printed beside wall time because the machine may be shared: CPU per operation is
-/// what the code costs, wall time is what a user waits.
-fn cpu_times() -> Option<(Duration, Duration)> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let fields: Vec<u64> = stat
-        .rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .skip(11)
-        .take(4)
-        .map(|f| f.parse().ok())
-        .collect::<Option<_>>()?;
-    let [utime, stime, cutime, cstime] = fields[..] else {
-        return None;
-    };
-    let tick = |t: u64| Duration::from_millis(t * 10);
-    Some((tick(utime + stime), tick(cutime + cstime)))
-}
-
-fn own_cpu() -> Option<Duration> {
-    cpu_times().map(|(own, _)| own)
-}
-
-fn children_cpu() -> Option<Duration> {
-    cpu_times().map(|(_, children)| children)
-}
-
 fn cpu_per_op(before: Option<Duration>, after: Option<Duration>, ops: usize) -> String {
     match before.zip(after) {
         Some((b, a)) if ops > 0 => us(a.saturating_sub(b) / ops as u32),
@@ -187,20 +129,6 @@ fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".into())
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} cores available to this process")
 }
 
 /// Runs `group`, printing its title and the load average before and after.
@@ -730,7 +658,7 @@ fn processes(root: &Path) {
     }
     for (processes, mut r) in rates {
         r.sort_by(f64::total_cmp);
-        medians.push((processes, r[r.len() / 2]));
+        medians.extend(nearest_rank(&r, 50.0).map(|median| (processes, median)));
     }
     table.print();
     for (processes, rate) in &medians {
@@ -846,19 +774,17 @@ fn startup(root: &Path) {
         for _ in 0..warmup {
             run_once(&mut cmd);
         }
-        let stats = Stats::new((0..runs).map(|_| run_once(&mut cmd)).collect());
+        let stats = Samples::new((0..runs).map(|_| run_once(&mut cmd)).collect());
         let rss = if has_time {
             let out = root.join("time.out");
             let mut kib: Vec<u64> = (0..rss_runs)
                 .filter_map(|_| peak_rss_kib(&cmd, &out))
                 .collect();
             kib.sort_unstable();
-            match (kib.last(), kib.get(kib.len() / 2)) {
-                (Some(max), Some(median)) => format!(
-                    "{:.1} / {:.1}",
-                    *max as f64 / 1024.0,
-                    *median as f64 / 1024.0
-                ),
+            match (nearest_rank(&kib, 100.0), nearest_rank(&kib, 50.0)) {
+                (Some(max), Some(median)) => {
+                    format!("{:.1} / {:.1}", max as f64 / 1024.0, median as f64 / 1024.0)
+                }
                 _ => "-".into(),
             }
         } else {
@@ -867,10 +793,10 @@ fn startup(root: &Path) {
         table.row(vec![
             label.to_owned(),
             stats.len().to_string(),
-            ms(stats.pct(50.0)),
-            ms(stats.pct(99.0)),
+            ms(stats.percentile(50.0)),
+            ms(stats.percentile(99.0)),
             ms(stats.mean()),
-            ms(stats.pct(0.0)),
+            ms(stats.min()),
             rss,
         ]);
     }
@@ -898,13 +824,13 @@ where
     }
     let wall = start.elapsed();
     let cpu = cpu_per_op(cpu_before, own_cpu(), ops);
-    let stats = Stats::new(samples);
+    let stats = Samples::new(samples);
     vec![
         label,
         count(ops as f64),
         count(ops as f64 / wall.as_secs_f64()),
-        us(stats.pct(50.0)),
-        us(stats.pct(99.0)),
+        us(stats.percentile(50.0)),
+        us(stats.percentile(99.0)),
         us(stats.mean()),
         cpu,
     ]

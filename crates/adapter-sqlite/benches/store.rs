@@ -16,56 +16,35 @@ use ax_agent_domain::store::{AgentFilter, AgentStore, PageRequest};
 use ax_contracts::agent::AgentRecord;
 use serde_json::json;
 
+#[path = "../../../benches/support/mod.rs"]
+mod support;
+use support::{Samples, machine, own_cpu, us};
+
 /// Latencies of one case.
 struct Sample {
     name: String,
-    latencies: Vec<Duration>,
+    latencies: Samples,
     wall: Duration,
     /// CPU time the whole process used during the case (all threads), when known.
     cpu: Option<Duration>,
 }
 
-/// User + system CPU time of this process so far, from `/proc/self/stat` (Linux;
-/// `None` elsewhere). Shown beside wall time because the benchmark machine may be
-/// shared: CPU per operation is what the code costs, wall time what a user waits.
-fn process_cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are the 12th and
-    // 13th of them, in clock ticks (100 per second on Linux).
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
-}
-
 impl Sample {
-    fn percentile(&self, p: f64) -> Duration {
-        let mut sorted = self.latencies.clone();
-        sorted.sort_unstable();
-        // Nearest-rank percentile; `latencies` is never empty for a printed case.
-        let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-        sorted[rank.clamp(1, sorted.len()) - 1]
-    }
-
     fn print(&self) {
         let ops = self.latencies.len();
         let cpu_per_op = self
             .cpu
-            .map_or_else(|| "-".to_owned(), |cpu| micros(cpu / ops as u32));
+            .map_or_else(|| "-".to_owned(), |cpu| us(cpu / ops as u32));
         println!(
             "| {:<52} | {:>7} | {:>10.0} | {:>9} | {:>9} | {:>10} |",
             self.name,
             ops,
             ops as f64 / self.wall.as_secs_f64(),
-            micros(self.percentile(50.0)),
-            micros(self.percentile(99.0)),
+            us(self.latencies.percentile(50.0)),
+            us(self.latencies.percentile(99.0)),
             cpu_per_op,
         );
     }
-}
-
-fn micros(d: Duration) -> String {
-    format!("{:.1}", d.as_secs_f64() * 1e6)
 }
 
 fn header() {
@@ -82,7 +61,7 @@ fn header() {
 /// Times `ops` calls of `op(i)`.
 fn measure(name: impl Into<String>, ops: usize, mut op: impl FnMut(usize)) -> Sample {
     let mut latencies = Vec::with_capacity(ops);
-    let cpu_before = process_cpu_time();
+    let cpu_before = own_cpu();
     let start = Instant::now();
     for i in 0..ops {
         let t = Instant::now();
@@ -92,10 +71,10 @@ fn measure(name: impl Into<String>, ops: usize, mut op: impl FnMut(usize)) -> Sa
     let wall = start.elapsed();
     Sample {
         name: name.into(),
-        latencies,
+        latencies: Samples::new(latencies),
         wall,
         cpu: cpu_before
-            .zip(process_cpu_time())
+            .zip(own_cpu())
             .map(|(before, after)| after.saturating_sub(before)),
     }
 }
@@ -189,7 +168,7 @@ fn registration(dir: &Path) {
             })
         })
         .collect();
-    let cpu_before = process_cpu_time();
+    let cpu_before = own_cpu();
     barrier.wait();
     let start = Instant::now();
     let latencies: Vec<Duration> = handles
@@ -199,10 +178,10 @@ fn registration(dir: &Path) {
     let wall = start.elapsed();
     Sample {
         name: format!("register, {writers} writers × {per_writer} (own pools, one file)"),
-        latencies,
+        latencies: Samples::new(latencies),
         wall,
         cpu: cpu_before
-            .zip(process_cpu_time())
+            .zip(own_cpu())
             .map(|(before, after)| after.saturating_sub(before)),
     }
     .print();
@@ -351,20 +330,6 @@ fn reads(dir: &Path) {
         }
         reads_at(label, &db, size);
     }
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} cores available")
 }
 
 fn main() {

@@ -33,6 +33,10 @@ use ax_discussion_domain::provider::{
 use ax_discussion_domain::response_format::{RequestedFormat, requested_format};
 use ax_discussion_domain::{DiscussionEngine, DiscussionService, ProviderLimiter, RunOptions};
 
+#[path = "../../../benches/support/mod.rs"]
+mod support;
+use support::{machine, own_cpu};
+
 /// The latency every provider of the schedule section takes.
 const LATENCY: Duration = Duration::from_millis(50);
 
@@ -163,27 +167,9 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
-/// User + system CPU time of the process, from `/proc/self/stat` (clock ticks of
-/// 10 ms). Reported beside wall time because the machine may be shared: CPU time is
-/// what the code costs, wall time also what other processes took.
-fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let after_name = stat.rsplit_once(')')?.1;
-    let mut fields = after_name.split_whitespace().skip(11);
-    let user: u64 = fields.next()?.parse().ok()?;
-    let system: u64 = fields.next()?.parse().ok()?;
-    Some(Duration::from_millis((user + system) * 10))
-}
-
 /// `VmRSS` of this process, in bytes.
 fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .expect("VmRSS line")
+    support::status_kib(None, "VmRSS").expect("VmRSS in /proc/self/status") * 1024
 }
 
 fn request(provider: &str, prompt: &str) -> ProviderRequest {
@@ -258,11 +244,11 @@ impl Throughput {
 }
 
 fn measure(case: String, work: impl FnOnce() -> (u64, String)) -> Throughput {
-    let cpu0 = cpu_time();
+    let cpu0 = own_cpu();
     let t0 = Instant::now();
     let (calls, note) = work();
     let wall = t0.elapsed();
-    let cpu = cpu_time().zip(cpu0).map(|(a, b)| a.saturating_sub(b));
+    let cpu = own_cpu().zip(cpu0).map(|(a, b)| a.saturating_sub(b));
     Throughput {
         case,
         calls,
@@ -664,19 +650,6 @@ fn memory_section() {
     }
 }
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} logical CPUs available; tokio multi-thread runtime, 2 workers")
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == "--memory-child") {
@@ -689,7 +662,10 @@ fn main() {
         .map(String::as_str)
         .collect();
     let run = |name: &str| wanted.is_empty() || wanted.contains(&name);
-    println!("## Discussion engine overhead\n\nMachine: {}", machine());
+    println!(
+        "## Discussion engine overhead\n\nMachine: {}; tokio multi-thread runtime, 2 workers",
+        machine()
+    );
     if run("throughput") || run("limiter") || run("discussions") {
         throughput_section(
             run("throughput") || run("limiter"),
