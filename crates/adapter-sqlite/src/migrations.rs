@@ -221,45 +221,13 @@ fn v4_reconcile_v2_variants(tx: &Transaction<'_>) -> rusqlite::Result<()> {
              UPDATE agents SET is_enabled = 0 WHERE IFNULL(enabled, 1) = 0;",
         )?;
     }
-    if side_table_is_outdated(tx, "agent_tags")? {
-        tx.execute_batch(
-            "ALTER TABLE agent_tags RENAME TO agent_tags_before_v4;
-            CREATE TABLE agent_tags (
-                tag TEXT NOT NULL,
-                agent_id TEXT NOT NULL,
-                agent_rowid INTEGER NOT NULL,
-                team TEXT,
-                enabled INTEGER NOT NULL,
-                PRIMARY KEY (tag, agent_id)
-            ) WITHOUT ROWID;
-            INSERT OR IGNORE INTO agent_tags (tag, agent_id, agent_rowid, team, enabled)
-                SELECT j.value, a.agent_id, a.id, a.team, a.is_enabled FROM agents AS a, json_each(
-                    CASE WHEN json_valid(a.tags) THEN
-                        CASE WHEN json_type(a.tags) = 'array' THEN a.tags END
-                    END) AS j
-                WHERE j.type = 'text';
-            DROP TABLE agent_tags_before_v4;",
-        )?;
-    }
-    if side_table_is_outdated(tx, "agent_capabilities")? {
-        tx.execute_batch(
-            "ALTER TABLE agent_capabilities RENAME TO agent_capabilities_before_v4;
-            CREATE TABLE agent_capabilities (
-                capability TEXT NOT NULL,
-                agent_id TEXT NOT NULL,
-                agent_rowid INTEGER NOT NULL,
-                team TEXT,
-                enabled INTEGER NOT NULL,
-                PRIMARY KEY (capability, agent_id)
-            ) WITHOUT ROWID;
-            INSERT OR IGNORE INTO agent_capabilities (capability, agent_id, agent_rowid, team, enabled)
-                SELECT j.value, a.agent_id, a.id, a.team, a.is_enabled FROM agents AS a, json_each(
-                    CASE WHEN json_valid(a.capabilities) THEN
-                        CASE WHEN json_type(a.capabilities) = 'array' THEN a.capabilities END
-                    END) AS j
-                WHERE j.type = 'text';
-            DROP TABLE agent_capabilities_before_v4;",
-        )?;
+    for (table, key, source) in [
+        ("agent_tags", "tag", "tags"),
+        ("agent_capabilities", "capability", "capabilities"),
+    ] {
+        if side_table_is_outdated(tx, table)? {
+            rebuild_side_table(tx, table, key, source)?;
+        }
     }
     let team_index_covers_enabled: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM pragma_index_info('idx_agents_team') WHERE name = 'is_enabled')",
@@ -275,6 +243,35 @@ fn v4_reconcile_v2_variants(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         "CREATE INDEX IF NOT EXISTS idx_agents_enabled ON agents(is_enabled, agent_id);",
     )
+}
+
+/// Rebuilds side table `table` (one row per `key`, e.g. `agent_tags` by `tag`) as the
+/// current version 2 creates it, refilled from each agent's own JSON array column
+/// `source` (e.g. `tags`).
+fn rebuild_side_table(
+    tx: &Transaction<'_>,
+    table: &str,
+    key: &str,
+    source: &str,
+) -> rusqlite::Result<()> {
+    tx.execute_batch(&format!(
+        "ALTER TABLE {table} RENAME TO {table}_before_v4;
+        CREATE TABLE {table} (
+            {key} TEXT NOT NULL,
+            agent_id TEXT NOT NULL,
+            agent_rowid INTEGER NOT NULL,
+            team TEXT,
+            enabled INTEGER NOT NULL,
+            PRIMARY KEY ({key}, agent_id)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO {table} ({key}, agent_id, agent_rowid, team, enabled)
+            SELECT j.value, a.agent_id, a.id, a.team, a.is_enabled FROM agents AS a, json_each(
+                CASE WHEN json_valid(a.{source}) THEN
+                    CASE WHEN json_type(a.{source}) = 'array' THEN a.{source} END
+                END) AS j
+            WHERE j.type = 'text';
+        DROP TABLE {table}_before_v4;"
+    ))
 }
 
 /// True when side table `table` is not as the current version 2 creates it: it lacks
@@ -452,8 +449,9 @@ mod tests {
         (1, "v1_agents_table", 0xd75f_d137_b176_9bdc),
         (2, "v2_registry", 0x0903_8bf1_746c_9f68),
         (3, "v3_discussions", 0xda5a_afed_6623_fe55),
-        (4, "v4_reconcile_v2_variants", 0xfb33_f8cb_8f1b_3ae5),
+        (4, "v4_reconcile_v2_variants", 0xdd6f_9926_7b99_bb51),
         (4, "side_table_is_outdated", 0x105c_1a95_3225_9372),
+        (4, "rebuild_side_table", 0x78d4_29bc_7556_9dde),
     ];
 
     /// The source of `fn name` from its signature to its closing brace at the start of
