@@ -363,6 +363,10 @@ fn providers_list_and_doctor_report_the_configuration() {
         "the bad key is named: {}",
         text(&out.stderr)
     );
+    // A usage error has its own code, never INVALID_INPUT (which always exits 5).
+    let (exit, err) = data.json(&["providers", "list"]);
+    assert_eq!(exit, 2);
+    assert_eq!(err["error"]["code"], "USAGE_ERROR", "{err}");
 }
 
 /// Through the real binary: a command provider that answers 429 with a retry hint

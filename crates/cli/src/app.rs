@@ -635,7 +635,7 @@ mod tests {
             (None, Some("-1")),
         ] {
             let err = resolve_limit(flag, env, None).expect_err("out of range or not a number");
-            assert_eq!(err.exit, crate::error::Exit::Usage);
+            assert_eq!(err.exit(), crate::error::Exit::Usage);
         }
     }
 }

@@ -16,10 +16,10 @@ macro_rules! exit_codes_help {
         "Exit codes:
   0    success
   1    failure (e.g. a discussion failed, storage error)
-  2    usage error (bad arguments)
+  2    usage error (bad arguments, unreadable input, invalid config.toml)
   3    not found
   4    already exists / conflict
-  5    invalid profile or input
+  5    invalid profile, patch or discussion configuration
   130  interrupted (Ctrl-C)"
     };
 }

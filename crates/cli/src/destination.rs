@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use ax_contracts::error::ErrorCode;
 
 use crate::app::{CONFIG_FILE, DATABASE_FILE};
-use crate::error::{CliError, Exit};
+use crate::error::CliError;
 use crate::text::escape_controls;
 
 /// The files of the data directory a command must never replace, even with `--force`.
@@ -115,7 +115,6 @@ pub fn check(
 /// `path` exists and `--force` was not given (or it appeared meanwhile).
 pub fn exists(path: &Path) -> CliError {
     CliError::new(
-        Exit::Conflict,
         ErrorCode::Conflict,
         format!(
             "{} already exists; not overwritten without --force",
@@ -139,6 +138,7 @@ fn same_inode(_: &Metadata, _: &Metadata) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Exit;
 
     const NAMING: Naming = Naming {
         flag: "--out ",
@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(ok.file.file_name(), Some("new.json".as_ref()));
         let err =
             check(&dir.path().join("no/new.json"), &data, true, NAMING).expect_err("no folder");
-        assert_eq!(err.exit, Exit::Usage);
+        assert_eq!(err.exit(), Exit::Usage);
         assert!(
             err.message.contains("folder does not exist"),
             "{}",
@@ -169,7 +169,7 @@ mod tests {
         let file = dir.path().join("old.json");
         std::fs::write(&file, "x").expect("write");
         let err = check(&file, dir.path(), false, NAMING).expect_err("exists");
-        assert_eq!(err.exit, Exit::Conflict);
+        assert_eq!(err.exit(), Exit::Conflict);
         assert!(err.message.contains("--force"), "{}", err.message);
         let ok = check(&file, dir.path(), true, NAMING).expect("forced");
         assert!(ok.replaced.is_some());
@@ -190,7 +190,7 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).expect("link");
         for force in [false, true] {
             let err = check(&dangling, dir.path(), force, NAMING).expect_err("dangling");
-            assert_eq!(err.exit, Exit::Usage);
+            assert_eq!(err.exit(), Exit::Usage);
             assert!(err.message.contains("link to nothing"), "{}", err.message);
         }
         assert!(!dir.path().join("nowhere").exists());
@@ -203,7 +203,7 @@ mod tests {
         std::fs::create_dir(&data).expect("data dir");
         for own in DATA_DIR_FILES {
             let err = check(&data.join(own), &data, true, NAMING).expect_err("own file");
-            assert_eq!(err.exit, Exit::Usage);
+            assert_eq!(err.exit(), Exit::Usage);
             assert!(err.message.contains(own), "{}", err.message);
         }
         let err = check(dir.path(), &data, true, NAMING).expect_err("a directory");

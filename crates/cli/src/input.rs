@@ -154,11 +154,7 @@ fn nesting_depth(text: &str, syntax: Syntax) -> usize {
 
 /// A document refused for its size or depth (exit 5).
 fn too_large(message: String) -> CliError {
-    CliError::new(
-        crate::error::Exit::Invalid,
-        ax_contracts::error::ErrorCode::InvalidInput,
-        message,
-    )
+    CliError::new(ax_contracts::error::ErrorCode::InvalidInput, message)
 }
 
 fn is_yaml(path: &Path) -> bool {

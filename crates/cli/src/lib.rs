@@ -82,7 +82,7 @@ pub fn main() -> ExitCode {
             0 => (*exit as u8, if *exit == Exit::Ok { "ok" } else { "failed" }),
             code => (code, "signal"),
         },
-        Err(err) => (err.exit as u8, err.code.as_str()),
+        Err(err) => (err.exit() as u8, err.code.as_str()),
     };
     span.record("exit", exit);
     span.record("outcome", outcome);

@@ -179,7 +179,7 @@ mod tests {
             format!("postgres://u:{SECRET}@/db"),
         ] {
             let err = resolve_database_url(Some(&arg(&bad)), dir.path()).expect_err(&bad);
-            assert_eq!(err.exit, crate::error::Exit::Usage);
+            assert_eq!(err.exit(), crate::error::Exit::Usage);
             let text = format!("{} {:?}", err.message, err.hint);
             assert!(!text.contains(SECRET), "{text}");
         }

@@ -10,6 +10,12 @@ wire_enum! {
     pub enum ErrorCode {
         /// The input broke one or more rules; details list each with its path.
         InvalidInput = "INVALID_INPUT",
+        /// The CLI was used wrongly: bad arguments, unreadable input, an invalid
+        /// `config.toml` or limit. CLI only: an MCP client's malformed request is a
+        /// JSON-RPC protocol error, so MCP never sends it — which is why it is left out
+        /// of the published schemas.
+        #[schemars(skip)]
+        UsageError = "USAGE_ERROR",
         /// An agent with this id is already registered (REQ-1).
         AgentAlreadyExists = "AGENT_ALREADY_EXISTS",
         /// No agent has this id.

@@ -4,16 +4,15 @@
 //! JSON text; an unknown URI or id is a JSON-RPC "resource not found" error, as the
 //! protocol asks.
 
-use ax_agent_domain::AgentError;
 use ax_agent_domain::store::{AgentFilter, PageRequest};
 use rmcp::ErrorData;
 use rmcp::model::{
     ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource,
     ResourceContents, ResourceTemplate,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::failure::{ToolFailure, error_chain};
+use crate::failure::{ToolFailure, error_chain, resource_not_found};
 use crate::services::McpServices;
 use crate::tools::discussions;
 use ax_contracts::agent::{AgentPage, AgentSummary};
@@ -60,22 +59,15 @@ pub(crate) async fn read(
     } else if let Some(agent_id) = id_after(uri, AGENT_PREFIX) {
         match services.agents.get(agent_id).await {
             Ok(record) => serde_json::to_value(record).map_err(|e| internal(e.to_string()))?,
-            Err(AgentError::NotFound { .. }) => return Err(not_found(uri)),
-            Err(other) => return Err(internal(error_chain(&other))),
+            Err(err) => return Err(ToolFailure::from(err).into_resource_error(uri)),
         }
     } else if let Some(discussion_id) = id_after(uri, DISCUSSION_PREFIX) {
         match discussions::saved_result(&services.history, discussion_id).await {
             Ok(result) => result,
-            Err(ToolFailure::Error(body))
-                if body.code == ax_contracts::error::ErrorCode::DiscussionNotFound =>
-            {
-                return Err(not_found(uri));
-            }
-            Err(ToolFailure::Error(body)) => return Err(internal(body.message)),
-            Err(ToolFailure::FailedRun(_)) => return Err(internal("unexpected discussion result")),
+            Err(failure) => return Err(failure.into_resource_error(uri)),
         }
     } else {
-        return Err(not_found(uri));
+        return Err(resource_not_found(uri));
     };
     Ok(ReadResourceResult::new(vec![
         ResourceContents::text(document.to_string(), uri).with_mime_type(JSON),
@@ -103,10 +95,6 @@ async fn all_agents(services: &McpServices) -> Result<Value, ErrorData> {
         next_offset: None,
     };
     serde_json::to_value(listing).map_err(|e| ErrorData::internal_error(e.to_string(), None))
-}
-
-fn not_found(uri: &str) -> ErrorData {
-    ErrorData::resource_not_found(format!("no resource at {uri}"), Some(json!({ "uri": uri })))
 }
 
 fn internal(message: impl Into<String>) -> ErrorData {

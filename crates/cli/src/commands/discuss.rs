@@ -145,12 +145,7 @@ async fn discuss(app: &App, args: DiscussArgs, out: Out) -> Result<Exit, CliErro
         }
         Err(err @ ServiceError::Rejected(_)) => {
             let body = err.to_error_body();
-            let exit = if body.code == ErrorCode::AgentNotFound {
-                Exit::NotFound
-            } else {
-                Exit::Usage
-            };
-            let mut cli = CliError::new(exit, body.code, body.message);
+            let mut cli = CliError::new(body.code, body.message);
             cli.details = body.details;
             if body.code == ErrorCode::DiscussionProviderNotFound {
                 cli = cli.hint("`ax providers list` shows the configured providers");
@@ -443,7 +438,6 @@ async fn show(app: &App, id: &str, view: ViewArgs, out: Out) -> Result<Exit, Cli
             Some(summary) => summary.discussion_id.as_str(),
             None => {
                 return Err(CliError::new(
-                    Exit::NotFound,
                     ErrorCode::DiscussionNotFound,
                     "no discussion has been saved yet".to_owned(),
                 )
@@ -456,7 +450,6 @@ async fn show(app: &App, id: &str, view: ViewArgs, out: Out) -> Result<Exit, Cli
     let record = history.get(id).await.map_err(failure)?;
     let Some(record) = record else {
         return Err(CliError::new(
-            Exit::NotFound,
             ErrorCode::DiscussionNotFound,
             format!("discussion \"{}\" not found", escape_controls(id)),
         )

@@ -12,7 +12,7 @@ use ax_contracts::discussion::{DiscussionResult, FailedProvider, FailureCode};
 use ax_contracts::error::ErrorCode;
 use ax_contracts::provider::ProviderErrorKind as Kind;
 
-use crate::error::{CliError, Exit};
+use crate::error::CliError;
 use crate::text::escape_controls as esc;
 
 /// What a run found about the providers a discussion would use by default.
@@ -41,11 +41,7 @@ pub fn failure(
             "it reached no conclusion".to_owned(),
         ),
     };
-    let mut err = CliError::new(
-        Exit::Failure,
-        code,
-        format!("the discussion failed: {message}"),
-    );
+    let mut err = CliError::new(code, format!("the discussion failed: {message}"));
     err.lines = result
         .failed_providers
         .iter()
