@@ -22,7 +22,7 @@
 //! use std::sync::Arc;
 //! use std::time::Duration;
 //! use ax_adapter_providers::ProviderRegistry;
-//! use ax_discussion_domain::provider::{ProviderExecutor, ProviderRequest};
+//! use ax_discussion_domain::provider::{Expects, ProviderExecutor, ProviderRequest};
 //! use ax_discussion_domain::{DiscussionEngine, ProviderLimiter};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -36,6 +36,8 @@
 //! let request = ProviderRequest {
 //!     provider_id: "mock-a".into(),
 //!     prompt: "Topic: Should we adopt Rust?\nOptions: Yes, No\nAnswer with VOTE: and CONFIDENCE:".into(),
+//!     // What the engine expects back, as data: the mock answers by it.
+//!     expects: Expects::Vote { after_votes: false },
 //!     system_prompt: None,
 //!     temperature: None,
 //!     max_tokens: None,

@@ -28,9 +28,9 @@ use ax_discussion_domain::history::{
     DiscussionHistory, DiscussionRecord, DiscussionSummary, HistoryError,
 };
 use ax_discussion_domain::provider::{
-    ProviderError, ProviderExecutor, ProviderInfo, ProviderKind, ProviderRequest, ProviderResponse,
+    Expects, ProviderError, ProviderExecutor, ProviderInfo, ProviderKind, ProviderRequest,
+    ProviderResponse,
 };
-use ax_discussion_domain::response_format::{RequestedFormat, requested_format};
 use ax_discussion_domain::{DiscussionEngine, DiscussionService, ProviderLimiter, RunOptions};
 
 #[path = "../../../benches/support/mod.rs"]
@@ -41,7 +41,7 @@ use support::{machine, own_cpu};
 const LATENCY: Duration = Duration::from_millis(50);
 
 /// A provider port whose providers answer after `latency` (zero: without touching a
-/// timer) with a short answer in the format the prompt asks for. The answers are
+/// timer) with a short answer in the format the request expects. The answers are
 /// built once, so the fake costs one string copy per call and the figures are the
 /// engine's.
 struct Fake {
@@ -111,11 +111,11 @@ impl ProviderExecutor for Fake {
             .strip_prefix('p')
             .and_then(|n| n.parse::<usize>().ok())
             .map_or(0, |n| n - 1);
-        let format = match requested_format(&req.prompt) {
-            RequestedFormat::Vote => 0,
-            RequestedFormat::Position => 1,
-            RequestedFormat::Synthesis => 2,
-            RequestedFormat::Free => 3,
+        let format = match req.expects {
+            Expects::Vote { .. } => 0,
+            Expects::Position => 1,
+            Expects::Synthesis { .. } => 2,
+            Expects::Text { .. } => 3,
         };
         Ok(ProviderResponse {
             content: self.answers[index][format].clone(),
@@ -176,6 +176,7 @@ fn request(provider: &str, prompt: &str) -> ProviderRequest {
     ProviderRequest {
         provider_id: provider.to_owned(),
         prompt: prompt.to_owned(),
+        expects: Expects::default(),
         system_prompt: None,
         temperature: Some(0.7),
         max_tokens: None,

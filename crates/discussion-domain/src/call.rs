@@ -18,6 +18,7 @@ use tracing::field::Empty;
 use crate::limiter::LimitScope;
 use crate::participants::Speaker;
 use crate::progress::{CallPhase, ProgressEvent, ProgressSink, Step};
+use crate::prompts::Prompt;
 use crate::provider::{
     ProviderError, ProviderErrorKind, ProviderExecutor, ProviderRequest, within_time_limit,
 };
@@ -286,7 +287,7 @@ impl Caller {
         &self,
         speaker: &Speaker,
         tracker: &StepTracker,
-        prompt: String,
+        prompt: Prompt,
     ) -> CallOutcome {
         let span = tracing::info_span!(
             "provider_call",
@@ -314,7 +315,7 @@ impl Caller {
         &self,
         speaker: &Speaker,
         tracker: &StepTracker,
-        prompt: String,
+        prompt: Prompt,
     ) -> (CallOutcome, u32) {
         let mut duration = Duration::ZERO;
         let timeout = self.timeout_for(&speaker.provider);
@@ -349,7 +350,8 @@ impl Caller {
             self.emit(speaker, tracker, CallPhase::Running { attempt });
             let request = ProviderRequest {
                 provider_id: speaker.provider.clone(),
-                prompt: prompt.clone(),
+                prompt: prompt.text.clone(),
+                expects: prompt.expects,
                 system_prompt: speaker.system_prompt.clone(),
                 temperature: Some(self.temperature),
                 max_tokens: None,

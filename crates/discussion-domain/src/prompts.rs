@@ -1,12 +1,16 @@
 //! Every prompt the engine sends. Each one is short, gives the context and the topic,
 //! quotes the other participants' answers under their names, and ends with the answer
-//! format it needs (the labels of [`crate::response_format`], so that lenient parsers
-//! and the mock provider recognise them).
+//! format it needs (the labels of [`crate::response_format`], which the lenient
+//! parsers read). Each builder returns a [`Prompt`]: the words for a model and, as
+//! data, the answer they ask for ([`Expects`]), decided here beside the words so the
+//! two cannot disagree.
 //!
-//! Prompts that expect free text never contain the format labels, because the mock
-//! provider picks its answer format from the labels it finds.
+//! Prompts that expect free text never contain the format labels: a model shown
+//! `VOTE:` would be tempted to vote.
 
 use ax_contracts::discussion::Role;
+
+use crate::provider::{Expects, TextTurn};
 
 use crate::response_format::{
     AGREE, AGREEMENTS, CONCLUSION, CONFIDENCE, DISAGREE, DISAGREEMENTS, INSIGHTS, POSITION, REASON,
@@ -17,6 +21,25 @@ use crate::response_format::{
 /// prompt, not in the result. Why: six verbose answers over several rounds would
 /// otherwise grow prompts past what command-line providers accept.
 const QUOTE_MAX_CHARS: usize = 6000;
+
+/// A prompt and the answer it asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    /// What the provider is sent.
+    pub text: String,
+    /// What answer the text asks for.
+    pub expects: Expects,
+}
+
+impl Prompt {
+    fn new(text: String, expects: Expects) -> Self {
+        Self { text, expects }
+    }
+
+    fn text(text: String, turn: TextTurn, role: Option<Role>) -> Self {
+        Self::new(text, Expects::Text { turn, role })
+    }
+}
 
 /// What every prompt of one discussion shares.
 #[derive(Debug, Clone)]
@@ -103,14 +126,14 @@ fn role_line(role: Option<Role>) -> &'static str {
 }
 
 /// Round 1 of `synthesis` (and the opening of other patterns): an independent answer.
-pub fn first_round(brief: &Brief<'_>, role: Option<Role>) -> String {
+pub fn first_round(brief: &Brief<'_>, role: Option<Role>) -> Prompt {
     let mut p = header(brief, &intro(brief));
     p.push_str(role_line(role));
     p.push_str(
         "Answer the topic independently. Be concrete and concise (at most about 300 words); \
          state your recommendation first, then the reasons and the main risk.",
     );
-    p
+    Prompt::text(p, TextTurn::Opening, role)
 }
 
 /// Later rounds of `synthesis`: react to the others' previous answers.
@@ -119,7 +142,7 @@ pub fn synthesis_followup(
     role: Option<Role>,
     own: Option<&str>,
     others: &[Quote<'_>],
-) -> String {
+) -> Prompt {
     let mut p = header(brief, &intro(brief));
     p.push_str(role_line(role));
     if let Some(own) = own {
@@ -140,7 +163,7 @@ pub fn synthesis_followup(
         "Respond to them by name: where you agree, where you disagree and why, and what \
          everyone missed. Then give your updated answer in a few sentences. Be concise.",
     );
-    p
+    Prompt::text(p, TextTurn::FollowUp, role)
 }
 
 /// A `round-robin` turn: the topic plus everything said so far.
@@ -149,7 +172,7 @@ pub fn round_robin_turn(
     role: Option<Role>,
     round: u32,
     said: &[Quote<'_>],
-) -> String {
+) -> Prompt {
     let mut p = header(
         brief,
         &format!(
@@ -158,6 +181,11 @@ pub fn round_robin_turn(
         ),
     );
     p.push_str(role_line(role));
+    let turn = if said.is_empty() {
+        TextTurn::Opening
+    } else {
+        TextTurn::FollowUp
+    };
     if said.is_empty() {
         p.push_str("You speak first. Give your answer concisely (at most about 300 words).");
     } else {
@@ -169,11 +197,11 @@ pub fn round_robin_turn(
              already made. Be concise.",
         );
     }
-    p
+    Prompt::text(p, turn, role)
 }
 
 /// A `debate` turn: an opening, an answer or a rebuttal for one side.
-pub fn debate_turn(brief: &Brief<'_>, role: Role, round: u32, said: &[Quote<'_>]) -> String {
+pub fn debate_turn(brief: &Brief<'_>, role: Role, round: u32, said: &[Quote<'_>]) -> Prompt {
     let mut p = header(
         brief,
         &format!("You are taking part in a formal debate; this is round {round}."),
@@ -194,11 +222,11 @@ pub fn debate_turn(brief: &Brief<'_>, role: Role, round: u32, said: &[Quote<'_>]
              about 300 words.",
         );
     }
-    p
+    Prompt::text(p, TextTurn::Argument, Some(role))
 }
 
 /// `critique`: the proposer's first proposal.
-pub fn critique_proposal(brief: &Brief<'_>, role: Option<Role>) -> String {
+pub fn critique_proposal(brief: &Brief<'_>, role: Option<Role>) -> Prompt {
     let mut p = header(brief, &intro(brief));
     p.push_str(role_line(role));
     p.push_str(
@@ -206,7 +234,7 @@ pub fn critique_proposal(brief: &Brief<'_>, role: Option<Role>) -> String {
          approach, its key steps and its trade-offs. The others will critique it and you \
          will revise it. At most about 400 words.",
     );
-    p
+    Prompt::text(p, TextTurn::Proposal, role)
 }
 
 /// `critique`: a reviewer critiques the current proposal.
@@ -216,7 +244,7 @@ pub fn critique_review(
     proposer: &str,
     proposal: &str,
     version: u32,
-) -> String {
+) -> Prompt {
     let mut p = header(brief, &intro(brief));
     p.push_str(role_line(role));
     p.push_str(&format!("{proposer} proposed (version {version}):\n\n"));
@@ -234,7 +262,7 @@ pub fn critique_review(
          concrete fix. Say what is good and should be kept. Order points by importance; \
          at most about 250 words.",
     );
-    p
+    Prompt::text(p, TextTurn::Critique, role)
 }
 
 /// `critique`: the proposer revises after the critiques.
@@ -243,7 +271,7 @@ pub fn critique_revision(
     role: Option<Role>,
     proposal: &str,
     critiques: &[Quote<'_>],
-) -> String {
+) -> Prompt {
     let mut p = header(brief, &intro(brief));
     p.push_str(role_line(role));
     p.push_str("Your current proposal:\n\n");
@@ -262,7 +290,7 @@ pub fn critique_revision(
         "Revise your proposal. Address each critique by name: adopt it, or explain in one \
          sentence why not. Then give the complete revised proposal.",
     );
-    p
+    Prompt::text(p, TextTurn::Revision, role)
 }
 
 /// What a voter is shown before voting.
@@ -283,7 +311,7 @@ pub fn vote(
     options: &[String],
     basis: VoteBasis,
     earlier: &[Quote<'_>],
-) -> String {
+) -> Prompt {
     let mut p = header(brief, &intro(brief));
     p.push_str(role_line(role));
     p.push_str("Vote for one of these options:\n");
@@ -305,7 +333,8 @@ pub fn vote(
     p.push_str(&format!(
         "Reply in exactly this format, with nothing else:\n{VOTE} <the option's number or text>\n{CONFIDENCE} <a number from 0.0 to 1.0>\n{REASON} <one or two sentences>"
     ));
-    p
+    let after_votes = basis == VoteBasis::EarlierVotes;
+    Prompt::new(p, Expects::Vote { after_votes })
 }
 
 /// The synthesizer's prompt: agreements, disagreements, insights and a conclusion.
@@ -314,7 +343,7 @@ pub fn synthesize(
     answers: &[Quote<'_>],
     include_dissent: bool,
     settled: &[(String, String)],
-) -> String {
+) -> Prompt {
     let mut p = header(
         brief,
         &format!(
@@ -338,7 +367,7 @@ pub fn synthesize(
         "{INSIGHTS}\n- <a valuable point only one participant made>\n{CONCLUSION}\n<the best answer to the topic, taking all of the above into account>\n\n"
     ));
     p.push_str("Write \"- none\" under a section with nothing to list. Be faithful to what was said; do not invent positions.");
-    p
+    Prompt::new(p, Expects::Synthesis { judging: false })
 }
 
 /// The moderator's (a debate's judge's) prompt: judge the arguments, then conclude in
@@ -347,7 +376,7 @@ pub fn moderate(
     brief: &Brief<'_>,
     transcript: &[Quote<'_>],
     settled: &[(String, String)],
-) -> String {
+) -> Prompt {
     let mut p = header(
         brief,
         "You are the moderator and judge of a discussion. Judge the arguments on their merits, \
@@ -359,11 +388,11 @@ pub fn moderate(
     p.push_str(&format!(
         "Decide which arguments hold. Answer in exactly these sections:\n\n{AGREEMENTS}\n- <a point both sides accept>\n{DISAGREEMENTS}\n- <participant name>: <a position of theirs that you ruled against, and why>\n{INSIGHTS}\n- <a decisive argument>\n{CONCLUSION}\n<your verdict: which side prevails and the resulting answer to the topic>\n\nWrite \"- none\" under a section with nothing to list."
     ));
-    p
+    Prompt::new(p, Expects::Synthesis { judging: true })
 }
 
 /// Ask a participant to accept or reject a drafted conclusion (unanimous / majority).
-pub fn poll(brief: &Brief<'_>, conclusion: &str) -> String {
+pub fn poll(brief: &Brief<'_>, conclusion: &str) -> Prompt {
     let mut p = header(brief, &intro(brief));
     p.push_str("After the discussion, this conclusion was drafted:\n\n");
     quotes(
@@ -380,7 +409,7 @@ pub fn poll(brief: &Brief<'_>, conclusion: &str) -> String {
          would word it differently; disagree only over substance.\n\nReply in exactly this \
          format, with nothing else:\n{POSITION} {AGREE} or {DISAGREE}\n{REASON} <one or two sentences; when you disagree, what you hold instead>"
     ));
-    p
+    Prompt::new(p, Expects::Position)
 }
 
 fn settled_points(p: &mut String, settled: &[(String, String)]) {
@@ -401,7 +430,6 @@ fn settled_points(p: &mut String, settled: &[(String, String)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::response_format::{RequestedFormat, requested_format};
 
     fn brief() -> (String, Vec<String>) {
         (
@@ -410,8 +438,26 @@ mod tests {
         )
     }
 
+    /// The format labels a prompt's words ask a model for.
+    fn labels(text: &str) -> Vec<&'static str> {
+        [
+            VOTE,
+            CONFIDENCE,
+            POSITION,
+            AGREEMENTS,
+            DISAGREEMENTS,
+            INSIGHTS,
+            CONCLUSION,
+        ]
+        .into_iter()
+        .filter(|l| text.contains(l))
+        .collect()
+    }
+
+    /// Each builder says, as data, the answer its words ask for; the words of a
+    /// free-text prompt name no format label, the others name theirs.
     #[test]
-    fn each_prompt_requests_exactly_its_format() {
+    fn each_prompt_expects_exactly_what_its_words_ask_for() {
         let (topic, names) = brief();
         let b = Brief {
             topic: &topic,
@@ -424,48 +470,70 @@ mod tests {
             round: 1,
             text: "SQLite.",
         }];
-        assert_eq!(
-            requested_format(&first_round(&b, None)),
-            RequestedFormat::Free
-        );
-        assert_eq!(
-            requested_format(&synthesis_followup(&b, None, Some("Postgres."), &q)),
-            RequestedFormat::Free
-        );
-        assert_eq!(
-            requested_format(&round_robin_turn(&b, None, 2, &q)),
-            RequestedFormat::Free
-        );
-        assert_eq!(
-            requested_format(&debate_turn(&b, Role::Opponent, 2, &q)),
-            RequestedFormat::Free
-        );
-        assert_eq!(
-            requested_format(&critique_review(&b, None, "claude", "SQLite", 1)),
-            RequestedFormat::Free
-        );
-        assert_eq!(
-            requested_format(&vote(
-                &b,
-                None,
-                &["Yes".into(), "No".into()],
-                VoteBasis::EarlierVotes,
-                &q
-            )),
-            RequestedFormat::Vote
-        );
-        assert_eq!(
-            requested_format(&poll(&b, "Use SQLite.")),
-            RequestedFormat::Position
-        );
-        assert_eq!(
-            requested_format(&synthesize(&b, &q, true, &[])),
-            RequestedFormat::Synthesis
-        );
-        assert_eq!(
-            requested_format(&moderate(&b, &q, &[])),
-            RequestedFormat::Synthesis
-        );
+        let text = |turn, role| Expects::Text { turn, role };
+        let yes_no = ["Yes".to_owned(), "No".to_owned()];
+        let cases = [
+            (first_round(&b, None), text(TextTurn::Opening, None)),
+            (
+                first_round(&b, Some(Role::Proponent)),
+                text(TextTurn::Opening, Some(Role::Proponent)),
+            ),
+            (
+                synthesis_followup(&b, None, Some("Postgres."), &q),
+                text(TextTurn::FollowUp, None),
+            ),
+            (
+                round_robin_turn(&b, None, 1, &[]),
+                text(TextTurn::Opening, None),
+            ),
+            (
+                round_robin_turn(&b, None, 2, &q),
+                text(TextTurn::FollowUp, None),
+            ),
+            (
+                debate_turn(&b, Role::Opponent, 2, &q),
+                text(TextTurn::Argument, Some(Role::Opponent)),
+            ),
+            (critique_proposal(&b, None), text(TextTurn::Proposal, None)),
+            (
+                critique_review(&b, None, "claude", "SQLite", 1),
+                text(TextTurn::Critique, None),
+            ),
+            (
+                critique_revision(&b, None, "SQLite", &q),
+                text(TextTurn::Revision, None),
+            ),
+            (
+                vote(&b, None, &yes_no, VoteBasis::EarlierVotes, &q),
+                Expects::Vote { after_votes: true },
+            ),
+            (
+                vote(&b, None, &yes_no, VoteBasis::Fresh, &[]),
+                Expects::Vote { after_votes: false },
+            ),
+            (
+                vote(&b, None, &yes_no, VoteBasis::Discussion, &q),
+                Expects::Vote { after_votes: false },
+            ),
+            (poll(&b, "Use SQLite."), Expects::Position),
+            (
+                synthesize(&b, &q, true, &[]),
+                Expects::Synthesis { judging: false },
+            ),
+            (moderate(&b, &q, &[]), Expects::Synthesis { judging: true }),
+        ];
+        for (prompt, expects) in cases {
+            assert_eq!(prompt.expects, expects, "{}", prompt.text);
+            let asked = labels(&prompt.text);
+            match expects {
+                Expects::Text { .. } => assert!(asked.is_empty(), "{asked:?}"),
+                Expects::Vote { .. } => assert_eq!(asked, [VOTE, CONFIDENCE]),
+                Expects::Position => assert_eq!(asked, [POSITION]),
+                Expects::Synthesis { .. } => {
+                    assert_eq!(asked, [AGREEMENTS, DISAGREEMENTS, INSIGHTS, CONCLUSION]);
+                }
+            }
+        }
     }
 
     #[test]
@@ -487,6 +555,7 @@ mod tests {
                 text: "SQLite, because it is embedded.",
             }],
         );
+        let p = p.text;
         assert!(p.contains("We ship a CLI."));
         assert!(p.contains("Which database?"));
         assert!(

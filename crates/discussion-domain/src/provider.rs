@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use ax_contracts::discussion::Role;
 use serde::Serialize;
 
 /// One prompt for one provider.
@@ -20,6 +21,10 @@ pub struct ProviderRequest {
     pub provider_id: String,
     /// The user prompt.
     pub prompt: String,
+    /// The answer the engine expects, as data. Providers backed by a model ignore it
+    /// (the prompt asks for the same in words); the mock provider answers by it, so
+    /// no wording of a prompt decides what the mock answers.
+    pub expects: Expects,
     /// System prompt (an agent's), when the provider supports one; otherwise adapters
     /// prepend it to the prompt.
     pub system_prompt: Option<String>,
@@ -29,6 +34,64 @@ pub struct ProviderRequest {
     pub max_tokens: Option<u32>,
     /// How long the call may run, counted from when it starts running.
     pub timeout: Duration,
+}
+
+/// What answer a call asks for. Set by the prompt builder that words the request
+/// ([`crate::prompts`]), so the words and the data cannot disagree; read by the mock
+/// provider and by tests' fake providers instead of searching the prompt's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expects {
+    /// Free text: `turn` says which turn of the pattern it is; `role` is the
+    /// speaker's role, if it has one (a proponent argues for, an opponent against).
+    Text {
+        /// The pattern's turn.
+        turn: TextTurn,
+        /// The speaker's role.
+        role: Option<Role>,
+    },
+    /// `VOTE:`, `CONFIDENCE:` and `REASON:` lines.
+    Vote {
+        /// Whether the previous voting round's votes are quoted (the voter may keep
+        /// or change its vote).
+        after_votes: bool,
+    },
+    /// `POSITION: AGREE` or `DISAGREE` on a drafted conclusion, and `REASON:`.
+    Position,
+    /// The synthesis sections (`AGREEMENTS:`, `DISAGREEMENTS:`, `INSIGHTS:`,
+    /// `CONCLUSION:`).
+    Synthesis {
+        /// Whether the writer judges between the sides (a moderator or a debate's
+        /// judge) rather than summarises.
+        judging: bool,
+    },
+}
+
+impl Default for Expects {
+    /// An independent first answer, e.g. `ax providers check`'s probe.
+    fn default() -> Self {
+        Self::Text {
+            turn: TextTurn::Opening,
+            role: None,
+        }
+    }
+}
+
+/// Which free-text turn of a pattern a call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextTurn {
+    /// An answer without having read the others (a first round, a first speaker).
+    Opening,
+    /// An answer to what the others said (later rounds of `synthesis` and
+    /// `round-robin`).
+    FollowUp,
+    /// A debate's opening argument or rebuttal for the speaker's side.
+    Argument,
+    /// `critique`: the proposer's first proposal.
+    Proposal,
+    /// `critique`: a reviewer's critique of the proposal.
+    Critique,
+    /// `critique`: the proposer's revision after the critiques.
+    Revision,
 }
 
 /// A provider's answer.

@@ -1,6 +1,8 @@
 //! The answer formats the discussion prompts ask for, shared by the prompts (which
 //! request them), the parsers (which read real model output leniently), and the mock
 //! provider (which answers in them so offline discussions exercise the same paths).
+//! Which format a call expects travels beside the prompt as data
+//! ([`crate::provider::Expects`]); nothing reads it back out of the prompt's words.
 //!
 //! Each format is a few `LABEL: value` lines. Parsers accept any case, surrounding
 //! markdown (`**VOTE:**`), and extra prose before or after.
@@ -26,30 +28,3 @@ pub const DISAGREEMENTS: &str = "DISAGREEMENTS:";
 pub const INSIGHTS: &str = "INSIGHTS:";
 /// Synthesis answers: a heading followed by the final answer text.
 pub const CONCLUSION: &str = "CONCLUSION:";
-
-/// The kind of answer a prompt asks for, recognised from the prompt text. The mock
-/// provider uses it to answer in the right format; real models read the instructions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestedFormat {
-    /// A vote with confidence and reason.
-    Vote,
-    /// AGREE/DISAGREE with a reason.
-    Position,
-    /// A structured synthesis.
-    Synthesis,
-    /// Free text.
-    Free,
-}
-
-/// Which format a prompt requests. Prompts built by this crate name exactly one.
-pub fn requested_format(prompt: &str) -> RequestedFormat {
-    if prompt.contains(VOTE) && prompt.contains(CONFIDENCE) {
-        RequestedFormat::Vote
-    } else if prompt.contains(POSITION) {
-        RequestedFormat::Position
-    } else if prompt.contains(AGREEMENTS) && prompt.contains(CONCLUSION) {
-        RequestedFormat::Synthesis
-    } else {
-        RequestedFormat::Free
-    }
-}

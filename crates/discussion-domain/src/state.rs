@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::call::{CallFailure, CallOutcome, Caller, StepTracker};
 use crate::participants::Speaker;
-use crate::prompts::{Brief, Quote};
+use crate::prompts::{Brief, Prompt, Quote};
 
 /// What a discussion runs: the configuration and its resolved speakers.
 #[derive(Debug, Clone)]
@@ -46,20 +46,25 @@ impl Plan {
         self.config.effective_rounds()
     }
 
-    /// The first-round prompt: the configured replacement, or `default`.
-    pub fn opening_prompt(&self, speaker: &Speaker, default: impl FnOnce() -> String) -> String {
-        self.config
-            .provider_prompts
-            .get(&speaker.id)
-            .cloned()
-            .unwrap_or_else(default)
+    /// The first-round prompt: `default`, its words replaced by the configured
+    /// replacement if there is one. The answer expected stays the pattern's: the
+    /// replacement changes what the speaker is told, not what the engine reads back.
+    pub fn opening_prompt(&self, speaker: &Speaker, default: impl FnOnce() -> Prompt) -> Prompt {
+        let prompt = default();
+        match self.config.provider_prompts.get(&speaker.id) {
+            Some(text) => Prompt {
+                text: text.clone(),
+                expects: prompt.expects,
+            },
+            None => prompt,
+        }
     }
 }
 
 /// One call to make: who, and what to ask.
 pub(crate) struct Turn {
     pub speaker: Speaker,
-    pub prompt: String,
+    pub prompt: Prompt,
 }
 
 /// Run `turns` in parallel and collect every outcome, success or failure, before

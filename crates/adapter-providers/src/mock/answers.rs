@@ -1,20 +1,23 @@
-//! The mock provider's answers: deterministic text in the format the prompt asks for
-//! (`requested_format`), so offline discussions, tests and benchmarks drive the same
-//! parsing paths as real models. Every answer starts with [`SIMULATED_MARKER`].
+//! The mock provider's answers: deterministic text in the format the engine expects
+//! (the request's [`Expects`], never guessed from the prompt's wording), so offline
+//! discussions, tests and benchmarks drive the same parsing paths as real models.
+//! Every answer starts with [`SIMULATED_MARKER`].
 //!
 //! The answers are about the user's topic: the alternatives it names ("PostgreSQL or
 //! SQLite?", read as the voting pattern reads them, [`topic_choices`]) or, for a yes/no
 //! question, a yes or a no. Each provider id speaks from a stable "perspective"
 //! (pragmatist, skeptic, optimist, architect) that picks its own alternative with its
-//! own reasons, and each answer follows what the prompt asks: a vote votes for an
+//! own reasons, and each answer follows what the request expects: a vote votes for an
 //! offered option, a debate side argues its side, a critique critiques the proposal it
 //! was shown, a revision answers its critics by name, a synthesis tallies who picked
 //! what. Nothing is random: choices are seeded by the topic and the provider id, so the
 //! same discussion always reads the same.
 
+use ax_contracts::discussion::Role;
+use ax_discussion_domain::provider::{Expects, TextTurn};
 use ax_discussion_domain::response_format::{
     AGREE, AGREEMENTS, CONCLUSION, CONFIDENCE, DISAGREE, DISAGREEMENTS, INSIGHTS, POSITION, REASON,
-    RequestedFormat, VOTE, requested_format,
+    VOTE,
 };
 
 /// The visible label that starts every mock answer.
@@ -568,31 +571,38 @@ pub fn topic_choices(topic: &str) -> Option<Vec<String>> {
     ax_discussion_domain::parse::topic_choices(topic)
 }
 
-/// The mock's answer to `prompt` as `provider_id`. An agent's system prompt does not
-/// change it: the voice comes from the provider id.
-pub fn answer(provider_id: &str, _system_prompt: Option<&str>, prompt: &str) -> String {
+/// The mock's answer to `prompt` as `provider_id`, in the shape `expects` says. An
+/// agent's system prompt does not change it: the voice comes from the provider id.
+/// The prompt is read only for what the answer is about (the topic, the options, the
+/// quoted answers), never for which kind of answer to give.
+pub fn answer(
+    provider_id: &str,
+    _system_prompt: Option<&str>,
+    prompt: &str,
+    expects: Expects,
+) -> String {
     let voice = perspective_for(provider_id);
     let topic = topic_of(prompt);
     let whole = full_topic(prompt);
     let options = || topic_choices(&whole).unwrap_or_else(|| vec!["Yes".into(), "No".into()]);
-    match requested_format(prompt) {
-        RequestedFormat::Vote => {
+    match expects {
+        Expects::Vote { after_votes } => {
             let stance = Stance::new(provider_id, &whole, vote_options(prompt));
-            vote(provider_id, prompt, voice, &stance)
+            vote(provider_id, after_votes, voice, &stance)
         }
-        RequestedFormat::Position => {
-            position(prompt, voice, &Stance::new(provider_id, &whole, options()))
-        }
-        RequestedFormat::Synthesis => synthesis(
+        Expects::Position => position(prompt, voice, &Stance::new(provider_id, &whole, options())),
+        Expects::Synthesis { judging } => synthesis(
             provider_id,
             prompt,
+            judging,
             voice,
             &topic,
             &Stance::new(provider_id, &whole, options()),
         ),
-        RequestedFormat::Free => free(
+        Expects::Text { turn, role } => free(
             provider_id,
             prompt,
+            Turn::of(turn, role),
             voice,
             &topic,
             &Stance::new(provider_id, &whole, options()),
@@ -600,8 +610,8 @@ pub fn answer(provider_id: &str, _system_prompt: Option<&str>, prompt: &str) -> 
     }
 }
 
-/// What a free-text prompt asks for. The phrases are the engine's (proposal, critique,
-/// revision, debate turns, follow-up rounds); anything else is a first answer.
+/// How a free-text answer is shaped: the pattern's turn, with a debate side taken by
+/// a proponent or an opponent wherever they are not proposing or critiquing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Turn {
     First,
@@ -612,32 +622,24 @@ enum Turn {
     Debate { proponent: bool },
 }
 
-fn turn_of(prompt: &str) -> Turn {
-    let lower = prompt.to_ascii_lowercase();
-    let has = |phrase: &str| lower.contains(phrase);
-    if has("revise your proposal") {
-        Turn::Revision
-    } else if has("critique this proposal") {
-        Turn::Critique
-    } else if has("you are the proposer") {
-        Turn::Proposal
-    } else if has("your role: proponent") {
-        Turn::Debate { proponent: true }
-    } else if has("your role: opponent") {
-        Turn::Debate { proponent: false }
-    } else if has("the other participants answered")
-        || has("what has been said so far")
-        || has("previous answer")
-    {
-        Turn::FollowUp
-    } else {
-        Turn::First
+impl Turn {
+    fn of(turn: TextTurn, role: Option<Role>) -> Self {
+        match (turn, role) {
+            (TextTurn::Revision, _) => Self::Revision,
+            (TextTurn::Critique, _) => Self::Critique,
+            (TextTurn::Proposal, _) => Self::Proposal,
+            (_, Some(Role::Proponent)) => Self::Debate { proponent: true },
+            (_, Some(Role::Opponent)) => Self::Debate { proponent: false },
+            (TextTurn::FollowUp, _) => Self::FollowUp,
+            // A neutral speaker's debate turn reads as its own answer.
+            (TextTurn::Opening | TextTurn::Argument, _) => Self::First,
+        }
     }
 }
 
-/// How a free-text answer opens, from what the prompt asks for.
-fn stance_for(prompt: &str) -> &'static str {
-    match turn_of(prompt) {
+/// How a free-text answer opens, from its turn.
+fn stance_for(turn: Turn) -> &'static str {
+    match turn {
         Turn::Revision => "Revised proposal, taking each critique into account:",
         Turn::Critique => "Critique of the proposal:",
         Turn::Proposal => "My proposal:",
@@ -651,6 +653,7 @@ fn stance_for(prompt: &str) -> &'static str {
 fn free(
     provider_id: &str,
     prompt: &str,
+    turn: Turn,
     voice: &Perspective,
     topic: &str,
     stance: &Stance,
@@ -660,7 +663,7 @@ fn free(
         name = voice.name,
         focus = voice.focus,
     );
-    let opening = stance_for(prompt);
+    let opening = stance_for(turn);
     let (pick, other) = (stance.pick, stance.other);
     let quotes = quoted(prompt);
     let others: Vec<(&str, Option<&str>, &str)> = latest_answers(&quotes)
@@ -676,7 +679,7 @@ fn free(
         ];
         format!("Recommendation: {}.", fill(voice.recommendation, &values))
     };
-    let body = match turn_of(prompt) {
+    let body = match turn {
         Turn::First => {
             if stance.yes_no {
                 format!("{opening} {}", voice.yes_no_reason)
@@ -826,7 +829,7 @@ fn free(
             }
         }
     };
-    let recommendation = match turn_of(prompt) {
+    let recommendation = match turn {
         Turn::Debate { .. } | Turn::Critique => String::new(),
         _ => format!("\n{recommendation}"),
     };
@@ -850,13 +853,13 @@ fn lower_first(text: &str) -> String {
     }
 }
 
-fn vote(provider_id: &str, prompt: &str, voice: &Perspective, stance: &Stance) -> String {
+fn vote(provider_id: &str, after_votes: bool, voice: &Perspective, stance: &Stance) -> String {
     let reason = if stance.yes_no {
         voice.yes_no_reason.to_owned()
     } else {
         stance.why(voice, stance.pick, stance.other)
     };
-    let kept = if prompt.contains("previous votes") {
+    let kept = if after_votes {
         "I keep my vote after reading the others. "
     } else {
         ""
@@ -915,13 +918,13 @@ fn position(prompt: &str, voice: &Perspective, stance: &Stance) -> String {
 fn synthesis(
     provider_id: &str,
     prompt: &str,
+    judging: bool,
     voice: &Perspective,
     topic: &str,
     stance: &Stance,
 ) -> String {
     let quotes = quoted(prompt);
     let answers = latest_answers(&quotes);
-    let judging = prompt.contains("moderator and judge");
     // Who picked what.
     let picks: Vec<(&str, Option<&str>, Option<usize>)> = answers
         .iter()
@@ -1091,8 +1094,16 @@ mod tests {
                          <answer speaker=\"you\" round=\"2\">\nno\n</answer>\n<answer speaker=\"mock-a\" round=\"2\">\nno\n</answer>";
         assert_eq!(participants_in(synthesis, "mock-a"), ["mock-b"]);
         assert_eq!(
-            stance_for("You are the proposer. The others will critique it and you will revise it."),
+            stance_for(Turn::of(TextTurn::Proposal, Some(Role::Proponent))),
             "My proposal:"
+        );
+        assert_eq!(
+            stance_for(Turn::of(TextTurn::Argument, Some(Role::Opponent))),
+            "Arguing against the proposition:"
+        );
+        assert_eq!(
+            stance_for(Turn::of(TextTurn::Argument, Some(Role::Neutral))),
+            "My answer:"
         );
     }
 

@@ -167,9 +167,12 @@ impl MockProvider {
                 return Err(self.failure(kind, format!("simulated {} failure", kind.as_str())));
             }
             MockMode::Garbage => answers::garbage(&self.id, &request.prompt),
-            MockMode::Ok | MockMode::Slow | MockMode::Hang => {
-                answers::answer(&self.id, request.system_prompt.as_deref(), &request.prompt)
-            }
+            MockMode::Ok | MockMode::Slow | MockMode::Hang => answers::answer(
+                &self.id,
+                request.system_prompt.as_deref(),
+                &request.prompt,
+                request.expects,
+            ),
         };
         Ok(ProviderResponse {
             input_tokens: Some(

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use ax_adapter_providers::{ProviderRegistry, ProvidersFile};
-use ax_discussion_domain::provider::ProviderRequest;
+use ax_discussion_domain::provider::{Expects, ProviderRequest};
 use rustix::process::{Pid, test_kill_process};
 
 /// The fake provider programs shared with the CLI's end-to-end tests.
@@ -33,6 +33,7 @@ pub fn request(provider: &str, prompt: &str, timeout: Duration) -> ProviderReque
     ProviderRequest {
         provider_id: provider.to_owned(),
         prompt: prompt.to_owned(),
+        expects: Expects::default(),
         system_prompt: None,
         temperature: None,
         max_tokens: None,

@@ -1,13 +1,15 @@
 //! The mock provider: deterministic, labelled simulated, answering in the format the
-//! prompt requests, and failing in each configured way.
+//! request expects, and failing in each configured way.
 
 use std::time::Duration;
 
 use ax_adapter_providers::mock::answers::SIMULATED_MARKER;
-use ax_discussion_domain::provider::{ProviderErrorKind, ProviderExecutor};
+use ax_discussion_domain::provider::{
+    Expects, ProviderErrorKind, ProviderExecutor, ProviderRequest,
+};
 use ax_discussion_domain::response_format::{
     AGREE, AGREEMENTS, CONCLUSION, CONFIDENCE, DISAGREE, DISAGREEMENTS, INSIGHTS, POSITION, REASON,
-    RequestedFormat, VOTE, requested_format,
+    VOTE,
 };
 
 use crate::helpers::{registry, request};
@@ -19,6 +21,14 @@ fn zero_latency_mocks() -> String {
         .iter()
         .map(|id| format!("[providers.{id}]\nkind = \"mock\"\nlatency = \"0ms\"\n"))
         .collect()
+}
+
+/// A request for `provider` with `prompt`, expecting `expects`.
+fn expecting(provider: &str, prompt: &str, expects: Expects) -> ProviderRequest {
+    ProviderRequest {
+        expects,
+        ..request(provider, prompt, TIMEOUT)
+    }
 }
 
 /// The value after `label` on its line.
@@ -79,11 +89,11 @@ async fn a_vote_names_an_offered_option_with_confidence_and_reason() {
         "Topic: Which language for the CLI?\nOptions:\n1. Rust\n2. Go\n3. Python\n\
          Answer with:\n{VOTE} <option>\n{CONFIDENCE} <0.0-1.0>\n{REASON} <why>"
     );
-    assert_eq!(requested_format(&prompt), RequestedFormat::Vote);
+    let expects = Expects::Vote { after_votes: false };
 
     for id in ["mock-a", "mock-b", "mock-c", "mock-d"] {
         let answer = registry
-            .execute(request(id, &prompt, TIMEOUT))
+            .execute(expecting(id, &prompt, expects))
             .await
             .unwrap();
         let vote = field(&answer.content, VOTE)
@@ -104,11 +114,9 @@ async fn an_agreement_poll_gets_a_position() {
     let prompt = format!(
         "Topic: Ship on Friday?\nDraft conclusion: yes.\nReply with {POSITION} {AGREE} or {DISAGREE}, then {REASON}"
     );
-    assert_eq!(requested_format(&prompt), RequestedFormat::Position);
-
     for id in ["mock-a", "mock-b", "mock-c", "mock-d"] {
         let answer = registry
-            .execute(request(id, &prompt, TIMEOUT))
+            .execute(expecting(id, &prompt, Expects::Position))
             .await
             .unwrap();
         let position =
@@ -125,10 +133,12 @@ async fn a_synthesis_has_every_section_in_order() {
         "Topic: Monorepo or many repos?\nAnswers:\n[mock-b]: monorepo\n[mock-c]: many repos\n\
          Write {AGREEMENTS}, {DISAGREEMENTS} (- provider: position), {INSIGHTS} and {CONCLUSION}"
     );
-    assert_eq!(requested_format(&prompt), RequestedFormat::Synthesis);
-
     let answer = registry
-        .execute(request("mock-a", &prompt, TIMEOUT))
+        .execute(expecting(
+            "mock-a",
+            &prompt,
+            Expects::Synthesis { judging: false },
+        ))
         .await
         .unwrap();
 
@@ -245,7 +255,7 @@ async fn latency_is_applied_before_answering() {
 /// proposal it was shown, a revision naming its critics).
 #[test]
 fn simulated_answers_engage_with_the_topics_alternatives_and_follow_the_pattern() {
-    use ax_adapter_providers::mock::answers::answer;
+    use ax_adapter_providers::mock::answers;
     use ax_contracts::discussion::Role;
     use ax_discussion_domain::parse;
     use ax_discussion_domain::prompts::{self, Brief, Quote, VoteBasis};
@@ -256,6 +266,9 @@ fn simulated_answers_engage_with_the_topics_alternatives_and_follow_the_pattern(
         topic,
         context: None,
         participants: &names,
+    };
+    let answer = |id: &str, _: Option<&str>, prompt: &prompts::Prompt| {
+        answers::answer(id, None, &prompt.text, prompt.expects)
     };
     let options = parse::options(topic);
     assert_eq!(options, ["PostgreSQL", "SQLite"]);

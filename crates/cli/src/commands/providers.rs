@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use ax_contracts::provider::{
     DefaultParticipants, LimitInForce, ProviderCheck, ProviderChecks, ProviderList, ProviderStatus,
 };
-use ax_discussion_domain::provider::{ProviderExecutor, ProviderRequest};
+use ax_discussion_domain::provider::{Expects, ProviderExecutor, ProviderRequest};
 
 use crate::app::{App, Discussions};
 use crate::args::{ProvidersAction, ProvidersArgs};
@@ -146,6 +146,7 @@ async fn check(
         let request = ProviderRequest {
             provider_id: id.clone(),
             prompt: CHECK_PROMPT.to_owned(),
+            expects: Expects::default(),
             system_prompt: None,
             temperature: Some(0.0),
             max_tokens: Some(16),

@@ -27,7 +27,7 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::provider::{ProviderErrorKind, ProviderExecutor, ProviderRequest};
+use crate::provider::{Expects, ProviderErrorKind, ProviderExecutor, ProviderRequest};
 
 /// How a staged provider must behave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +93,7 @@ impl Staged {
         ProviderRequest {
             provider_id: self.provider_id.clone(),
             prompt: prompt.to_owned(),
+            expects: Expects::default(),
             system_prompt: None,
             temperature: None,
             max_tokens: None,

@@ -13,7 +13,7 @@ use crate::agreement::lexical_agreement;
 use crate::call::{Caller, StepTracker};
 use crate::participants::Speaker;
 use crate::progress::Step;
-use crate::prompts::Quote;
+use crate::prompts::{Prompt, Quote};
 use crate::state::{OpenRound, Plan, Transcript, Turn, all_settled};
 
 /// One open round of a discussion. Every call made through it counts against the
@@ -75,7 +75,7 @@ impl<'r> Round<'r> {
     }
 
     /// Ask `speaker` alone and record the outcome; returns the answer, if any.
-    pub async fn ask(&mut self, speaker: &Speaker, prompt: String) -> Option<String> {
+    pub async fn ask(&mut self, speaker: &Speaker, prompt: Prompt) -> Option<String> {
         let outcome = self
             .caller
             .call(speaker, &self.tracker, prompt)

@@ -4,8 +4,8 @@
 //! and inside a recursive discussion.
 
 use crate::support::{self, Act, Fake, config, service};
+use ax_discussion_domain::provider::Expects;
 use ax_discussion_domain::provider::ProviderInfo;
-use ax_discussion_domain::response_format::{RequestedFormat, requested_format};
 use ax_discussion_domain::{ProgressSink, RunOptions};
 use serde_json::json;
 
@@ -121,12 +121,12 @@ async fn a_recursive_discussion_stays_within_the_limit_while_sub_discussions_fan
     for id in ["p1", "p2", "p3", "p4"] {
         fake.respond(id, move |req| {
             let is_sub = req.prompt.contains("Settle this disputed point");
-            match requested_format(&req.prompt) {
+            match req.expects {
                 // The top discussion's synthesis finds three disputed points.
-                RequestedFormat::Synthesis if !is_sub && !req.prompt.contains("<settled") => {
+                Expects::Synthesis { .. } if !is_sub && !req.prompt.contains("<settled") => {
                     Act::Say("AGREEMENTS:\n- storage matters\nDISAGREEMENTS:\n- p2: JSON files are enough\n- p3: PostgreSQL is needed\n- p4: WAL mode must be off\nINSIGHTS:\n- none\nCONCLUSION:\nUse SQLite.".into())
                 }
-                _ => Act::Say(support::default_answer(id, &req.prompt)),
+                _ => Act::Say(support::default_answer(id, req)),
             }
         });
     }
@@ -187,12 +187,12 @@ async fn a_recursive_discussion_stays_within_the_limit_while_sub_discussions_fan
 async fn recursive_budgets_are_reported_not_exceeded() {
     let fake = Fake::new(&["p1", "p2"]);
     for id in ["p1", "p2"] {
-        fake.respond(id, move |req| match requested_format(&req.prompt) {
+        fake.respond(id, move |req| match req.expects {
             // Every synthesis, at every depth, finds two disputed points.
-            RequestedFormat::Synthesis => Act::Say(
+            Expects::Synthesis { .. } => Act::Say(
                 "DISAGREEMENTS:\n- p1: point one\n- p2: point two\nCONCLUSION:\nDone.".into(),
             ),
-            _ => Act::Say(support::default_answer(id, &req.prompt)),
+            _ => Act::Say(support::default_answer(id, req)),
         });
     }
     let (svc, _, _) = service(&fake, 5);
@@ -240,11 +240,11 @@ async fn the_recursive_time_budget_stops_sub_discussions() {
             if req.prompt.contains("Settle this disputed point") {
                 return Act::Hang;
             }
-            match requested_format(&req.prompt) {
-                RequestedFormat::Synthesis => {
+            match req.expects {
+                Expects::Synthesis { .. } => {
                     Act::Say("DISAGREEMENTS:\n- p1: a point\nCONCLUSION:\nDone.".into())
                 }
-                _ => Act::Say(support::default_answer(id, &req.prompt)),
+                _ => Act::Say(support::default_answer(id, req)),
             }
         });
     }

@@ -5,17 +5,17 @@
 use std::sync::Arc;
 
 use crate::support::{self, Act, Fake, config, service};
-use ax_discussion_domain::response_format::{RequestedFormat, requested_format};
+use ax_discussion_domain::provider::Expects;
 use ax_discussion_domain::{AgentPersona, RunOptions, StaticAgents};
 use serde_json::json;
 
 fn poll_answers(fake: &Fake, positions: &[(&'static str, &'static str)]) {
     for (id, position) in positions.iter().copied() {
-        fake.respond(id, move |req| match requested_format(&req.prompt) {
-            RequestedFormat::Position => Act::Say(format!(
+        fake.respond(id, move |req| match req.expects {
+            Expects::Position => Act::Say(format!(
                 "**POSITION:** {position}\nREASON: {id} has a reason."
             )),
-            _ => Act::Say(support::default_answer(id, &req.prompt)),
+            _ => Act::Say(support::default_answer(id, req)),
         });
     }
 }
@@ -35,7 +35,7 @@ async fn unanimous_polls_everyone_and_holds_only_if_all_agree() {
     let polls = fake
         .seen()
         .iter()
-        .filter(|s| requested_format(&s.prompt) == RequestedFormat::Position)
+        .filter(|s| s.expects == Expects::Position)
         .count();
     assert_eq!(polls, 3, "every participant was polled");
     // The poll shows the drafted conclusion.
@@ -107,9 +107,9 @@ async fn a_failed_majority_says_so_and_lists_the_dissenters() {
 async fn a_poll_answer_without_a_position_is_not_counted_as_agreement() {
     let fake = Fake::new(&["a", "b"]);
     poll_answers(&fake, &[("a", "AGREE")]);
-    fake.respond("b", |req| match requested_format(&req.prompt) {
-        RequestedFormat::Position => Act::Say("It depends on the workload.".into()),
-        _ => Act::Say(support::default_answer("b", &req.prompt)),
+    fake.respond("b", |req| match req.expects {
+        Expects::Position => Act::Say("It depends on the workload.".into()),
+        _ => Act::Say(support::default_answer("b", req)),
     });
     let (svc, _, _) = service(&fake, 5);
     let r = svc
@@ -175,11 +175,11 @@ async fn voting_after_another_pattern_asks_everyone_to_vote_on_the_discussion() 
 #[tokio::test(start_paused = true)]
 async fn synthesis_lists_agreements_and_attributed_dissent() {
     let fake = Fake::new(&["a", "b"]);
-    fake.respond("a", |req| match requested_format(&req.prompt) {
-        RequestedFormat::Synthesis => Act::Say(
+    fake.respond("a", |req| match req.expects {
+        Expects::Synthesis { .. } => Act::Say(
             "## Agreements:\n- SQLite\n**DISAGREEMENTS:**\n- **b**: wants Postgres\nINSIGHTS:\n- WAL\nCONCLUSION:\nSQLite with WAL.".into(),
         ),
-        _ => Act::Say(support::default_answer("a", &req.prompt)),
+        _ => Act::Say(support::default_answer("a", req)),
     });
     let (svc, _, _) = service(&fake, 5);
     let r = svc
@@ -296,11 +296,11 @@ async fn an_unknown_agent_is_rejected_before_anything_runs() {
 #[tokio::test(start_paused = true)]
 async fn dissent_is_credited_to_participants_by_whole_name_only() {
     let fake = Fake::new(&["alpha", "b"]);
-    fake.respond("alpha", |req| match requested_format(&req.prompt) {
-        RequestedFormat::Synthesis => Act::Say(
+    fake.respond("alpha", |req| match req.expects {
+        Expects::Synthesis { .. } => Act::Say(
             "AGREEMENTS:\n- SQLite\nDISAGREEMENTS:\n- alphabet: prefers letters\n- gpt-9: wants Postgres\n- The alphabet soup camp prefers files\n- b: wants MySQL\nCONCLUSION:\nSQLite.".into(),
         ),
-        _ => Act::Say(support::default_answer("alpha", &req.prompt)),
+        _ => Act::Say(support::default_answer("alpha", req)),
     });
     let (svc, _, _) = service(&fake, 5);
     let r = svc

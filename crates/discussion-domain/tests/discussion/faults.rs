@@ -137,7 +137,7 @@ fn record_timeouts(fake: &Fake, provider: &'static str) -> Arc<Mutex<Vec<Duratio
     let sink = Arc::clone(&got);
     fake.respond(provider, move |req| {
         sink.lock().unwrap().push(req.timeout);
-        Act::Say(support::default_answer(provider, &req.prompt))
+        Act::Say(support::default_answer(provider, req))
     });
     got
 }
@@ -337,7 +337,7 @@ async fn cancellation_returns_partial_rounds_and_drops_running_calls() {
             if req.prompt.contains("round=\"1\"") {
                 Act::Hang
             } else {
-                Act::Say(support::default_answer(id, &req.prompt))
+                Act::Say(support::default_answer(id, req))
             }
         });
     }
@@ -413,7 +413,7 @@ async fn cancelling_during_consensus_is_a_cancellation_not_a_synthesis_failure()
             if req.prompt.contains("AGREEMENTS:") {
                 Act::Hang
             } else {
-                Act::Say(support::default_answer(id, &req.prompt))
+                Act::Say(support::default_answer(id, req))
             }
         });
     }

@@ -11,7 +11,7 @@ async fn synthesis_answers_independently_then_each_sees_the_others() {
     for id in ["a", "b", "c"] {
         fake.respond(id, move |req| {
             if req.prompt.contains("AGREEMENTS:") {
-                Act::Say(support::default_answer(id, &req.prompt))
+                Act::Say(support::default_answer(id, req))
             } else if req.prompt.contains("round=\"1\"") {
                 Act::Say(format!("{id} second thoughts"))
             } else {
@@ -62,7 +62,7 @@ async fn round_robin_speaks_in_turn_and_later_turns_see_everything_so_far() {
         fake.respond(id, move |req| {
             let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             if req.prompt.contains("AGREEMENTS:") {
-                Act::Say(support::default_answer(id, &req.prompt))
+                Act::Say(support::default_answer(id, req))
             } else {
                 Act::Say(format!("{id} turn {n}"))
             }
@@ -155,7 +155,7 @@ async fn critique_default_rounds_give_a_full_critique_and_revision_cycle() {
     for id in ["a", "b", "c"] {
         fake.respond(id, move |req| {
             if req.prompt.contains("AGREEMENTS:") {
-                Act::Say(support::default_answer(id, &req.prompt))
+                Act::Say(support::default_answer(id, req))
             } else if req.prompt.contains("Revise your proposal") {
                 Act::Say("REVISED PLAN".into())
             } else if req.prompt.contains("Critique this proposal") {
@@ -262,7 +262,7 @@ async fn early_exit_stops_when_answers_already_agree() {
     for id in ["a", "b"] {
         fake.respond(id, move |req| {
             if req.prompt.contains("AGREEMENTS:") {
-                Act::Say(support::default_answer(id, &req.prompt))
+                Act::Say(support::default_answer(id, req))
             } else {
                 Act::Say("Store agents in SQLite with a unique index on the agent id.".into())
             }

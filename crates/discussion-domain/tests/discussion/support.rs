@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ax_discussion_domain::provider::{
-    ProviderError, ProviderErrorKind, ProviderExecutor, ProviderInfo, ProviderKind,
+    Expects, ProviderError, ProviderErrorKind, ProviderExecutor, ProviderInfo, ProviderKind,
     ProviderRequest, ProviderResponse,
 };
-use ax_discussion_domain::response_format::{RequestedFormat, requested_format};
 use ax_discussion_domain::{DiscussionEngine, DiscussionService, InMemoryHistory, ProviderLimiter};
 use tokio::time::Instant;
 
@@ -38,6 +37,7 @@ pub type Responder = Arc<dyn Fn(&ProviderRequest) -> Act + Send + Sync>;
 pub struct Seen {
     pub provider: String,
     pub prompt: String,
+    pub expects: Expects,
     pub system_prompt: Option<String>,
     pub started: Instant,
     pub ended: Option<Instant>,
@@ -200,23 +200,24 @@ impl Fake {
             .cloned();
         match responder {
             Some(f) => f(req),
-            None => Act::Say(default_answer(&req.provider_id, &req.prompt)),
+            None => Act::Say(default_answer(&req.provider_id, req)),
         }
     }
 }
 
-/// An answer in the format the prompt asks for. Free answers differ by provider so
+/// An answer in the format the request expects. Free answers differ by provider so
 /// that round early exit does not trigger by accident.
-pub fn default_answer(provider: &str, prompt: &str) -> String {
-    match requested_format(prompt) {
-        RequestedFormat::Vote => {
+pub fn default_answer(provider: &str, req: &ProviderRequest) -> String {
+    let prompt = &req.prompt;
+    match req.expects {
+        Expects::Vote { .. } => {
             format!("VOTE: 1\nCONFIDENCE: 0.8\nREASON: {provider} prefers the first option.")
         }
-        RequestedFormat::Position => "POSITION: AGREE\nREASON: it matches the discussion.".into(),
-        RequestedFormat::Synthesis => format!(
+        Expects::Position => "POSITION: AGREE\nREASON: it matches the discussion.".into(),
+        Expects::Synthesis { .. } => format!(
             "AGREEMENTS:\n- a shared point\nDISAGREEMENTS:\n- none\nINSIGHTS:\n- none\nCONCLUSION:\n{provider} concludes the topic."
         ),
-        RequestedFormat::Free => format!(
+        Expects::Text { .. } => format!(
             "{provider} argues {provider}-specific reasoning number {}.",
             prompt.len()
         ),
@@ -249,6 +250,7 @@ impl ProviderExecutor for Fake {
             seen.push(Seen {
                 provider: req.provider_id.clone(),
                 prompt: req.prompt.clone(),
+                expects: req.expects,
                 system_prompt: req.system_prompt.clone(),
                 started: Instant::now(),
                 ended: None,
