@@ -786,6 +786,15 @@ fn show_latest_and_a_topic_named_like_a_subcommand() {
     let (exit, listed) = data.json(&["discuss", "history"]);
     assert_eq!(exit, 0);
     assert_eq!(listed["discussions"].as_array().map(Vec::len), Some(2));
+    // `list` and `get`, the verbs of `ax agent` and of MCP, are the same subcommands:
+    // neither starts a discussion about the word.
+    assert_eq!(data.json(&["discuss", "list"]), (0, listed));
+    let (exit, got) = data.json(&["discuss", "get", "latest"]);
+    assert_eq!(exit, 0);
+    assert_eq!(got["discussionId"], second["discussionId"]);
+    let (exit, about_list) = data.json(&["discuss", "--fast", "--", "list"]);
+    assert_eq!(exit, 0);
+    assert_eq!(about_list["topic"], "list");
 }
 
 /// Issue 8, item 5: the offline demo is about the user's topic. A voting discussion on

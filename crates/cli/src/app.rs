@@ -48,6 +48,9 @@ pub struct App {
     pub storage: Storage,
     /// The agent registry over the database.
     pub agents: AgentRegistry,
+    /// `$AX_MAX_CONCURRENT_PROVIDER_CALLS` as clap read it, checked when the
+    /// discussions are wired ([`App::discussions`]).
+    limit_from_env: Option<String>,
 }
 
 /// The storage backend in use.
@@ -75,13 +78,16 @@ impl Storage {
 }
 
 /// Where an invocation's data is: the data directory (`--data-dir`) and the
-/// database URL (`--database-url` / `$AX_DATABASE_URL`), as given.
+/// database URL (`--database-url` / `$AX_DATABASE_URL`), as given; and the
+/// environment's provider call limit, which the app keeps for wiring discussions.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Location<'a> {
     /// `--data-dir`.
     pub data_dir: Option<&'a Path>,
     /// `--database-url`, or `$AX_DATABASE_URL`.
     pub database_url: Option<&'a DatabaseUrlArg>,
+    /// `$AX_MAX_CONCURRENT_PROVIDER_CALLS`.
+    pub limit_from_env: Option<&'a str>,
 }
 
 /// `--data-dir`, else `$AX_DATA_DIR` (clap reads both, the flag first: `flag` is
@@ -144,7 +150,7 @@ impl App {
         let data_dir = resolve_data_dir(location.data_dir)?;
         create_private_dir(&data_dir)?;
         if let Some(database) = Self::open_postgres(location, &data_dir).await? {
-            return Self::wire(data_dir, Storage::Postgres(database)).await;
+            return Self::wire(location, data_dir, Storage::Postgres(database)).await;
         }
         let db_path = data_dir.join(DATABASE_FILE);
         let execution = match workload {
@@ -159,18 +165,23 @@ impl App {
             },
         )
         .map_err(|e| database_error(&e))?;
-        Self::wire(data_dir, Storage::Sqlite(database)).await
+        Self::wire(location, data_dir, Storage::Sqlite(database)).await
     }
 
     /// The registry over `database`, seeded, with the reference registry imported
     /// once.
-    async fn wire(data_dir: PathBuf, storage: Storage) -> Result<App, CliError> {
+    async fn wire(
+        location: Location<'_>,
+        data_dir: PathBuf,
+        storage: Storage,
+    ) -> Result<App, CliError> {
         let agents = AgentRegistry::new(storage.agent_store());
         agents.seed_defaults().await?;
         let app = App {
             data_dir,
             storage,
             agents,
+            limit_from_env: location.limit_from_env.map(str::to_owned),
         };
         app.import_reference_registry_once().await?;
         Ok(app)
@@ -184,12 +195,14 @@ impl App {
     pub async fn open_or_read_only(location: Location<'_>) -> Result<App, CliError> {
         let data_dir = resolve_data_dir(location.data_dir)?;
         if let Some(database) = Self::open_postgres(location, &data_dir).await? {
-            return Self::wire(data_dir, Storage::Postgres(database)).await;
+            return Self::wire(location, data_dir, Storage::Postgres(database)).await;
         }
         let db_path = data_dir.join(DATABASE_FILE);
         if db_path.is_file() {
             match SqliteDatabase::open_with(&db_path, DatabaseOptions::default()) {
-                Ok(database) => return Self::wire(data_dir, Storage::Sqlite(database)).await,
+                Ok(database) => {
+                    return Self::wire(location, data_dir, Storage::Sqlite(database)).await;
+                }
                 Err(e) if e.is_read_only() => {
                     let database =
                         SqliteDatabase::open_read_only(&db_path, DatabaseOptions::default())
@@ -199,6 +212,7 @@ impl App {
                         data_dir,
                         agents: AgentRegistry::new(storage.agent_store()),
                         storage,
+                        limit_from_env: location.limit_from_env.map(str::to_owned),
                     });
                 }
                 Err(e) => return Err(database_error(&e)),
@@ -207,6 +221,7 @@ impl App {
         Self::open(Location {
             data_dir: Some(&data_dir),
             database_url: None,
+            ..location
         })
         .await
     }
@@ -302,7 +317,7 @@ impl App {
         })?);
         let limit = resolve_limit(
             max_concurrent,
-            std::env::var(LIMIT_ENV).ok().as_deref(),
+            self.limit_from_env.as_deref(),
             providers.max_concurrent_provider_calls(),
         )?;
         let executor: Arc<dyn ProviderExecutor> = providers.clone();

@@ -76,6 +76,19 @@ pub struct GlobalArgs {
         hide_env_values = true
     )]
     pub database_url: Option<crate::storage::DatabaseUrlArg>,
+    /// The process-wide provider call limit from AX_MAX_CONCURRENT_PROVIDER_CALLS,
+    /// read by clap like every other variable. Kept as text and hidden: the variable
+    /// is the interface (`--max-concurrent` is the flag, on the commands that run
+    /// providers), and `app::resolve_limit` checks it with the documented message
+    /// naming the variable, after the flag and before `config.toml`.
+    #[arg(
+        long = "max-concurrent-provider-calls",
+        global = true,
+        hide = true,
+        value_name = "N",
+        env = crate::app::LIMIT_ENV
+    )]
+    pub limit_from_env: Option<String>,
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -329,16 +342,21 @@ pub struct DiscussCommand {
     pub run: DiscussArgs,
 }
 
-/// `ax discuss history|show`
+/// `ax discuss history|show`. `list` and `get` are their aliases — the verbs of
+/// `ax agent` and of the MCP tools (`discussion_list`, `discussion_get`) — so that
+/// `ax discuss list` lists instead of starting a discussion about the word "list";
+/// a topic that is exactly one of these words goes after `--`.
 #[derive(Debug, Subcommand)]
 pub enum DiscussAction {
     /// Recent discussions, newest first.
+    #[command(visible_alias = "list")]
     History {
         /// How many.
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
     /// One saved discussion in full.
+    #[command(visible_alias = "get")]
     Show {
         /// The discussion id, or `latest` for the newest.
         id: String,

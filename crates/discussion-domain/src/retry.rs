@@ -35,14 +35,6 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// No retries at all.
-    pub fn none() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
     /// How long to wait after failed attempt number `attempt` (1-based), or `None`
     /// when no retry should follow: attempts are used up, or the provider asked for a
     /// longer wait than [`RetryPolicy::max_retry_after`].

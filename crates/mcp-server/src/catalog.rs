@@ -14,7 +14,8 @@ use ax_contracts::agent::{
     AgentPage, AgentProfile, AgentRecord, CapabilityIndex, Recommendation, Registered, Removed,
 };
 use ax_contracts::discussion::{
-    DiscussionConfig, DiscussionPage, DiscussionResult, QuickDiscussionResult,
+    ConsensusMethod, DiscussionConfig, DiscussionPage, DiscussionResult, Pattern,
+    QuickDiscussionResult,
 };
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
@@ -28,7 +29,8 @@ use crate::tools::{ToolName, agents, discussions};
 pub(crate) struct ToolSpec {
     pub name: ToolName,
     pub title: &'static str,
-    pub description: &'static str,
+    /// Built once, with the contract's own names where it lists them.
+    pub description: String,
     pub input: Arc<JsonObject>,
     pub output: Arc<JsonObject>,
     /// How far `arguments` checks calls (the rest is the contract's job).
@@ -58,7 +60,7 @@ pub fn tool_reference() -> Vec<ToolDoc> {
         .map(|spec| ToolDoc {
             name: spec.name.as_str(),
             title: spec.title,
-            description: spec.description,
+            description: &spec.description,
             input_schema: Value::Object(spec.input.as_ref().clone()),
             output_schema: Value::Object(spec.output.as_ref().clone()),
         })
@@ -79,7 +81,7 @@ pub(crate) fn listed_tools(prefix: &str) -> Vec<Tool> {
         .map(|spec| {
             let mut tool = Tool::new(
                 format!("{prefix}{}", spec.name.as_str()),
-                spec.description,
+                spec.description.clone(),
                 spec.input.clone(),
             )
             .with_title(spec.title)
@@ -135,7 +137,7 @@ fn build() -> Vec<ToolSpec> {
             ToolName::AgentList => ToolSpec {
                 name,
                 title: "List agents",
-                description: "List registered agents ordered by agentId, filtered by team, tags (any of), capability or enabled, one page at a time (limit 1-100, default 50; pass nextCursor as cursor for the next page).",
+                description: "List registered agents ordered by agentId, filtered by team, tags (any of), capability or enabled, one page at a time (limit 1-100, default 50; pass nextCursor as cursor for the next page).".into(),
                 input: input::<agents::ListArgs>(),
                 output: output::<AgentPage>(),
                 depth: Depth::Full,
@@ -144,7 +146,7 @@ fn build() -> Vec<ToolSpec> {
             ToolName::AgentGet => ToolSpec {
                 name,
                 title: "Get an agent",
-                description: "The full profile of one agent, with createdAt, updatedAt and revision. Unknown id: AGENT_NOT_FOUND.",
+                description: "The full profile of one agent, with createdAt, updatedAt and revision. Unknown id: AGENT_NOT_FOUND.".into(),
                 input: input::<agents::IdArgs>(),
                 output: output::<AgentRecord>(),
                 depth: Depth::Full,
@@ -153,7 +155,7 @@ fn build() -> Vec<ToolSpec> {
             ToolName::AgentRegister => ToolSpec {
                 name,
                 title: "Register an agent",
-                description: "Register a new agent profile (agentId and description required). Every broken rule is reported at once as INVALID_INPUT with its path; an id that is taken answers AGENT_ALREADY_EXISTS and changes nothing, even when many clients register it at the same moment.",
+                description: "Register a new agent profile (agentId and description required). Every broken rule is reported at once as INVALID_INPUT with its path; an id that is taken answers AGENT_ALREADY_EXISTS and changes nothing, even when many clients register it at the same moment.".into(),
                 input: register_input(),
                 output: output::<Registered>(),
                 depth: Depth::Undeclared,
@@ -162,7 +164,7 @@ fn build() -> Vec<ToolSpec> {
             ToolName::AgentUpdate => ToolSpec {
                 name,
                 title: "Update an agent",
-                description: "Merge a patch of top-level profile fields into an agent (null removes an optional field) and return the updated profile. With ifVersion the update only happens if the agent is still at that revision (else CONFLICT).",
+                description: "Merge a patch of top-level profile fields into an agent (null removes an optional field) and return the updated profile. With ifVersion the update only happens if the agent is still at that revision (else CONFLICT).".into(),
                 input: input::<agents::UpdateArgs>(),
                 output: output::<AgentRecord>(),
                 depth: Depth::Full,
@@ -171,7 +173,7 @@ fn build() -> Vec<ToolSpec> {
             ToolName::AgentRemove => ToolSpec {
                 name,
                 title: "Remove an agent",
-                description: "Remove an agent. Removing an agent that does not exist answers removed: false, not an error.",
+                description: "Remove an agent. Removing an agent that does not exist answers removed: false, not an error.".into(),
                 input: input::<agents::IdArgs>(),
                 output: output::<Removed>(),
                 depth: Depth::Full,
@@ -180,7 +182,7 @@ fn build() -> Vec<ToolSpec> {
             ToolName::AgentRecommend => ToolSpec {
                 name,
                 title: "Recommend an agent",
-                description: "Recommend the enabled agents that best fit a task, with a confidence 0-1 and the reasons (selection metadata, capabilities, expertise, role and description matched against the task).",
+                description: "Recommend the enabled agents that best fit a task, with a confidence 0-1 and the reasons (selection metadata, capabilities, expertise, role and description matched against the task).".into(),
                 input: input::<agents::RecommendArgs>(),
                 output: output::<Recommendation>(),
                 depth: Depth::Full,
@@ -189,7 +191,7 @@ fn build() -> Vec<ToolSpec> {
             ToolName::AgentCapabilities => ToolSpec {
                 name,
                 title: "Agent capabilities",
-                description: "Every capability with the agents having it, each agent's capabilities, and each agent's category; optionally only one category, optionally including disabled agents.",
+                description: "Every capability with the agents having it, each agent's capabilities, and each agent's category; optionally only one category, optionally including disabled agents.".into(),
                 input: input::<agents::CapabilitiesArgs>(),
                 output: output::<CapabilityIndex>(),
                 depth: Depth::Full,
@@ -198,7 +200,13 @@ fn build() -> Vec<ToolSpec> {
             ToolName::Discuss => ToolSpec {
                 name,
                 title: "Run a discussion",
-                description: "Put a topic to several AI providers in a pattern (synthesis, round-robin, debate, critique, voting) and reach a conclusion (synthesis, voting, moderator, unanimous, majority). Long-running: send a progressToken to get one progress notification per finished provider call, and cancel the request to stop it and its provider processes. Every discussion is saved (discussion_get). A discussion that ran and failed answers isError with its whole result.",
+                // The names come from the contract, so the list cannot drift from
+                // what `pattern` and `consensus.method` accept.
+                description: format!(
+                    "Put a topic to several AI providers in a pattern ({}) and reach a conclusion ({}). Long-running: send a progressToken to get one progress notification per finished provider call, and cancel the request to stop it and its provider processes. Every discussion is saved (discussion_get). A discussion that ran and failed answers isError with its whole result.",
+                    Pattern::NAMES.join(", "),
+                    ConsensusMethod::NAMES.join(", "),
+                ),
                 input: input::<DiscussionConfig>(),
                 output: output::<DiscussionResult>(),
                 depth: Depth::Undeclared,
@@ -207,7 +215,7 @@ fn build() -> Vec<ToolSpec> {
             ToolName::DiscussQuick => ToolSpec {
                 name,
                 title: "Quick discussion",
-                description: "One fast synthesis round on a topic with the given (or the available) providers; returns the conclusion and the discussion id.",
+                description: "One fast synthesis round on a topic with the given (or the available) providers; returns the conclusion and the discussion id.".into(),
                 input: input::<discussions::QuickArgs>(),
                 output: output::<QuickDiscussionResult>(),
                 depth: Depth::Full,
@@ -216,7 +224,7 @@ fn build() -> Vec<ToolSpec> {
             ToolName::DiscussionGet => ToolSpec {
                 name,
                 title: "Get a saved discussion",
-                description: "The full saved result of one discussion (finished, failed or cancelled). Unknown id: DISCUSSION_NOT_FOUND.",
+                description: "The full saved result of one discussion (finished, failed or cancelled). Unknown id: DISCUSSION_NOT_FOUND.".into(),
                 input: input::<discussions::GetArgs>(),
                 output: output::<DiscussionResult>(),
                 depth: Depth::Full,
@@ -225,7 +233,7 @@ fn build() -> Vec<ToolSpec> {
             ToolName::DiscussionList => ToolSpec {
                 name,
                 title: "List saved discussions",
-                description: "Saved discussions, newest first, one page at a time (limit 1-100, default 20; pass nextCursor as cursor for the next page).",
+                description: "Saved discussions, newest first, one page at a time (limit 1-100, default 20; pass nextCursor as cursor for the next page).".into(),
                 input: input::<discussions::ListArgs>(),
                 output: output::<DiscussionPage>(),
                 depth: Depth::Full,

@@ -19,6 +19,7 @@ pub async fn run(cli: Cli) -> Result<Exit, CliError> {
     let location = Location {
         data_dir,
         database_url: cli.global.database_url.as_ref(),
+        limit_from_env: cli.global.limit_from_env.as_deref(),
     };
     match cli.command {
         Command::Agent(command) => {
