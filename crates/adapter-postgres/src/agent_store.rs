@@ -16,7 +16,8 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use ax_agent_domain::store::{
-    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError,
+    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, OnceKeys, PageRequest,
+    StoreError,
 };
 use ax_contracts::agent::AgentRecord;
 use deadpool_postgres::GenericClient;
@@ -391,5 +392,95 @@ impl AgentStore for PostgresAgentStore {
             Applied::Done(outcome) => Some(outcome),
             Applied::AlreadyClaimed => None,
         })
+    }
+
+    async fn list_after(
+        &self,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<AgentRecord>, StoreError> {
+        let what = "listing agents after a cursor";
+        // A limit past i64::MAX asks for everything, which is what i64::MAX gives.
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = async {
+            let client = self.shared.client().await?;
+            // `agent_id` is `COLLATE "C"`: the comparison and the order are bytes,
+            // and both use the unique index.
+            let statement = client
+                .prepare_cached(&format!(
+                    "SELECT {SELECT_COLUMNS} FROM agents AS a \
+                     WHERE $1::text IS NULL OR a.agent_id > $1 ORDER BY a.agent_id LIMIT $2"
+                ))
+                .await?;
+            Ok::<_, Failure>(client.query(&statement, &[&after, &limit]).await?)
+        }
+        .await
+        .map_err(self.fail(what))?;
+        rows.iter()
+            .map(|row| record_from_row(row, 0).map_err(|e| decode_error(what, e)))
+            .collect()
+    }
+
+    async fn once_keys(&self) -> Result<OnceKeys, StoreError> {
+        let rows = async {
+            let client = self.shared.client().await?;
+            // One statement: both tables from one snapshot.
+            let statement = client
+                .prepare_cached(
+                    "SELECT 'm', key FROM markers UNION ALL \
+                     SELECT 's', agent_id FROM seeded_defaults ORDER BY 1, 2",
+                )
+                .await?;
+            Ok::<_, Failure>(client.query(&statement, &[]).await?)
+        }
+        .await
+        .map_err(self.fail("reading one-time keys"))?;
+        let mut keys = OnceKeys::default();
+        for row in &rows {
+            let read = |i| row.try_get::<_, String>(i);
+            let (kind, key) = read(0)
+                .and_then(|kind| Ok((kind, read(1)?)))
+                .map_err(|e| decode_error("reading one-time keys", RowError::from(e)))?;
+            if kind == "m" {
+                keys.markers.push(key);
+            } else {
+                keys.seeded.push(key);
+            }
+        }
+        Ok(keys)
+    }
+
+    async fn add_once_keys(&self, keys: &OnceKeys) -> Result<OnceKeys, StoreError> {
+        let added = async {
+            let mut client = self.shared.client().await?;
+            let tx = client.transaction().await?;
+            // Set-wise, one statement per table; RETURNING names what was new.
+            let mut added = OnceKeys::default();
+            for (sql, given, new) in [
+                (
+                    "INSERT INTO markers (key) SELECT unnest($1::text[]) \
+                     ON CONFLICT DO NOTHING RETURNING key",
+                    &keys.markers,
+                    &mut added.markers,
+                ),
+                (
+                    "INSERT INTO seeded_defaults (agent_id) SELECT unnest($1::text[]) \
+                     ON CONFLICT DO NOTHING RETURNING agent_id",
+                    &keys.seeded,
+                    &mut added.seeded,
+                ),
+            ] {
+                let statement = tx.prepare_cached(sql).await?;
+                for row in tx.query(&statement, &[given]).await? {
+                    new.push(row.try_get(0)?);
+                }
+                new.sort();
+            }
+            tx.commit().await?;
+            Ok::<_, Failure>(added)
+        }
+        .await
+        .map_err(self.fail("recording one-time keys"))?;
+        Ok(added)
     }
 }

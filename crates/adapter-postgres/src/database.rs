@@ -114,6 +114,26 @@ impl PostgresDatabase {
         self.shared.target()
     }
 
+    /// What tells this database apart from every other reachable one: the server
+    /// (its start time, to the microsecond, and port), the database and the schema
+    /// the tables live in. Two URLs that spell the same place differently (a host
+    /// name and its address, another user) give the same identity — how
+    /// `ax db copy` refuses to copy a database onto itself.
+    pub async fn identity(&self) -> Result<String, PostgresError> {
+        let target = self.shared.target();
+        let fail = |failure: Failure| open_error(target, "reading the server's identity", failure);
+        let client = self.shared.client().await.map_err(fail)?;
+        let row = client
+            .query_one(
+                "SELECT concat_ws(' ', pg_postmaster_start_time()::text, \
+                 current_setting('port'), current_database(), current_schema())",
+                &[],
+            )
+            .await
+            .map_err(|e| fail(e.into()))?;
+        row.try_get(0).map_err(|e| fail(e.into()))
+    }
+
     /// Server version, schema version, latency and row counts, for `ax doctor`.
     pub async fn health(&self) -> Result<DatabaseHealth, PostgresError> {
         let target = self.shared.target();

@@ -162,4 +162,37 @@ impl DiscussionHistory for PostgresHistory {
             .collect::<Result<Vec<_>, RowError>>()
             .map_err(decoding("listing discussions"))
     }
+
+    async fn save_missing(
+        &self,
+        records: &[DiscussionRecord],
+    ) -> Result<Vec<String>, HistoryError> {
+        let what = "saving missing discussions";
+        let encoded = records
+            .iter()
+            .map(|record| encode(record).map(|(summary, result)| (record, summary, result)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(decoding(what))?;
+        async {
+            let mut client = self.shared.client().await?;
+            let tx = client.transaction().await?;
+            let statement = tx
+                .prepare_cached(
+                    "INSERT INTO discussions (id, summary, result) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .await?;
+            let mut saved = Vec::new();
+            for (record, summary, result) in &encoded {
+                let id = &record.discussion_id;
+                if tx.execute(&statement, &[id, summary, result]).await? == 1 {
+                    saved.push(id.clone());
+                }
+            }
+            tx.commit().await?;
+            Ok::<_, Failure>(saved)
+        }
+        .await
+        .map_err(self.fail(what))
+    }
 }

@@ -7,7 +7,8 @@
 
 use async_trait::async_trait;
 use ax_agent_domain::store::{
-    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError,
+    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, OnceKeys, PageRequest,
+    StoreError,
 };
 use ax_contracts::agent::AgentRecord;
 use r2d2::PooledConnection;
@@ -295,6 +296,77 @@ fn is_marked(conn: &mut Connection, key: &str) -> Result<bool, StoreError> {
         .map_err(|e| store_backend(format!("reading one-time action \"{key}\""), e))
 }
 
+/// A keyset page on the `agent_id` index (SQLite's default `BINARY` collation is
+/// byte order, the port's order).
+fn list_after(
+    conn: &mut Connection,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AgentRecord>, StoreError> {
+    let fail = |e: rusqlite::Error| store_backend("listing agents after a cursor", e);
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {SELECT_COLUMNS} FROM agents AS a \
+             WHERE ?1 IS NULL OR a.agent_id > ?1 ORDER BY a.agent_id LIMIT ?2"
+        ))
+        .map_err(fail)?;
+    let mut rows = stmt.query(params![after, limit]).map_err(fail)?;
+    let mut agents = Vec::new();
+    while let Some(row) = rows.next().map_err(fail)? {
+        agents.push(
+            record_from_row(row).map_err(|e| store_backend("listing agents after a cursor", e))?,
+        );
+    }
+    Ok(agents)
+}
+
+/// Both key tables, read in one snapshot.
+fn once_keys(conn: &mut Connection) -> Result<OnceKeys, StoreError> {
+    let fail = |e: rusqlite::Error| store_backend("reading one-time keys", e);
+    let tx = conn.transaction().map_err(fail)?;
+    let column = |sql: &str| -> rusqlite::Result<Vec<String>> {
+        tx.prepare_cached(sql)?
+            .query_map([], |row| row.get(0))?
+            .collect()
+    };
+    let keys = OnceKeys {
+        markers: column("SELECT key FROM markers ORDER BY key").map_err(fail)?,
+        seeded: column("SELECT agent_id FROM seeded_defaults ORDER BY agent_id").map_err(fail)?,
+    };
+    tx.commit().map_err(fail)?;
+    Ok(keys)
+}
+
+/// `INSERT OR IGNORE` of every key in one write transaction.
+fn add_once_keys(conn: &mut Connection, keys: &OnceKeys) -> Result<OnceKeys, StoreError> {
+    let fail = |e: rusqlite::Error| store_backend("recording one-time keys", e);
+    let tx = write_tx(conn, "add_once_keys")?;
+    let mut added = OnceKeys::default();
+    for (sql, given, new) in [
+        (
+            "INSERT OR IGNORE INTO markers (key, marked_at) \
+             VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            &keys.markers,
+            &mut added.markers,
+        ),
+        (
+            "INSERT OR IGNORE INTO seeded_defaults (agent_id, seeded_at) \
+             VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            &keys.seeded,
+            &mut added.seeded,
+        ),
+    ] {
+        let mut stmt = tx.prepare_cached(sql).map_err(fail)?;
+        for key in given {
+            if stmt.execute([key]).map_err(fail)? == 1 {
+                new.push(key.clone());
+            }
+        }
+    }
+    commit(tx, "add_once_keys")?;
+    Ok(added)
+}
+
 #[async_trait]
 impl AgentStore for SqliteAgentStore {
     async fn insert(&self, record: &AgentRecord) -> Result<(), StoreError> {
@@ -365,6 +437,33 @@ impl AgentStore for SqliteAgentStore {
         let once = once.map(str::to_owned);
         self.with_connection("import", Work::Other, move |conn| {
             import_batch(conn, &mut rows, on_conflict, once.as_deref())
+        })
+        .await
+    }
+
+    async fn list_after(
+        &self,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<AgentRecord>, StoreError> {
+        let after = after.map(str::to_owned);
+        // A limit past i64::MAX asks for everything, which is what i64::MAX gives.
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with_connection("list_after", Work::Other, move |conn| {
+            list_after(conn, after.as_deref(), limit)
+        })
+        .await
+    }
+
+    async fn once_keys(&self) -> Result<OnceKeys, StoreError> {
+        self.with_connection("once_keys", Work::Other, once_keys)
+            .await
+    }
+
+    async fn add_once_keys(&self, keys: &OnceKeys) -> Result<OnceKeys, StoreError> {
+        let keys = keys.clone();
+        self.with_connection("add_once_keys", Work::Other, move |conn| {
+            add_once_keys(conn, &keys)
         })
         .await
     }

@@ -156,36 +156,66 @@ impl SqliteHistory {
     }
 }
 
+/// The insert both writes share; `save` adds an upsert, `save_missing` `DO NOTHING`.
+const INSERT_DISCUSSION: &str = "INSERT INTO discussions (id, topic, pattern, status, \
+     success, providers, started_at, completed_at, duration_ms, result) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ";
+
+impl DiscussionRow {
+    /// Runs `sql` (an [`INSERT_DISCUSSION`]) with this row; how many rows it wrote.
+    fn write(&self, tx: &rusqlite::Transaction<'_>, sql: &str) -> rusqlite::Result<usize> {
+        tx.prepare_cached(sql)?.execute(params![
+            self.id,
+            self.topic,
+            self.pattern,
+            self.status,
+            self.success,
+            self.providers,
+            self.started_at,
+            self.completed_at,
+            self.duration_ms,
+            self.result,
+        ])
+    }
+}
+
 fn save(conn: &mut Connection, row: &DiscussionRow) -> Result<(), HistoryError> {
     let fail = |e| history_backend(format!("saving discussion \"{}\"", row.id), e);
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(fail)?;
-    tx.prepare_cached(
-        "INSERT INTO discussions (id, topic, pattern, status, success, providers, \
-         started_at, completed_at, duration_ms, result) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-         ON CONFLICT (id) DO UPDATE SET topic = excluded.topic, pattern = excluded.pattern, \
-         status = excluded.status, success = excluded.success, providers = excluded.providers, \
-         started_at = excluded.started_at, completed_at = excluded.completed_at, \
-         duration_ms = excluded.duration_ms, result = excluded.result",
+    row.write(
+        &tx,
+        &format!(
+            "{INSERT_DISCUSSION} ON CONFLICT (id) DO UPDATE SET topic = excluded.topic, \
+             pattern = excluded.pattern, status = excluded.status, success = excluded.success, \
+             providers = excluded.providers, started_at = excluded.started_at, \
+             completed_at = excluded.completed_at, duration_ms = excluded.duration_ms, \
+             result = excluded.result"
+        ),
     )
-    .and_then(|mut stmt| {
-        stmt.execute(params![
-            row.id,
-            row.topic,
-            row.pattern,
-            row.status,
-            row.success,
-            row.providers,
-            row.started_at,
-            row.completed_at,
-            row.duration_ms,
-            row.result,
-        ])
-    })
     .map_err(fail)?;
     tx.commit().map_err(fail)
+}
+
+/// Every row in one write transaction; an id already saved inserts nothing.
+fn save_missing(
+    conn: &mut Connection,
+    rows: &[DiscussionRow],
+) -> Result<Vec<String>, HistoryError> {
+    let fail = |e| history_backend("saving missing discussions", e);
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(fail)?;
+    let sql = format!("{INSERT_DISCUSSION} ON CONFLICT (id) DO NOTHING");
+    let mut saved = Vec::new();
+    for row in rows {
+        if row.write(&tx, &sql).map_err(fail)? == 1 {
+            saved.push(row.id.clone());
+        }
+    }
+    tx.commit().map_err(fail)?;
+    Ok(saved)
 }
 
 fn get(conn: &mut Connection, id: &str) -> Result<Option<DiscussionRecord>, HistoryError> {
@@ -261,6 +291,20 @@ impl DiscussionHistory for SqliteHistory {
         let before = before.map(str::to_owned);
         self.with_connection("list", Work::Other, move |conn| {
             list(conn, limit, before.as_deref())
+        })
+        .await
+    }
+
+    async fn save_missing(
+        &self,
+        records: &[DiscussionRecord],
+    ) -> Result<Vec<String>, HistoryError> {
+        let rows = records
+            .iter()
+            .map(DiscussionRow::from_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.with_connection("save_missing", Work::Other, move |conn| {
+            save_missing(conn, &rows)
         })
         .await
     }

@@ -22,7 +22,9 @@ use std::sync::Arc;
 use ax_contracts::agent::AgentRecord;
 use serde_json::{Value, json};
 
-use crate::store::{AgentFilter, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError};
+use crate::store::{
+    AgentFilter, AgentStore, BatchConflict, BatchOutcome, OnceKeys, PageRequest, StoreError,
+};
 
 /// A record for `id` with extra profile fields merged in, built without validation
 /// (stores store; validating is the registry's job).
@@ -632,6 +634,138 @@ pub async fn hostile_strings_round_trip_verbatim(store: Arc<dyn AgentStore>) {
     );
 }
 
+/// `list_after` pages in `agentId` byte order after an exclusive cursor — one that
+/// need not name a stored agent — with neither repeats nor gaps.
+pub async fn list_after_pages_by_id_from_an_exclusive_cursor(store: Arc<dyn AgentStore>) {
+    let mut expected = Vec::new();
+    for id in ["b", "a", "B", "a-1", "é", "z", "a0"] {
+        store.insert(&record(id, json!({}))).await.expect("insert");
+        expected.push(id);
+    }
+    expected.sort_unstable();
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .list_after(cursor.as_deref(), 2)
+            .await
+            .expect("list_after");
+        assert!(page.len() <= 2, "at most the limit");
+        let Some(last) = page.last() else { break };
+        cursor = Some(last.profile.agent_id.clone());
+        seen.extend(page.iter().map(|r| r.profile.agent_id.clone()));
+    }
+    assert_eq!(seen, expected, "every agent once, in byte order");
+    let everything = store.list_after(None, u64::MAX).await.expect("all");
+    let listed = store
+        .list(&AgentFilter::default(), PageRequest::ALL)
+        .await
+        .expect("list");
+    assert_eq!(everything, listed.agents, "the same records as list");
+    // "a00" is no stored id: it sorts between "a0" and "b".
+    let after_gap = store.list_after(Some("a00"), 2).await.expect("gap cursor");
+    assert_eq!(ids(&after_gap), ["b", "z"], "a cursor between two ids");
+    assert!(
+        store
+            .list_after(Some("é"), 5)
+            .await
+            .expect("end")
+            .is_empty()
+    );
+    assert!(store.list_after(None, 0).await.expect("zero").is_empty());
+}
+
+/// What a copy between stores relies on: `insert` and `import_batch` store a new
+/// record's revision and timestamps as given (not renumbered, not re-stamped), and
+/// `update` writes the record it is given — even an older revision — once the
+/// compare-and-swap holds.
+pub async fn records_are_written_with_their_own_revision_and_timestamps(
+    store: Arc<dyn AgentStore>,
+) {
+    let mut old = record("old", json!({"team": "t"}));
+    old.revision = 7;
+    old.created_at = "2020-02-02T02:02:02.002Z".into();
+    old.updated_at = "2021-03-03T03:03:03.003Z".into();
+    store.insert(&old).await.expect("insert");
+    assert_eq!(store.get("old").await.expect("get"), Some(old.clone()));
+
+    let mut batched = record("batched", json!({}));
+    batched.revision = 42;
+    batched.created_at = "2019-01-01T00:00:00Z".into();
+    let outcome = store
+        .import_batch(std::slice::from_ref(&batched), BatchConflict::Skip, None)
+        .await
+        .expect("import")
+        .expect("applied");
+    assert_eq!(outcome.inserted, ["batched"]);
+    assert_eq!(store.get("batched").await.expect("get"), Some(batched));
+
+    let mut replacement = record("old", json!({"team": "other"}));
+    replacement.revision = 3;
+    replacement.created_at = "2018-08-08T08:08:08.008Z".into();
+    store.update(&replacement, 7).await.expect("update at 7");
+    assert_eq!(store.get("old").await.expect("get"), Some(replacement));
+}
+
+/// `once_keys` lists the recorded one-time keys and seeded ids; `add_once_keys` is
+/// a union that reports what was new, writes no agent, and makes `seed` and
+/// `mark_once` treat the added keys as already done.
+pub async fn once_keys_are_listed_and_added_as_a_union(store: Arc<dyn AgentStore>) {
+    assert_eq!(store.once_keys().await.expect("keys"), OnceKeys::default());
+    assert!(store.mark_once("m2").await.expect("mark"));
+    assert!(store.mark_once("m1").await.expect("mark"));
+    store.seed(&[record("s1", json!({}))]).await.expect("seed");
+    store.remove("s1").await.expect("remove");
+    let keys = store.once_keys().await.expect("keys");
+    assert_eq!(keys.markers, ["m1", "m2"]);
+    assert_eq!(keys.seeded, ["s1"]);
+
+    let added = store
+        .add_once_keys(&OnceKeys {
+            markers: vec!["m3".into(), "m1".into()],
+            seeded: vec!["s2".into(), "s1".into()],
+        })
+        .await
+        .expect("add");
+    assert_eq!(
+        added,
+        OnceKeys {
+            markers: vec!["m3".into()],
+            seeded: vec!["s2".into()],
+        }
+    );
+    let again = store
+        .add_once_keys(&store.once_keys().await.expect("keys"))
+        .await
+        .expect("add again");
+    assert_eq!(again, OnceKeys::default(), "adding twice adds nothing");
+    assert_eq!(
+        store.once_keys().await.expect("keys"),
+        OnceKeys {
+            markers: vec!["m1".into(), "m2".into(), "m3".into()],
+            seeded: vec!["s1".into(), "s2".into()],
+        }
+    );
+    assert_eq!(
+        store
+            .list(&AgentFilter::default(), PageRequest::ALL)
+            .await
+            .expect("list")
+            .total,
+        0,
+        "no agent written"
+    );
+    let seeded = store
+        .seed(&[record("s1", json!({})), record("s2", json!({}))])
+        .await
+        .expect("seed");
+    assert!(seeded.is_empty(), "added seeded ids are not seeded again");
+    assert!(
+        !store.mark_once("m3").await.expect("mark"),
+        "already recorded"
+    );
+}
+
 /// Generates one `#[tokio::test]` per conformance case for a store factory.
 ///
 /// `$factory` is an expression callable with no arguments returning a future of
@@ -654,7 +788,10 @@ macro_rules! agent_store_conformance {
             mark_once_records_once,
             import_batch_is_all_or_nothing,
             import_batch_once_runs_exactly_once,
-            hostile_strings_round_trip_verbatim
+            hostile_strings_round_trip_verbatim,
+            list_after_pages_by_id_from_an_exclusive_cursor,
+            records_are_written_with_their_own_revision_and_timestamps,
+            once_keys_are_listed_and_added_as_a_union
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use ax_contracts::agent::AgentRecord;
 
 use crate::store::{
-    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, PageRequest, StoreError,
+    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, OnceKeys, PageRequest,
+    StoreError,
 };
 
 #[derive(Debug, Default)]
@@ -195,6 +196,47 @@ impl AgentStore for MemoryAgentStore {
             state.markers.insert(key.to_owned());
         }
         Ok(Some(outcome))
+    }
+
+    async fn list_after(
+        &self,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<AgentRecord>, StoreError> {
+        use std::ops::Bound;
+        let state = self.state();
+        let start = after.map_or(Bound::Unbounded, |id| Bound::Excluded(id.to_owned()));
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(state
+            .agents
+            .range((start, Bound::Unbounded))
+            .take(limit)
+            .map(|(_, record)| record.clone())
+            .collect())
+    }
+
+    async fn once_keys(&self) -> Result<OnceKeys, StoreError> {
+        let state = self.state();
+        Ok(OnceKeys {
+            markers: state.markers.iter().cloned().collect(),
+            seeded: state.seeded.iter().cloned().collect(),
+        })
+    }
+
+    async fn add_once_keys(&self, keys: &OnceKeys) -> Result<OnceKeys, StoreError> {
+        let mut state = self.state();
+        let mut added = OnceKeys::default();
+        for key in &keys.markers {
+            if state.markers.insert(key.clone()) {
+                added.markers.push(key.clone());
+            }
+        }
+        for id in &keys.seeded {
+            if state.seeded.insert(id.clone()) {
+                added.seeded.push(id.clone());
+            }
+        }
+        Ok(added)
     }
 }
 

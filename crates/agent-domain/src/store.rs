@@ -73,6 +73,19 @@ pub struct BatchOutcome {
     pub conflict: Option<String>,
 }
 
+/// A store's record of what ran once: the one-time actions recorded by
+/// [`AgentStore::mark_once`] (and `import_batch`'s `once`), and every id
+/// [`AgentStore::seed`] ever seeded. Copying a registry to another store copies
+/// these too, so the copy does not seed a built-in the user removed or import the
+/// reference registry again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OnceKeys {
+    /// Recorded one-time action keys, in byte order.
+    pub markers: Vec<String>,
+    /// Ids ever seeded, in byte order.
+    pub seeded: Vec<String>,
+}
+
 /// Errors a store reports. Domain-level meaning is added by the registry.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -161,4 +174,22 @@ pub trait AgentStore: Send + Sync {
         on_conflict: BatchConflict,
         once: Option<&str>,
     ) -> Result<Option<BatchOutcome>, StoreError>;
+
+    /// At most `limit` agents whose id sorts after `after` (from the first without
+    /// it), in `agentId` byte order: a keyset page. Unlike an `offset` page it costs
+    /// the same deep into a large registry, and it neither repeats nor skips an
+    /// agent when others are added or removed between pages — what copying a whole
+    /// store page by page needs.
+    async fn list_after(
+        &self,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<AgentRecord>, StoreError>;
+
+    /// Every recorded one-time key and seeded id.
+    async fn once_keys(&self) -> Result<OnceKeys, StoreError>;
+
+    /// Record `keys` in addition to those already recorded (a union: nothing is
+    /// removed, no agent is written). Returns the keys that were new.
+    async fn add_once_keys(&self, keys: &OnceKeys) -> Result<OnceKeys, StoreError>;
 }

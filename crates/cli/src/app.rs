@@ -21,9 +21,10 @@ use ax_discussion_domain::participants::{AgentPersona, ParticipantResolver, Reso
 use ax_discussion_domain::provider::ProviderExecutor;
 use ax_discussion_domain::{DiscussionEngine, DiscussionService, ProviderLimiter};
 
+use crate::copy;
 use crate::error::{CliError, error_chain};
 use crate::input;
-use crate::storage::{DatabaseUrlArg, resolve_database_url};
+use crate::storage::{DatabaseUrlArg, Endpoint, resolve_database_url};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "data.db";
@@ -62,6 +63,59 @@ pub enum Storage {
 }
 
 impl Storage {
+    /// Opens one end of `ax db copy` without seeding or importing anything (a copy
+    /// brings the source's agents and one-time keys instead). A source must exist;
+    /// a SQLite target file is created if missing (its folder must exist), and
+    /// `sqlite` creates the data directory.
+    pub async fn open_endpoint(endpoint: &Endpoint, source: bool) -> Result<Storage, CliError> {
+        let path = match endpoint {
+            Endpoint::Postgres(url) => {
+                let database = PostgresDatabase::connect(url)
+                    .await
+                    .map_err(|e| postgres_error(&e))?;
+                return Ok(Storage::Postgres(database));
+            }
+            Endpoint::DataDir(path) | Endpoint::File(path) => path,
+        };
+        if source && !path.is_file() {
+            return Err(CliError::usage(format!(
+                "--from: no SQLite database at {}",
+                endpoint.shown()
+            ))
+            .hint("--from takes `sqlite` (the data directory's data.db), a SQLite file or a postgres:// URL"));
+        }
+        if let (Endpoint::DataDir(_), Some(dir)) = (endpoint, path.parent()) {
+            create_private_dir(dir)?;
+        }
+        match SqliteDatabase::open_with(path, DatabaseOptions::default()) {
+            Ok(database) => Ok(Storage::Sqlite(database)),
+            // A source only has to be readable.
+            Err(e) if source && e.is_read_only() => {
+                SqliteDatabase::open_read_only(path, DatabaseOptions::default())
+                    .map(Storage::Sqlite)
+                    .map_err(|e| database_error(&e))
+            }
+            Err(e) => Err(database_error(&e)),
+        }
+    }
+
+    /// Whether `self` and `other` are the same database: the same file (also
+    /// through another path or a hard link), or the same PostgreSQL server,
+    /// database and schema however the URLs spell them.
+    pub async fn same_database(&self, other: &Storage) -> Result<bool, CliError> {
+        match (self, other) {
+            (Self::Sqlite(a), Self::Sqlite(b)) => Ok(same_file(a.path(), b.path())),
+            (Self::Postgres(a), Self::Postgres(b)) => {
+                let identity = |db: &PostgresDatabase| {
+                    let db = db.clone();
+                    async move { db.identity().await.map_err(|e| postgres_error(&e)) }
+                };
+                Ok(identity(a).await? == identity(b).await?)
+            }
+            _ => Ok(false),
+        }
+    }
+
     fn agent_store(&self) -> Arc<dyn AgentStore> {
         match self {
             Self::Sqlite(db) => Arc::new(db.agent_store()),
@@ -235,65 +289,16 @@ impl App {
     }
 
     /// For `ax db backup` on PostgreSQL: a new SQLite database in `dir` holding a
-    /// copy of every agent (revisions and timestamps kept) and every saved
-    /// discussion, read through the ports. Put in a data directory as `data.db`, it
-    /// is a complete SQLite registry; it is not one point-in-time snapshot of a
-    /// server others keep writing to (`pg_dump` is, docs/STORAGE.md). Returns the
-    /// copy and how many agents and discussions it holds.
+    /// copy of every agent (revisions and timestamps kept), the one-time keys and
+    /// every saved discussion, read through the ports ([`crate::copy`]). Put in a
+    /// data directory as `data.db`, it is a complete SQLite registry; it is not one
+    /// point-in-time snapshot of a server others keep writing to (`pg_dump` is,
+    /// docs/STORAGE.md). Returns the copy and how many agents and discussions it holds.
     pub async fn copy_to_sqlite(&self, dir: &Path) -> Result<(SqliteDatabase, u64, u64), CliError> {
         let copy = SqliteDatabase::open_with(dir.join(DATABASE_FILE), DatabaseOptions::default())
             .map_err(|e| database_error(&e))?;
-        let page = self
-            .agents
-            .store()
-            .list(
-                &Default::default(),
-                ax_agent_domain::store::PageRequest::ALL,
-            )
-            .await
-            .map_err(|e| CliError::from(AgentError::from(e)))?;
-        let store = copy.agent_store();
-        for record in &page.agents {
-            store
-                .insert(record)
-                .await
-                .map_err(|e| CliError::from(AgentError::from(e)))?;
-        }
-        if self
-            .agents
-            .store()
-            .is_marked(REFERENCE_IMPORT_MARKER)
-            .await
-            .map_err(|e| CliError::from(AgentError::from(e)))?
-        {
-            // Restored into a data directory holding agents.json, it is not imported again.
-            store
-                .mark_once(REFERENCE_IMPORT_MARKER)
-                .await
-                .map_err(|e| CliError::from(AgentError::from(e)))?;
-        }
-        let (from, to) = (self.history(), copy.history());
-        let mut before: Option<String> = None;
-        let mut discussions = 0;
-        loop {
-            let summaries = from
-                .list(500, before.as_deref())
-                .await
-                .map_err(|e| CliError::storage(&e))?;
-            let Some(last) = summaries.last() else { break };
-            before = Some(last.discussion_id.clone());
-            for summary in &summaries {
-                if let Some(record) = from
-                    .get(&summary.discussion_id)
-                    .await
-                    .map_err(|e| CliError::storage(&e))?
-                {
-                    to.save(&record).await.map_err(|e| CliError::storage(&e))?;
-                    discussions += 1;
-                }
-            }
-        }
-        Ok((copy, page.agents.len() as u64, discussions))
+        let report = copy_all(&self.storage, &Storage::Sqlite(copy.clone()), false).await?;
+        Ok((copy, report.agents.copied, report.discussions.copied))
     }
 
     /// Saved discussions, without wiring providers (for `ax discuss history|show`).
@@ -383,6 +388,62 @@ impl App {
         );
         Ok(())
     }
+}
+
+/// The one-time keys, the agents and the discussions of `from` copied into `to`, in
+/// that order (INV-COPY-001: the keys first, so that an interrupted copy does not
+/// leave the target to seed what the source removed).
+pub async fn copy_all(
+    from: &Storage,
+    to: &Storage,
+    overwrite: bool,
+) -> Result<CopyReport, CliError> {
+    let failed = |e: copy::CopyError| CliError::storage(&e);
+    let (agents_from, agents_to) = (from.agent_store(), to.agent_store());
+    let once_keys = copy::copy_once_keys(agents_from.as_ref(), agents_to.as_ref())
+        .await
+        .map_err(failed)?;
+    let agents = copy::copy_agents(agents_from.as_ref(), agents_to.as_ref(), overwrite)
+        .await
+        .map_err(failed)?;
+    let discussions =
+        copy::copy_discussions(from.history().as_ref(), to.history().as_ref(), overwrite)
+            .await
+            .map_err(failed)?;
+    Ok(CopyReport {
+        agents,
+        discussions,
+        once_keys,
+    })
+}
+
+/// What [`copy_all`] did, per kind.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CopyReport {
+    /// Agents.
+    pub agents: copy::Tally,
+    /// Saved discussions.
+    pub discussions: copy::Tally,
+    /// One-time action keys and seeded ids.
+    pub once_keys: copy::Tally,
+}
+
+/// Whether two paths name one file (canonical paths, or device and inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    if let (Ok(x), Ok(y)) = (std::fs::canonicalize(a), std::fs::canonicalize(b))
+        && x == y
+    {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return (x.dev(), x.ino()) == (y.dev(), y.ino());
+        }
+    }
+    false
 }
 
 /// The profiles of the data directory's `agents.json`: a regular file there (a link

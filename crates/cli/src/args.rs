@@ -433,6 +433,28 @@ pub enum DbCommand {
         after_help = "Examples:\n  ax db backup ~/ax-backup.db\n  ax db backup /backups/ax.db --force\n\nThe copy is a complete database on its own: `ax --data-dir DIR` uses it as DIR/data.db.\nOn PostgreSQL it is a SQLite copy of the agents and discussions (not a point-in-time snapshot; see docs/STORAGE.md)."
     )]
     Backup(BackupArgs),
+    /// Copy agents (revisions and timestamps kept), one-time keys and saved
+    /// discussions from one database into another: SQLite to PostgreSQL and back.
+    /// Only what is missing is written; safe to rerun after an interruption.
+    #[command(
+        after_help = "FROM and TO are each `sqlite` (data.db in the data directory), a SQLite file, or a postgres:// URL.\n\nExamples:\n  ax db copy --from sqlite --to \"$AX_DATABASE_URL\"\n  ax db copy --from \"$AX_DATABASE_URL\" --to ~/ax-local.db\n  ax db copy --from old.db --to sqlite --overwrite\n\nAn agent or discussion the target has and that differs from the source's is a conflict:\nreported (exit 4) and left alone, unless --overwrite. Nothing on the target is removed."
+    )]
+    Copy(CopyArgs),
+}
+
+/// `ax db copy`
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// Where to copy from: `sqlite`, a SQLite file, or a postgres:// URL.
+    #[arg(long, value_name = "FROM")]
+    pub from: crate::storage::DatabaseUrlArg,
+    /// Where to copy to: `sqlite`, a SQLite file (created if missing), or a postgres:// URL.
+    #[arg(long, value_name = "TO")]
+    pub to: crate::storage::DatabaseUrlArg,
+    /// Replace a target agent or discussion that differs from the source's (by
+    /// compare-and-swap: one changed meanwhile stays a conflict).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `ax db backup`

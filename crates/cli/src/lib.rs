@@ -14,6 +14,7 @@
 pub mod app;
 pub mod args;
 pub mod commands;
+pub mod copy;
 mod destination;
 pub mod error;
 pub mod input;

@@ -8,7 +8,7 @@
 //! ever shown.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use ax_adapter_postgres::DatabaseUrl;
@@ -90,6 +90,64 @@ pub fn resolve_database_url(
             .hint("the form is postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=require")
     })?;
     Ok(Some((url, source)))
+}
+
+/// One end of `ax db copy`: what `--from` / `--to` name.
+#[derive(Debug)]
+pub enum Endpoint {
+    /// `sqlite`: `data.db` in the data directory (`--data-dir`, `$AX_DATA_DIR`, `~/.automatosx`).
+    DataDir(PathBuf),
+    /// Any other value: a SQLite database file.
+    File(PathBuf),
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres(DatabaseUrl),
+}
+
+/// The word `--from` / `--to` take for the data directory's SQLite database.
+pub const DATA_DIR_ENDPOINT: &str = "sqlite";
+
+impl Endpoint {
+    /// Reads `--from` / `--to` (`flag` names which, for messages): `sqlite`, a
+    /// PostgreSQL URL, or a path. A value that looks like a URL of another kind is
+    /// refused rather than taken for a file name — without quoting it, since it
+    /// may carry a password (INV-PG-SECRET-001).
+    pub fn parse(arg: &DatabaseUrlArg, flag: &str, data_dir: &Path) -> Result<Self, CliError> {
+        let text = arg.0.trim();
+        if text.is_empty() {
+            return Err(CliError::usage(format!(
+                "{flag} is empty: give `{DATA_DIR_ENDPOINT}`, a SQLite file or a postgres:// URL"
+            )));
+        }
+        if text == DATA_DIR_ENDPOINT {
+            return Ok(Self::DataDir(data_dir.join(crate::app::DATABASE_FILE)));
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            let url = DatabaseUrl::parse(text).map_err(|e| {
+                CliError::usage(format!("{e} (from {flag})"))
+                    .hint("the form is postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=require")
+            })?;
+            return Ok(Self::Postgres(url));
+        }
+        if text.contains("://") {
+            return Err(CliError::usage(format!(
+                "{flag} looks like a URL but not a postgres:// one; only PostgreSQL URLs, \
+                 `{DATA_DIR_ENDPOINT}` and SQLite file paths are accepted"
+            ))
+            .hint("for a SQLite file whose name contains \"://\", give it as ./NAME"));
+        }
+        Ok(Self::File(PathBuf::from(text)))
+    }
+
+    /// How messages name it: the file, or the server's `user@host:port/db` (never
+    /// the password).
+    pub fn shown(&self) -> String {
+        match self {
+            Self::DataDir(path) | Self::File(path) => {
+                crate::text::escape_controls(&path.display().to_string())
+            }
+            Self::Postgres(url) => format!("PostgreSQL {}", url.target()),
+        }
+    }
 }
 
 /// `database_url` of `config.toml`, if the file and the key exist. A file that does

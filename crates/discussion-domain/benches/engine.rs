@@ -156,6 +156,14 @@ impl DiscussionHistory for NoHistory {
     ) -> Result<Vec<DiscussionSummary>, HistoryError> {
         Ok(Vec::new())
     }
+
+    async fn save_missing(
+        &self,
+        records: &[DiscussionRecord],
+    ) -> Result<Vec<String>, HistoryError> {
+        black_box(records);
+        Ok(Vec::new())
+    }
 }
 
 /// A two-worker runtime like the one `ax discuss` and the MCP server use.

@@ -65,4 +65,12 @@ pub trait DiscussionHistory: Send + Sync {
         limit: usize,
         before: Option<&str>,
     ) -> Result<Vec<DiscussionSummary>, HistoryError>;
+
+    /// Save each record whose id is not saved yet, as one atomic step; a saved id
+    /// keeps what it has (unlike [`Self::save`], nothing is overwritten). Returns the
+    /// ids it saved, in the order given. Copying a history into another uses it:
+    /// rerunning a copy adds only what is missing, and the store — not a read
+    /// before the write — decides what that is.
+    async fn save_missing(&self, records: &[DiscussionRecord])
+    -> Result<Vec<String>, HistoryError>;
 }

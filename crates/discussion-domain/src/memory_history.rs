@@ -76,6 +76,24 @@ impl DiscussionHistory for InMemoryHistory {
             })
             .collect())
     }
+
+    async fn save_missing(
+        &self,
+        records: &[DiscussionRecord],
+    ) -> Result<Vec<String>, HistoryError> {
+        let mut stored = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let mut saved = Vec::new();
+        for record in records {
+            if !stored
+                .iter()
+                .any(|r| r.discussion_id == record.discussion_id)
+            {
+                stored.push(record.clone());
+                saved.push(record.discussion_id.clone());
+            }
+        }
+        Ok(saved)
+    }
 }
 
 #[cfg(test)]

@@ -7,18 +7,101 @@
 
 use serde_json::json;
 
-use crate::app::{App, Storage};
-use crate::args::{BackupArgs, DbCommand};
+use std::path::Path;
+
+use crate::app::{App, Storage, copy_all};
+use crate::args::{BackupArgs, CopyArgs, DbCommand};
+use crate::copy::Tally;
 use crate::destination;
 use crate::error::{CliError, Exit, error_chain};
 use crate::output::Out;
+use crate::storage::Endpoint;
 use crate::text::escape_controls;
 
 /// Run `ax db ...`.
 pub async fn run(app: &App, command: DbCommand, out: Out) -> Result<Exit, CliError> {
     match command {
         DbCommand::Backup(args) => backup(app, args, out).await,
+        // Dispatched before an app is opened (`commands::run`).
+        DbCommand::Copy(args) => copy(&app.data_dir, args, out).await,
     }
+}
+
+/// `ax db copy --from FROM --to TO [--overwrite]`: everything missing on TO, in
+/// batches ([`crate::copy`]); a summary per kind. Conflicts (without `--overwrite`)
+/// exit 4 after the summary. Endpoints are shown as files or `user@host:port/db`,
+/// never with the password (INV-PG-SECRET-001).
+pub async fn copy(data_dir: &Path, args: CopyArgs, out: Out) -> Result<Exit, CliError> {
+    let from = Endpoint::parse(&args.from, "--from", data_dir)?;
+    let to = Endpoint::parse(&args.to, "--to", data_dir)?;
+    let source = Storage::open_endpoint(&from, true).await?;
+    let target = Storage::open_endpoint(&to, false).await?;
+    if source.same_database(&target).await? {
+        return Err(CliError::usage(format!(
+            "--from and --to are the same database ({}); nothing to copy",
+            to.shown()
+        )));
+    }
+    let report = copy_all(&source, &target, args.overwrite).await?;
+    let conflicts = report.agents.conflicts + report.discussions.conflicts;
+    if out.json() {
+        out.print_json(&json!({
+            "from": from.shown(),
+            "to": to.shown(),
+            "agents": report.agents,
+            "discussions": report.discussions,
+            "onceKeys": report.once_keys,
+        }))?;
+    } else {
+        out.line(&format!("copied {} to {}", from.shown(), to.shown()))?;
+        for (kind, tally) in [
+            ("agents", &report.agents),
+            ("discussions", &report.discussions),
+        ] {
+            out.line(&summary_line(kind, tally))?;
+        }
+        out.line(&format!(
+            "  one-time keys: {} copied, {} already there",
+            report.once_keys.copied, report.once_keys.skipped
+        ))?;
+    }
+    if conflicts == 0 {
+        return Ok(Exit::Ok);
+    }
+    eprintln!(
+        "error: {conflicts} record(s) differ on the target and were left alone; `--overwrite` replaces them with the source's"
+    );
+    Ok(Exit::Conflict)
+}
+
+/// `  agents: 3 copied, 1 already there, 1 conflict (a)` — the ids shown are the
+/// first few, escaped (they come from a database).
+fn summary_line(kind: &str, tally: &Tally) -> String {
+    const SHOWN: usize = 10;
+    let mut line = format!(
+        "  {kind}: {} copied, {} already there",
+        tally.copied, tally.skipped
+    );
+    if tally.overwritten > 0 {
+        line.push_str(&format!(", {} overwritten", tally.overwritten));
+    }
+    if tally.conflicts > 0 {
+        let mut ids: Vec<String> = tally
+            .conflict_ids
+            .iter()
+            .take(SHOWN)
+            .map(|id| escape_controls(id))
+            .collect();
+        if tally.conflicts > ids.len() as u64 {
+            ids.push("...".into());
+        }
+        line.push_str(&format!(
+            ", {} conflict(s) ({})",
+            tally.conflicts,
+            ids.join(", ")
+        ));
+    }
+    line
 }
 
 /// How `ax db backup FILE` is named in refusals.

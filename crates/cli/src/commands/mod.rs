@@ -43,6 +43,11 @@ pub async fn run(cli: Cli) -> Result<Exit, CliError> {
             let app = App::open(location).await?;
             providers::run(&app, args, out).await
         }
+        // A copy names both of its databases itself, and opens them without seeding.
+        Command::Db(crate::args::DbCommand::Copy(args)) => {
+            let data_dir = crate::app::resolve_data_dir(data_dir)?;
+            db::copy(&data_dir, args, out).await
+        }
         Command::Db(command) => {
             let app = App::open_or_read_only(location).await?;
             db::run(&app, command, out).await

@@ -230,6 +230,33 @@ pub async fn concurrent_saves_are_all_kept(history: Arc<dyn DiscussionHistory>) 
     assert_eq!(all.iter().filter(|s| s.discussion_id == id(1)).count(), 1);
 }
 
+/// `save_missing` saves the records whose ids are not saved yet — whole, as `save`
+/// would — leaves a saved id as it is, reports exactly what it saved, and is a
+/// no-op when repeated.
+pub async fn save_missing_adds_only_unsaved_ids(history: Arc<dyn DiscussionHistory>) {
+    let kept = record(2);
+    history.save(&kept).await.expect("save");
+    let mut differing = record(2);
+    differing.topic = "not this one".into();
+    let batch = [record(3), differing, record(1)];
+    let saved = history.save_missing(&batch).await.expect("save_missing");
+    assert_eq!(saved, [id(3), id(1)], "the unsaved ids, in the order given");
+    assert_eq!(history.get(&id(2)).await.expect("get"), Some(kept));
+    for n in [1, 3] {
+        assert_eq!(history.get(&id(n)).await.expect("get"), Some(record(n)));
+    }
+    assert!(
+        history
+            .save_missing(&batch)
+            .await
+            .expect("again")
+            .is_empty(),
+        "nothing missing the second time"
+    );
+    assert_eq!(history.list(10, None).await.expect("list").len(), 3);
+    assert!(history.save_missing(&[]).await.expect("empty").is_empty());
+}
+
 /// Generates one `#[tokio::test]` per case of the `DiscussionHistory` kit for a
 /// history factory.
 ///
@@ -244,7 +271,8 @@ macro_rules! discussion_history_conformance {
             saving_again_overwrites_by_id,
             list_is_newest_first_and_summarises_each_record,
             the_cursor_is_exclusive_and_pages_through_everything,
-            concurrent_saves_are_all_kept
+            concurrent_saves_are_all_kept,
+            save_missing_adds_only_unsaved_ids
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
