@@ -229,6 +229,34 @@ mod tests {
     }
 
     #[test]
+    fn copy_endpoints_are_the_data_dir_a_url_or_a_file_and_never_quote_a_password() {
+        let data_dir = Path::new("/data");
+        let parse = |text: &str| Endpoint::parse(&arg(text), "--to", data_dir);
+        assert!(
+            matches!(parse(" sqlite "), Ok(Endpoint::DataDir(p)) if p == Path::new("/data/data.db"))
+        );
+        assert!(matches!(parse("./sqlite"), Ok(Endpoint::File(p)) if p == Path::new("./sqlite")));
+        match parse(&format!("postgresql://u:{SECRET}@h:6000/db")) {
+            Ok(endpoint @ Endpoint::Postgres(_)) => {
+                assert_eq!(endpoint.shown(), "PostgreSQL u@h:6000/db");
+                assert!(!format!("{endpoint:?}").contains(SECRET));
+            }
+            other => panic!("a URL: {other:?}"),
+        }
+        for bad in [
+            String::new(),
+            format!("mysql://u:{SECRET}@h/db"),
+            format!("postgres://u:{SECRET}@h:notaport/db"),
+        ] {
+            let err = parse(&bad).expect_err(&bad);
+            assert_eq!(err.exit, crate::error::Exit::Usage);
+            let text = format!("{} {:?}", err.message, err.hint);
+            assert!(text.contains("--to"), "names the flag: {text}");
+            assert!(!text.contains(SECRET), "{text}");
+        }
+    }
+
+    #[test]
     fn bad_urls_are_usage_errors_that_never_quote_the_password() {
         let dir = tempfile::tempdir().expect("tempdir");
         for bad in [
