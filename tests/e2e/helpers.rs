@@ -68,14 +68,7 @@ impl DataDir {
             .args(args)
             .output()
             .expect("ax runs");
-        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout of ax {args:?} is not one JSON document ({e}):\n{}\nstderr:\n{}",
-                text(&out.stdout),
-                text(&out.stderr)
-            )
-        });
-        (code(&out), doc)
+        (code(&out), json_stdout(&out, args))
     }
 
     /// Start `ax ARGS` with stdin piped (the caller writes the document later).
@@ -93,6 +86,18 @@ impl DataDir {
     pub fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.db_path()).expect("database opens")
     }
+}
+
+/// The one JSON document on the stdout of `ax ARGS`; a panic showing both outputs
+/// if it is not one.
+pub fn json_stdout(out: &Output, args: &[&str]) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout of ax {args:?} is not one JSON document ({e}):\n{}\nstderr:\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        )
+    })
 }
 
 /// Write `input` to a child's stdin and close it.

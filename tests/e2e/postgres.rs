@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use ax_adapter_postgres::test_support::{DATABASE_URL_ENV, TestCluster, TestDatabase};
 use serde_json::{Value, json};
 
-use crate::helpers::{DataDir, assert_exit, code, feed, text};
+use crate::helpers::{DataDir, assert_exit, code, feed, json_stdout, text};
 use crate::mcp_client::{call, connect_http, ok, start_http_with};
 
 /// One "machine": a data directory (and HOME) of its own, `ax` pointed at the
@@ -52,14 +52,7 @@ impl Machine {
             .args(args)
             .output()
             .expect("ax runs");
-        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout of ax {args:?} is not one JSON document ({e}):\n{}\nstderr:\n{}",
-                text(&out.stdout),
-                text(&out.stderr)
-            )
-        });
-        (code(&out), doc)
+        (code(&out), json_stdout(&out, args))
     }
 
     fn spawn_with_stdin(&self, args: &[&str]) -> Child {
@@ -559,22 +552,16 @@ fn db_copy(
     extra: &[&str],
     password: Option<&str>,
 ) -> (i32, Value) {
+    let args = [&["db", "copy", "--from", from, "--to", to], extra].concat();
     let out = data
         .ax()
-        .args(["--format", "json", "db", "copy", "--from", from, "--to", to])
-        .args(extra)
+        .args(["--format", "json"])
+        .args(&args)
         .output()
         .expect("ax runs");
     assert_no_password("db copy stdout", &text(&out.stdout), password);
     assert_no_password("db copy stderr", &text(&out.stderr), password);
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "db copy printed no JSON summary ({e}):\n{}\nstderr:\n{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        )
-    });
-    (code(&out), doc)
+    (code(&out), json_stdout(&out, &args))
 }
 
 /// What a registry shows, byte for byte, as `--format json` stdout: every agent
@@ -695,13 +682,16 @@ fn db_copy_sqlite_to_postgres_and_back_keeps_everything_and_reruns_copy_nothing(
     // PostgreSQL → a fresh SQLite file (a path), used as another data directory's data.db.
     let back = DataDir::new();
     let back_db = back.db_path();
-    let (exit, report) = db_copy(
-        &source,
-        db.url(),
-        back_db.to_str().expect("utf-8"),
-        &[],
-        password,
-    );
+    let server_to_back = |extra: &[&str]| {
+        db_copy(
+            &source,
+            db.url(),
+            back_db.to_str().expect("utf-8"),
+            extra,
+            password,
+        )
+    };
+    let (exit, report) = server_to_back(&[]);
     assert_eq!(exit, 0, "{report}");
     assert_eq!(report["agents"]["copied"], agents);
     assert_eq!(
@@ -721,25 +711,13 @@ fn db_copy_sqlite_to_postgres_and_back_keeps_everything_and_reruns_copy_nothing(
         ]),
         0,
     );
-    let (exit, report) = db_copy(
-        &source,
-        db.url(),
-        back_db.to_str().expect("utf-8"),
-        &[],
-        password,
-    );
+    let (exit, report) = server_to_back(&[]);
     assert_eq!(exit, 4, "{report}");
     assert_eq!(report["agents"]["conflicts"], 1, "{report}");
     assert_eq!(report["agents"]["conflictIds"], json!(["edited"]));
     let (_, kept) = back.json(&["agent", "get", "edited"]);
     assert_eq!(kept["description"], "v3", "left alone");
-    let (exit, report) = db_copy(
-        &source,
-        db.url(),
-        back_db.to_str().expect("utf-8"),
-        &["--overwrite"],
-        password,
-    );
+    let (exit, report) = server_to_back(&["--overwrite"]);
     assert_eq!(exit, 0, "{report}");
     assert_eq!(report["agents"]["overwritten"], 1, "{report}");
     let (_, on_server) = server.json(&["agent", "get", "edited"]);

@@ -42,6 +42,15 @@ pub fn record(id: &str, extra: Value) -> AgentRecord {
     serde_json::from_value(doc).expect("conformance records are built from well-formed JSON")
 }
 
+/// How many agents the store holds.
+async fn count(store: &dyn AgentStore) -> u64 {
+    store
+        .list(&AgentFilter::default(), PageRequest::ALL)
+        .await
+        .expect("list")
+        .total
+}
+
 fn ids(records: &[AgentRecord]) -> Vec<&str> {
     records
         .iter()
@@ -103,14 +112,7 @@ pub async fn concurrent_inserts_of_one_id_have_one_winner(store: Arc<dyn AgentSt
         stored.profile.team.as_deref(),
         Some(format!("writer-{}", winners[0]).as_str())
     );
-    assert_eq!(
-        store
-            .list(&AgentFilter::default(), PageRequest::ALL)
-            .await
-            .expect("list")
-            .total,
-        1
-    );
+    assert_eq!(count(store.as_ref()).await, 1);
 }
 
 /// Concurrent inserts of distinct ids are all stored.
@@ -624,14 +626,7 @@ pub async fn hostile_strings_round_trip_verbatim(store: Arc<dyn AgentStore>) {
             "tag filter with {text:?}"
         );
     }
-    assert_eq!(
-        store
-            .list(&AgentFilter::default(), PageRequest::ALL)
-            .await
-            .expect("list")
-            .total,
-        nasty.len() as u64
-    );
+    assert_eq!(count(store.as_ref()).await, nasty.len() as u64);
 }
 
 /// `list_after` pages in `agentId` byte order after an exclusive cursor — one that
@@ -746,15 +741,7 @@ pub async fn once_keys_are_listed_and_added_as_a_union(store: Arc<dyn AgentStore
             seeded: vec!["s1".into(), "s2".into()],
         }
     );
-    assert_eq!(
-        store
-            .list(&AgentFilter::default(), PageRequest::ALL)
-            .await
-            .expect("list")
-            .total,
-        0,
-        "no agent written"
-    );
+    assert_eq!(count(store.as_ref()).await, 0, "no agent written");
     let seeded = store
         .seed(&[record("s1", json!({})), record("s2", json!({}))])
         .await

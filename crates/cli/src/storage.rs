@@ -99,8 +99,8 @@ pub enum Endpoint {
     DataDir(PathBuf),
     /// Any other value: a SQLite database file.
     File(PathBuf),
-    /// A `postgres://` or `postgresql://` URL.
-    Postgres(DatabaseUrl),
+    /// A `postgres://` or `postgresql://` URL (boxed: it is much the largest).
+    Postgres(Box<DatabaseUrl>),
 }
 
 /// The word `--from` / `--to` take for the data directory's SQLite database.
@@ -126,7 +126,7 @@ impl Endpoint {
                 CliError::usage(format!("{e} (from {flag})"))
                     .hint("the form is postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=require")
             })?;
-            return Ok(Self::Postgres(url));
+            return Ok(Self::Postgres(Box::new(url)));
         }
         if text.contains("://") {
             return Err(CliError::usage(format!(
