@@ -405,14 +405,22 @@ impl AgentStore for PostgresAgentStore {
         let rows = async {
             let client = self.shared.client().await?;
             // `agent_id` is `COLLATE "C"`: the comparison and the order are bytes,
-            // and both use the unique index.
+            // and both use the unique index. Two statements rather than
+            // `$1 IS NULL OR agent_id > $1`, which a generic plan cannot turn into
+            // an index range.
+            let (condition, params): (&str, Params<'_>) = match &after {
+                Some(id) => (
+                    "WHERE a.agent_id > $1 ORDER BY a.agent_id LIMIT $2",
+                    vec![id, &limit],
+                ),
+                None => ("ORDER BY a.agent_id LIMIT $1", vec![&limit]),
+            };
             let statement = client
                 .prepare_cached(&format!(
-                    "SELECT {SELECT_COLUMNS} FROM agents AS a \
-                     WHERE $1::text IS NULL OR a.agent_id > $1 ORDER BY a.agent_id LIMIT $2"
+                    "SELECT {SELECT_COLUMNS} FROM agents AS a {condition}"
                 ))
                 .await?;
-            Ok::<_, Failure>(client.query(&statement, &[&after, &limit]).await?)
+            Ok::<_, Failure>(client.query(&statement, &params).await?)
         }
         .await
         .map_err(self.fail(what))?;

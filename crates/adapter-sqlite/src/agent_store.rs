@@ -304,13 +304,21 @@ fn list_after(
     limit: i64,
 ) -> Result<Vec<AgentRecord>, StoreError> {
     let fail = |e: rusqlite::Error| store_backend("listing agents after a cursor", e);
+    // Two statements rather than `?1 IS NULL OR agent_id > ?1`, which the planner
+    // cannot turn into a range on the index: every page would scan from the start.
+    let (condition, args): (&str, Vec<rusqlite::types::Value>) = match after {
+        Some(id) => (
+            "WHERE a.agent_id > ?1 ORDER BY a.agent_id LIMIT ?2",
+            vec![id.to_owned().into(), limit.into()],
+        ),
+        None => ("ORDER BY a.agent_id LIMIT ?1", vec![limit.into()]),
+    };
     let mut stmt = conn
         .prepare_cached(&format!(
-            "SELECT {SELECT_COLUMNS} FROM agents AS a \
-             WHERE ?1 IS NULL OR a.agent_id > ?1 ORDER BY a.agent_id LIMIT ?2"
+            "SELECT {SELECT_COLUMNS} FROM agents AS a {condition}"
         ))
         .map_err(fail)?;
-    let mut rows = stmt.query(params![after, limit]).map_err(fail)?;
+    let mut rows = stmt.query(params_from_iter(args)).map_err(fail)?;
     let mut agents = Vec::new();
     while let Some(row) = rows.next().map_err(fail)? {
         agents.push(
