@@ -249,7 +249,7 @@ mod tests {
             format!("postgres://u:{SECRET}@h:notaport/db"),
         ] {
             let err = parse(&bad).expect_err(&bad);
-            assert_eq!(err.exit, crate::error::Exit::Usage);
+            assert_eq!(err.exit(), crate::error::Exit::Usage);
             let text = format!("{} {:?}", err.message, err.hint);
             assert!(text.contains("--to"), "names the flag: {text}");
             assert!(!text.contains(SECRET), "{text}");
