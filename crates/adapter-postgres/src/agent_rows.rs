@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use ax_agent_domain::recommend::terms::index_terms;
 use ax_agent_domain::store::StoreError;
 use ax_contracts::agent::{AgentProfile, AgentRecord};
 use tokio_postgres::Row;
@@ -16,7 +17,7 @@ use crate::error::{OutOfRange, decode_error};
 pub(crate) const SELECT_COLUMNS: &str =
     "a.agent_id, a.profile, a.created_at, a.updated_at, a.revision";
 
-/// Registration: the agent row and its key rows in ONE statement, so it is atomic
+/// Registration: the agent row, its key rows and its postings in ONE statement, so it is atomic
 /// without an explicit transaction and costs one round trip. Parameters: see
 /// [`AgentRow::insert_params`]. Returns one row: how many agents it inserted.
 ///
@@ -31,7 +32,9 @@ pub(crate) const INSERT_SQL: &str = "WITH a AS (\
      t AS (INSERT INTO agent_tags (tag, agent_id, team, enabled) \
      SELECT e, a.agent_id, $3, $4 FROM a, unnest($8::bytea[]) AS e), \
      c AS (INSERT INTO agent_capabilities (capability, agent_id, team, enabled) \
-     SELECT e, a.agent_id, $3, $4 FROM a, unnest($9::bytea[]) AS e) \
+     SELECT e, a.agent_id, $3, $4 FROM a, unnest($9::bytea[]) AS e), \
+     w AS (INSERT INTO agent_terms (term, weight, agent_id, team) \
+     SELECT p.term, p.weight, a.agent_id, $3 FROM a, unnest($10::text[], $11::float8[]) AS p(term, weight)) \
      SELECT COUNT(*) FROM a";
 
 /// As [`INSERT_SQL`], but an id already taken inserts nothing (the count is 0)
@@ -44,7 +47,9 @@ pub(crate) const INSERT_IF_FREE_SQL: &str = "WITH a AS (\
      t AS (INSERT INTO agent_tags (tag, agent_id, team, enabled) \
      SELECT e, a.agent_id, $3, $4 FROM a, unnest($8::bytea[]) AS e), \
      c AS (INSERT INTO agent_capabilities (capability, agent_id, team, enabled) \
-     SELECT e, a.agent_id, $3, $4 FROM a, unnest($9::bytea[]) AS e) \
+     SELECT e, a.agent_id, $3, $4 FROM a, unnest($9::bytea[]) AS e), \
+     w AS (INSERT INTO agent_terms (term, weight, agent_id, team) \
+     SELECT p.term, p.weight, a.agent_id, $3 FROM a, unnest($10::text[], $11::float8[]) AS p(term, weight)) \
      SELECT COUNT(*) FROM a";
 
 /// Seeding one default: record the id in `seeded_defaults` (only the first time
@@ -57,7 +62,9 @@ pub(crate) const SEED_SQL: &str = "WITH s AS (\
      t AS (INSERT INTO agent_tags (tag, agent_id, team, enabled) \
      SELECT e, a.agent_id, $3, $4 FROM a, unnest($8::bytea[]) AS e), \
      c AS (INSERT INTO agent_capabilities (capability, agent_id, team, enabled) \
-     SELECT e, a.agent_id, $3, $4 FROM a, unnest($9::bytea[]) AS e) \
+     SELECT e, a.agent_id, $3, $4 FROM a, unnest($9::bytea[]) AS e), \
+     w AS (INSERT INTO agent_terms (term, weight, agent_id, team) \
+     SELECT p.term, p.weight, a.agent_id, $3 FROM a, unnest($10::text[], $11::float8[]) AS p(term, weight)) \
      SELECT COUNT(*) FROM a";
 
 /// Compare-and-swap: overwrite the agent row only at the expected revision.
@@ -79,8 +86,12 @@ pub(crate) const REPLACE_SQL: &str = "UPDATE agents SET profile = $2, team = $3,
 /// agent row was updated, in the same transaction: the update holds the row lock,
 /// so no other writer touches this agent's keys meanwhile, and this statement's
 /// snapshot (taken after the lock was granted) sees the keys as the previous writer
-/// left them. Parameters: `$1` id, `$2` team, `$3` enabled, `$4` tags, `$5`
-/// capabilities.
+/// left them. The postings (`agent_terms`) are brought in line the same way: the
+/// ones not among the new `(term, weight)` pairs are deleted, the others inserted
+/// or given the new team. (A delete and an insert of the same key in one statement
+/// would both see the old row and collide, hence "the ones not among".)
+/// Parameters: `$1` id, `$2` team, `$3` enabled, `$4` tags, `$5` capabilities,
+/// `$6` terms, `$7` their weights.
 pub(crate) const SYNC_KEYS_SQL: &str = "WITH dt AS (\
      DELETE FROM agent_tags WHERE agent_id = $1 AND tag <> ALL($4::bytea[])), \
      it AS (INSERT INTO agent_tags (tag, agent_id, team, enabled) \
@@ -89,7 +100,12 @@ pub(crate) const SYNC_KEYS_SQL: &str = "WITH dt AS (\
      dc AS (DELETE FROM agent_capabilities WHERE agent_id = $1 AND capability <> ALL($5::bytea[])), \
      ic AS (INSERT INTO agent_capabilities (capability, agent_id, team, enabled) \
      SELECT e, $1, $2, $3 FROM unnest($5::bytea[]) AS e \
-     ON CONFLICT (capability, agent_id) DO UPDATE SET team = EXCLUDED.team, enabled = EXCLUDED.enabled) \
+     ON CONFLICT (capability, agent_id) DO UPDATE SET team = EXCLUDED.team, enabled = EXCLUDED.enabled), \
+     dw AS (DELETE FROM agent_terms WHERE agent_id = $1 AND (term, weight) NOT IN \
+     (SELECT * FROM unnest($6::text[], $7::float8[]))), \
+     iw AS (INSERT INTO agent_terms (term, weight, agent_id, team) \
+     SELECT p.term, p.weight, $1, $2 FROM unnest($6::text[], $7::float8[]) AS p(term, weight) \
+     ON CONFLICT (term, weight, agent_id) DO UPDATE SET team = EXCLUDED.team) \
      SELECT 1";
 
 /// A record flattened into column values, computed before any connection is taken.
@@ -103,6 +119,9 @@ pub(crate) struct AgentRow {
     tags: Vec<Vec<u8>>,
     /// Distinct capabilities.
     capabilities: Vec<Vec<u8>>,
+    /// The agent's postings' terms (none when disabled), and their weights.
+    terms: Vec<String>,
+    weights: Vec<f64>,
     created_at: String,
     updated_at: String,
     revision: i64,
@@ -135,7 +154,14 @@ impl AgentRow {
         })?;
         let profile_json = serde_json::to_string(profile)
             .map_err(|e| decode_error(format!("agent \"{agent_id}\": encoding the profile"), e))?;
+        let (terms, weights) = if profile.enabled {
+            index_terms(profile).into_iter().unzip()
+        } else {
+            (Vec::new(), Vec::new())
+        };
         Ok(Self {
+            terms,
+            weights,
             profile_json,
             team: profile.team.as_ref().map(|t| t.as_bytes().to_vec()),
             enabled: profile.enabled,
@@ -161,11 +187,14 @@ impl AgentRow {
         ]
     }
 
-    /// [`Self::row_params`], then `$8` tags and `$9` capabilities.
+    /// [`Self::row_params`], then `$8` tags, `$9` capabilities, `$10` terms and
+    /// `$11` their weights.
     pub(crate) fn insert_params(&self) -> Params<'_> {
         let mut params = self.row_params();
         params.push(&self.tags);
         params.push(&self.capabilities);
+        params.push(&self.terms);
+        params.push(&self.weights);
         params
     }
 
@@ -188,6 +217,8 @@ impl AgentRow {
             &self.enabled,
             &self.tags,
             &self.capabilities,
+            &self.terms,
+            &self.weights,
         ]
     }
 }

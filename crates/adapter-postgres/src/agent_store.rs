@@ -16,8 +16,8 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use ax_agent_domain::store::{
-    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, OnceKeys, PageRequest,
-    StoreError,
+    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, CandidateQuery, OnceKeys,
+    PageRequest, StoreError,
 };
 use ax_contracts::agent::AgentRecord;
 use deadpool_postgres::GenericClient;
@@ -490,5 +490,9 @@ impl AgentStore for PostgresAgentStore {
         .await
         .map_err(self.fail("recording one-time keys"))?;
         Ok(added)
+    }
+
+    async fn candidates(&self, query: &CandidateQuery) -> Result<Vec<AgentRecord>, StoreError> {
+        crate::term_index::candidates(&self.shared, query).await
     }
 }

@@ -96,6 +96,9 @@ impl PostgresDatabase {
             .await
             .map_err(|failure| open_error(&target, "connecting", failure))?;
         migrations::bring_up_to_date(&mut client, &target).await?;
+        crate::term_index::ensure_built(&mut client)
+            .await
+            .map_err(|failure| open_error(&target, "building the recommend term index", failure))?;
         Ok(Self { shared })
     }
 

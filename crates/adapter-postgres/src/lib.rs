@@ -54,6 +54,7 @@ mod error;
 mod history;
 mod list_query;
 mod migrations;
+mod term_index;
 mod tls;
 
 #[cfg(feature = "test-support")]

@@ -25,7 +25,7 @@ use tokio_postgres::{Client, Transaction};
 use crate::error::PostgresError;
 
 /// The schema version this build writes and the newest it can read.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The key of the advisory lock that serialises migrations (ASCII "ax_schem").
 /// Advisory locks are per database; any other application using this exact key on
@@ -43,11 +43,18 @@ struct Migration {
 }
 
 /// Every step, oldest first. Never edit a released step: add a new one.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    summary: "agents (UNIQUE agent_id), tag/capability keys, seeded defaults, markers, discussions",
-    sql: V1,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        summary: "agents (UNIQUE agent_id), tag/capability keys, seeded defaults, markers, discussions",
+        sql: V1,
+    },
+    Migration {
+        version: 2,
+        summary: "agent_terms: the term index recommend reads its candidates from",
+        sql: V2,
+    },
+];
 
 /// Version 1: everything the registry and the history need.
 ///
@@ -120,6 +127,27 @@ CREATE TABLE IF NOT EXISTS discussions (
     result TEXT NOT NULL,
     saved_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+"#;
+
+/// Version 2: `agent_terms`, the term index `recommend` reads its candidates from
+/// (see `ax_agent_domain::recommend::terms`): one row per enabled agent and term,
+/// with the upper bound of what the term can add to the agent's score. Keyed
+/// `(term, weight, agent_id)`, so "the heaviest N postings of a term" is one index
+/// range read backwards, whatever the registry's size; it repeats the agent's team
+/// (its UTF-8 bytes, as the key tables do) for the team filter. Terms are
+/// alphanumeric words, so never hold U+0000. `ON DELETE CASCADE` removes an agent's
+/// postings with it; the `agent_id` index serves that cascade and the store's
+/// rewrite. Filled after the migration by the store (the terms are computed in Rust,
+/// and a new version of them rebuilds the table).
+const V2: &str = r#"
+CREATE TABLE IF NOT EXISTS agent_terms (
+    term TEXT COLLATE "C" NOT NULL,
+    weight DOUBLE PRECISION NOT NULL,
+    agent_id TEXT COLLATE "C" NOT NULL REFERENCES agents (agent_id) ON DELETE CASCADE,
+    team BYTEA,
+    PRIMARY KEY (term, weight, agent_id)
+);
+CREATE INDEX IF NOT EXISTS idx_agent_terms_agent_id ON agent_terms (agent_id);
 "#;
 
 /// The version table itself; created (idempotently) under the lock, before it is

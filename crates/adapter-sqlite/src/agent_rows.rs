@@ -12,6 +12,7 @@ use rusqlite::{Row, Transaction, params};
 use serde_json::{Map, Value};
 
 use crate::error::{OutOfRange, store_backend};
+use crate::term_index::{delete_postings, insert_postings, postings_of};
 
 /// The columns every read selects, in the order [`record_from_row`] expects.
 pub(crate) const SELECT_COLUMNS: &str = "a.agent_id, a.profile, a.description, a.display_name, \
@@ -33,6 +34,8 @@ pub(crate) struct AgentRow {
     tags_json: String,
     capabilities_json: String,
     profile_json: String,
+    /// The agent's `agent_terms` postings (none when disabled).
+    postings: Vec<(String, f64)>,
     pub(crate) created_at: String,
     updated_at: String,
     pub(crate) revision: i64,
@@ -70,6 +73,7 @@ impl AgentRow {
             profile_json: encode("the profile", serde_json::to_string(profile))?,
             tags_json: encode("tags", serde_json::to_string(&tags))?,
             capabilities_json: encode("capabilities", serde_json::to_string(&capabilities))?,
+            postings: postings_of(profile),
             display_name: profile.display_name.clone(),
             description: profile.description.clone(),
             system_prompt: profile.system_prompt.clone(),
@@ -84,7 +88,7 @@ impl AgentRow {
         })
     }
 
-    /// Inserts the row and its side-table entries; returns its rowid. A taken
+    /// Inserts the row, its side-table entries and its postings; returns its rowid. A taken
     /// `agent_id` surfaces as SQLite's `UNIQUE` error for the caller to map.
     pub(crate) fn insert(&self, tx: &Transaction<'_>) -> rusqlite::Result<i64> {
         tx.prepare_cached(
@@ -108,13 +112,16 @@ impl AgentRow {
         ])?;
         let rowid = tx.last_insert_rowid();
         self.insert_side_entries(tx, rowid)?;
+        insert_postings(tx, rowid, self.team.as_deref(), &self.postings)?;
         Ok(rowid)
     }
 
-    /// Overwrites the row `rowid` (the same agent id) and replaces its side entries.
+    /// Overwrites the row `rowid` (the same agent id) and replaces its side entries
+    /// and postings.
     pub(crate) fn overwrite(&self, tx: &Transaction<'_>, rowid: i64) -> rusqlite::Result<()> {
         // The old entries are found from the old row, so before it is rewritten.
         delete_side_entries(tx, &self.agent_id)?;
+        delete_postings(tx, rowid)?;
         tx.prepare_cached(
             "UPDATE agents SET display_name = ?2, description = ?3, system_prompt = ?4, \
              capabilities = ?5, tags = ?6, team = ?7, enabled = ?8, created_at = ?9, \
@@ -134,7 +141,8 @@ impl AgentRow {
             self.profile_json,
             self.revision,
         ])?;
-        self.insert_side_entries(tx, rowid)
+        self.insert_side_entries(tx, rowid)?;
+        insert_postings(tx, rowid, self.team.as_deref(), &self.postings)
     }
 
     /// One side-table row per distinct tag and capability (`OR IGNORE` folds a

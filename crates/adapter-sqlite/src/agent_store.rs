@@ -7,8 +7,8 @@
 
 use async_trait::async_trait;
 use ax_agent_domain::store::{
-    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, OnceKeys, PageRequest,
-    StoreError,
+    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, CandidateQuery, OnceKeys,
+    PageRequest, StoreError,
 };
 use ax_contracts::agent::AgentRecord;
 use r2d2::PooledConnection;
@@ -20,6 +20,7 @@ use crate::blocking::{Execution, Work, with_pooled_connection};
 use crate::database::Shared;
 use crate::error::{OutOfRange, is_unique_violation, store_backend};
 use crate::list_query::ListQuery;
+use crate::term_index::{self, delete_postings};
 
 type Connection = PooledConnection<SqliteConnectionManager>;
 
@@ -173,8 +174,13 @@ fn update(conn: &mut Connection, row: &AgentRow, expected_revision: u64) -> Resu
 
 fn remove(conn: &mut Connection, agent_id: &str) -> Result<bool, StoreError> {
     let tx = write_tx(conn, "remove")?;
-    // Tag and capability entries go with the row, in the same transaction.
-    let removed = delete_side_entries(&tx, agent_id)
+    // Tag and capability entries and postings go with the row, in the same transaction.
+    let removed = current_version(&tx, agent_id)
+        .and_then(|found| match found {
+            Some((rowid, _)) => delete_postings(&tx, rowid),
+            None => Ok(()),
+        })
+        .and_then(|()| delete_side_entries(&tx, agent_id))
         .and_then(|()| tx.prepare_cached("DELETE FROM agents WHERE agent_id = ?1"))
         .and_then(|mut stmt| stmt.execute([agent_id]))
         .map_err(|e| store_backend(format!("removing agent \"{agent_id}\""), e))?;
@@ -472,6 +478,14 @@ impl AgentStore for SqliteAgentStore {
         let keys = keys.clone();
         self.with_connection("add_once_keys", Work::Other, move |conn| {
             add_once_keys(conn, &keys)
+        })
+        .await
+    }
+
+    async fn candidates(&self, query: &CandidateQuery) -> Result<Vec<AgentRecord>, StoreError> {
+        let query = query.clone();
+        self.with_connection("candidates", Work::Other, move |conn| {
+            term_index::candidates(conn, &query)
         })
         .await
     }

@@ -16,6 +16,7 @@ use crate::connection::configure;
 use crate::error::{DatabaseError, is_busy};
 use crate::history::SqliteHistory;
 use crate::migrations;
+use crate::term_index;
 
 /// How [`SqliteDatabase::open_with`] configures the pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +186,7 @@ impl SqliteDatabase {
         }
         configure(&first, busy_timeout).map_err(opened)?;
         let previous = migrations::bring_up_to_date(&mut first, path, deadline, busy_timeout)?;
+        term_index::ensure_built(&mut first, path, deadline, busy_timeout)?;
 
         let manager = SqliteConnectionManager::file(path)
             .with_init(move |conn| configure(conn, busy_timeout));

@@ -58,6 +58,7 @@ mod error;
 mod history;
 mod list_query;
 mod migrations;
+mod term_index;
 
 pub use agent_store::SqliteAgentStore;
 pub use backup::BackupReport;

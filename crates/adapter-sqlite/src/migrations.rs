@@ -27,7 +27,7 @@ use crate::database::open_error;
 use crate::error::{DatabaseError, is_busy};
 
 /// The schema version this build writes and the newest it can read.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// One schema step.
 struct Migration {
@@ -60,6 +60,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 4,
         summary: "one schema for files made by every released variant of version 2",
         apply: v4_reconcile_v2_variants,
+    },
+    Migration {
+        version: 5,
+        summary: "agent_terms: the term index recommend reads its candidates from",
+        apply: v5_agent_terms,
     },
 ];
 
@@ -242,6 +247,32 @@ fn v4_reconcile_v2_variants(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     }
     tx.execute_batch(
         "CREATE INDEX IF NOT EXISTS idx_agents_enabled ON agents(is_enabled, agent_id);",
+    )
+}
+
+/// Version 5: `agent_terms`, the term index `recommend` reads its candidates from
+/// (see `ax_agent_domain::recommend::terms`): one row per enabled agent and term,
+/// with the upper bound of what the term can add to the agent's score.
+///
+/// Keyed `(term, weight DESC, agent_rowid)`, so "the heaviest N postings of a term"
+/// is the first N entries of one index range, whatever the registry's size. It
+/// repeats the agent's `team`, so the team filter is answered from the same range.
+/// No foreign key (as for the tag and capability tables): the store deletes an
+/// agent's postings by their keys, recomputed from the agent's stored profile, in the
+/// same transaction as the agent row. Disabled agents have no postings.
+///
+/// The table is filled from the agents after the migration, by the store (the terms
+/// are computed in Rust, and a new version of them rebuilds the table), see
+/// `term_index::ensure_built`.
+fn v5_agent_terms(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS agent_terms (
+            term TEXT NOT NULL,
+            weight REAL NOT NULL,
+            agent_rowid INTEGER NOT NULL,
+            team TEXT,
+            PRIMARY KEY (term, weight DESC, agent_rowid)
+        ) WITHOUT ROWID;",
     )
 }
 
@@ -452,6 +483,7 @@ mod tests {
         (4, "v4_reconcile_v2_variants", 0xdd6f_9926_7b99_bb51),
         (4, "side_table_is_outdated", 0x105c_1a95_3225_9372),
         (4, "rebuild_side_table", 0x78d4_29bc_7556_9dde),
+        (5, "v5_agent_terms", 0x3fec_32ac_ea3e_0e54),
     ];
 
     /// The source of `fn name` from its signature to its closing brace at the start of

@@ -23,7 +23,8 @@ use ax_contracts::agent::AgentRecord;
 use serde_json::{Value, json};
 
 use crate::store::{
-    AgentFilter, AgentStore, BatchConflict, BatchOutcome, OnceKeys, PageRequest, StoreError,
+    AgentFilter, AgentStore, BatchConflict, BatchOutcome, CandidateQuery, OnceKeys, PageRequest,
+    StoreError,
 };
 
 /// A record for `id` with extra profile fields merged in, built without validation
@@ -753,6 +754,256 @@ pub async fn once_keys_are_listed_and_added_as_a_union(store: Arc<dyn AgentStore
     );
 }
 
+/// A candidate query for `terms` with nothing cut: no filter, a large budget and
+/// limit, no minimum weight.
+fn candidate_query(terms: &[&str]) -> CandidateQuery {
+    let mut terms: Vec<String> = terms.iter().map(|t| (*t).to_owned()).collect();
+    terms.sort();
+    CandidateQuery {
+        terms,
+        team: None,
+        required_capabilities: Vec::new(),
+        exclude_agents: Vec::new(),
+        budget: 1000,
+        limit: 1000,
+        min_weight: 0.0,
+    }
+}
+
+async fn candidate_ids(store: &Arc<dyn AgentStore>, query: &CandidateQuery) -> Vec<String> {
+    store
+        .candidates(query)
+        .await
+        .expect("candidates")
+        .into_iter()
+        .map(|r| r.profile.agent_id)
+        .collect()
+}
+
+/// Candidates share a term with the query, heaviest summed weight first; agents
+/// sharing none and disabled agents are never returned (INV-AGT-REC-002).
+pub async fn candidates_overlap_the_query_heaviest_first(store: Arc<dyn AgentStore>) {
+    for rec in [
+        record(
+            "db",
+            json!({"selectionMetadata": {"keywords": ["database", "sql"]}}),
+        ),
+        record("db-light", json!({"description": "knows a database"})),
+        record("web", json!({"selectionMetadata": {"keywords": ["css"]}})),
+        record(
+            "db-off",
+            json!({"enabled": false, "selectionMetadata": {"keywords": ["database", "sql"]}}),
+        ),
+        record(
+            "schema",
+            json!({"selectionMetadata": {"exampleTasks": ["migrate the database schema"]}}),
+        ),
+    ] {
+        store.insert(&rec).await.expect("insert");
+    }
+    assert_eq!(
+        candidate_ids(&store, &candidate_query(&["database", "sql"])).await,
+        ["db", "schema", "db-light"],
+        "keywords 0.24 > example share 0.15 > description 0.02"
+    );
+    assert!(
+        candidate_ids(&store, &candidate_query(&["nothing"]))
+            .await
+            .is_empty()
+    );
+    assert!(
+        candidate_ids(&store, &candidate_query(&[]))
+            .await
+            .is_empty()
+    );
+}
+
+/// Team, required capabilities and exclusions filter the candidates.
+pub async fn candidates_apply_team_capabilities_and_exclusions(store: Arc<dyn AgentStore>) {
+    for rec in [
+        record(
+            "a",
+            json!({"team": "core", "capabilities": ["sql"], "selectionMetadata": {"keywords": ["database"]}}),
+        ),
+        record(
+            "b",
+            json!({"team": "core", "capabilities": ["css"], "selectionMetadata": {"keywords": ["database"]}}),
+        ),
+        record(
+            "c",
+            json!({"team": "Core", "capabilities": ["sql"], "selectionMetadata": {"keywords": ["database"]}}),
+        ),
+    ] {
+        store.insert(&rec).await.expect("insert");
+    }
+    let mut query = candidate_query(&["database"]);
+    query.team = Some("core".into());
+    assert_eq!(candidate_ids(&store, &query).await, ["a", "b"]);
+    query.required_capabilities = vec!["sql".into()];
+    assert_eq!(candidate_ids(&store, &query).await, ["a"]);
+    query.team = None;
+    assert_eq!(candidate_ids(&store, &query).await, ["a", "c"]);
+    query.exclude_agents = vec!["a".into()];
+    assert_eq!(candidate_ids(&store, &query).await, ["c"]);
+}
+
+/// The term index follows every write: insert, update (new terms, disabling), remove,
+/// seed, and import batches (replace, and a rolled-back batch leaves nothing).
+pub async fn candidates_follow_every_write(store: Arc<dyn AgentStore>) {
+    let find = |term: &'static str| {
+        let store = store.clone();
+        async move { candidate_ids(&store, &candidate_query(&[term])).await }
+    };
+    store
+        .insert(&record(
+            "agent",
+            json!({"selectionMetadata": {"keywords": ["alpha"]}}),
+        ))
+        .await
+        .expect("insert");
+    assert_eq!(find("alpha").await, ["agent"]);
+
+    let mut v2 = record(
+        "agent",
+        json!({"selectionMetadata": {"keywords": ["beta"]}}),
+    );
+    v2.revision = 2;
+    store.update(&v2, 1).await.expect("update");
+    assert!(find("alpha").await.is_empty(), "old terms are gone");
+    assert_eq!(find("beta").await, ["agent"]);
+
+    let mut off = record(
+        "agent",
+        json!({"enabled": false, "selectionMetadata": {"keywords": ["beta"]}}),
+    );
+    off.revision = 3;
+    store.update(&off, 2).await.expect("disable");
+    assert!(
+        find("beta").await.is_empty(),
+        "a disabled agent is no candidate"
+    );
+    let mut on = record(
+        "agent",
+        json!({"selectionMetadata": {"keywords": ["beta"]}}),
+    );
+    on.revision = 4;
+    store.update(&on, 3).await.expect("enable");
+    assert_eq!(find("beta").await, ["agent"]);
+
+    assert!(store.remove("agent").await.expect("remove"));
+    assert!(
+        find("beta").await.is_empty(),
+        "a removed agent is no candidate"
+    );
+
+    store
+        .seed(&[record(
+            "seeded",
+            json!({"selectionMetadata": {"keywords": ["gamma"]}}),
+        )])
+        .await
+        .expect("seed");
+    assert_eq!(find("gamma").await, ["seeded"]);
+
+    let rolled_back = store
+        .import_batch(
+            &[
+                record(
+                    "imported",
+                    json!({"selectionMetadata": {"keywords": ["delta"]}}),
+                ),
+                record("seeded", json!({})),
+            ],
+            BatchConflict::Fail,
+            None,
+        )
+        .await
+        .expect("import")
+        .expect("applied");
+    assert_eq!(rolled_back.conflict.as_deref(), Some("seeded"));
+    assert!(
+        find("delta").await.is_empty(),
+        "a rolled-back batch indexes nothing"
+    );
+
+    store
+        .import_batch(
+            &[
+                record(
+                    "imported",
+                    json!({"selectionMetadata": {"keywords": ["delta"]}}),
+                ),
+                record(
+                    "seeded",
+                    json!({"selectionMetadata": {"keywords": ["epsilon"]}}),
+                ),
+            ],
+            BatchConflict::Replace,
+            None,
+        )
+        .await
+        .expect("import")
+        .expect("applied");
+    assert_eq!(find("delta").await, ["imported"]);
+    assert!(
+        find("gamma").await.is_empty(),
+        "a replaced agent's old terms are gone"
+    );
+    assert_eq!(find("epsilon").await, ["seeded"]);
+}
+
+/// The budget cuts each term's postings to the heaviest (enabled agents of the team
+/// only), the limit cuts the result, and sums under the minimum weight are left out.
+pub async fn candidates_honour_budget_limit_and_minimum(store: Arc<dyn AgentStore>) {
+    for rec in [
+        record(
+            "intent",
+            json!({"selectionMetadata": {"primaryIntents": ["alpha"]}}),
+        ),
+        record(
+            "keyword",
+            json!({"selectionMetadata": {"keywords": ["alpha"]}}),
+        ),
+        record("role", json!({"role": "alpha", "team": "t"})),
+        record(
+            "off",
+            json!({"enabled": false, "selectionMetadata": {"primaryIntents": ["alpha", "beta"]}}),
+        ),
+        record("two", json!({"role": "alpha beta"})),
+    ] {
+        store.insert(&rec).await.expect("insert");
+    }
+    let mut query = candidate_query(&["alpha"]);
+    query.budget = 2;
+    assert_eq!(
+        candidate_ids(&store, &query).await,
+        ["intent", "keyword"],
+        "the two heaviest enabled postings (0.25, 0.12); the disabled agent takes no place"
+    );
+    query.team = Some("t".into());
+    query.budget = 1;
+    assert_eq!(
+        candidate_ids(&store, &query).await,
+        ["role"],
+        "the budget counts the team's postings"
+    );
+    let mut query = candidate_query(&["alpha", "beta"]);
+    query.limit = 3;
+    assert_eq!(
+        candidate_ids(&store, &query).await,
+        ["intent", "keyword", "two"],
+        "two: 0.05 + 0.05"
+    );
+    query.min_weight = 0.1;
+    query.limit = 10;
+    assert_eq!(
+        candidate_ids(&store, &query).await,
+        ["intent", "keyword", "two"]
+    );
+    query.min_weight = 0.11;
+    assert_eq!(candidate_ids(&store, &query).await, ["intent", "keyword"]);
+}
+
 /// Generates one `#[tokio::test]` per conformance case for a store factory.
 ///
 /// `$factory` is an expression callable with no arguments returning a future of
@@ -778,7 +1029,11 @@ macro_rules! agent_store_conformance {
             hostile_strings_round_trip_verbatim,
             list_after_pages_by_id_from_an_exclusive_cursor,
             records_are_written_with_their_own_revision_and_timestamps,
-            once_keys_are_listed_and_added_as_a_union
+            once_keys_are_listed_and_added_as_a_union,
+            candidates_overlap_the_query_heaviest_first,
+            candidates_apply_team_capabilities_and_exclusions,
+            candidates_follow_every_write,
+            candidates_honour_budget_limit_and_minimum
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

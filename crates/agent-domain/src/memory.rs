@@ -8,9 +8,10 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use ax_contracts::agent::AgentRecord;
 
+use crate::recommend::terms::index_terms;
 use crate::store::{
-    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, OnceKeys, PageRequest,
-    StoreError,
+    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, CandidateQuery, OnceKeys,
+    PageRequest, StoreError,
 };
 
 #[derive(Debug, Default)]
@@ -237,6 +238,46 @@ impl AgentStore for MemoryAgentStore {
             }
         }
         Ok(added)
+    }
+
+    /// No index: the terms of every enabled agent of the team are worked out on each
+    /// call (a scan, fine for the sizes this store is for), then cut to the budget
+    /// per term, heaviest first (ties by agent id), like the indexed stores.
+    async fn candidates(&self, query: &CandidateQuery) -> Result<Vec<AgentRecord>, StoreError> {
+        let state = self.state();
+        let mut per_term: BTreeMap<&str, Vec<(f64, &str)>> = BTreeMap::new();
+        for record in state.agents.values() {
+            let profile = &record.profile;
+            if !profile.enabled
+                || query
+                    .team
+                    .as_ref()
+                    .is_some_and(|t| profile.team.as_deref() != Some(t.as_str()))
+            {
+                continue;
+            }
+            for (term, weight) in index_terms(profile) {
+                if let Ok(at) = query.terms.binary_search(&term) {
+                    per_term
+                        .entry(query.terms[at].as_str())
+                        .or_default()
+                        .push((weight, profile.agent_id.as_str()));
+                }
+            }
+        }
+        let postings = per_term.into_values().flat_map(|mut list| {
+            list.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            list.truncate(query.budget);
+            list.into_iter().map(|(weight, id)| (id, weight))
+        });
+        Ok(query
+            .rank_postings(postings)
+            .into_iter()
+            .filter_map(|(id, _)| state.agents.get(id))
+            .filter(|record| query.admits(record))
+            .take(query.limit)
+            .cloned()
+            .collect())
     }
 }
 

@@ -32,6 +32,35 @@ pub const FALLBACK_CONFIDENCE: f64 = 0.5;
 /// Agents scoring below this are not recommended.
 pub const MIN_SCORE: f64 = 0.1;
 
+/// Most postings the registry has the store read per task term
+/// ([`crate::store::CandidateQuery::budget`]).
+pub const CANDIDATE_BUDGET: usize = 4096;
+/// Most candidates the registry has the store return for the scorer
+/// ([`crate::store::CandidateQuery::limit`]).
+pub const CANDIDATE_LIMIT: usize = 200;
+
+pub mod terms;
+
+// The weight of each positive signal, declared once: the scorer below and the term
+// index ([`terms::index_terms`]) both read them, so the index's upper bounds cannot
+// drift from what the scorer adds.
+/// `exampleTasks`: times the best phrase's share of matched words.
+pub(crate) const EXAMPLE_TASK: f64 = 0.45;
+/// Each matched `primaryIntents` phrase.
+pub(crate) const INTENT: f64 = 0.25;
+/// Each matched `secondarySignals` phrase.
+pub(crate) const SIGNAL: f64 = 0.1;
+/// Each matched `keywords` phrase.
+pub(crate) const KEYWORD: f64 = 0.12;
+/// Each matched capability.
+pub(crate) const CAPABILITY: f64 = 0.1;
+/// Each matched `expertise` phrase.
+pub(crate) const EXPERTISE: f64 = 0.08;
+/// Each `role` word found in the task.
+pub(crate) const ROLE_WORD: f64 = 0.05;
+/// Each `description` word found in the task.
+pub(crate) const DESCRIPTION_WORD: f64 = 0.02;
+
 /// What to recommend an agent for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -177,7 +206,7 @@ fn best_similarity<'a>(
 fn score(task: &Task, profile: &AgentProfile) -> Score {
     let mut score = Score::default();
     if let Some((sim, phrase)) = best_similarity(task, profile.example_tasks()) {
-        score.total += 0.45 * sim;
+        score.total += EXAMPLE_TASK * sim;
         score
             .notes
             .push(format!("similar to example task \"{phrase}\""));
@@ -191,19 +220,19 @@ fn score(task: &Task, profile: &AgentProfile) -> Score {
     score.add_matches(
         "intent",
         matched(task, profile.primary_intents()),
-        0.25,
+        INTENT,
         Some(0.5),
     );
     score.add_matches(
         "signals",
         matched(task, profile.secondary_signals()),
-        0.1,
+        SIGNAL,
         Some(0.2),
     );
     score.add_matches(
         "keywords",
         matched(task, profile.keywords()),
-        0.12,
+        KEYWORD,
         Some(0.36),
     );
     score.add_matches(
@@ -221,19 +250,24 @@ fn score(task: &Task, profile: &AgentProfile) -> Score {
     score.add_matches(
         "capabilities",
         matched(task, profile.capabilities()),
-        0.1,
+        CAPABILITY,
         Some(0.3),
     );
     score.add_matches(
         "expertise",
         matched(task, profile.expertise()),
-        0.08,
+        EXPERTISE,
         Some(0.24),
     );
     let role_words = matched_words(task, profile.role().unwrap_or(""));
-    score.add_matches("role", role_words, 0.05, Some(0.15));
+    score.add_matches("role", role_words, ROLE_WORD, Some(0.15));
     let description_words = matched_words(task, &profile.description);
-    score.add_matches("description", description_words, 0.02, Some(0.1));
+    score.add_matches(
+        "description",
+        description_words,
+        DESCRIPTION_WORD,
+        Some(0.1),
+    );
     score.total = score.total.clamp(0.0, 1.0);
     score
 }

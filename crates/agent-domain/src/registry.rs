@@ -11,7 +11,7 @@ use crate::capabilities::{self, CapabilityIndex};
 use crate::defaults;
 use crate::error::AgentError;
 use crate::recommend::{self, RecommendRequest, Recommendation};
-use crate::store::{AgentFilter, AgentPage, AgentStore, PageRequest, StoreError};
+use crate::store::{AgentFilter, AgentPage, AgentStore, CandidateQuery, PageRequest, StoreError};
 
 /// How many times an update without `if_revision` re-reads and re-applies its patch
 /// when another writer got in first, before reporting `Conflict`.
@@ -149,8 +149,47 @@ impl AgentRegistry {
         })
     }
 
-    /// Recommend agents for a task (see [`crate::recommend`] for the scoring).
+    /// Recommend agents for a task (see [`crate::recommend`] for the scoring): the
+    /// store's term index pre-selects at most [`recommend::CANDIDATE_LIMIT`]
+    /// candidates, reading at most [`recommend::CANDIDATE_BUDGET`] postings per task
+    /// term ([`AgentStore::candidates`]), and the scorer judges those only. Bounded
+    /// work at any registry size; exact whenever no task term is shared by more than
+    /// the budget's agents and the limit holds every agent that can score (see
+    /// INV-AGT-REC-002), approximate beyond. [`Self::recommend_exhaustive`] scores
+    /// every agent.
     pub async fn recommend(
+        &self,
+        request: &RecommendRequest,
+    ) -> Result<Recommendation, AgentError> {
+        let query = CandidateQuery {
+            terms: recommend::terms::query_terms(&request.task),
+            team: request.team.clone(),
+            required_capabilities: request.required_capabilities.clone(),
+            exclude_agents: request.exclude_agents.clone(),
+            budget: recommend::CANDIDATE_BUDGET,
+            limit: recommend::CANDIDATE_LIMIT,
+            min_weight: recommend::MIN_SCORE,
+        };
+        let mut agents = if query.terms.is_empty() {
+            Vec::new()
+        } else {
+            self.store.candidates(&query).await?
+        };
+        // The fallback is judged by `rank` like any agent (enabled, team, exclusions),
+        // so it must be among the agents even when it shares no term with the task.
+        if !agents
+            .iter()
+            .any(|a| a.profile.agent_id == recommend::FALLBACK_AGENT)
+            && let Some(fallback) = self.store.get(recommend::FALLBACK_AGENT).await?
+        {
+            agents.push(fallback);
+        }
+        Ok(recommend::rank(request, &agents))
+    }
+
+    /// Recommend by scoring every enabled agent (of the team): linear in the
+    /// registry's size, kept to compare [`Self::recommend`]'s candidates against.
+    pub async fn recommend_exhaustive(
         &self,
         request: &RecommendRequest,
     ) -> Result<Recommendation, AgentError> {

@@ -3,6 +3,9 @@
 //! (`ax-adapter-sqlite`, `ax-adapter-postgres`); every one of them runs the same conformance suite
 //! ([`crate::conformance`], feature `conformance`).
 
+use std::collections::HashMap;
+use std::hash::Hash;
+
 use async_trait::async_trait;
 use ax_contracts::agent::AgentRecord;
 
@@ -84,6 +87,68 @@ pub struct OnceKeys {
     pub markers: Vec<String>,
     /// Ids ever seeded, in byte order.
     pub seeded: Vec<String>,
+}
+
+/// Which agents [`AgentStore::candidates`] returns: a bounded pre-selection for
+/// `recommend`, read from the store's term index (terms and weights from
+/// [`crate::recommend::terms::index_terms`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandidateQuery {
+    /// The task's terms ([`crate::recommend::terms::query_terms`]), sorted, distinct.
+    pub terms: Vec<String>,
+    /// Only agents of this team (exact).
+    pub team: Option<String>,
+    /// Only agents having every one of these capabilities (exact elements).
+    pub required_capabilities: Vec<String>,
+    /// Never these agents.
+    pub exclude_agents: Vec<String>,
+    /// Most postings read per term, heaviest first: the bound on the work done,
+    /// whatever the registry's size. A term with more postings is read only this far.
+    pub budget: usize,
+    /// Most agents returned.
+    pub limit: usize,
+    /// Agents whose summed weight is below this are left out (an agent's summed
+    /// weight bounds its score from above, INV-AGT-REC-001).
+    pub min_weight: f64,
+}
+
+impl CandidateQuery {
+    /// Whether `record` passes every filter: enabled, team, capabilities, exclusions.
+    /// Every backend applies this same check to what it returns.
+    pub fn admits(&self, record: &AgentRecord) -> bool {
+        let profile = &record.profile;
+        profile.enabled
+            && self
+                .team
+                .as_ref()
+                .is_none_or(|t| profile.team.as_deref() == Some(t.as_str()))
+            && !self.exclude_agents.contains(&profile.agent_id)
+            && {
+                let capabilities = profile.capabilities();
+                self.required_capabilities
+                    .iter()
+                    .all(|c| capabilities.contains(&c.as_str()))
+            }
+    }
+
+    /// Sums the postings (`key`, weight) read per agent and orders the agents by
+    /// their sum, heaviest first, ties by key; sums below `min_weight` are dropped.
+    /// Backends that sum outside SQL share this, so they order alike.
+    pub fn rank_postings<K: Ord + Hash + Clone>(
+        &self,
+        postings: impl IntoIterator<Item = (K, f64)>,
+    ) -> Vec<(K, f64)> {
+        let mut sums: HashMap<K, f64> = HashMap::new();
+        for (key, weight) in postings {
+            *sums.entry(key).or_default() += weight;
+        }
+        let mut ranked: Vec<(K, f64)> = sums
+            .into_iter()
+            .filter(|(_, sum)| *sum >= self.min_weight)
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked
+    }
 }
 
 /// Errors a store reports. Domain-level meaning is added by the registry.
@@ -192,4 +257,22 @@ pub trait AgentStore: Send + Sync {
     /// Record `keys` in addition to those already recorded (a union: nothing is
     /// removed, no agent is written). Returns the keys that were new.
     async fn add_once_keys(&self, keys: &OnceKeys) -> Result<OnceKeys, StoreError>;
+
+    /// Candidates for `recommend`: at most `query.limit` agents that
+    /// [`CandidateQuery::admits`], ordered by summed term weight (heaviest first).
+    ///
+    /// For each query term the store reads at most `query.budget` postings of that
+    /// term — enabled agents of `query.team` only — in weight-descending order, sums
+    /// the weights read per agent, drops sums under `query.min_weight`, and returns
+    /// the heaviest admitted agents. The work is bounded by terms × budget at any
+    /// registry size. The term index is written in the same transaction as every
+    /// write of an agent, so it never disagrees with the agents.
+    ///
+    /// INV-AGT-REC-002: when no term of the query has more than `budget` postings
+    /// (enabled agents of the team), nothing is cut by the budget: the result is
+    /// exactly the `limit` admitted agents with the largest summed weight of at least
+    /// `min_weight` — so, with a large enough `limit`, every agent the exhaustive
+    /// scorer gives at least `min_weight`. Ties in weight are ordered however the
+    /// backend reads them.
+    async fn candidates(&self, query: &CandidateQuery) -> Result<Vec<AgentRecord>, StoreError>;
 }

@@ -13,3 +13,4 @@ mod history;
 mod migrations;
 mod schema;
 mod store;
+mod term_index;

@@ -104,6 +104,7 @@ fn current_schema_has_every_table_and_index() {
         "idx_agents_enabled",
         "agent_tags",
         "agent_capabilities",
+        "agent_terms",
         "seeded_defaults",
         "markers",
         "discussions",

@@ -367,6 +367,11 @@ fn health_reports_path_version_settings_integrity_and_counts() {
     );
     assert!(health.is_ok());
     assert_eq!(health.counts.agents, 1);
-    assert_eq!(health.counts.markers, 1);
+    assert_eq!(
+        health.counts.markers,
+        2,
+        "\"m\" and the recommend term index's build ({})",
+        ax_agent_domain::recommend::terms::index_marker()
+    );
     assert_eq!(health.counts.discussions, 0);
 }

@@ -1,0 +1,209 @@
+//! The `agent_terms` table (schema version 5): the term index `recommend` reads its
+//! candidates from. Its rows are derived from the agents by
+//! [`ax_agent_domain::recommend::terms::index_terms`] and written in the same
+//! transaction as the agent row (by [`crate::agent_rows::AgentRow`]'s writes and
+//! [`delete_postings`]); [`ensure_built`] fills it for databases whose agents were
+//! written before it existed, or by another version of the terms.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ax_agent_domain::recommend::terms::{index_marker, index_terms};
+use ax_agent_domain::store::{CandidateQuery, StoreError};
+use ax_contracts::agent::{AgentProfile, AgentRecord};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use crate::agent_rows::{SELECT_COLUMNS, record_from_row};
+use crate::database::open_error;
+use crate::error::store_backend;
+
+/// The postings an agent has: its terms when enabled, none when disabled.
+pub(crate) fn postings_of(profile: &AgentProfile) -> Vec<(String, f64)> {
+    if profile.enabled {
+        index_terms(profile)
+    } else {
+        Vec::new()
+    }
+}
+
+/// Writes the postings of the agent row `rowid`.
+pub(crate) fn insert_postings(
+    tx: &Transaction<'_>,
+    rowid: i64,
+    team: Option<&str>,
+    postings: &[(String, f64)],
+) -> rusqlite::Result<()> {
+    if postings.is_empty() {
+        return Ok(());
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR REPLACE INTO agent_terms (term, weight, agent_rowid, team) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (term, weight) in postings {
+        stmt.execute(params![term, weight, rowid, team])?;
+    }
+    Ok(())
+}
+
+/// Deletes the postings of the agent row `rowid` by their keys, recomputed from the
+/// row's stored profile (the index was built from it by the same, pure function).
+/// Runs before the row is rewritten or removed, inside the same transaction. A row
+/// whose profile no longer decodes has its postings left behind: they only make it a
+/// candidate that the scorer then judges on its real profile, and rowids are never
+/// reused (`AUTOINCREMENT`).
+pub(crate) fn delete_postings(tx: &Transaction<'_>, rowid: i64) -> rusqlite::Result<()> {
+    let stored = tx
+        .prepare_cached(&format!(
+            "SELECT {SELECT_COLUMNS} FROM agents AS a WHERE a.id = ?1"
+        ))?
+        .query_row([rowid], |row| Ok(record_from_row(row).ok()))
+        .optional()?
+        .flatten();
+    let Some(record) = stored else {
+        return Ok(());
+    };
+    let postings = postings_of(&record.profile);
+    if postings.is_empty() {
+        return Ok(());
+    }
+    let mut stmt = tx.prepare_cached(
+        "DELETE FROM agent_terms WHERE term = ?1 AND weight = ?2 AND agent_rowid = ?3",
+    )?;
+    for (term, weight) in &postings {
+        stmt.execute(params![term, weight, rowid])?;
+    }
+    Ok(())
+}
+
+/// Candidates for `query` (see the port's `candidates`): per term at most `budget`
+/// postings, heaviest first, summed per agent; the heaviest admitted agents are read
+/// by rowid. One read transaction, so postings and rows come from one snapshot.
+pub(crate) fn candidates(
+    conn: &mut Connection,
+    query: &CandidateQuery,
+) -> Result<Vec<AgentRecord>, StoreError> {
+    let fail = |e: rusqlite::Error| store_backend("reading recommendation candidates", e);
+    let tx = conn.transaction().map_err(fail)?;
+    let budget = i64::try_from(query.budget).unwrap_or(i64::MAX);
+    let mut postings: Vec<(i64, f64)> = Vec::new();
+    {
+        // `team IS ?2` with a NULL ?2 would mean "agents without a team"; the two
+        // statements keep the unfiltered one a plain range read.
+        let mut stmt = match &query.team {
+            None => tx.prepare_cached(
+                "SELECT agent_rowid, weight FROM agent_terms WHERE term = ?1 \
+                 ORDER BY weight DESC, agent_rowid LIMIT ?2",
+            ),
+            Some(_) => tx.prepare_cached(
+                "SELECT agent_rowid, weight FROM agent_terms WHERE term = ?1 AND team = ?3 \
+                 ORDER BY weight DESC, agent_rowid LIMIT ?2",
+            ),
+        }
+        .map_err(fail)?;
+        for term in &query.terms {
+            let rows = match &query.team {
+                None => stmt.query(params![term, budget]),
+                Some(team) => stmt.query(params![term, budget, team]),
+            };
+            let mut rows = rows.map_err(fail)?;
+            while let Some(row) = rows.next().map_err(fail)? {
+                postings.push((row.get(0).map_err(fail)?, row.get(1).map_err(fail)?));
+            }
+        }
+    }
+    let mut found = Vec::new();
+    {
+        let mut stmt = tx
+            .prepare_cached(&format!(
+                "SELECT {SELECT_COLUMNS} FROM agents AS a WHERE a.id = ?1"
+            ))
+            .map_err(fail)?;
+        for (rowid, _) in query.rank_postings(postings) {
+            if found.len() >= query.limit {
+                break;
+            }
+            let mut rows = stmt.query([rowid]).map_err(fail)?;
+            if let Some(row) = rows.next().map_err(fail)? {
+                let record = record_from_row(row)
+                    .map_err(|e| store_backend("reading recommendation candidates", e))?;
+                if query.admits(&record) {
+                    found.push(record);
+                }
+            }
+        }
+    }
+    tx.commit().map_err(fail)?;
+    Ok(found)
+}
+
+/// Makes sure `agent_terms` holds every enabled agent's postings as the current
+/// [`index_terms`] derives them; run after the migrations by every open.
+///
+/// Versioned by the one-time marker [`index_marker`] (which names the terms'
+/// version): when it is recorded this is one read. Otherwise the table is rebuilt in
+/// one `BEGIN IMMEDIATE` transaction that re-reads the marker first and records it
+/// with the rebuilt rows, so of many processes opening the file at once one rebuilds
+/// and the others, once they get the write lock, find it done. Writers of this
+/// version keep the table current from then on, in their own transactions.
+pub(crate) fn ensure_built(
+    conn: &mut Connection,
+    path: &Path,
+    deadline: Instant,
+    busy_timeout: Duration,
+) -> Result<(), crate::error::DatabaseError> {
+    let fail = |source| open_error(path, busy_timeout, source);
+    let marker = index_marker();
+    if is_recorded(conn, &marker).map_err(fail)? {
+        return Ok(());
+    }
+    conn.busy_timeout(deadline.saturating_duration_since(Instant::now()))
+        .map_err(fail)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(fail)?;
+    if is_recorded(&tx, &marker).map_err(fail)? {
+        return Ok(());
+    }
+    let indexed = rebuild(&tx).map_err(fail)?;
+    tx.execute(
+        "INSERT OR IGNORE INTO markers (key, marked_at) \
+         VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        [&marker],
+    )
+    .map_err(fail)?;
+    tx.commit().map_err(fail)?;
+    conn.busy_timeout(busy_timeout).map_err(fail)?;
+    tracing::info!(agents = indexed, %marker, path = %path.display(), "recommend term index built");
+    Ok(())
+}
+
+fn is_recorded(conn: &Connection, marker: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM markers WHERE key = ?1)")?
+        .query_row([marker], |row| row.get(0))
+}
+
+/// Empties `agent_terms` and writes every enabled agent's postings; returns how many
+/// agents were indexed. A row whose profile does not decode is skipped (listing it
+/// fails the same way; it is no candidate until it is rewritten).
+fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
+    tx.execute("DELETE FROM agent_terms", [])?;
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {SELECT_COLUMNS}, a.id FROM agents AS a WHERE a.is_enabled = 1"
+    ))?;
+    let mut rows = stmt.query([])?;
+    let mut indexed = 0;
+    while let Some(row) = rows.next()? {
+        let rowid: i64 = row.get(12)?;
+        match record_from_row(row) {
+            Ok(record) => {
+                let profile = &record.profile;
+                insert_postings(tx, rowid, profile.team.as_deref(), &postings_of(profile))?;
+                indexed += 1;
+            }
+            Err(error) => {
+                tracing::warn!(rowid, %error, "agent row not indexed for recommend: its profile does not decode");
+            }
+        }
+    }
+    Ok(indexed)
+}
