@@ -151,3 +151,62 @@ async fn a_revision_past_bigint_is_a_backend_error_and_writes_nothing() {
     ));
     assert_eq!(store.get("huge").await.expect("get"), None);
 }
+
+/// A database whose agents were written before the term index existed (version 1,
+/// no `agent_terms`, no marker) gets its index built on connect, from the enabled
+/// agents only; many connects at once build it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_older_database_gets_its_term_index_built_once() {
+    let Some((test, db)) = fresh().await else {
+        return;
+    };
+    let store = db.agent_store();
+    for (id, enabled) in [("sql-expert", true), ("switched-off", false)] {
+        store
+            .insert(&record(
+                id,
+                json!({"enabled": enabled, "selectionMetadata": {"keywords": ["sql"]}}),
+            ))
+            .await
+            .expect("insert");
+    }
+    drop((store, db));
+    test.execute(&format!(
+        "DROP TABLE agent_terms; DELETE FROM markers WHERE key = '{}'; \
+         DELETE FROM schema_version WHERE version > 1;",
+        ax_agent_domain::recommend::terms::index_marker()
+    ))
+    .expect("make it a version-1 database");
+
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let url = test.url().to_owned();
+            tokio::spawn(async move { connect(&url).await })
+        })
+        .collect();
+    let mut databases = Vec::new();
+    for start in starts {
+        databases.push(start.await.expect("task"));
+    }
+    let query = ax_agent_domain::store::CandidateQuery {
+        terms: vec!["sql".into()],
+        team: None,
+        required_capabilities: Vec::new(),
+        exclude_agents: Vec::new(),
+        budget: 10,
+        limit: 10,
+        min_weight: 0.0,
+    };
+    let found = databases[0]
+        .agent_store()
+        .candidates(&query)
+        .await
+        .expect("candidates");
+    let ids: Vec<&str> = found.iter().map(|r| r.profile.agent_id.as_str()).collect();
+    assert_eq!(ids, ["sql-expert"]);
+    test.execute(
+        "DO $$ BEGIN IF (SELECT COUNT(*) FROM agent_terms WHERE term = 'sql') <> 1 \
+         THEN RAISE EXCEPTION 'postings built more than once or for a disabled agent'; END IF; END $$",
+    )
+    .expect("one posting for the one enabled agent");
+}
