@@ -31,6 +31,8 @@ pub mod import;
 pub mod memory;
 pub mod recommend;
 pub mod registry;
+#[cfg(any(test, feature = "sample"))]
+pub mod sample;
 pub mod store;
 
 pub use error::AgentError;

@@ -280,26 +280,13 @@ fn matched_words(task: &Task, text: &str) -> Vec<String> {
     unique.into_iter().collect()
 }
 
-/// Rank `agents` for the request. Pure and deterministic: same inputs, same answer.
-pub fn rank(request: &RecommendRequest, agents: &[AgentRecord]) -> Recommendation {
+/// Every eligible agent of `agents` scoring at least [`MIN_SCORE`] for the request
+/// (its `max_results` is not applied), best first, ties by `agentId`.
+pub fn scored(request: &RecommendRequest, agents: &[AgentRecord]) -> Vec<ScoredAgent> {
     let task = Task::new(&request.task);
-    let max_results = request.max_results.unwrap_or(3).clamp(1, 10);
-    let eligible = |record: &&AgentRecord| {
-        let p = &record.profile;
-        p.enabled
-            && !request.exclude_agents.contains(&p.agent_id)
-            && request
-                .team
-                .as_ref()
-                .is_none_or(|t| p.team.as_deref() == Some(t.as_str()))
-            && request
-                .required_capabilities
-                .iter()
-                .all(|c| p.capabilities().contains(&c.as_str()))
-    };
     let mut scored: Vec<ScoredAgent> = agents
         .iter()
-        .filter(eligible)
+        .filter(|record| eligible(request, record))
         .filter_map(|record| {
             let s = score(&task, &record.profile);
             (s.total >= MIN_SCORE).then(|| ScoredAgent {
@@ -314,12 +301,34 @@ pub fn rank(request: &RecommendRequest, agents: &[AgentRecord]) -> Recommendatio
             .total_cmp(&a.confidence)
             .then_with(|| a.agent_id.cmp(&b.agent_id))
     });
+    scored
+}
+
+/// Whether the request's filters let `record` be recommended at all.
+fn eligible(request: &RecommendRequest, record: &AgentRecord) -> bool {
+    let p = &record.profile;
+    p.enabled
+        && !request.exclude_agents.contains(&p.agent_id)
+        && request
+            .team
+            .as_ref()
+            .is_none_or(|t| p.team.as_deref() == Some(t.as_str()))
+        && request
+            .required_capabilities
+            .iter()
+            .all(|c| p.capabilities().contains(&c.as_str()))
+}
+
+/// Rank `agents` for the request. Pure and deterministic: same inputs, same answer.
+pub fn rank(request: &RecommendRequest, agents: &[AgentRecord]) -> Recommendation {
+    let max_results = request.max_results.unwrap_or(3).clamp(1, 10);
+    let mut scored = scored(request, agents);
     scored.truncate(max_results);
 
     if scored.is_empty() {
         let fallback = agents
             .iter()
-            .filter(eligible)
+            .filter(|record| eligible(request, record))
             .find(|r| r.profile.agent_id == FALLBACK_AGENT);
         return match fallback {
             Some(_) => Recommendation {

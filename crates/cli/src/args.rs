@@ -317,6 +317,10 @@ pub struct RecommendArgs {
     /// How many agents to show (1–10).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10))]
     pub max: u8,
+    /// Score every enabled agent instead of the candidates the term index picks:
+    /// exact, but slower in proportion to the registry's size (for comparison).
+    #[arg(long)]
+    pub exhaustive: bool,
 }
 
 /// `ax discuss ...`

@@ -11,6 +11,7 @@ mod edges;
 mod helpers;
 mod history;
 mod migrations;
+mod recommend_quality;
 mod schema;
 mod store;
 mod term_index;

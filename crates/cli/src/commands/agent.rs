@@ -449,7 +449,11 @@ async fn recommend(app: &App, args: RecommendArgs, out: Out) -> Result<Exit, Cli
         exclude_agents: args.exclude,
         max_results: Some(usize::from(args.max)),
     };
-    let rec = app.agents.recommend(&request).await?;
+    let rec = if args.exhaustive {
+        app.agents.recommend_exhaustive(&request).await?
+    } else {
+        app.agents.recommend(&request).await?
+    };
     if out.json() {
         out.print_json(&rec)?;
         return Ok(Exit::Ok);

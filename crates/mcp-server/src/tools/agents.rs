@@ -91,6 +91,10 @@ pub(crate) struct RecommendArgs {
     /// How many agents to return in all (recommended + alternatives), 1–10 (default 3).
     #[schemars(range(min = 1, max = 10))]
     max_results: Option<usize>,
+    /// Score every enabled agent instead of the candidates the term index picks
+    /// (default false): exact, but slower in proportion to the registry's size; for
+    /// comparison.
+    exhaustive: Option<bool>,
 }
 
 /// `agent_capabilities` arguments.
@@ -223,7 +227,11 @@ pub(crate) async fn recommend(agents: &AgentRegistry, args: Value) -> Result<Val
         exclude_agents: args.exclude_agents.unwrap_or_default(),
         max_results: args.max_results,
     };
-    output(&agents.recommend(&request).await?)
+    if args.exhaustive == Some(true) {
+        output(&agents.recommend_exhaustive(&request).await?)
+    } else {
+        output(&agents.recommend(&request).await?)
+    }
 }
 
 /// `agent_capabilities`.
