@@ -495,6 +495,19 @@ fn recommend_picks_a_specialist_and_explains_why() {
     let (_, fallback) = data.json(&["agent", "recommend", "qwzx vbnm"]);
     assert_eq!(fallback["recommended"], "standard");
     assert_eq!(fallback["confidence"], 0.5);
+    // The candidates from the term index give the answer scoring every agent gives,
+    // at this size (INV-AGT-REC-002).
+    for task in [
+        "set up a CI pipeline and deploy the service to kubernetes",
+        "review this pull request for race conditions",
+        "qwzx vbnm",
+    ] {
+        let (_, fast) = data.json(&["agent", "recommend", task, "--max", "5"]);
+        let (exit, exhaustive) =
+            data.json(&["agent", "recommend", task, "--max", "5", "--exhaustive"]);
+        assert_eq!(exit, 0);
+        assert_eq!(fast, exhaustive, "{task}");
+    }
 }
 
 /// A reader that stops early (`ax completions fish | head`) ends the output quietly:

@@ -277,6 +277,16 @@ async fn the_agent_tools_do_what_they_say() {
         )
         .collect();
     assert!(named.contains(&&json!("rusty")), "{recommendation}");
+    let exhaustive = ok(&call(
+        &client,
+        "ax_agent_recommend",
+        json!({"task": "review this rust code for borrow checker problems", "maxResults": 3, "exhaustive": true}),
+    )
+    .await);
+    assert_eq!(
+        exhaustive, recommendation,
+        "same answer scoring every agent"
+    );
     let in_team = ok(&call(
         &client,
         "ax_agent_recommend",
