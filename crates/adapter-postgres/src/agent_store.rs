@@ -432,10 +432,12 @@ impl AgentStore for PostgresAgentStore {
     async fn once_keys(&self) -> Result<OnceKeys, StoreError> {
         let rows = async {
             let client = self.shared.client().await?;
-            // One statement: both tables from one snapshot.
+            // One statement: both tables from one snapshot. The term index's build
+            // marker describes this database's derived data, not the registry's
+            // history: a copy builds its own index.
             let statement = client
                 .prepare_cached(
-                    "SELECT 'm', key FROM markers UNION ALL \
+                    "SELECT 'm', key FROM markers WHERE key NOT LIKE 'recommend-index:%' UNION ALL \
                      SELECT 's', agent_id FROM seeded_defaults ORDER BY 1, 2",
                 )
                 .await?;

@@ -344,7 +344,12 @@ fn once_keys(conn: &mut Connection) -> Result<OnceKeys, StoreError> {
             .collect()
     };
     let keys = OnceKeys {
-        markers: column("SELECT key FROM markers ORDER BY key").map_err(fail)?,
+        // The term index's build marker describes this file's derived data, not the
+        // registry's history: a copy builds its own index.
+        markers: column(
+            "SELECT key FROM markers WHERE key NOT LIKE 'recommend-index:%' ORDER BY key",
+        )
+        .map_err(fail)?,
         seeded: column("SELECT agent_id FROM seeded_defaults ORDER BY agent_id").map_err(fail)?,
     };
     tx.commit().map_err(fail)?;

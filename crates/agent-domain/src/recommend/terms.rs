@@ -46,7 +46,9 @@ use super::{
 pub const INDEX_VERSION: u32 = 1;
 
 /// The one-time marker (see [`crate::store::AgentStore::mark_once`]) a store records
-/// once its term index holds every agent as [`INDEX_VERSION`] derives them.
+/// once its term index holds every agent as [`INDEX_VERSION`] derives them. Stores
+/// leave markers starting `recommend-index:` out of `once_keys` (they describe the
+/// store's own derived data, which a copy builds for itself).
 pub fn index_marker() -> String {
     format!("recommend-index:v{INDEX_VERSION}")
 }
