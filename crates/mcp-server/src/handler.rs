@@ -9,7 +9,6 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use ax_discussion_domain::RunOptions;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CustomRequest, CustomResult,
     ErrorCode, Implementation, InitializeRequestParams, ListResourceTemplatesResult,
@@ -23,12 +22,11 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::arguments::{self, Depth};
-use crate::catalog;
+use crate::catalog::{self, ToolSpec};
 use crate::failure::ToolFailure;
-use crate::progress::ProgressForwarder;
 use crate::resources;
 use crate::services::{McpOptions, McpServices};
-use crate::tools::{ToolName, agents, discussions};
+use crate::tools::{self, Call, Check};
 
 /// What clients are told about this server in `initialize`.
 const INSTRUCTIONS: &str = "AutomatosX: a registry of AI agent profiles (agent_* tools) and multi-model discussions (discuss, discuss_quick; saved, see discussion_get/discussion_list). Failed calls return isError with {error: {code, message, details}}. discuss can run for minutes: send a progressToken for progress, and raise the client's tool timeout.";
@@ -85,24 +83,23 @@ impl AxServer {
             .get_or_init(|| catalog::listed_tools(&self.inner.options.tool_prefix))
     }
 
-    /// Run one tool call to its result (success or `isError`).
+    /// Run the call of the tool at `position` in `tools::ALL` to its result
+    /// (success or `isError`).
     async fn run_tool(
         &self,
-        name: ToolName,
+        spec: &'static ToolSpec,
         args: Value,
         context: &RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let spec = catalog::spec(name);
-        if let Err(errors) = arguments::check(&args, &spec.input, spec.depth) {
+        let depth = match spec.def.check {
+            Check::Full => Depth::Full,
+            Check::Contract(_) => Depth::Undeclared,
+        };
+        if let Err(errors) = arguments::check(&args, &spec.input, depth) {
             let mut issues = errors.issues;
-            if spec.depth == Depth::Undeclared {
+            if let Check::Contract(contract_issues) = spec.def.check {
                 // List the contract's other complaints too, so one answer has them all.
-                let more = match name {
-                    ToolName::AgentRegister => agents::register_issues(&args),
-                    ToolName::Discuss => discussions::discuss_issues(&args),
-                    _ => Vec::new(),
-                };
-                for issue in more {
+                for issue in contract_issues(&args) {
                     if !issues
                         .iter()
                         .any(|i| i.path == issue.path && i.rule == issue.rule)
@@ -114,64 +111,14 @@ impl AxServer {
             return ToolFailure::invalid(ax_contracts::validation::ValidationErrors { issues })
                 .into_result();
         }
-        let services = &self.inner.services;
-        let outcome = match name {
-            ToolName::AgentList => agents::list(&services.agents, args).await,
-            ToolName::AgentGet => agents::get(&services.agents, args).await,
-            ToolName::AgentRegister => agents::register(&services.agents, args).await,
-            ToolName::AgentUpdate => agents::update(&services.agents, args).await,
-            ToolName::AgentRemove => agents::remove(&services.agents, args).await,
-            ToolName::AgentRecommend => agents::recommend(&services.agents, args).await,
-            ToolName::AgentCapabilities => agents::capabilities(&services.agents, args).await,
-            ToolName::DiscussionGet => discussions::get(&services.history, args).await,
-            ToolName::DiscussionList => discussions::list(&services.history, args).await,
-            // Boxed: a discussion's state machine is large, and rmcp spawns one task
-            // per request, copying the handler's future; unboxed, every `agent_get`
-            // would pay for moving the discussion's state around.
-            ToolName::Discuss | ToolName::DiscussQuick => {
-                Box::pin(self.run_discussion(name, args, context)).await
-            }
+        let call = Call {
+            services: &self.inner.services,
+            request: context,
         };
-        match outcome {
+        match (spec.def.call)(&call, args).await {
             Ok(value) => CallToolResult::structured(value),
             Err(failure) => failure.into_result(),
         }
-    }
-
-    /// `discuss` / `discuss_quick`: cancelled with the request (a
-    /// `notifications/cancelled`, a closed connection, or the server shutting down
-    /// all cancel `context.ct`, which stops the engine and with it the provider
-    /// processes), with progress when the request carries a progress token.
-    async fn run_discussion(
-        &self,
-        name: ToolName,
-        args: Value,
-        context: &RequestContext<RoleServer>,
-    ) -> Result<Value, ToolFailure> {
-        let discussion_id = uuid::Uuid::now_v7().to_string();
-        let forwarder = context
-            .meta
-            .get_progress_token()
-            .map(|token| ProgressForwarder::start(context.peer.clone(), token, &discussion_id));
-        let run = RunOptions {
-            cancel: context.ct.clone(),
-            deadline: None,
-            progress: forwarder
-                .as_ref()
-                .map(ProgressForwarder::sink)
-                .unwrap_or_default(),
-            discussion_id: Some(discussion_id),
-        };
-        let service = &self.inner.services.discussions;
-        let outcome = if name == ToolName::Discuss {
-            discussions::discuss(service, args, run).await
-        } else {
-            discussions::discuss_quick(service, args, run).await
-        };
-        if let Some(forwarder) = forwarder {
-            forwarder.finish().await;
-        }
-        outcome
     }
 }
 
@@ -206,9 +153,8 @@ impl ServerHandler for AxServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        let tool = ToolName::parse(name, &self.inner.options.tool_prefix)?;
-        let index = ToolName::ALL.iter().position(|t| *t == tool)?;
-        self.tools().get(index).cloned()
+        let position = tools::position(name, &self.inner.options.tool_prefix)?;
+        self.tools().get(position).cloned()
     }
 
     async fn call_tool(
@@ -218,7 +164,9 @@ impl ServerHandler for AxServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let span = request_span("tools/call", Some(echoed(&request.name)), &context);
         let call = async {
-            let Some(name) = ToolName::parse(&request.name, &self.inner.options.tool_prefix) else {
+            let spec = tools::position(&request.name, &self.inner.options.tool_prefix)
+                .and_then(catalog::spec);
+            let Some(spec) = spec else {
                 // The protocol's answer to an unknown tool is a JSON-RPC error.
                 let shown: String = request.name.chars().take(MAX_ECHOED_NAME).collect();
                 return Err(ErrorData::invalid_params(
@@ -227,7 +175,7 @@ impl ServerHandler for AxServer {
                 ));
             };
             let args = Value::Object(request.arguments.unwrap_or_default());
-            Ok(self.run_tool(name, args, &context).await)
+            Ok(self.run_tool(spec, args, &context).await)
         };
         traced(span, tool_outcome, call).await.map(Into::into)
     }

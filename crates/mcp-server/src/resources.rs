@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::failure::{ToolFailure, error_chain, resource_not_found};
 use crate::services::McpServices;
-use crate::tools::discussions;
+use crate::tools::discussion_get;
 use ax_contracts::agent::{AgentPage, AgentSummary};
 
 /// The list of every agent.
@@ -62,7 +62,7 @@ pub(crate) async fn read(
             Err(err) => return Err(ToolFailure::from(err).into_resource_error(uri)),
         }
     } else if let Some(discussion_id) = id_after(uri, DISCUSSION_PREFIX) {
-        match discussions::saved_result(&services.history, discussion_id).await {
+        match discussion_get::saved_result(&services.history, discussion_id).await {
             Ok(result) => result,
             Err(failure) => return Err(failure.into_resource_error(uri)),
         }
