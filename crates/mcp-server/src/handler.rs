@@ -83,7 +83,7 @@ impl AxServer {
             .get_or_init(|| catalog::listed_tools(&self.inner.options.tool_prefix))
     }
 
-    /// Run the call of the tool at `position` in `tools::ALL` to its result
+    /// Check the arguments of a call of `spec`'s tool, then run it to its result
     /// (success or `isError`).
     async fn run_tool(
         &self,

@@ -2,13 +2,13 @@
 //! returns what consensus needs; all of them reach providers only through
 //! [`Caller::call`] (and so through the process-wide limiter), by way of the round
 //! skeleton they share ([`round::Round`]).
+//!
+//! A pattern is one file here with a `run` function of [`run`]'s signature, and one
+//! line in the table at the bottom naming its contract [`Pattern`] and its file. The
+//! table is an exhaustive `match`, so a `Pattern` added to the contract without its
+//! line does not compile.
 
-mod critique;
-mod debate;
 mod round;
-mod round_robin;
-mod synthesis;
-mod voting;
 
 use ax_contracts::discussion::{DiscussionFailure, EarlyExit, Pattern};
 
@@ -34,17 +34,28 @@ pub(crate) struct PatternOutcome {
     pub ballots: Option<(Vec<String>, Vec<Ballot>)>,
 }
 
-/// Run the configured pattern.
-pub(crate) async fn run(
-    caller: &Caller,
-    plan: &Plan,
-    transcript: &mut Transcript,
-) -> Result<PatternOutcome, DiscussionFailure> {
-    match plan.config.pattern {
-        Pattern::Synthesis => synthesis::run(caller, plan, transcript).await,
-        Pattern::RoundRobin => round_robin::run(caller, plan, transcript).await,
-        Pattern::Debate => debate::run(caller, plan, transcript).await,
-        Pattern::Critique => critique::run(caller, plan, transcript).await,
-        Pattern::Voting => voting::run(caller, plan, transcript).await,
-    }
+/// Declares each pattern's file and dispatches the configured [`Pattern`] to it.
+macro_rules! patterns {
+    ($($pattern:ident => $file:ident),* $(,)?) => {
+        $(mod $file;)*
+
+        /// Run the configured pattern.
+        pub(crate) async fn run(
+            caller: &Caller,
+            plan: &Plan,
+            transcript: &mut Transcript,
+        ) -> Result<PatternOutcome, DiscussionFailure> {
+            match plan.config.pattern {
+                $(Pattern::$pattern => $file::run(caller, plan, transcript).await,)*
+            }
+        }
+    };
+}
+
+patterns! {
+    Synthesis => synthesis,
+    RoundRobin => round_robin,
+    Debate => debate,
+    Critique => critique,
+    Voting => voting,
 }
