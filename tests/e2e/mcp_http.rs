@@ -44,7 +44,7 @@ async fn http_clients_are_served_concurrently_with_progress() {
     let (other, _) = connect_http(&server.url, None).await;
 
     let tools = client.list_all_tools().await.expect("tools/list");
-    assert_eq!(tools.len(), 11);
+    assert_eq!(tools.len(), ax_mcp_server::tool_reference().len());
     assert!(tools.iter().all(|t| t.output_schema.is_some()));
 
     // Many calls at once, from two sessions.
