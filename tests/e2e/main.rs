@@ -8,6 +8,7 @@ mod architecture;
 mod database;
 mod discuss;
 mod helpers;
+mod import_stream;
 mod input;
 mod mcp;
 mod mcp_client;

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use ax_agent_domain::store::{
     AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, CandidateQuery, OnceKeys,
-    PageRequest, StoreError,
+    PageRequest, RecordStream, StoreError,
 };
 use ax_contracts::agent::AgentRecord;
 use deadpool_postgres::GenericClient;
@@ -112,14 +112,6 @@ async fn stored_revision(
         Some(row) => Ok(Some(row.try_get(0)?)),
         None => Ok(None),
     }
-}
-
-/// What the one-time claim of an import found.
-enum Applied {
-    /// The batch was written (or rolled back for a `Fail` conflict).
-    Done(BatchOutcome),
-    /// The key was already recorded: nothing written.
-    AlreadyClaimed,
 }
 
 #[async_trait]
@@ -319,79 +311,63 @@ impl AgentStore for PostgresAgentStore {
         .map_err(self.fail(format!("reading one-time action \"{key}\"")))
     }
 
-    async fn import_batch(
+    async fn import_stream(
         &self,
-        records: &[AgentRecord],
+        records: &mut dyn RecordStream,
         on_conflict: BatchConflict,
         once: Option<&str>,
-    ) -> Result<Option<BatchOutcome>, StoreError> {
-        let rows = records
-            .iter()
-            .map(AgentRow::from_record)
-            .collect::<Result<Vec<_>, _>>()?;
-        let applied = async {
-            let mut client = self.shared.client().await?;
-            let tx = client.transaction().await?;
-            if let Some(key) = once {
-                // INV-PG-ONCE-001: the claim is the first write of the batch's own
-                // transaction. A concurrent importer's claim of the same key waits
-                // for this transaction: it finds the key if this one commits, and
-                // claims it itself if this one rolls back (a `Fail` conflict).
+    ) -> Result<Option<bool>, StoreError> {
+        let mut client = self
+            .shared
+            .client()
+            .await
+            .map_err(self.fail("importing agents"))?;
+        // One transaction for every batch; dropped without commit (an error, a
+        // caller that stopped waiting) it is rolled back.
+        let tx = client
+            .transaction()
+            .await
+            .map_err(|e| self.fail("importing agents")(e.into()))?;
+        if let Some(key) = once {
+            // INV-PG-ONCE-001: the claim is the first write of the import's own
+            // transaction. A concurrent importer's claim of the same key waits for
+            // this transaction: it finds the key if this one commits, and claims it
+            // itself if this one rolls back.
+            let claimed = async {
                 let claim = tx
                     .prepare_cached("INSERT INTO markers (key) VALUES ($1) ON CONFLICT DO NOTHING")
                     .await?;
-                if tx.execute(&claim, &[&key]).await? != 1 {
-                    // Dropping the transaction rolls it back (nothing was written).
-                    return Ok(Applied::AlreadyClaimed);
-                }
+                Ok::<_, Failure>(tx.execute(&claim, &[&key]).await? == 1)
             }
-            let mut outcome = BatchOutcome::default();
-            for row in &rows {
-                let mut done = false;
-                for _ in 0..RACE_RETRIES {
-                    // No existence pre-check (INV-AGT-DB-001): the unique index decides.
-                    if insert_if_free(&tx, row).await? {
-                        outcome.inserted.push(row.agent_id.clone());
-                        done = true;
-                        break;
-                    }
-                    match on_conflict {
-                        BatchConflict::Skip => {
-                            outcome.skipped.push(row.agent_id.clone());
-                            done = true;
-                        }
-                        BatchConflict::Fail => {
-                            // Dropped without commit: everything before it is rolled back.
-                            return Ok(Applied::Done(BatchOutcome {
-                                conflict: Some(row.agent_id.clone()),
-                                ..BatchOutcome::default()
-                            }));
-                        }
-                        BatchConflict::Replace => {
-                            if overwrite_in(&tx, row, REPLACE_SQL, &row.replace_params()).await? {
-                                outcome.replaced.push(row.agent_id.clone());
-                                done = true;
-                            }
-                            // Otherwise removed in between: insert again.
-                        }
-                    }
-                    if done {
-                        break;
-                    }
-                }
-                if !done {
-                    return Err(Failure::Contended);
-                }
+            .await
+            .map_err(self.fail(format!("claiming one-time action \"{key}\"")))?;
+            if !claimed {
+                return Ok(None);
             }
-            tx.commit().await?;
-            Ok::<_, Failure>(Applied::Done(outcome))
         }
-        .await
-        .map_err(self.fail("importing agents"))?;
-        Ok(match applied {
-            Applied::Done(outcome) => Some(outcome),
-            Applied::AlreadyClaimed => None,
-        })
+        while let Some(batch) = records.next_batch().await {
+            let rows = batch
+                .iter()
+                .map(AgentRow::from_record)
+                .collect::<Result<Vec<_>, _>>()?;
+            drop(batch);
+            let outcome = write_rows(&tx, &rows, on_conflict)
+                .await
+                .map_err(self.fail("importing agents"))?;
+            let stop = outcome.conflict.is_some();
+            records.written(outcome);
+            if stop {
+                break;
+            }
+        }
+        let commit = records.commit().await;
+        let ended = if commit {
+            tx.commit().await
+        } else {
+            tx.rollback().await
+        };
+        ended.map_err(|e| self.fail("importing agents")(e.into()))?;
+        Ok(Some(commit))
     }
 
     async fn list_after(
@@ -497,4 +473,49 @@ impl AgentStore for PostgresAgentStore {
     async fn candidates(&self, query: &CandidateQuery) -> Result<Vec<AgentRecord>, StoreError> {
         crate::term_index::candidates(&self.shared, query).await
     }
+}
+
+/// Writes `rows` in order in `tx`, as [`AgentStore::import_stream`] says; stops at a
+/// [`BatchConflict::Fail`] conflict, which the outcome names.
+async fn write_rows(
+    tx: &deadpool_postgres::Transaction<'_>,
+    rows: &[AgentRow],
+    on_conflict: BatchConflict,
+) -> Result<BatchOutcome, Failure> {
+    let mut outcome = BatchOutcome::default();
+    for row in rows {
+        let mut done = false;
+        for _ in 0..RACE_RETRIES {
+            // No existence pre-check (INV-AGT-DB-001): the unique index decides.
+            if insert_if_free(tx, row).await? {
+                outcome.inserted.push(row.agent_id.clone());
+                done = true;
+                break;
+            }
+            match on_conflict {
+                BatchConflict::Skip => {
+                    outcome.skipped.push(row.agent_id.clone());
+                    done = true;
+                }
+                BatchConflict::Fail => {
+                    outcome.conflict = Some(row.agent_id.clone());
+                    return Ok(outcome);
+                }
+                BatchConflict::Replace => {
+                    if overwrite_in(tx, row, REPLACE_SQL, &row.replace_params()).await? {
+                        outcome.replaced.push(row.agent_id.clone());
+                        done = true;
+                    }
+                    // Otherwise removed in between: insert again.
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        if !done {
+            return Err(Failure::Contended);
+        }
+    }
+    Ok(outcome)
 }

@@ -8,7 +8,7 @@
 
 use ax_agent_domain::store::StoreError;
 use ax_contracts::agent::{AgentProfile, AgentRecord};
-use rusqlite::{Row, Transaction, params};
+use rusqlite::{Connection, Row, params};
 use serde_json::{Map, Value};
 
 use crate::error::{OutOfRange, store_backend};
@@ -90,7 +90,7 @@ impl AgentRow {
 
     /// Inserts the row, its side-table entries and its postings; returns its rowid. A taken
     /// `agent_id` surfaces as SQLite's `UNIQUE` error for the caller to map.
-    pub(crate) fn insert(&self, tx: &Transaction<'_>) -> rusqlite::Result<i64> {
+    pub(crate) fn insert(&self, tx: &Connection) -> rusqlite::Result<i64> {
         tx.prepare_cached(
             "INSERT INTO agents (agent_id, display_name, description, system_prompt, \
              capabilities, tags, team, enabled, created_at, updated_at, profile, revision, is_enabled) \
@@ -118,7 +118,7 @@ impl AgentRow {
 
     /// Overwrites the row `rowid` (the same agent id) and replaces its side entries
     /// and postings.
-    pub(crate) fn overwrite(&self, tx: &Transaction<'_>, rowid: i64) -> rusqlite::Result<()> {
+    pub(crate) fn overwrite(&self, tx: &Connection, rowid: i64) -> rusqlite::Result<()> {
         // The old entries are found from the old row, so before it is rewritten.
         delete_side_entries(tx, &self.agent_id)?;
         delete_postings(tx, rowid)?;
@@ -148,7 +148,7 @@ impl AgentRow {
     /// One side-table row per distinct tag and capability (`OR IGNORE` folds a
     /// profile that lists an element twice), repeating the team and enabled flag the
     /// filters read from them.
-    fn insert_side_entries(&self, tx: &Transaction<'_>, rowid: i64) -> rusqlite::Result<()> {
+    fn insert_side_entries(&self, tx: &Connection, rowid: i64) -> rusqlite::Result<()> {
         if !self.tags.is_empty() {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR IGNORE INTO agent_tags (tag, agent_id, agent_rowid, team, enabled) \
@@ -271,7 +271,7 @@ fn rfc3339(stored: Option<String>) -> String {
 /// `capabilities` columns (what [`AgentRow::insert`] indexed; version-1 rows whose
 /// columns are not JSON arrays have no entries). Runs before the row is rewritten or
 /// removed, inside the same transaction.
-pub(crate) fn delete_side_entries(tx: &Transaction<'_>, agent_id: &str) -> rusqlite::Result<()> {
+pub(crate) fn delete_side_entries(tx: &Connection, agent_id: &str) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "DELETE FROM agent_tags WHERE agent_id = ?1 AND tag IN ( \
          SELECT j.value FROM agents AS a, json_each(CASE WHEN json_valid(a.tags) THEN \

@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use ax_agent_domain::store::{
     AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, CandidateQuery, OnceKeys,
-    PageRequest, StoreError,
+    PageRequest, RecordStream, StoreError,
 };
 use ax_contracts::agent::AgentRecord;
 use r2d2::PooledConnection;
@@ -16,9 +16,9 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 
 use crate::agent_rows::{AgentRow, SELECT_COLUMNS, delete_side_entries, record_from_row};
-use crate::blocking::{Execution, Work, with_pooled_connection};
+use crate::blocking::{Execution, Work, run_blocking, with_pooled_connection};
 use crate::database::Shared;
-use crate::error::{OutOfRange, is_unique_violation, store_backend};
+use crate::error::{BusyCause, OutOfRange, is_unique_violation, store_backend};
 use crate::list_query::ListQuery;
 use crate::term_index::{self, delete_postings};
 
@@ -52,6 +52,36 @@ impl SqliteAgentStore {
         let fail = |context, source| StoreError::Backend { context, source };
         with_pooled_connection(&self.shared, self.execution, kind, what, fail, op).await
     }
+
+    /// A connection of its own for an import, whose transaction outlives one
+    /// blocking step: free at once, or waited for on the blocking pool.
+    async fn checkout(&self, what: &'static str) -> Result<Connection, StoreError> {
+        if let Some(conn) = self.shared.pool().try_get() {
+            return Ok(conn);
+        }
+        let shared = self.shared.clone();
+        run_blocking(Execution::BlockingPool, Work::Other, move || {
+            shared.pool().get()
+        })
+        .await
+        .map_err(|e| store_backend(format!("{what}: the blocking task did not finish"), e))?
+        .map_err(|e| store_backend(format!("{what}: getting a connection"), e))
+    }
+
+    /// Runs one step of an import (`op` on its open transaction) where this store's
+    /// [`Execution`] says, handing the transaction back for the next step.
+    async fn step<R, F>(&self, mut tx: ImportTx, op: F) -> Result<(ImportTx, R), StoreError>
+    where
+        F: FnOnce(&mut ImportTx) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        run_blocking(self.execution, Work::Other, move || {
+            let result = op(&mut tx);
+            (tx, result)
+        })
+        .await
+        .map_err(|e| store_backend("import: the blocking task did not finish", e))
+    }
 }
 
 /// `BEGIN IMMEDIATE`: the write lock first, then the reads the write depends on.
@@ -78,7 +108,7 @@ fn current_version(tx: &Transaction<'_>, agent_id: &str) -> rusqlite::Result<Opt
 /// the `INSERT`. The `UNIQUE` constraint on `agent_id` decides atomically, also
 /// between processes; its violation (extended code `SQLITE_CONSTRAINT_UNIQUE`) is
 /// the one and only way "already exists" is detected.
-fn insert_row(tx: &Transaction<'_>, row: &AgentRow) -> Result<i64, StoreError> {
+fn insert_row(tx: &rusqlite::Connection, row: &AgentRow) -> Result<i64, StoreError> {
     row.insert(tx).map_err(|e| {
         if is_unique_violation(&e) {
             StoreError::AlreadyExists {
@@ -233,67 +263,114 @@ fn mark_once(conn: &mut Connection, key: &str) -> Result<bool, StoreError> {
     Ok(recorded == 1)
 }
 
-/// An import batch in one `BEGIN IMMEDIATE` transaction. The one-time claim is an
-/// `INSERT OR IGNORE` into `markers` inside it: concurrent callers queue on the write
-/// lock, and only the one whose insert added the row writes anything.
-fn import_batch(
-    conn: &mut Connection,
-    rows: &mut [AgentRow],
-    on_conflict: BatchConflict,
-    once: Option<&str>,
-) -> Result<Option<BatchOutcome>, StoreError> {
-    let tx = write_tx(conn, "import")?;
-    if let Some(key) = once {
-        let claimed = tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO markers (key, marked_at) \
-                 VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-            )
-            .and_then(|mut stmt| stmt.execute([key]))
-            .map_err(|e| store_backend(format!("claiming one-time action \"{key}\""), e))?;
-        if claimed != 1 {
-            // Dropping the transaction rolls it back (nothing was written anyway).
-            return Ok(None);
+/// An import's connection while its one `BEGIN IMMEDIATE` transaction is open. The
+/// transaction spans every batch of the stream (each written by its own blocking
+/// step), so it is begun and ended by hand; dropped while open — an error, a panic,
+/// a caller that stopped waiting — it is rolled back, so the connection goes back to
+/// the pool clean.
+struct ImportTx {
+    conn: Connection,
+    open: bool,
+}
+
+impl ImportTx {
+    /// Takes the write lock; with `once`, claims the key as the first write (an
+    /// `INSERT OR IGNORE` into `markers`: concurrent callers queue on the lock and
+    /// only the one whose insert added the row writes anything). `false`: already
+    /// claimed, nothing written, the transaction rolled back.
+    fn begin(&mut self, once: Option<&str>) -> Result<bool, StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| store_backend("import: starting a write transaction", e))?;
+        self.open = true;
+        if let Some(key) = once {
+            let claimed = self
+                .conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO markers (key, marked_at) \
+                     VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                )
+                .and_then(|mut stmt| stmt.execute([key]))
+                .map_err(|e| store_backend(format!("claiming one-time action \"{key}\""), e))?;
+            if claimed != 1 {
+                self.end(false)?;
+                return Ok(false);
+            }
         }
+        Ok(true)
     }
-    let mut outcome = BatchOutcome::default();
-    for row in rows.iter_mut() {
-        let context = || format!("importing agent \"{}\"", row.agent_id);
-        // No existence pre-check (INV-AGT-DB-001): the UNIQUE constraint decides.
-        match insert_row(&tx, row) {
-            Ok(_) => outcome.inserted.push(row.agent_id.clone()),
-            Err(StoreError::AlreadyExists { agent_id }) => match on_conflict {
-                BatchConflict::Skip => outcome.skipped.push(agent_id),
-                BatchConflict::Fail => {
-                    // Dropped without commit: everything before it is rolled back.
-                    return Ok(Some(BatchOutcome {
-                        conflict: Some(agent_id),
-                        ..BatchOutcome::default()
-                    }));
-                }
-                BatchConflict::Replace => {
-                    let (rowid, created_at, revision): (i64, Option<String>, i64) = tx
-                        .prepare_cached(
-                            "SELECT id, created_at, revision FROM agents WHERE agent_id = ?1",
-                        )
-                        .and_then(|mut stmt| {
-                            stmt.query_row([&agent_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                        })
-                        .map_err(|e| store_backend(context(), e))?;
-                    if let Some(created_at) = created_at {
-                        row.created_at = created_at;
+
+    /// Writes `rows` in order. Stops at a [`BatchConflict::Fail`] conflict, which the
+    /// outcome names (what came before it in the batch stays written, for the
+    /// stream's `commit` to keep or roll back).
+    fn write(
+        &mut self,
+        rows: &mut [AgentRow],
+        on_conflict: BatchConflict,
+    ) -> Result<BatchOutcome, StoreError> {
+        let conn: &rusqlite::Connection = &self.conn;
+        let mut outcome = BatchOutcome::default();
+        for row in rows.iter_mut() {
+            let context = || format!("importing agent \"{}\"", row.agent_id);
+            // No existence pre-check (INV-AGT-DB-001): the UNIQUE constraint decides.
+            match insert_row(conn, row) {
+                Ok(_) => outcome.inserted.push(row.agent_id.clone()),
+                Err(StoreError::AlreadyExists { agent_id }) => match on_conflict {
+                    BatchConflict::Skip => outcome.skipped.push(agent_id),
+                    BatchConflict::Fail => {
+                        outcome.conflict = Some(agent_id);
+                        break;
                     }
-                    row.revision = revision.saturating_add(1);
-                    row.overwrite(&tx, rowid)
-                        .map_err(|e| store_backend(context(), e))?;
-                    outcome.replaced.push(agent_id);
-                }
-            },
-            Err(other) => return Err(other),
+                    BatchConflict::Replace => {
+                        let (rowid, created_at, revision): (i64, Option<String>, i64) = conn
+                            .prepare_cached(
+                                "SELECT id, created_at, revision FROM agents WHERE agent_id = ?1",
+                            )
+                            .and_then(|mut stmt| {
+                                stmt.query_row([&agent_id], |r| {
+                                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                                })
+                            })
+                            .map_err(|e| store_backend(context(), e))?;
+                        if let Some(created_at) = created_at {
+                            row.created_at = created_at;
+                        }
+                        row.revision = revision.saturating_add(1);
+                        row.overwrite(conn, rowid)
+                            .map_err(|e| store_backend(context(), e))?;
+                        outcome.replaced.push(agent_id);
+                    }
+                },
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Commits (`true`) or rolls back the transaction.
+    fn end(&mut self, commit: bool) -> Result<(), StoreError> {
+        self.open = false;
+        let (sql, what) = if commit {
+            ("COMMIT", "import: committing")
+        } else {
+            ("ROLLBACK", "import: rolling back")
+        };
+        self.conn.execute_batch(sql).map_err(|e| {
+            // A failed COMMIT leaves the transaction open: end it here, not in the pool.
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            store_backend(what, e)
+        })
+    }
+}
+
+impl Drop for ImportTx {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.execute_batch("ROLLBACK");
         }
     }
-    commit(tx, "import")?;
-    Ok(Some(outcome))
 }
 
 fn is_marked(conn: &mut Connection, key: &str) -> Result<bool, StoreError> {
@@ -443,21 +520,41 @@ impl AgentStore for SqliteAgentStore {
         .await
     }
 
-    async fn import_batch(
+    async fn import_stream(
         &self,
-        records: &[AgentRecord],
+        records: &mut dyn RecordStream,
         on_conflict: BatchConflict,
         once: Option<&str>,
-    ) -> Result<Option<BatchOutcome>, StoreError> {
-        let mut rows = records
-            .iter()
-            .map(AgentRow::from_record)
-            .collect::<Result<Vec<_>, _>>()?;
+    ) -> Result<Option<bool>, StoreError> {
+        let waited = self.shared.busy_timeout();
+        let conn = self.checkout("import").await?;
+        let tx = ImportTx { conn, open: false };
         let once = once.map(str::to_owned);
-        self.with_connection("import", Work::Other, move |conn| {
-            import_batch(conn, &mut rows, on_conflict, once.as_deref())
-        })
-        .await
+        let (mut tx, claimed) = self.step(tx, move |tx| tx.begin(once.as_deref())).await?;
+        if !claimed.map_err(|e| e.busy_after(waited))? {
+            return Ok(None);
+        }
+        while let Some(batch) = records.next_batch().await {
+            let mut rows = batch
+                .iter()
+                .map(AgentRow::from_record)
+                .collect::<Result<Vec<_>, _>>()?;
+            drop(batch);
+            let (next, outcome) = self
+                .step(tx, move |tx| tx.write(&mut rows, on_conflict))
+                .await?;
+            tx = next;
+            let outcome = outcome?;
+            let stop = outcome.conflict.is_some();
+            records.written(outcome);
+            if stop {
+                break;
+            }
+        }
+        let commit = records.commit().await;
+        let (_, ended) = self.step(tx, move |tx| tx.end(commit)).await?;
+        ended?;
+        Ok(Some(commit))
     }
 
     async fn list_after(

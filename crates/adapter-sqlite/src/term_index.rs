@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use ax_agent_domain::recommend::terms::{index_marker, index_terms};
 use ax_agent_domain::store::{CandidateQuery, StoreError};
 use ax_contracts::agent::{AgentProfile, AgentRecord};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::agent_rows::{SELECT_COLUMNS, record_from_row};
 use crate::database::open_error;
@@ -28,7 +28,7 @@ pub(crate) fn postings_of(profile: &AgentProfile) -> Vec<(String, f64)> {
 
 /// Writes the postings of the agent row `rowid`.
 pub(crate) fn insert_postings(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     rowid: i64,
     team: Option<&str>,
     postings: &[(String, f64)],
@@ -51,7 +51,7 @@ pub(crate) fn insert_postings(
 /// whose profile no longer decodes has its postings left behind: they only make it a
 /// candidate that the scorer then judges on its real profile, and rowids are never
 /// reused (`AUTOINCREMENT`).
-pub(crate) fn delete_postings(tx: &Transaction<'_>, rowid: i64) -> rusqlite::Result<()> {
+pub(crate) fn delete_postings(tx: &Connection, rowid: i64) -> rusqlite::Result<()> {
     let stored = tx
         .prepare_cached(&format!(
             "SELECT {SELECT_COLUMNS} FROM agents AS a WHERE a.id = ?1"
@@ -185,7 +185,7 @@ fn is_recorded(conn: &Connection, marker: &str) -> rusqlite::Result<bool> {
 /// Empties `agent_terms` and writes every enabled agent's postings; returns how many
 /// agents were indexed. A row whose profile does not decode is skipped (listing it
 /// fails the same way; it is no candidate until it is rewritten).
-fn rebuild(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
+fn rebuild(tx: &Connection) -> rusqlite::Result<u64> {
     tx.execute("DELETE FROM agent_terms", [])?;
     let mut stmt = tx.prepare(&format!(
         "SELECT {SELECT_COLUMNS}, a.id FROM agents AS a WHERE a.is_enabled = 1"

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::store::{
     AgentFilter, AgentStore, BatchConflict, BatchOutcome, CandidateQuery, OnceKeys, PageRequest,
-    StoreError,
+    RecordStream, StoreError,
 };
 
 /// A record for `id` with extra profile fields merged in, built without validation
@@ -568,6 +568,158 @@ pub async fn import_batch_once_runs_exactly_once(store: Arc<dyn AgentStore>) {
     assert_eq!(store.get("once-c").await.expect("get"), None);
 }
 
+/// A [`RecordStream`] over fixed batches that keeps every outcome and commits as told.
+struct Batches {
+    batches: std::vec::IntoIter<Vec<AgentRecord>>,
+    outcomes: Vec<BatchOutcome>,
+    commit: bool,
+    asked: usize,
+}
+
+impl Batches {
+    fn new(batches: Vec<Vec<AgentRecord>>, commit: bool) -> Self {
+        Self {
+            batches: batches.into_iter(),
+            outcomes: Vec::new(),
+            commit,
+            asked: 0,
+        }
+    }
+
+    fn all(&self, list: fn(&BatchOutcome) -> &Vec<String>) -> Vec<String> {
+        self.outcomes.iter().flat_map(list).cloned().collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl RecordStream for Batches {
+    async fn next_batch(&mut self) -> Option<Vec<AgentRecord>> {
+        self.batches.next()
+    }
+
+    fn written(&mut self, outcome: BatchOutcome) {
+        self.outcomes.push(outcome);
+    }
+
+    async fn commit(&mut self) -> bool {
+        self.asked += 1;
+        self.commit
+    }
+}
+
+async fn all_ids(store: &Arc<dyn AgentStore>) -> Vec<String> {
+    let page = store
+        .list(&AgentFilter::default(), PageRequest::ALL)
+        .await
+        .expect("list");
+    ids(&page.agents).into_iter().map(str::to_owned).collect()
+}
+
+/// An import stream is ONE step across all its batches: every batch is reported,
+/// an id repeated in a later batch is a conflict like a registered one, and at the
+/// end the stream's answer commits everything or rolls everything back.
+pub async fn import_stream_spans_batches_in_one_step(store: Arc<dyn AgentStore>) {
+    store
+        .insert(&record("taken", json!({})))
+        .await
+        .expect("insert");
+    let batches = || {
+        vec![
+            vec![record("s-1", json!({})), record("taken", json!({}))],
+            vec![
+                record("s-2", json!({"tags": ["t"]})),
+                record("s-1", json!({})),
+            ],
+        ]
+    };
+    let mut stream = Batches::new(batches(), false);
+    let applied = store
+        .import_stream(&mut stream, BatchConflict::Skip, None)
+        .await
+        .expect("import");
+    assert_eq!(applied, Some(false));
+    assert_eq!((stream.outcomes.len(), stream.asked), (2, 1));
+    assert_eq!(stream.all(|o| &o.inserted), ["s-1", "s-2"]);
+    assert_eq!(
+        stream.all(|o| &o.skipped),
+        ["taken", "s-1"],
+        "later batch sees earlier"
+    );
+    assert_eq!(
+        all_ids(&store).await,
+        ["taken"],
+        "rolled back: nothing written"
+    );
+
+    let mut stream = Batches::new(batches(), true);
+    let applied = store
+        .import_stream(&mut stream, BatchConflict::Skip, None)
+        .await
+        .expect("import");
+    assert_eq!(applied, Some(true));
+    assert_eq!(all_ids(&store).await, ["s-1", "s-2", "taken"]);
+    let tagged = store
+        .list(
+            &AgentFilter {
+                tags: vec!["t".into()],
+                ..Default::default()
+            },
+            PageRequest::ALL,
+        )
+        .await
+        .expect("list");
+    assert_eq!(ids(&tagged.agents), ["s-2"], "filter entries written too");
+}
+
+/// Under `Fail` a conflict ends the stream: no further batch is pulled, the
+/// conflicting batch reports what it wrote before the id, and the stream decides
+/// whether that is kept (`--continue-on-error`) or rolled back (the default); the
+/// `once` claim goes with it.
+pub async fn import_stream_stops_at_a_fail_conflict(store: Arc<dyn AgentStore>) {
+    store
+        .insert(&record("taken", json!({})))
+        .await
+        .expect("insert");
+    let batches = || {
+        vec![
+            vec![record("f-1", json!({}))],
+            vec![record("f-2", json!({})), record("taken", json!({}))],
+            vec![record("f-3", json!({}))],
+        ]
+    };
+    let mut stream = Batches::new(batches(), false);
+    let applied = store
+        .import_stream(&mut stream, BatchConflict::Fail, Some("import:stream"))
+        .await
+        .expect("import");
+    assert_eq!(applied, Some(false));
+    assert_eq!(stream.outcomes.len(), 2, "the third batch is never pulled");
+    assert_eq!(stream.outcomes[1].inserted, ["f-2"]);
+    assert_eq!(stream.outcomes[1].conflict.as_deref(), Some("taken"));
+    assert_eq!(all_ids(&store).await, ["taken"]);
+    assert!(!store.is_marked("import:stream").await.expect("is_marked"));
+
+    let mut stream = Batches::new(batches(), true);
+    let applied = store
+        .import_stream(&mut stream, BatchConflict::Fail, Some("import:stream"))
+        .await
+        .expect("import");
+    assert_eq!(applied, Some(true));
+    assert_eq!(
+        all_ids(&store).await,
+        ["f-1", "f-2", "taken"],
+        "kept up to the conflict"
+    );
+    assert!(store.is_marked("import:stream").await.expect("is_marked"));
+    let mut again = Batches::new(batches(), true);
+    let applied = store
+        .import_stream(&mut again, BatchConflict::Skip, Some("import:stream"))
+        .await
+        .expect("import");
+    assert_eq!(applied, None, "claimed: nothing written");
+    assert!(again.outcomes.is_empty());
+}
+
 /// SQL-looking, quote-heavy and non-ASCII strings come back byte for byte.
 pub async fn hostile_strings_round_trip_verbatim(store: Arc<dyn AgentStore>) {
     let nasty = [
@@ -1026,6 +1178,8 @@ macro_rules! agent_store_conformance {
             mark_once_records_once,
             import_batch_is_all_or_nothing,
             import_batch_once_runs_exactly_once,
+            import_stream_spans_batches_in_one_step,
+            import_stream_stops_at_a_fail_conflict,
             hostile_strings_round_trip_verbatim,
             list_after_pages_by_id_from_an_exclusive_cursor,
             records_are_written_with_their_own_revision_and_timestamps,

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::error::AgentError;
 use crate::registry::{AgentRegistry, now_rfc3339};
-use crate::store::{BatchConflict, BatchOutcome};
+use crate::store::{BatchConflict, BatchOutcome, RecordStream};
 
 /// What to do with a profile whose id is already registered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,46 +83,167 @@ impl From<Vec<ImportItem>> for ImportSource {
 
 pub use ax_contracts::agent::{ImportReport, InvalidImport, SkippedFile};
 
+/// How many records one step of an import hands the store: large enough that the
+/// per-batch hand-off (a blocking step, a round trip) costs little per agent, small
+/// enough that a batch of typical profiles is a few MiB.
+pub const IMPORT_BATCH: usize = 2_000;
+
+/// What a streamed import source hands the registry, in source order (see
+/// [`AgentRegistry::import_events`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportEvent {
+    /// A valid profile, ready to write ([`ImportItem::into_record`]); boxed, as a
+    /// record is large and most events queued are records.
+    Record(Box<AgentRecord>),
+    /// A profile that broke the contract, or a source that could not be read.
+    Invalid(InvalidImport),
+    /// A file not read at all.
+    SkippedFile(SkippedFile),
+    /// The source was read to its end. A stream that stops without it (a reader
+    /// that failed, panicked or was dropped) is rolled back whatever the mode:
+    /// nothing is written from a source that was not read whole.
+    End,
+}
+
+/// A source of [`ImportEvent`]s: a channel fed by a reader on another thread, or
+/// events already in memory.
+#[async_trait::async_trait]
+pub trait ImportEvents: Send {
+    /// The next event; `None` when the source has no more (after `End`, or because
+    /// its reader stopped).
+    async fn next_event(&mut self) -> Option<ImportEvent>;
+}
+
+#[async_trait::async_trait]
+impl ImportEvents for tokio::sync::mpsc::Receiver<ImportEvent> {
+    async fn next_event(&mut self) -> Option<ImportEvent> {
+        self.recv().await
+    }
+}
+
+#[async_trait::async_trait]
+impl ImportEvents for std::vec::IntoIter<ImportEvent> {
+    async fn next_event(&mut self) -> Option<ImportEvent> {
+        self.next()
+    }
+}
+
+/// Which ids an import's report lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportIds {
+    /// Every id imported, replaced or skipped (the JSON report).
+    All,
+    /// At most this many of each list, for a summary line: an import of a million
+    /// agents then holds no million ids. [`ImportCounts`] has the totals.
+    First(usize),
+}
+
+/// How many ids each list of an import's report would hold in full.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// Agents newly registered.
+    pub imported: u64,
+    /// Agents overwritten.
+    pub replaced: u64,
+    /// Agents already registered and kept.
+    pub skipped: u64,
+}
+
+impl ImportItem {
+    /// The profile rewritten from legacy shapes and validated, as a new record
+    /// stamped `now`; or the report of why it is not imported.
+    pub fn into_record(self, now: &str) -> Result<AgentRecord, InvalidImport> {
+        let doc = normalize_legacy(self.profile);
+        match AgentProfile::from_json(&doc) {
+            Ok(profile) => Ok(AgentRecord {
+                profile,
+                created_at: now.to_owned(),
+                updated_at: now.to_owned(),
+                revision: 1,
+            }),
+            Err(errors) => Err(InvalidImport {
+                source: self.source,
+                agent_id: doc
+                    .get("agentId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                issues: errors.issues,
+            }),
+        }
+    }
+}
+
+impl ImportSource {
+    /// The source as events: its unread and skipped files first, then its items.
+    fn into_events(self) -> std::vec::IntoIter<ImportEvent> {
+        let now = now_rfc3339();
+        let mut events: Vec<ImportEvent> = self
+            .skipped_files
+            .into_iter()
+            .map(ImportEvent::SkippedFile)
+            .chain(self.unreadable.into_iter().map(ImportEvent::Invalid))
+            .collect();
+        events.extend(
+            self.items
+                .into_iter()
+                .map(|item| match item.into_record(&now) {
+                    Ok(record) => ImportEvent::Record(Box::new(record)),
+                    Err(invalid) => ImportEvent::Invalid(invalid),
+                }),
+        );
+        events.push(ImportEvent::End);
+        events.into_iter()
+    }
+}
+
 impl AgentRegistry {
     /// Import `source` (see [`ImportMode`] for what happens on a problem). Storage
-    /// failures are errors (they are not the input's fault); under
-    /// [`ImportMode::AllOrNothing`] they leave nothing written either.
+    /// failures are errors (they are not the input's fault) and leave nothing
+    /// written.
     pub async fn import(
         &self,
         source: impl Into<ImportSource>,
         on_conflict: OnConflict,
         mode: ImportMode,
     ) -> Result<ImportReport, AgentError> {
-        let (records, mut report) = validate(source.into());
-        match mode {
-            ImportMode::AllOrNothing => {
-                if !report.invalid.is_empty() {
-                    report.aborted = true;
-                    return Ok(report);
-                }
-                let outcome = self
-                    .store()
-                    .import_batch(&records, on_conflict.into(), None)
-                    .await?
-                    .unwrap_or_default();
-                merge(&mut report, outcome);
-                report.aborted = report.conflict.is_some();
-            }
-            ImportMode::EachProfile => {
-                for record in records {
-                    let outcome = self
-                        .store()
-                        .import_batch(std::slice::from_ref(&record), on_conflict.into(), None)
-                        .await?
-                        .unwrap_or_default();
-                    merge(&mut report, outcome);
-                    if report.conflict.is_some() {
-                        break;
-                    }
-                }
-            }
-        }
+        let mut events = source.into().into_events();
+        let (report, _) = self
+            .import_events(&mut events, on_conflict, mode, ReportIds::All)
+            .await?;
         Ok(report)
+    }
+
+    /// Import what `events` hands over, of any size, in bounded memory: records
+    /// are written [`IMPORT_BATCH`] at a time inside ONE store transaction
+    /// ([`AgentStore::import_stream`](crate::store::AgentStore::import_stream)),
+    /// which at the end is committed or rolled back as `mode` says — so the
+    /// default stays all or nothing however many batches there were, and a
+    /// duplicate id is a conflict also against an id many batches earlier.
+    ///
+    /// Under [`ImportMode::AllOrNothing`] the first invalid profile stops the
+    /// writing (the rest is still read, to report every problem); a `Fail`
+    /// conflict stops it too, and is reported only if no profile was invalid (as
+    /// when everything was validated before writing). A stream that ends without
+    /// [`ImportEvent::End`] is rolled back in either mode.
+    pub async fn import_events(
+        &self,
+        events: &mut dyn ImportEvents,
+        on_conflict: OnConflict,
+        mode: ImportMode,
+        ids: ReportIds,
+    ) -> Result<(ImportReport, ImportCounts), AgentError> {
+        let mut stream = EventStream {
+            events,
+            mode,
+            ids,
+            report: ImportReport::default(),
+            counts: ImportCounts::default(),
+            ended: false,
+        };
+        self.store()
+            .import_stream(&mut stream, on_conflict.into(), None)
+            .await?;
+        Ok((stream.report, stream.counts))
     }
 
     /// The one-time import `key` (the reference `agents.json`): the valid profiles of
@@ -149,6 +270,109 @@ impl AgentRegistry {
     }
 }
 
+/// An import's events as the store's [`RecordStream`], building the report.
+struct EventStream<'a> {
+    events: &'a mut dyn ImportEvents,
+    mode: ImportMode,
+    ids: ReportIds,
+    report: ImportReport,
+    counts: ImportCounts,
+    /// [`ImportEvent::End`] was seen: the source was read whole.
+    ended: bool,
+}
+
+impl EventStream<'_> {
+    /// Takes one non-record event into the report; `Some` for a record.
+    fn note(&mut self, event: ImportEvent) -> Option<AgentRecord> {
+        match event {
+            ImportEvent::Record(record) => return Some(*record),
+            ImportEvent::Invalid(invalid) => self.report.invalid.push(invalid),
+            ImportEvent::SkippedFile(file) => self.report.skipped_files.push(file),
+            ImportEvent::End => self.ended = true,
+        }
+        None
+    }
+
+    /// Whether writing should stop: an invalid profile makes an all-or-nothing
+    /// import a rollback anyway.
+    fn doomed(&self) -> bool {
+        self.mode == ImportMode::AllOrNothing && !self.report.invalid.is_empty()
+    }
+
+    fn keep(&self, list: &mut Vec<String>, ids: Vec<String>) {
+        match self.ids {
+            ReportIds::All => list.extend(ids),
+            ReportIds::First(n) => {
+                let room = n.saturating_sub(list.len());
+                list.extend(ids.into_iter().take(room));
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl RecordStream for EventStream<'_> {
+    async fn next_batch(&mut self) -> Option<Vec<AgentRecord>> {
+        let mut batch = Vec::new();
+        while batch.len() < IMPORT_BATCH && !self.ended && !self.doomed() {
+            let Some(event) = self.events.next_event().await else {
+                break;
+            };
+            if let Some(record) = self.note(event) {
+                batch.push(record);
+            }
+        }
+        (!batch.is_empty() && !self.doomed()).then_some(batch)
+    }
+
+    fn written(&mut self, outcome: BatchOutcome) {
+        let as_u64 = |ids: &Vec<String>| ids.len() as u64;
+        self.counts.imported += as_u64(&outcome.inserted);
+        self.counts.replaced += as_u64(&outcome.replaced);
+        self.counts.skipped += as_u64(&outcome.skipped);
+        let mut report = std::mem::take(&mut self.report);
+        self.keep(&mut report.imported, outcome.inserted);
+        self.keep(&mut report.replaced, outcome.replaced);
+        self.keep(&mut report.skipped, outcome.skipped);
+        if outcome.conflict.is_some() {
+            report.conflict = outcome.conflict;
+        }
+        self.report = report;
+    }
+
+    async fn commit(&mut self) -> bool {
+        // Whatever stopped the writing, the rest is read: every problem is reported,
+        // and a source that fails to read to its end writes nothing.
+        while !self.ended {
+            let Some(event) = self.events.next_event().await else {
+                break;
+            };
+            // Records after the stop are not written (nor counted).
+            let _ = self.note(event);
+        }
+        let commit = self.ended
+            && match self.mode {
+                ImportMode::AllOrNothing => {
+                    self.report.invalid.is_empty() && self.report.conflict.is_none()
+                }
+                ImportMode::EachProfile => true,
+            };
+        if self.doomed() {
+            // Reported as when everything was validated before any write: the
+            // invalid profiles, not a conflict met on the way.
+            self.report.conflict = None;
+        }
+        if !commit {
+            self.report.aborted = true;
+            self.report.imported.clear();
+            self.report.replaced.clear();
+            self.report.skipped.clear();
+            self.counts = ImportCounts::default();
+        }
+        commit
+    }
+}
+
 /// The valid profiles as new records, and a report holding the invalid ones.
 fn validate(source: ImportSource) -> (Vec<AgentRecord>, ImportReport) {
     let mut report = ImportReport {
@@ -159,22 +383,9 @@ fn validate(source: ImportSource) -> (Vec<AgentRecord>, ImportReport) {
     let now = now_rfc3339();
     let mut records = Vec::new();
     for item in source.items {
-        let doc = normalize_legacy(item.profile);
-        match AgentProfile::from_json(&doc) {
-            Ok(profile) => records.push(AgentRecord {
-                profile,
-                created_at: now.clone(),
-                updated_at: now.clone(),
-                revision: 1,
-            }),
-            Err(errors) => report.invalid.push(InvalidImport {
-                source: item.source,
-                agent_id: doc
-                    .get("agentId")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                issues: errors.issues,
-            }),
+        match item.into_record(&now) {
+            Ok(record) => records.push(record),
+            Err(invalid) => report.invalid.push(invalid),
         }
     }
     (records, report)

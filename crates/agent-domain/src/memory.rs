@@ -3,7 +3,6 @@
 //! store; one mutex makes every operation atomic.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
 
 use async_trait::async_trait;
 use ax_contracts::agent::AgentRecord;
@@ -11,7 +10,7 @@ use ax_contracts::agent::AgentRecord;
 use crate::recommend::terms::index_terms;
 use crate::store::{
     AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, CandidateQuery, OnceKeys,
-    PageRequest, StoreError,
+    PageRequest, RecordStream, StoreError,
 };
 
 #[derive(Debug, Default)]
@@ -25,7 +24,8 @@ struct State {
 /// An `AgentStore` held in memory. Cheap to create; lost when dropped.
 #[derive(Debug, Default)]
 pub struct MemoryAgentStore {
-    state: Mutex<State>,
+    /// Tokio's mutex: an import holds it across the awaits of its stream's `commit`.
+    state: tokio::sync::Mutex<State>,
 }
 
 impl MemoryAgentStore {
@@ -34,12 +34,8 @@ impl MemoryAgentStore {
         Self::default()
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave `State` half-updated: every
-        // mutation below is a single map/set operation. So a poisoned lock is safe to reuse.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    async fn state(&self) -> tokio::sync::MutexGuard<'_, State> {
+        self.state.lock().await
     }
 }
 
@@ -73,7 +69,7 @@ pub fn matches_filter(record: &AgentRecord, filter: &AgentFilter) -> bool {
 #[async_trait]
 impl AgentStore for MemoryAgentStore {
     async fn insert(&self, record: &AgentRecord) -> Result<(), StoreError> {
-        let mut state = self.state();
+        let mut state = self.state().await;
         let id = &record.profile.agent_id;
         if state.agents.contains_key(id) {
             return Err(StoreError::AlreadyExists {
@@ -85,11 +81,11 @@ impl AgentStore for MemoryAgentStore {
     }
 
     async fn get(&self, agent_id: &str) -> Result<Option<AgentRecord>, StoreError> {
-        Ok(self.state().agents.get(agent_id).cloned())
+        Ok(self.state().await.agents.get(agent_id).cloned())
     }
 
     async fn list(&self, filter: &AgentFilter, page: PageRequest) -> Result<AgentPage, StoreError> {
-        let state = self.state();
+        let state = self.state().await;
         let matching: Vec<&AgentRecord> = state
             .agents
             .values()
@@ -110,7 +106,7 @@ impl AgentStore for MemoryAgentStore {
     }
 
     async fn update(&self, record: &AgentRecord, expected_revision: u64) -> Result<(), StoreError> {
-        let mut state = self.state();
+        let mut state = self.state().await;
         let id = &record.profile.agent_id;
         let Some(current) = state.agents.get_mut(id) else {
             return Err(StoreError::NotFound {
@@ -129,11 +125,11 @@ impl AgentStore for MemoryAgentStore {
     }
 
     async fn remove(&self, agent_id: &str) -> Result<bool, StoreError> {
-        Ok(self.state().agents.remove(agent_id).is_some())
+        Ok(self.state().await.agents.remove(agent_id).is_some())
     }
 
     async fn seed(&self, records: &[AgentRecord]) -> Result<Vec<String>, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state().await;
         let mut inserted = Vec::new();
         for record in records {
             let id = &record.profile.agent_id;
@@ -149,54 +145,75 @@ impl AgentStore for MemoryAgentStore {
     }
 
     async fn mark_once(&self, key: &str) -> Result<bool, StoreError> {
-        Ok(self.state().markers.insert(key.to_owned()))
+        Ok(self.state().await.markers.insert(key.to_owned()))
     }
 
     async fn is_marked(&self, key: &str) -> Result<bool, StoreError> {
-        Ok(self.state().markers.contains(key))
+        Ok(self.state().await.markers.contains(key))
     }
 
-    async fn import_batch(
+    async fn import_stream(
         &self,
-        records: &[AgentRecord],
+        records: &mut dyn RecordStream,
         on_conflict: BatchConflict,
         once: Option<&str>,
-    ) -> Result<Option<BatchOutcome>, StoreError> {
-        let mut state = self.state();
+    ) -> Result<Option<bool>, StoreError> {
+        if let Some(key) = once
+            && self.state().await.markers.contains(key)
+        {
+            return Ok(None);
+        }
+        // Everything is held in memory here anyway: the batches are pulled first
+        // (the lock is not held while the caller reads its source), then applied
+        // under the lock to a copy that is swapped in on commit — all or nothing.
+        let mut batches = Vec::new();
+        while let Some(batch) = records.next_batch().await {
+            batches.push(batch);
+        }
+        let mut state = self.state().await;
         if once.is_some_and(|key| state.markers.contains(key)) {
             return Ok(None);
         }
-        // Worked out on a copy and swapped in at the end: all or nothing.
         let mut agents = state.agents.clone();
-        let mut outcome = BatchOutcome::default();
-        for record in records {
-            let id = &record.profile.agent_id;
-            match agents.get(id) {
-                None => {
-                    agents.insert(id.clone(), record.clone());
-                    outcome.inserted.push(id.clone());
-                }
-                Some(_) if on_conflict == BatchConflict::Skip => outcome.skipped.push(id.clone()),
-                Some(current) if on_conflict == BatchConflict::Replace => {
-                    let mut replacement = record.clone();
-                    replacement.created_at = current.created_at.clone();
-                    replacement.revision = current.revision + 1;
-                    agents.insert(id.clone(), replacement);
-                    outcome.replaced.push(id.clone());
-                }
-                Some(_) => {
-                    return Ok(Some(BatchOutcome {
-                        conflict: Some(id.clone()),
-                        ..BatchOutcome::default()
-                    }));
+        for batch in batches {
+            let mut outcome = BatchOutcome::default();
+            for record in batch {
+                let id = record.profile.agent_id.clone();
+                match agents.get(&id) {
+                    None => {
+                        agents.insert(id.clone(), record);
+                        outcome.inserted.push(id);
+                    }
+                    Some(_) if on_conflict == BatchConflict::Skip => outcome.skipped.push(id),
+                    Some(current) if on_conflict == BatchConflict::Replace => {
+                        let replacement = AgentRecord {
+                            created_at: current.created_at.clone(),
+                            revision: current.revision + 1,
+                            ..record
+                        };
+                        agents.insert(id.clone(), replacement);
+                        outcome.replaced.push(id);
+                    }
+                    Some(_) => {
+                        outcome.conflict = Some(id);
+                        break;
+                    }
                 }
             }
+            let stop = outcome.conflict.is_some();
+            records.written(outcome);
+            if stop {
+                break;
+            }
+        }
+        if !records.commit().await {
+            return Ok(Some(false));
         }
         state.agents = agents;
         if let Some(key) = once {
             state.markers.insert(key.to_owned());
         }
-        Ok(Some(outcome))
+        Ok(Some(true))
     }
 
     async fn list_after(
@@ -205,7 +222,7 @@ impl AgentStore for MemoryAgentStore {
         limit: u64,
     ) -> Result<Vec<AgentRecord>, StoreError> {
         use std::ops::Bound;
-        let state = self.state();
+        let state = self.state().await;
         let start = after.map_or(Bound::Unbounded, |id| Bound::Excluded(id.to_owned()));
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         Ok(state
@@ -217,7 +234,7 @@ impl AgentStore for MemoryAgentStore {
     }
 
     async fn once_keys(&self) -> Result<OnceKeys, StoreError> {
-        let state = self.state();
+        let state = self.state().await;
         Ok(OnceKeys {
             markers: state.markers.iter().cloned().collect(),
             seeded: state.seeded.iter().cloned().collect(),
@@ -225,7 +242,7 @@ impl AgentStore for MemoryAgentStore {
     }
 
     async fn add_once_keys(&self, keys: &OnceKeys) -> Result<OnceKeys, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state().await;
         let mut added = OnceKeys::default();
         for key in &keys.markers {
             if state.markers.insert(key.clone()) {
@@ -244,7 +261,7 @@ impl AgentStore for MemoryAgentStore {
     /// call (a scan, fine for the sizes this store is for), then cut to the budget
     /// per term, heaviest first (ties by agent id), like the indexed stores.
     async fn candidates(&self, query: &CandidateQuery) -> Result<Vec<AgentRecord>, StoreError> {
-        let state = self.state();
+        let state = self.state().await;
         let mut per_term: BTreeMap<&str, Vec<(f64, &str)>> = BTreeMap::new();
         for record in state.agents.values() {
             let profile = &record.profile;

@@ -100,6 +100,16 @@ impl AgentRegistry {
         Ok(self.store.list(filter, page).await?)
     }
 
+    /// At most `limit` agents after `after` in `agentId` order, without a total:
+    /// for reading every agent page by page (an export) in bounded memory.
+    pub async fn list_after(
+        &self,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<AgentRecord>, AgentError> {
+        Ok(self.store.list_after(after, limit).await?)
+    }
+
     /// Merge `patch` (a JSON object of top-level profile fields; `null` removes an
     /// optional field) into the agent, re-validate the whole result, bump `updatedAt`
     /// and `revision`.

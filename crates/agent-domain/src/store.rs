@@ -151,6 +151,53 @@ impl CandidateQuery {
     }
 }
 
+/// The records of one import, handed to [`AgentStore::import_stream`] batch by batch
+/// while the store holds ONE transaction open, so an import of any size stays one
+/// atomic step without the store (or the caller) holding every record at once.
+#[async_trait]
+pub trait RecordStream: Send {
+    /// The next records to write, in order; `None` when there are no more.
+    async fn next_batch(&mut self) -> Option<Vec<AgentRecord>>;
+
+    /// What the store did with the batch last handed out. A [`BatchConflict::Fail`]
+    /// conflict ends the stream: `outcome.conflict` names the id, and the lists hold
+    /// what the batch wrote before it.
+    fn written(&mut self, outcome: BatchOutcome);
+
+    /// Asked once, at the end (no more batches, or a `Fail` conflict): `true` commits
+    /// everything written, `false` rolls all of it back (and the `once` claim with it).
+    async fn commit(&mut self) -> bool;
+}
+
+/// One batch as a [`RecordStream`]: [`AgentStore::import_batch`] is this stream.
+struct OneBatch {
+    records: Option<Vec<AgentRecord>>,
+    outcome: BatchOutcome,
+}
+
+#[async_trait]
+impl RecordStream for OneBatch {
+    async fn next_batch(&mut self) -> Option<Vec<AgentRecord>> {
+        self.records.take()
+    }
+
+    fn written(&mut self, outcome: BatchOutcome) {
+        self.outcome = outcome;
+    }
+
+    async fn commit(&mut self) -> bool {
+        if self.outcome.conflict.is_some() {
+            // A rolled-back batch wrote nothing: only the conflict is reported.
+            self.outcome = BatchOutcome {
+                conflict: self.outcome.conflict.take(),
+                ..BatchOutcome::default()
+            };
+            return false;
+        }
+        true
+    }
+}
+
 /// Errors a store reports. Domain-level meaning is added by the registry.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -238,7 +285,33 @@ pub trait AgentStore: Send + Sync {
         records: &[AgentRecord],
         on_conflict: BatchConflict,
         once: Option<&str>,
-    ) -> Result<Option<BatchOutcome>, StoreError>;
+    ) -> Result<Option<BatchOutcome>, StoreError> {
+        let mut batch = OneBatch {
+            records: Some(records.to_vec()),
+            outcome: BatchOutcome::default(),
+        };
+        Ok(self
+            .import_stream(&mut batch, on_conflict, once)
+            .await?
+            .map(|_| batch.outcome))
+    }
+
+    /// [`Self::import_batch`] for any number of records: the store pulls `records`
+    /// batch by batch into ONE transaction (each batch reported to
+    /// [`RecordStream::written`]) and at the end commits or rolls back everything as
+    /// [`RecordStream::commit`] says; a storage failure rolls back everything. Ids
+    /// are treated as in `import_batch`, also against ids earlier in the stream; a
+    /// [`BatchConflict::Fail`] conflict ends the stream (what came before it is kept
+    /// only if `commit` says so).
+    ///
+    /// `once` as in `import_batch`: `None` is returned, and no batch pulled, when the
+    /// key was already recorded. Otherwise `Some(committed)`.
+    async fn import_stream(
+        &self,
+        records: &mut dyn RecordStream,
+        on_conflict: BatchConflict,
+        once: Option<&str>,
+    ) -> Result<Option<bool>, StoreError>;
 
     /// At most `limit` agents whose id sorts after `after` (from the first without
     /// it), in `agentId` byte order: a keyset page. Unlike an `offset` page it costs

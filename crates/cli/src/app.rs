@@ -12,7 +12,7 @@ use std::sync::Arc;
 use ax_adapter_postgres::{PostgresDatabase, PostgresError};
 use ax_adapter_providers::ProviderRegistry;
 use ax_adapter_sqlite::{DatabaseOptions, Execution, SqliteDatabase};
-use ax_agent_domain::import::{ImportItem, ImportSource, InvalidImport, SkippedFile};
+use ax_agent_domain::import::{ImportItem, ImportSource, InvalidImport};
 use ax_agent_domain::store::AgentStore;
 use ax_agent_domain::{AgentError, AgentRegistry};
 use ax_contracts::validation::{Issue, rule};
@@ -590,60 +590,38 @@ fn postgres_error(e: &PostgresError) -> CliError {
     }
 }
 
-/// Every profile in an import source, labelled with where it came from; the
-/// directory's files that could not be read or parsed (as invalid, so every problem
-/// is reported, not only the first) and those not read at all (a link out of the
-/// directory, a FIFO, a loop, ...). A single file or stdin that cannot be read is an
-/// error of its own.
-pub fn read_import_items(path: &Path) -> Result<ImportSource, CliError> {
-    let mut source = ImportSource::default();
-    if path == Path::new("-") {
-        let doc = input::read_document(path)?;
-        push_entries(&mut source, "-", doc);
-        return Ok(source);
+/// A directory's file that could not be read or parsed, as an invalid entry of the
+/// report (so every problem is reported, not only the first).
+pub(crate) fn unreadable(source: String, err: &CliError) -> InvalidImport {
+    InvalidImport {
+        source,
+        agent_id: None,
+        issues: vec![Issue {
+            path: "$".into(),
+            rule: rule::UNREADABLE.into(),
+            message: err.message.clone(),
+        }],
     }
-    let found = input::import_files(path)?;
-    let single = found.files.len() == 1 && found.skipped.is_empty() && !path.is_dir();
-    source.skipped_files = found
-        .skipped
-        .into_iter()
-        .map(|(path, reason)| SkippedFile {
-            path: path.display().to_string(),
-            reason,
-        })
-        .collect();
-    for file in &found.files {
-        let shown = file.shown.display().to_string();
-        match input::read_import_file(file) {
-            Ok(doc) => push_entries(&mut source, &shown, doc),
-            Err(err) if single => return Err(err),
-            Err(err) => source.unreadable.push(InvalidImport {
-                source: shown,
-                agent_id: None,
-                issues: vec![Issue {
-                    path: "$".into(),
-                    rule: rule::UNREADABLE.into(),
-                    message: err.message.clone(),
-                }],
-            }),
-        }
+}
+
+/// Where an entry at `label` (`agents[3]`, `[0]`, `$`) of `file` came from, for the
+/// report.
+pub(crate) fn entry_source(file: &str, label: &str) -> String {
+    if label == "$" {
+        file.to_owned()
+    } else {
+        format!("{file}: {label}")
     }
-    Ok(source)
 }
 
 /// The profiles of one document read from `file`; a document that is no registry
 /// file, profile or list of profiles is reported as invalid.
-fn push_entries(source: &mut ImportSource, file: &str, doc: serde_json::Value) {
+pub(crate) fn push_entries(source: &mut ImportSource, file: &str, doc: serde_json::Value) {
     match ax_contracts::agent::import_entries(doc) {
         Ok(entries) => {
             for (label, profile) in entries {
-                let source_label = if label == "$" {
-                    file.to_owned()
-                } else {
-                    format!("{file}: {label}")
-                };
                 source.items.push(ImportItem {
-                    source: source_label,
+                    source: entry_source(file, &label),
                     profile,
                 });
             }

@@ -30,21 +30,30 @@ pub fn parse_json_arg(text: &str, what: &str) -> Result<Value, CliError> {
 /// (never both: a broken JSON document is reported as JSON).
 pub fn read_document(path: &Path) -> Result<Value, CliError> {
     if path == Path::new("-") {
-        let text = read_limited(std::io::stdin().lock(), "stdin")?;
-        let path = if looks_like_json(&text) {
-            Path::new("stdin.json")
-        } else {
-            Path::new("stdin.yaml")
-        };
-        return parse_document(path, &text).map_err(|mut e| {
-            e.message = e.message.replace(&path.display().to_string(), "stdin");
-            e
-        });
+        return read_stdin(std::io::stdin().lock());
     }
-    let file = std::fs::File::open(path)
-        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-    let text = read_limited(file, &path.display().to_string())?;
+    let text = read_limited(open_file(path)?, &path.display().to_string())?;
     parse_document(path, &text)
+}
+
+/// Open `path` for reading; a failure names it.
+pub fn open_file(path: &Path) -> Result<std::fs::File, CliError> {
+    std::fs::File::open(path)
+        .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))
+}
+
+/// The document on stdin (given as `reader`), JSON or YAML as [`read_document`] says.
+pub fn read_stdin(reader: impl Read) -> Result<Value, CliError> {
+    let text = read_limited(reader, "stdin")?;
+    let path = if looks_like_json(&text) {
+        Path::new("stdin.json")
+    } else {
+        Path::new("stdin.yaml")
+    };
+    parse_document(path, &text).map_err(|mut e| {
+        e.message = e.message.replace(&path.display().to_string(), "stdin");
+        e
+    })
 }
 
 /// Parse `text` read from `path` as JSON or YAML by extension, after checking its
@@ -100,18 +109,68 @@ fn check_shape(text: &str, what: &str, syntax: Syntax) -> Result<(), CliError> {
     }
     let depth = nesting_depth(text, syntax);
     if depth > MAX_DEPTH {
-        return Err(too_large(format!(
-            "{what} nests more than {MAX_DEPTH} levels of {{ }} or [ ]; no agent profile is that deep"
-        )));
+        return Err(too_deep(what));
     }
     Ok(())
 }
 
+/// `what` nests deeper than [`MAX_DEPTH`] (exit 5).
+pub fn too_deep(what: &str) -> CliError {
+    too_large(format!(
+        "{what} nests more than {MAX_DEPTH} levels of {{ }} or [ ]; no agent profile is that deep"
+    ))
+}
+
+/// The `{`/`[` nesting of JSON text fed to it in pieces: strings (whose syntax is
+/// exact) are skipped, also when a piece ends inside one. The whole-document check
+/// and the streaming reader count with this one machine.
+#[derive(Debug, Default)]
+pub struct JsonNesting {
+    depth: usize,
+    deepest: usize,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl JsonNesting {
+    /// Feeds the next bytes; returns the deepest nesting seen so far (it stops
+    /// counting once past [`MAX_DEPTH`]).
+    pub fn feed(&mut self, bytes: &[u8]) -> usize {
+        for &b in bytes {
+            if self.deepest > MAX_DEPTH {
+                break;
+            }
+            if self.in_string {
+                match b {
+                    _ if self.escaped => self.escaped = false,
+                    b'\\' => self.escaped = true,
+                    b'"' => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    self.deepest = self.deepest.max(self.depth);
+                }
+                b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+                b'"' => self.in_string = true,
+                _ => {}
+            }
+        }
+        self.deepest
+    }
+}
+
 /// The deepest nesting of `{`/`[` in `text`. JSON strings are skipped (their syntax
-/// is exact); in YAML only comments are (quoting rules depend on context there, and
-/// counting a bracket inside a quoted scalar can only over-count). Stops counting
-/// once past [`MAX_DEPTH`].
+/// is exact, see [`JsonNesting`]); in YAML only comments are (quoting rules depend on
+/// context there, and counting a bracket inside a quoted scalar can only
+/// over-count). Stops counting once past [`MAX_DEPTH`].
 fn nesting_depth(text: &str, syntax: Syntax) -> usize {
+    if syntax == Syntax::Json {
+        return JsonNesting::default().feed(text.as_bytes());
+    }
     let (mut depth, mut deepest) = (0usize, 0usize);
     let mut chars = text.chars();
     let mut previous = '\n';
@@ -125,18 +184,7 @@ fn nesting_depth(text: &str, syntax: Syntax) -> usize {
                 }
             }
             '}' | ']' => depth = depth.saturating_sub(1),
-            '"' if syntax == Syntax::Json => {
-                while let Some(s) = chars.next() {
-                    match s {
-                        '\\' => {
-                            chars.next();
-                        }
-                        '"' => break,
-                        _ => {}
-                    }
-                }
-            }
-            '#' if syntax == Syntax::Yaml && previous.is_whitespace() => {
+            '#' if previous.is_whitespace() => {
                 for s in chars.by_ref() {
                     if s == '\n' {
                         break;
@@ -153,11 +201,12 @@ fn nesting_depth(text: &str, syntax: Syntax) -> usize {
 }
 
 /// A document refused for its size or depth (exit 5).
-fn too_large(message: String) -> CliError {
+pub fn too_large(message: String) -> CliError {
     CliError::new(ax_contracts::error::ErrorCode::InvalidInput, message)
 }
 
-fn is_yaml(path: &Path) -> bool {
+/// Whether `path` names a YAML file (`.yaml`/`.yml`, any case).
+pub fn is_yaml(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }

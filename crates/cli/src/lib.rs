@@ -17,6 +17,7 @@ pub mod commands;
 pub mod copy;
 mod destination;
 pub mod error;
+pub mod import_reader;
 pub mod input;
 pub mod output;
 pub mod pager;

@@ -1,20 +1,21 @@
 //! `ax agent ...`: the registry from the command line.
 
-use ax_agent_domain::import::{ImportMode, OnConflict};
+use ax_agent_domain::import::{ImportMode, OnConflict, ReportIds};
 use ax_agent_domain::recommend::RecommendRequest;
 use ax_agent_domain::store::{AgentFilter, PageRequest};
 use ax_contracts::agent::{AgentPage, AgentSummary, Exported, Registered, Removed};
 use serde_json::{Map, Value, json};
-use std::io::Write as _;
+use std::io::Write;
 use std::path::Path;
 
-use crate::app::{App, read_import_items};
+use crate::app::App;
 use crate::args::{
     AgentCommand, ExportArgs, ImportArgs, ListArgs, OnConflictArg, RecommendArgs, RegisterArgs,
     UpdateArgs,
 };
 use crate::destination::{self, Destination};
 use crate::error::{CliError, Exit};
+use crate::import_reader;
 use crate::input::{parse_json_arg, read_document};
 use crate::output::{Out, truncate};
 use crate::text::escape_controls;
@@ -234,8 +235,11 @@ async fn remove(app: &App, id: &str, out: Out) -> Result<Exit, CliError> {
     Ok(Exit::Ok)
 }
 
+/// How many ids of each kind a text report keeps: its lines show the first 200
+/// characters of the list, which fewer ids than this already fill.
+const SUMMARY_IDS: usize = 100;
+
 async fn import(app: &App, args: ImportArgs, out: Out) -> Result<Exit, CliError> {
-    let source = read_import_items(&args.path)?;
     let on_conflict = match args.on_conflict {
         OnConflictArg::Skip => OnConflict::Skip,
         OnConflictArg::Replace => OnConflict::Replace,
@@ -246,7 +250,26 @@ async fn import(app: &App, args: ImportArgs, out: Out) -> Result<Exit, CliError>
     } else {
         ImportMode::AllOrNothing
     };
-    let report = app.agents.import(source, on_conflict, mode).await?;
+    // JSON lists every id; a summary line needs the counts and the first few.
+    let ids = if out.json() {
+        ReportIds::All
+    } else {
+        ReportIds::First(SUMMARY_IDS)
+    };
+    let progress = import_reader::wants_progress(out.json(), out.quiet());
+    let (mut events, reader) = import_reader::spawn(args.path.clone(), progress);
+    let imported = app
+        .agents
+        .import_events(&mut events, on_conflict, mode, ids)
+        .await;
+    // A reader still going stops at its next event.
+    drop(events);
+    // A source that could not be read is the error (and nothing was written: its
+    // stream never ended).
+    reader
+        .join()
+        .unwrap_or_else(|_| Err(CliError::failure("reading the import source failed")))?;
+    let (report, counts) = imported?;
     let exit = if report.conflict.is_some() {
         Exit::Conflict
     } else if !report.invalid.is_empty() {
@@ -305,19 +328,19 @@ async fn import(app: &App, args: ImportArgs, out: Out) -> Result<Exit, CliError>
         if !report.aborted {
             out.line(&format!(
                 "imported {}{}",
-                report.imported.len(),
+                counts.imported,
                 list(&report.imported)
             ))?;
-            if !report.replaced.is_empty() {
+            if counts.replaced > 0 {
                 out.line(&format!(
                     "replaced {}{}",
-                    report.replaced.len(),
+                    counts.replaced,
                     list(&report.replaced)
                 ))?;
             }
             out.line(&format!(
                 "skipped (already registered) {}{}",
-                report.skipped.len(),
+                counts.skipped,
                 list(&report.skipped)
             ))?;
         }
@@ -344,47 +367,166 @@ async fn import(app: &App, args: ImportArgs, out: Out) -> Result<Exit, CliError>
     Ok(exit)
 }
 
+/// Agents read per page of an export: the pages follow one another by key, so an
+/// export of a million agents holds one page at a time.
+const EXPORT_PAGE: u64 = 1_000;
+
 async fn export(app: &App, args: ExportArgs, out: Out) -> Result<Exit, CliError> {
-    let mut agents = Vec::new();
-    if args.ids.is_empty() {
-        agents = app
-            .agents
-            .list(&AgentFilter::default(), PageRequest::ALL)
-            .await?
-            .agents;
-    } else {
-        for id in &args.ids {
-            agents.push(app.agents.get(id).await?);
-        }
+    // Named agents are all looked up before anything is written: a missing one is an
+    // error with no output. They are as many as the command line holds.
+    let mut named = Vec::new();
+    for id in &args.ids {
+        named.push(app.agents.get(id).await?);
     }
-    // The reference tool's registry-file shape, so an export re-imports here and there.
-    let doc = json!({
-        "version": 1,
-        "updatedAt": ax_agent_domain::registry::now_rfc3339(),
-        "agents": agents,
-    });
     match &args.out {
         Some(path) => {
             let target = destination::check(path, &app.data_dir, args.force, OUT)?;
-            let text = serde_json::to_string_pretty(&doc)
-                .map_err(|e| CliError::failure(format!("cannot encode export: {e}")))?;
-            write_atomically(path, &target, &text)?;
+            let fail = |e: &dyn std::fmt::Display| {
+                CliError::failure(format!(
+                    "cannot write {}: {e}",
+                    escape_controls(&path.display().to_string())
+                ))
+            };
+            let mut tmp = temp_beside(&target).map_err(|e| fail(&e))?;
+            let mut file = std::io::BufWriter::new(tmp.as_file_mut());
+            let exported = write_export(app, named, &mut file)
+                .await
+                .map_err(|e| e.into_cli(|io| fail(&io)))?;
+            file.into_inner().map_err(|e| fail(e.error()))?;
+            persist(&target, tmp).map_err(|e| match e {
+                Persist::Exists => destination::exists(path),
+                Persist::Io(e) => fail(&e),
+            })?;
             if out.json() {
                 out.print_json(&Exported {
-                    exported: agents.len(),
+                    exported,
                     path: path.clone(),
                 })?;
             } else if !out.quiet() {
                 eprintln!(
-                    "exported {} agent(s) to {}",
-                    agents.len(),
+                    "exported {exported} agent(s) to {}",
                     escape_controls(&path.display().to_string())
                 );
             }
         }
-        None => out.print_json(&doc)?,
+        None => {
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            match write_export(app, named, &mut stdout).await {
+                // A closed pipe (`ax agent export | head`) ends the output quietly.
+                Err(ExportFail::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => {
+                    other.map_err(|e| {
+                        e.into_cli(|io| CliError::failure(format!("cannot write output: {io}")))
+                    })?;
+                }
+            }
+        }
     }
     Ok(Exit::Ok)
+}
+
+/// Why an export stopped: writing failed, or reading the agents did.
+enum ExportFail {
+    Write(std::io::Error),
+    Other(CliError),
+}
+
+impl From<CliError> for ExportFail {
+    fn from(e: CliError) -> Self {
+        Self::Other(e)
+    }
+}
+
+impl ExportFail {
+    /// The error to report, a write failure worded by `write`.
+    fn into_cli(self, write: impl FnOnce(std::io::Error) -> CliError) -> CliError {
+        match self {
+            Self::Write(e) => write(e),
+            Self::Other(e) => e,
+        }
+    }
+}
+
+/// Writes the export document to `w` as it is read: the reference tool's registry
+/// file shape (`version`, `updatedAt`, `agents`), so an export re-imports here and
+/// there, byte for byte what pretty-printing the whole document at once gives. The
+/// agents are `named`, or when none are named every agent, page by page. Returns
+/// how many were written.
+async fn write_export(
+    app: &App,
+    named: Vec<ax_contracts::agent::AgentRecord>,
+    w: &mut dyn Write,
+) -> Result<usize, ExportFail> {
+    let mut doc = ExportWriter::start(w, &ax_agent_domain::registry::now_rfc3339())
+        .map_err(ExportFail::Write)?;
+    if named.is_empty() {
+        let mut after: Option<String> = None;
+        loop {
+            let page = app
+                .agents
+                .list_after(after.as_deref(), EXPORT_PAGE)
+                .await
+                .map_err(CliError::from)?;
+            for agent in &page {
+                doc.agent(agent)?;
+            }
+            match page.last() {
+                Some(last) if page.len() as u64 == EXPORT_PAGE => {
+                    after = Some(last.profile.agent_id.clone());
+                }
+                _ => break,
+            }
+        }
+    } else {
+        for agent in &named {
+            doc.agent(agent)?;
+        }
+    }
+    doc.finish().map_err(ExportFail::Write)
+}
+
+/// The export document written piece by piece, each piece exactly as
+/// `serde_json::to_string_pretty` of the whole document (plus a final newline)
+/// would have it.
+struct ExportWriter<'w> {
+    w: &'w mut dyn Write,
+    written: usize,
+}
+
+impl<'w> ExportWriter<'w> {
+    fn start(w: &'w mut dyn Write, updated_at: &str) -> std::io::Result<Self> {
+        let updated_at = Value::from(updated_at);
+        write!(
+            w,
+            "{{\n  \"version\": 1,\n  \"updatedAt\": {updated_at},\n  \"agents\": ["
+        )?;
+        Ok(Self { w, written: 0 })
+    }
+
+    fn agent(&mut self, agent: &ax_contracts::agent::AgentRecord) -> Result<(), ExportFail> {
+        let text = serde_json::to_string_pretty(agent)
+            .map_err(|e| CliError::failure(format!("cannot encode export: {e}")))?;
+        let separator = if self.written == 0 {
+            "\n    "
+        } else {
+            ",\n    "
+        };
+        self.written += 1;
+        // Two levels deep; JSON text has no raw newline inside a string.
+        write!(self.w, "{separator}{}", text.replace('\n', "\n    ")).map_err(ExportFail::Write)
+    }
+
+    /// Closes the document; how many agents it holds.
+    fn finish(self) -> std::io::Result<usize> {
+        let close = if self.written == 0 {
+            "]\n}\n"
+        } else {
+            "\n  ]\n}\n"
+        };
+        self.w.write_all(close.as_bytes())?;
+        self.w.flush()?;
+        Ok(self.written)
+    }
 }
 
 /// How `--out PATH` is named in refusals.
@@ -393,17 +535,10 @@ const OUT: destination::Naming = destination::Naming {
     example: "agents.json",
 };
 
-/// Write through a temporary file created next to the target (`O_EXCL`, an
-/// unpredictable name) and renamed over it, so an interrupted export never leaves a
-/// half-written file where a good one was. Without `--force` the rename refuses to
-/// replace a file that appeared in the meantime.
-fn write_atomically(shown: &Path, target: &Destination, text: &str) -> Result<(), CliError> {
-    let fail = |e: &dyn std::fmt::Display| {
-        CliError::failure(format!(
-            "cannot write {}: {e}",
-            escape_controls(&shown.display().to_string())
-        ))
-    };
+/// A temporary file created next to the target (`O_EXCL`, an unpredictable name),
+/// to be renamed over it by [`persist`], so an interrupted export never leaves a
+/// half-written file where a good one was.
+fn temp_beside(target: &Destination) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = match target.file.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -416,24 +551,34 @@ fn write_atomically(shown: &Path, target: &Destination, text: &str) -> Result<()
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| fail(&e))?;
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.write_all(b"\n"))
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| fail(&e))?;
+    builder.tempfile_in(dir)
+}
+
+/// Why [`persist`] failed.
+enum Persist {
+    /// Without `--force` a file appeared at the target meanwhile; it is kept.
+    Exists,
+    Io(std::io::Error),
+}
+
+/// Syncs the written temporary file and renames it over the target. Without
+/// `--force` the rename refuses to replace a file that appeared in the meantime.
+fn persist(target: &Destination, tmp: tempfile::NamedTempFile) -> Result<(), Persist> {
+    tmp.as_file().sync_all().map_err(Persist::Io)?;
     match &target.replaced {
         Some(permissions) => {
             tmp.as_file()
                 .set_permissions(permissions.clone())
-                .map_err(|e| fail(&e))?;
-            tmp.persist(&target.file).map_err(|e| fail(&e.error))?;
+                .map_err(Persist::Io)?;
+            tmp.persist(&target.file)
+                .map_err(|e| Persist::Io(e.error))?;
         }
         None => {
             tmp.persist_noclobber(&target.file).map_err(|e| {
                 if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                    destination::exists(shown)
+                    Persist::Exists
                 } else {
-                    fail(&e.error)
+                    Persist::Io(e.error)
                 }
             })?;
         }
@@ -484,4 +629,47 @@ async fn recommend(app: &App, args: RecommendArgs, out: Out) -> Result<Exit, Cli
         out.table(&["ALTERNATIVE", "SCORE", "WHY"], &rows, &[30, 5, 100])?;
     }
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streamed export is byte for byte the document pretty-printed whole.
+    #[test]
+    fn the_streamed_export_is_the_whole_document_pretty_printed() {
+        let record = |id: &str| {
+            let doc = json!({
+                "agentId": id,
+                "description": "quote \" and newline \n inside",
+                "tags": ["a", "b"],
+                "selectionMetadata": {"keywords": ["x"], "exampleTasks": []},
+                "createdAt": "2026-01-01T00:00:00.000Z",
+                "updatedAt": "2026-01-01T00:00:00.000Z",
+                "revision": 2,
+            });
+            serde_json::from_value::<ax_contracts::agent::AgentRecord>(doc).expect("record")
+        };
+        for count in [0, 1, 3] {
+            let agents: Vec<_> = (0..count).map(|n| record(&format!("a-{n}"))).collect();
+            let whole = json!({
+                "version": 1,
+                "updatedAt": "2026-02-03T04:05:06.789Z",
+                "agents": agents,
+            });
+            let expected = format!("{}\n", serde_json::to_string_pretty(&whole).expect("json"));
+            let mut bytes = Vec::new();
+            let mut doc =
+                ExportWriter::start(&mut bytes, "2026-02-03T04:05:06.789Z").expect("start");
+            for agent in &agents {
+                assert!(doc.agent(agent).is_ok());
+            }
+            assert_eq!(doc.finish().expect("finish"), count);
+            assert_eq!(
+                String::from_utf8(bytes).expect("utf-8"),
+                expected,
+                "{count} agents"
+            );
+        }
+    }
 }
