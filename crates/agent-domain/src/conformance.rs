@@ -23,8 +23,8 @@ use ax_contracts::agent::AgentRecord;
 use serde_json::{Value, json};
 
 use crate::store::{
-    AgentFilter, AgentStore, BatchConflict, BatchOutcome, CandidateQuery, OnceKeys, PageRequest,
-    RecordStream, StoreError,
+    AgentFilter, AgentPage, AgentStore, BatchConflict, BatchOutcome, CandidateQuery, OnceKeys,
+    PageRequest, RecordStream, StoreError,
 };
 
 /// A record for `id` with extra profile fields merged in, built without validation
@@ -321,16 +321,7 @@ pub async fn remove_reports_whether_it_removed(store: Arc<dyn AgentStore>) {
     assert!(store.remove("gone").await.expect("remove"));
     assert!(!store.remove("gone").await.expect("second remove"));
     assert_eq!(store.get("gone").await.expect("get"), None);
-    let by_tag = store
-        .list(
-            &AgentFilter {
-                tags: vec!["x".into()],
-                ..Default::default()
-            },
-            PageRequest::ALL,
-        )
-        .await
-        .expect("list");
+    let by_tag = by_tag(&store, "x").await;
     assert_eq!(
         by_tag.total, 0,
         "a removed agent leaves no filter entries behind"
@@ -495,16 +486,7 @@ pub async fn import_batch_is_all_or_nothing(store: Arc<dyn AgentStore>) {
     assert_eq!(stored.created_at, taken.created_at, "createdAt kept");
     assert_eq!(stored.updated_at, "2027-01-01T00:00:00.000Z");
     assert_eq!(stored.revision, taken.revision + 1, "revision continued");
-    let old_tag = store
-        .list(
-            &AgentFilter {
-                tags: vec!["old".into()],
-                ..Default::default()
-            },
-            PageRequest::ALL,
-        )
-        .await
-        .expect("list");
+    let old_tag = by_tag(&store, "old").await;
     assert_eq!(old_tag.total, 0, "replaced filter entries are gone");
 }
 
@@ -607,6 +589,20 @@ impl RecordStream for Batches {
     }
 }
 
+/// Every agent carrying `tag`.
+async fn by_tag(store: &Arc<dyn AgentStore>, tag: &str) -> AgentPage {
+    store
+        .list(
+            &AgentFilter {
+                tags: vec![tag.into()],
+                ..Default::default()
+            },
+            PageRequest::ALL,
+        )
+        .await
+        .expect("list")
+}
+
 async fn all_ids(store: &Arc<dyn AgentStore>) -> Vec<String> {
     let page = store
         .list(&AgentFilter::default(), PageRequest::ALL)
@@ -658,16 +654,7 @@ pub async fn import_stream_spans_batches_in_one_step(store: Arc<dyn AgentStore>)
         .expect("import");
     assert_eq!(applied, Some(true));
     assert_eq!(all_ids(&store).await, ["s-1", "s-2", "taken"]);
-    let tagged = store
-        .list(
-            &AgentFilter {
-                tags: vec!["t".into()],
-                ..Default::default()
-            },
-            PageRequest::ALL,
-        )
-        .await
-        .expect("list");
+    let tagged = by_tag(&store, "t").await;
     assert_eq!(ids(&tagged.agents), ["s-2"], "filter entries written too");
 }
 
