@@ -603,6 +603,22 @@ async fn by_tag(store: &Arc<dyn AgentStore>, tag: &str) -> AgentPage {
         .expect("list")
 }
 
+/// Runs `batches` through [`AgentStore::import_stream`], committing as `commit` says.
+async fn run_stream(
+    store: &Arc<dyn AgentStore>,
+    batches: Vec<Vec<AgentRecord>>,
+    commit: bool,
+    on_conflict: BatchConflict,
+    once: Option<&str>,
+) -> (Option<bool>, Batches) {
+    let mut stream = Batches::new(batches, commit);
+    let applied = store
+        .import_stream(&mut stream, on_conflict, once)
+        .await
+        .expect("import");
+    (applied, stream)
+}
+
 async fn all_ids(store: &Arc<dyn AgentStore>) -> Vec<String> {
     let page = store
         .list(&AgentFilter::default(), PageRequest::ALL)
@@ -628,11 +644,7 @@ pub async fn import_stream_spans_batches_in_one_step(store: Arc<dyn AgentStore>)
             ],
         ]
     };
-    let mut stream = Batches::new(batches(), false);
-    let applied = store
-        .import_stream(&mut stream, BatchConflict::Skip, None)
-        .await
-        .expect("import");
+    let (applied, stream) = run_stream(&store, batches(), false, BatchConflict::Skip, None).await;
     assert_eq!(applied, Some(false));
     assert_eq!((stream.outcomes.len(), stream.asked), (2, 1));
     assert_eq!(stream.all(|o| &o.inserted), ["s-1", "s-2"]);
@@ -647,11 +659,7 @@ pub async fn import_stream_spans_batches_in_one_step(store: Arc<dyn AgentStore>)
         "rolled back: nothing written"
     );
 
-    let mut stream = Batches::new(batches(), true);
-    let applied = store
-        .import_stream(&mut stream, BatchConflict::Skip, None)
-        .await
-        .expect("import");
+    let (applied, _) = run_stream(&store, batches(), true, BatchConflict::Skip, None).await;
     assert_eq!(applied, Some(true));
     assert_eq!(all_ids(&store).await, ["s-1", "s-2", "taken"]);
     let tagged = by_tag(&store, "t").await;
@@ -674,11 +682,14 @@ pub async fn import_stream_stops_at_a_fail_conflict(store: Arc<dyn AgentStore>) 
             vec![record("f-3", json!({}))],
         ]
     };
-    let mut stream = Batches::new(batches(), false);
-    let applied = store
-        .import_stream(&mut stream, BatchConflict::Fail, Some("import:stream"))
-        .await
-        .expect("import");
+    let (applied, stream) = run_stream(
+        &store,
+        batches(),
+        false,
+        BatchConflict::Fail,
+        Some("import:stream"),
+    )
+    .await;
     assert_eq!(applied, Some(false));
     assert_eq!(stream.outcomes.len(), 2, "the third batch is never pulled");
     assert_eq!(stream.outcomes[1].inserted, ["f-2"]);
@@ -686,11 +697,14 @@ pub async fn import_stream_stops_at_a_fail_conflict(store: Arc<dyn AgentStore>) 
     assert_eq!(all_ids(&store).await, ["taken"]);
     assert!(!store.is_marked("import:stream").await.expect("is_marked"));
 
-    let mut stream = Batches::new(batches(), true);
-    let applied = store
-        .import_stream(&mut stream, BatchConflict::Fail, Some("import:stream"))
-        .await
-        .expect("import");
+    let (applied, _) = run_stream(
+        &store,
+        batches(),
+        true,
+        BatchConflict::Fail,
+        Some("import:stream"),
+    )
+    .await;
     assert_eq!(applied, Some(true));
     assert_eq!(
         all_ids(&store).await,
@@ -698,11 +712,14 @@ pub async fn import_stream_stops_at_a_fail_conflict(store: Arc<dyn AgentStore>) 
         "kept up to the conflict"
     );
     assert!(store.is_marked("import:stream").await.expect("is_marked"));
-    let mut again = Batches::new(batches(), true);
-    let applied = store
-        .import_stream(&mut again, BatchConflict::Skip, Some("import:stream"))
-        .await
-        .expect("import");
+    let (applied, again) = run_stream(
+        &store,
+        batches(),
+        true,
+        BatchConflict::Skip,
+        Some("import:stream"),
+    )
+    .await;
     assert_eq!(applied, None, "claimed: nothing written");
     assert!(again.outcomes.is_empty());
 }
