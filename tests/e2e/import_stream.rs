@@ -37,7 +37,7 @@ fn profile(n: usize) -> Value {
             "keywords": [word(n), word(n + 1), format!("kw-{}", n % 50)],
             "exampleTasks": [format!("review the {} service", word(n + 2))],
         },
-        "enabled": n % 10 != 0,
+        "enabled": !n.is_multiple_of(10),
     })
 }
 
