@@ -111,16 +111,21 @@ fn agent_count(data: &DataDir) -> u64 {
     page["total"].as_u64().expect("total")
 }
 
-/// Issue 11 item 3: importing 20,000 agents (a 13 MB document) takes no more memory
-/// than importing 5,000 (3 MB): the document is parsed as it is read and written in
+/// Issue 11 item 3: importing 50,000 agents (a 33 MB document) takes no more memory
+/// than importing 20,000 (13 MB): the document is parsed as it is read and written in
 /// batches, not held. Every agent arrives, and the export of the result streams too.
+///
+/// Why not smaller: the importer's peak rises by a few MiB over its first ~20,000
+/// agents while SQLite's page cache and the term index's statements warm up, then stays
+/// flat (measured with a debug build: 46.5 MiB at 5k, 52.6 at 20k, 52.8 at 60k), so
+/// a comparison from 5k would measure the warm-up, not growth with the document.
 #[test]
 fn peak_memory_of_an_import_does_not_grow_with_the_document() {
     if !Path::new("/proc/self/status").exists() {
         return; // VmHWM is Linux's; nothing to measure elsewhere.
     }
     let mut peaks = Vec::new();
-    for count in [5_000, 20_000] {
+    for count in [20_000, 50_000] {
         let data = DataDir::new();
         let before = agent_count(&data);
         let file = data.path().join("registry.json");
