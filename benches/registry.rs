@@ -5,15 +5,23 @@
 //! operations and prints a markdown table; nothing here asserts on time.
 //!
 //! ```text
-//! cargo bench --bench registry                      # every group
+//! cargo bench --bench registry                      # every group but scale and postgres
 //! cargo bench --bench registry -- startup reads     # only the named groups
 //! AX_BENCH_QUICK=1 cargo bench --bench registry     # smaller sizes, a smoke run
+//! AX_BENCH_SCALE=1k,10k,100k,1m cargo bench --bench registry -- scale
+//! AX_BENCH_PG_SIZE=100k cargo bench --bench registry -- postgres
 //! ```
 //!
 //! Groups: `processes` (8 `ax agent import -` processes at once vs 1 alone), `startup`
 //! (`ax agent list` wall time and peak RSS), `reads` (`get`, filtered `list` pages and
 //! `recommend` at 1k/10k/100k agents), `register` (sequential `AgentRegistry`
-//! registration, small and heavy profiles, against the bare store insert).
+//! registration, small and heavy profiles, against the bare store insert). Run only
+//! when named, as they take minutes: `scale` (one registry grown through the sizes of
+//! `AX_BENCH_SCALE` by `ax agent import`, whole-process `list` / filtered `list` /
+//! `get` / `recommend`, peak RSS, database bytes — `registry/scale.rs`) and
+//! `postgres` (a throw-away loopback PostgreSQL beside SQLite: registrations/s from
+//! one client and from 8 processes, `get`, filtered pages and `recommend` at
+//! `AX_BENCH_PG_SIZE` agents — `registry/postgres.rs`).
 //! Figures go to `docs/BENCHMARKS.md`, with the machine and its load average, which
 //! every group prints before and after it runs.
 
@@ -34,6 +42,10 @@ use ax_agent_domain::store::{AgentFilter, AgentStore, PageRequest};
 use ax_contracts::agent::{AgentProfile, AgentRecord};
 use serde_json::{Value, json};
 
+#[path = "registry/postgres.rs"]
+mod postgres;
+#[path = "registry/scale.rs"]
+mod scale;
 #[path = "support/mod.rs"]
 mod support;
 use support::{Samples, children_cpu, machine, ms, nearest_rank, own_cpu, us};
@@ -227,33 +239,85 @@ fn record(profile: Value) -> AgentRecord {
     }
 }
 
-/// The reference tool's registry-file shape, which `ax agent import` reads.
+/// Writes the reference tool's registry-file shape, which `ax agent import` reads,
+/// with the typical profile `n` under each `(id, n)` — one profile at a time, so a
+/// document of any size can go to a file without being held.
+fn write_registry_document(
+    out: &mut impl Write,
+    agents: impl Iterator<Item = (String, usize)>,
+) -> std::io::Result<()> {
+    out.write_all(br#"{"version":"1","updatedAt":"2026-01-20T10:00:00.000Z","agents":["#)?;
+    for (k, (id, n)) in agents.enumerate() {
+        if k > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, &typical_profile(&id, n))?;
+    }
+    out.write_all(b"]}")
+}
+
+/// A registry document of `agents` typical profiles with ids `{prefix}-00000`, ...
 fn registry_document(prefix: &str, agents: usize) -> String {
-    let agents: Vec<Value> = (0..agents)
-        .map(|n| typical_profile(&format!("{prefix}-{n:05}"), n))
-        .collect();
-    json!({"version": "1", "updatedAt": "2026-01-20T10:00:00.000Z", "agents": agents}).to_string()
+    let mut out = Vec::new();
+    write_registry_document(
+        &mut out,
+        (0..agents).map(|n| (format!("{prefix}-{n:05}"), n)),
+    )
+    .expect("writing to memory");
+    String::from_utf8(out).expect("JSON is UTF-8")
 }
 
 // ---------------------------------------------------------------------------------
 // Driving the real binary
 // ---------------------------------------------------------------------------------
 
-/// An `ax` command on `data_dir`, with `HOME` pointed away from the user's own.
-fn ax(home: &Path, data_dir: &Path) -> Command {
+/// Where the `ax` processes of a case keep their registry: a data directory (its
+/// `data.db`, the default), or a PostgreSQL database named by `AX_DATABASE_URL`
+/// (the data directory then holds only configuration).
+#[derive(Debug, Clone)]
+struct Site {
+    dir: PathBuf,
+    url: Option<String>,
+}
+
+impl Site {
+    /// The SQLite file `dir/data.db`.
+    fn sqlite(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            url: None,
+        }
+    }
+
+    /// The PostgreSQL database at `url`, with `dir` as the data directory.
+    fn postgres(dir: impl Into<PathBuf>, url: &str) -> Self {
+        Self {
+            dir: dir.into(),
+            url: Some(url.to_owned()),
+        }
+    }
+}
+
+/// An `ax` command on `site`, with `HOME` pointed away from the user's own (and none
+/// of the user's `AX_*` settings redirecting it).
+fn ax(home: &Path, site: &Site) -> Command {
     let mut cmd = Command::new(AX);
     cmd.env("HOME", home)
         .env_remove("AX_DATA_DIR")
         .env_remove("AX_LOG")
+        .env_remove("AX_DATABASE_URL")
         .arg("--data-dir")
-        .arg(data_dir);
+        .arg(&site.dir);
+    if let Some(url) = &site.url {
+        cmd.env("AX_DATABASE_URL", url);
+    }
     cmd
 }
 
 /// Runs `ax ... args` to completion and returns its stdout; panics with stderr on
 /// failure (a failing setup step makes every figure meaningless).
-fn ax_ok(home: &Path, data_dir: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = ax(home, data_dir)
+fn ax_ok(home: &Path, site: &Site, args: &[&str], stdin: Option<&str>) -> String {
+    let mut child = ax(home, site)
         .args(args)
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -277,11 +341,11 @@ fn ax_ok(home: &Path, data_dir: &Path, args: &[&str], stdin: Option<&str>) -> St
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// How many agents `data_dir` holds, asked of `ax` itself.
-fn agent_total(home: &Path, data_dir: &Path) -> u64 {
+/// How many agents `site` holds, asked of `ax` itself.
+fn agent_total(home: &Path, site: &Site) -> u64 {
     let text = ax_ok(
         home,
-        data_dir,
+        site,
         &["--format", "json", "agent", "list", "--limit", "1"],
         None,
     );
@@ -303,16 +367,16 @@ struct ImportRun {
 /// input is released; they block on stdin meanwhile.
 const SETTLE: Duration = Duration::from_millis(500);
 
-/// Spawns one `ax agent import -` per document on `data_dir`, lets them all open the
+/// Spawns one `ax agent import -` per document on `site`, lets them all open the
 /// database, then writes every stdin at once (one thread each, behind a barrier) and
 /// waits for all of them.
-fn import_at_once(home: &Path, data_dir: &Path, docs: &[String], logs: &Path) -> ImportRun {
+fn import_at_once(home: &Path, site: &Site, docs: &[String], logs: &Path) -> ImportRun {
     let cpu_before = children_cpu();
     let spawned_at = Instant::now();
     let mut children = Vec::with_capacity(docs.len());
     for i in 0..docs.len() {
         let log = logs.join(format!("import-{i}.stderr"));
-        let child = ax(home, data_dir)
+        let child = ax(home, site)
             .args(["agent", "import", "-"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -364,17 +428,39 @@ fn import_at_once(home: &Path, data_dir: &Path, docs: &[String], logs: &Path) ->
 /// Task (a): 8 real processes importing distinct agents into one data directory at
 /// once, against 1 process alone importing the same amount per process.
 fn processes(root: &Path) {
+    let medians = processes_on(root, "data directory (SQLite)", &mut |name| {
+        Site::sqlite(root.join(name))
+    });
+    if let (Some(one), Some(eight)) = (medians.one, medians.eight) {
+        println!(
+            "8 processes / 1 process throughput (medians, same run): {:.2}×\n",
+            eight / one
+        );
+    }
+}
+
+/// Median registrations/s of [`processes_on`]'s configurations.
+struct ProcessMedians {
+    one: Option<f64>,
+    eight: Option<f64>,
+}
+
+/// 1 process, then 8 processes at once, importing distinct agents into a fresh
+/// `site(name)` per run (configurations alternate, several runs each); prints the
+/// table and returns the medians. Every agent must be stored after every run.
+fn processes_on(root: &Path, what: &str, site: &mut dyn FnMut(&str) -> Site) -> ProcessMedians {
     let per_process = if quick() { 200 } else { 2_000 };
     let repeats = if quick() { 1 } else { 3 };
     let home = root.join("home");
     std::fs::create_dir_all(&home).expect("home");
     println!(
         "Each process: `ax --data-dir D agent import -` fed a registry document of \
-         {} distinct typical agents on stdin. All processes are spawned, given {} ms to \
-         start and open the database (migrated and seeded beforehand by one `ax agent \
-         list`), then all stdins are written at once. Registrations/s = all agents / wall \
-         time from input release to the last exit. Each configuration runs {repeats} \
-         times on a fresh data directory; configurations alternate.\n",
+         {} distinct typical agents on stdin; the registry: {what}. All processes are \
+         spawned, given {} ms to start and open the database (migrated and seeded \
+         beforehand by one `ax agent list`), then all stdins are written at once. \
+         Registrations/s = all agents / wall time from input release to the last exit. \
+         Each configuration runs {repeats} times on a fresh registry; configurations \
+         alternate.\n",
         count(per_process as f64),
         SETTLE.as_millis()
     );
@@ -387,19 +473,18 @@ fn processes(root: &Path) {
         "wall ms incl. spawn + 500 ms pause",
         "CPU µs/registration (all processes)",
     ]);
-    let mut medians: Vec<(usize, f64)> = Vec::new();
     let mut rates: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
     for run in 1..=repeats {
         for processes in [1usize, 8] {
-            let data_dir = root.join(format!("import-{processes}p-run{run}"));
+            let site = site(&format!("import-{processes}p-run{run}"));
             // Migrated and seeded before timing; the built-in agents are the baseline.
-            let baseline = agent_total(&home, &data_dir);
+            let baseline = agent_total(&home, &site);
             let docs: Vec<String> = (0..processes)
                 .map(|p| registry_document(&format!("proc{p}"), per_process))
                 .collect();
-            let result = import_at_once(&home, &data_dir, &docs, root);
+            let result = import_at_once(&home, &site, &docs, root);
             let agents = processes * per_process;
-            let stored = agent_total(&home, &data_dir);
+            let stored = agent_total(&home, &site);
             assert_eq!(
                 stored,
                 baseline + agents as u64,
@@ -423,46 +508,77 @@ fn processes(root: &Path) {
             ]);
         }
     }
-    for (processes, mut r) in rates {
-        r.sort_by(f64::total_cmp);
-        medians.extend(nearest_rank(&r, 50.0).map(|median| (processes, median)));
-    }
     table.print();
-    for (processes, rate) in &medians {
+    let mut median = |processes: usize| {
+        let r = rates.get_mut(&processes)?;
+        r.sort_by(f64::total_cmp);
+        let m = nearest_rank(r, 50.0)?;
         println!(
             "median over runs, {processes} process(es): {} registrations/s",
-            count(*rate)
+            count(m)
         );
-    }
-    if let [(_, one), (_, eight)] = medians[..] {
-        println!(
-            "8 processes / 1 process throughput (medians, same run): {:.2}×\n",
-            eight / one
-        );
+        Some(m)
+    };
+    ProcessMedians {
+        one: median(1),
+        eight: median(8),
     }
 }
 
-/// Peak resident set size in KiB of `cmd` run under GNU time, if available.
-fn peak_rss_kib(cmd: &Command, time_out: &Path) -> Option<u64> {
-    let mut timed = Command::new("/usr/bin/time");
-    timed.arg("-f").arg("%M").arg("-o").arg(time_out);
-    timed.arg(cmd.get_program()).args(cmd.get_args());
+/// One whole-process run of a command: wall time from spawn to exit, and its peak
+/// resident set size when measured.
+struct Measured {
+    wall: Duration,
+    peak_kib: Option<u64>,
+}
+
+/// Runs `cmd` (stdin and stdout to `/dev/null`, stderr kept for the failure
+/// message) to completion and panics if it fails: a failed step makes every figure
+/// meaningless. With `rss`, under GNU time (`/usr/bin/time -f %M`, if installed) for
+/// the peak RSS; its own fork and exec add about a millisecond to `wall`, so latency
+/// cases run without it.
+fn measured_run(cmd: &Command, rss: bool, scratch: &Path) -> Measured {
+    let time_out = scratch.join("time.out");
+    let under_time = rss && Path::new("/usr/bin/time").is_file();
+    let mut run = if under_time {
+        let mut timed = Command::new("/usr/bin/time");
+        timed.arg("-f").arg("%M").arg("-o").arg(&time_out);
+        timed.arg(cmd.get_program());
+        timed
+    } else {
+        Command::new(cmd.get_program())
+    };
+    run.args(cmd.get_args());
     for (key, value) in cmd.get_envs() {
         match value {
-            Some(v) => timed.env(key, v),
-            None => timed.env_remove(key),
+            Some(v) => run.env(key, v),
+            None => run.env_remove(key),
         };
     }
-    let status = timed
+    let start = Instant::now();
+    let out = run
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .ok()?;
-    if !status.success() {
-        return None;
-    }
-    std::fs::read_to_string(time_out).ok()?.trim().parse().ok()
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run ax");
+    let wall = start.elapsed();
+    assert!(
+        out.status.success(),
+        "{:?} failed ({}): {}",
+        cmd.get_args().collect::<Vec<_>>(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let peak_kib = under_time
+        .then(|| std::fs::read_to_string(&time_out).ok()?.trim().parse().ok())
+        .flatten();
+    Measured { wall, peak_kib }
+}
+
+/// MiB with one decimal from KiB, `-` when not measured.
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0))
 }
 
 /// Task (b): `ax agent list` start-up, end to end, as a user's shell sees it.
@@ -470,9 +586,9 @@ fn startup(root: &Path) {
     let (warmup, runs, rss_runs) = if quick() { (3, 20, 3) } else { (20, 200, 20) };
     let home = root.join("home");
     std::fs::create_dir_all(&home).expect("home");
-    let seeded = root.join("startup-defaults");
+    let seeded = Site::sqlite(root.join("startup-defaults"));
     agent_total(&home, &seeded);
-    let larger = root.join("startup-1k");
+    let larger = Site::sqlite(root.join("startup-1k"));
     agent_total(&home, &larger);
     ax_ok(
         &home,
@@ -543,9 +659,8 @@ fn startup(root: &Path) {
         }
         let stats = Samples::new((0..runs).map(|_| run_once(&mut cmd)).collect());
         let rss = if has_time {
-            let out = root.join("time.out");
             let mut kib: Vec<u64> = (0..rss_runs)
-                .filter_map(|_| peak_rss_kib(&cmd, &out))
+                .filter_map(|_| measured_run(&cmd, true, root).peak_kib)
                 .collect();
             kib.sort_unstable();
             match (nearest_rank(&kib, 100.0), nearest_rank(&kib, 50.0)) {
@@ -624,6 +739,36 @@ const TASKS: [&str; 6] = [
     "plan a party for the team",
 ];
 
+/// A filter of a benchmark case, varied by the operation's number.
+type Filter = fn(usize) -> AgentFilter;
+
+/// The filter shapes of `ax agent list` the read benchmarks time: one of each kind
+/// of index (tags, capabilities, team + enabled) and the slowest combination.
+const LIST_FILTERS: [(&str, Filter); 5] = [
+    ("list, no filter (first page)", |_| AgentFilter::default()),
+    ("list --tag T", |i| AgentFilter {
+        tags: vec![TAGS[i % TAGS.len()].into()],
+        ..Default::default()
+    }),
+    ("list --capability C", |i| AgentFilter {
+        capability: Some(CAPABILITIES[i % CAPABILITIES.len()].into()),
+        ..Default::default()
+    }),
+    ("list --team T --enabled", |i| AgentFilter {
+        team: Some(TEAMS[i % TEAMS.len()].into()),
+        enabled: Some(true),
+        ..Default::default()
+    }),
+    ("list --tag T1 --tag T2 --capability C", |i| AgentFilter {
+        tags: vec![
+            TAGS[i % TAGS.len()].into(),
+            TAGS[(i + 11) % TAGS.len()].into(),
+        ],
+        capability: Some(CAPABILITIES[i % CAPABILITIES.len()].into()),
+        ..Default::default()
+    }),
+];
+
 /// Task (c): `get`, filtered `list` pages and `recommend` through the registry at
 /// 1k, 10k and 100k agents. One database, grown between sizes.
 fn reads(root: &Path) {
@@ -689,32 +834,7 @@ fn reads(root: &Path) {
             offset: 0,
             limit: Some(50),
         };
-        type Filter = fn(usize) -> AgentFilter;
-        let filters: [(&str, Filter); 5] = [
-            ("list, no filter (first page)", |_| AgentFilter::default()),
-            ("list --tag T", |i| AgentFilter {
-                tags: vec![TAGS[i % TAGS.len()].into()],
-                ..Default::default()
-            }),
-            ("list --capability C", |i| AgentFilter {
-                capability: Some(CAPABILITIES[i % CAPABILITIES.len()].into()),
-                ..Default::default()
-            }),
-            ("list --team T --enabled", |i| AgentFilter {
-                team: Some(TEAMS[i % TEAMS.len()].into()),
-                enabled: Some(true),
-                ..Default::default()
-            }),
-            ("list --tag T1 --tag T2 --capability C", |i| AgentFilter {
-                tags: vec![
-                    TAGS[i % TAGS.len()].into(),
-                    TAGS[(i + 11) % TAGS.len()].into(),
-                ],
-                capability: Some(CAPABILITIES[i % CAPABILITIES.len()].into()),
-                ..Default::default()
-            }),
-        ];
-        for (name, make_filter) in filters {
+        for (name, make_filter) in LIST_FILTERS {
             table.row(timed_row(format!("{name} @ {label}"), &rt, 300, |i| {
                 let (registry, filter) = (&registry, make_filter(i));
                 async move {
@@ -958,7 +1078,8 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let run = |name: &str| wanted.is_empty() || wanted.iter().any(|w| name.contains(w.as_str()));
+    let named = |name: &str| wanted.iter().any(|w| name.contains(w.as_str()));
+    let run = |name: &str| wanted.is_empty() || named(name);
     let dir = tempfile::tempdir().expect("temporary directory");
     let root: PathBuf = dir.path().to_owned();
     println!("# ax registry benchmarks\n");
@@ -982,6 +1103,19 @@ fn main() {
     if run("processes") {
         group("8 `ax agent import` processes at once (task a)", || {
             processes(&root)
+        });
+    }
+    // Minutes long and sized by their own knobs (one starts a PostgreSQL server):
+    // only when named.
+    if named("scale") {
+        group(
+            "Scale: one registry grown by `ax agent import`, whole `ax` processes (issue 11)",
+            || scale::scale(&root),
+        );
+    }
+    if named("postgres") {
+        group("PostgreSQL beside SQLite (issue 12)", || {
+            postgres::postgres(&root)
         });
     }
     if run("reads") {
