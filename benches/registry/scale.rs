@@ -7,9 +7,10 @@
 //! AX_BENCH_SCALE=1k,10k,100k,1m cargo bench --bench registry -- scale
 //! ```
 //!
-//! Per size: a registry document of the agents still missing (typical profiles,
-//! written to a file as a stream) is imported with `ax agent import FILE` under GNU
-//! time — the import rate and the importer's peak RSS — then `ax agent list`, `ax agent
+//! Per size: the agents still missing (typical profiles, written as a stream into a
+//! directory of registry documents of 10,000 agents each) are imported with one `ax
+//! agent import DIR` under GNU time — the import rate and the importer's peak RSS —
+//! then `ax agent list`, `ax agent
 //! list --tag A --tag B --capability C`, `ax agent get ID` and `ax agent recommend
 //! TASK` run as whole processes (p50 and the slowest run; recommend's peak RSS), and
 //! the database's bytes are read. A row is printed as soon as its size is done, so a
@@ -84,14 +85,28 @@ pub(super) fn scale_id(n: usize) -> String {
     format!("agent-{n:07}")
 }
 
-/// Writes a registry document of the typical agents `ids` to `path`, one profile at
-/// a time, so a million agents never sit in this process's memory.
-fn write_document_file(path: &Path, ids: std::ops::Range<usize>) -> u64 {
-    let file = File::create(path).expect("create the registry document");
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    write_registry_document(&mut out, ids.map(|n| (scale_id(n), n))).expect("write document");
-    out.flush().expect("flush the registry document");
-    std::fs::metadata(path).map_or(0, |m| m.len())
+/// Agents per file of an import directory: ~7.8 MB of JSON, under the 16 MiB
+/// that `ax` reads of one document (`MAX_DOCUMENT_BYTES`).
+const AGENTS_PER_FILE: usize = 10_000;
+
+/// Writes the typical agents `ids` as registry documents of [`AGENTS_PER_FILE`]
+/// agents each into the new directory `dir` (`part-0000000.json`, ... in id order),
+/// one profile at a time, so a million agents never sit in this process's memory.
+/// Returns the bytes written.
+fn write_import_dir(dir: &Path, ids: std::ops::Range<usize>) -> u64 {
+    std::fs::create_dir_all(dir).expect("create the import directory");
+    let mut bytes = 0;
+    for first in ids.clone().step_by(AGENTS_PER_FILE) {
+        let path = dir.join(format!("part-{first:07}.json"));
+        let file = File::create(&path).expect("create a registry document");
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let part = first..(first + AGENTS_PER_FILE).min(ids.end);
+        write_registry_document(&mut out, part.map(|n| (scale_id(n), n)))
+            .expect("write a registry document");
+        out.flush().expect("flush a registry document");
+        bytes += std::fs::metadata(&path).map_or(0, |m| m.len());
+    }
+    bytes
 }
 
 /// Whole-process latencies of `make(i)` for run `i`: `warmup` untimed runs, then
@@ -158,9 +173,10 @@ pub(super) fn scale(root: &Path) {
     println!(
         "One data directory grown through {}: per size, the missing typical agents \
          (2–3 of 30 tags, 2–3 of 40 capabilities, 12 teams, keywords, example tasks on 2 \
-         of 3, 10% disabled; {baseline} built-in agents on top) are written to a registry \
-         document and imported with `ax agent import FILE` under `/usr/bin/time` (rate = \
-         agents imported / wall time of the process; peak RSS of the importer). Then \
+         of 3, 10% disabled; {baseline} built-in agents on top) are written to a directory \
+         of registry documents of {} agents each and imported with one `ax agent import \
+         DIR` under `/usr/bin/time` (rate = agents imported / wall time of the process; \
+         peak RSS of the importer). Then \
          whole-process runs of the release binary, spawn → exit, stdout to /dev/null, the \
          database warm in the page cache: 2 warm-up runs, then up to {runs} runs (recommend: \
          up to {recommend_runs}, at least 3, within {} s). Figures are p50 / slowest run in \
@@ -171,6 +187,7 @@ pub(super) fn scale(root: &Path) {
             .map(|&n| size_label(n))
             .collect::<Vec<_>>()
             .join(" → "),
+        count(AGENTS_PER_FILE as f64),
         budget.as_secs(),
         SCALE_TASKS.len(),
         FILTERED.join(" ")
@@ -190,12 +207,12 @@ pub(super) fn scale(root: &Path) {
     let mut loaded = 0usize;
     for size in sizes {
         let label = size_label(size);
-        let doc = root.join("scale-import.json");
-        let doc_bytes = write_document_file(&doc, loaded..size);
+        let docs = root.join("scale-import");
+        let doc_bytes = write_import_dir(&docs, loaded..size);
         let mut import = ax(&home, &site);
-        import.args(["agent", "import"]).arg(&doc);
+        import.args(["agent", "import"]).arg(&docs);
         let imported = measured_run(&import, true, root);
-        std::fs::remove_file(&doc).expect("remove the registry document");
+        std::fs::remove_dir_all(&docs).expect("remove the import directory");
         let added = size - loaded;
         loaded = size;
         assert_eq!(
