@@ -439,6 +439,35 @@ fn processes(root: &Path) {
     }
 }
 
+/// How many agents [`processes_on`] imports.
+struct ImportPlan {
+    /// Agents each process imports.
+    per_process: usize,
+    /// Runs of each configuration (1 process, 8 processes).
+    repeats: usize,
+}
+
+impl ImportPlan {
+    fn new() -> Self {
+        if quick() {
+            Self {
+                per_process: 200,
+                repeats: 1,
+            }
+        } else {
+            Self {
+                per_process: 2_000,
+                repeats: 3,
+            }
+        }
+    }
+
+    /// All agents imported over every run of both configurations.
+    fn total(&self) -> usize {
+        self.per_process * (1 + 8) * self.repeats
+    }
+}
+
 /// Median registrations/s of [`processes_on`]'s configurations.
 struct ProcessMedians {
     one: Option<f64>,
@@ -449,8 +478,10 @@ struct ProcessMedians {
 /// `site(name)` per run (configurations alternate, several runs each); prints the
 /// table and returns the medians. Every agent must be stored after every run.
 fn processes_on(root: &Path, what: &str, site: &mut dyn FnMut(&str) -> Site) -> ProcessMedians {
-    let per_process = if quick() { 200 } else { 2_000 };
-    let repeats = if quick() { 1 } else { 3 };
+    let ImportPlan {
+        per_process,
+        repeats,
+    } = ImportPlan::new();
     let home = root.join("home");
     std::fs::create_dir_all(&home).expect("home");
     println!(

@@ -81,6 +81,37 @@ fn build(rt: &tokio::runtime::Runtime, store: &dyn AgentStore, size: usize) -> f
     size as f64 / start.elapsed().as_secs_f64()
 }
 
+/// CPU time the PostgreSQL server has used so far: every `postgres` process's own
+/// time plus that of its exited children (a backend's time goes to the postmaster's
+/// children's time when its connection ends). `None` off Linux. The benchmark's
+/// own CPU column counts only client processes; this is the server's side.
+fn server_cpu() -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        if !stat
+            .split_once(')')
+            .is_some_and(|(head, _)| head.ends_with("(postgres"))
+        {
+            continue;
+        }
+        if let Some((own, children)) = support::stat_cpu_times(&stat) {
+            total += own + children;
+        }
+    }
+    Some(total)
+}
+
+/// Server CPU per operation over `ops` operations since `before`.
+fn server_cpu_per_op(before: Option<Duration>, ops: usize) -> String {
+    match before.zip(server_cpu()) {
+        Some((b, a)) if ops > 0 => us(a.saturating_sub(b) / ops as u32),
+        _ => "-".into(),
+    }
+}
+
 pub(super) fn postgres(root: &Path) {
     let size = match std::env::var("AX_BENCH_PG_SIZE") {
         Ok(text) => parse_size(&text).unwrap_or_else(|e| panic!("AX_BENCH_PG_SIZE: {e}")),
@@ -128,8 +159,10 @@ pub(super) fn postgres(root: &Path) {
         postgres: connect(&rt, &fresh_schema(&mut schemas)),
     };
     let mut table = Table::new(&OP_HEADER);
+    let mut server = String::new();
     for (backend, store) in [("SQLite", &fresh.sqlite), ("PostgreSQL", &fresh.postgres)] {
         let registry = AgentRegistry::new(store.clone());
+        let server_before = server_cpu();
         table.row(timed_row(
             format!("{backend}: register_json, one client, sequential"),
             &rt,
@@ -141,8 +174,10 @@ pub(super) fn postgres(root: &Path) {
                 }
             },
         ));
+        server = server_cpu_per_op(server_before, register_ops);
     }
     table.print();
+    println!("PostgreSQL server CPU per registration (one client): {server} µs\n");
 
     // 1 and 8 real processes importing at once.
     println!("### SQLite\n");
@@ -150,12 +185,17 @@ pub(super) fn postgres(root: &Path) {
         Site::sqlite(root.join(format!("pg-sqlite-{name}")))
     });
     println!("\n### PostgreSQL\n");
+    let server_before = server_cpu();
     let postgres_medians = processes_on(root, "PostgreSQL (AX_DATABASE_URL)", &mut |name| {
         Site::postgres(
             root.join(format!("pg-postgres-{name}")),
             &fresh_schema(&mut schemas),
         )
     });
+    println!(
+        "PostgreSQL server CPU per registration (all runs, 1 and 8 processes): {} µs",
+        server_cpu_per_op(server_before, ImportPlan::new().total())
+    );
     let rate = |m: Option<f64>| m.map_or("-".into(), count);
     println!(
         "\nmedian registrations/s, 1 process / 8 processes: SQLite {} / {}, PostgreSQL {} / \
@@ -169,6 +209,7 @@ pub(super) fn postgres(root: &Path) {
     // Reads on a registry of `size` agents.
     let sqlite_dir = root.join("pg-reads-sqlite");
     let postgres_url = fresh_schema(&mut schemas);
+    let reads_schema = schemas.last().expect("just made");
     let reads = Pair {
         sqlite: sqlite_store(&sqlite_dir),
         postgres: connect(&rt, &postgres_url),
@@ -187,8 +228,23 @@ pub(super) fn postgres(root: &Path) {
         limit: Some(50),
     };
     let mut table = Table::new(&OP_HEADER);
-    for (backend, store) in [("SQLite", &reads.sqlite), ("PostgreSQL", &reads.postgres)] {
+    let mut server_per_get = Vec::new();
+    // The last pass: PostgreSQL once more after `VACUUM ANALYZE`, which autovacuum
+    // would run on its own some time after a bulk load (fresh rows are not yet in
+    // the visibility map, so index-only scans still visit the table).
+    let passes = [
+        ("SQLite", &reads.sqlite, false),
+        ("PostgreSQL", &reads.postgres, false),
+        ("PostgreSQL after VACUUM ANALYZE", &reads.postgres, true),
+    ];
+    for (backend, store, vacuum) in passes {
+        if vacuum {
+            reads_schema
+                .execute("VACUUM ANALYZE")
+                .expect("VACUUM ANALYZE");
+        }
         let registry = AgentRegistry::new(store.clone());
+        let server_before = server_cpu();
         table.row(timed_row(
             format!("{backend}: get @ {label}"),
             &rt,
@@ -200,6 +256,9 @@ pub(super) fn postgres(root: &Path) {
                 }
             },
         ));
+        if backend != "SQLite" {
+            server_per_get.push((backend, server_cpu_per_op(server_before, 5_000)));
+        }
         // One tag; two tags and a capability (the slowest shape on SQLite).
         for (name, make_filter) in [LIST_FILTERS[1], LIST_FILTERS[4]] {
             table.row(timed_row(
@@ -213,6 +272,9 @@ pub(super) fn postgres(root: &Path) {
                     }
                 },
             ));
+        }
+        if vacuum {
+            continue;
         }
         table.row(timed_row(
             format!("{backend}: recommend @ {label}"),
@@ -231,6 +293,10 @@ pub(super) fn postgres(root: &Path) {
         ));
     }
     table.print();
+    for (backend, cpu) in server_per_get {
+        println!("{backend}: server CPU per get {cpu} µs");
+    }
+    println!();
 
     // The same registries through whole `ax` processes.
     let home = root.join("home");

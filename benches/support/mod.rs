@@ -84,7 +84,11 @@ impl Samples {
 /// because the machine may be shared: CPU per operation is what the code costs, wall
 /// time is what a user waits.
 pub fn cpu_times() -> Option<(Duration, Duration)> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    stat_cpu_times(&std::fs::read_to_string("/proc/self/stat").ok()?)
+}
+
+/// [`cpu_times`] of the process whose `/proc/<pid>/stat` line is `stat`.
+pub fn stat_cpu_times(stat: &str) -> Option<(Duration, Duration)> {
     // The fields after the parenthesised command name; utime, stime, cutime and
     // cstime are the 12th to the 15th of them.
     let fields: Vec<u64> = stat
