@@ -232,14 +232,7 @@ impl AgentRegistry {
         mode: ImportMode,
         ids: ReportIds,
     ) -> Result<(ImportReport, ImportCounts), AgentError> {
-        let mut stream = EventStream {
-            events,
-            mode,
-            ids,
-            report: ImportReport::default(),
-            counts: ImportCounts::default(),
-            ended: false,
-        };
+        let mut stream = EventStream::new(events, mode, ids);
         self.store()
             .import_stream(&mut stream, on_conflict.into(), None)
             .await?;
@@ -255,18 +248,13 @@ impl AgentRegistry {
         key: &str,
         source: impl Into<ImportSource>,
     ) -> Result<Option<ImportReport>, AgentError> {
-        let (records, mut report) = validate(source.into());
-        match self
+        let mut events = source.into().into_events();
+        let mut stream = EventStream::new(&mut events, ImportMode::EachProfile, ReportIds::All);
+        let applied = self
             .store()
-            .import_batch(&records, BatchConflict::Skip, Some(key))
-            .await?
-        {
-            Some(outcome) => {
-                merge(&mut report, outcome);
-                Ok(Some(report))
-            }
-            None => Ok(None),
-        }
+            .import_stream(&mut stream, BatchConflict::Skip, Some(key))
+            .await?;
+        Ok(applied.map(|_| stream.report))
     }
 }
 
@@ -281,7 +269,18 @@ struct EventStream<'a> {
     ended: bool,
 }
 
-impl EventStream<'_> {
+impl<'a> EventStream<'a> {
+    fn new(events: &'a mut dyn ImportEvents, mode: ImportMode, ids: ReportIds) -> Self {
+        Self {
+            events,
+            mode,
+            ids,
+            report: ImportReport::default(),
+            counts: ImportCounts::default(),
+            ended: false,
+        }
+    }
+
     /// Takes one non-record event into the report; `Some` for a record.
     fn note(&mut self, event: ImportEvent) -> Option<AgentRecord> {
         match event {
@@ -370,32 +369,5 @@ impl RecordStream for EventStream<'_> {
             self.counts = ImportCounts::default();
         }
         commit
-    }
-}
-
-/// The valid profiles as new records, and a report holding the invalid ones.
-fn validate(source: ImportSource) -> (Vec<AgentRecord>, ImportReport) {
-    let mut report = ImportReport {
-        invalid: source.unreadable,
-        skipped_files: source.skipped_files,
-        ..ImportReport::default()
-    };
-    let now = now_rfc3339();
-    let mut records = Vec::new();
-    for item in source.items {
-        match item.into_record(&now) {
-            Ok(record) => records.push(record),
-            Err(invalid) => report.invalid.push(invalid),
-        }
-    }
-    (records, report)
-}
-
-fn merge(report: &mut ImportReport, outcome: BatchOutcome) {
-    report.imported.extend(outcome.inserted);
-    report.replaced.extend(outcome.replaced);
-    report.skipped.extend(outcome.skipped);
-    if outcome.conflict.is_some() {
-        report.conflict = outcome.conflict;
     }
 }
