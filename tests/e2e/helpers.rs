@@ -61,31 +61,41 @@ impl DataDir {
 
     /// Run `ax --format json ARGS`; the exit code and the one JSON document on stdout.
     pub fn json(&self, args: &[&str]) -> (i32, Value) {
-        let out = self
-            .ax()
-            .arg("--format")
-            .arg("json")
-            .args(args)
-            .output()
-            .expect("ax runs");
-        (code(&out), json_stdout(&out, args))
+        json_of(self.ax(), args)
     }
 
     /// Start `ax ARGS` with stdin piped (the caller writes the document later).
     pub fn spawn_with_stdin(&self, args: &[&str]) -> Child {
-        self.ax()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("ax starts")
+        spawn_piped(self.ax(), args)
     }
 
     /// The database, opened directly (not through `ax`).
     pub fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.db_path()).expect("database opens")
     }
+}
+
+/// Run `ax` (as `command` is set up) with `--format json ARGS`; the exit code and the
+/// one JSON document on stdout. Shared by every way the tests point `ax` somewhere.
+pub fn json_of(mut command: Command, args: &[&str]) -> (i32, Value) {
+    let out = command
+        .arg("--format")
+        .arg("json")
+        .args(args)
+        .output()
+        .expect("ax runs");
+    (code(&out), json_stdout(&out, args))
+}
+
+/// Start `ax ARGS` (as `command` is set up) with stdin, stdout and stderr piped.
+pub fn spawn_piped(mut command: Command, args: &[&str]) -> Child {
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ax starts")
 }
 
 /// The one JSON document on the stdout of `ax ARGS`; a panic showing both outputs

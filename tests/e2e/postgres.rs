@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use ax_adapter_postgres::test_support::{DATABASE_URL_ENV, TestCluster, TestDatabase};
 use serde_json::{Value, json};
 
-use crate::helpers::{DataDir, assert_exit, code, feed, json_stdout, text};
+use crate::helpers::{DataDir, assert_exit, code, feed, json_of, json_stdout, spawn_piped, text};
 use crate::mcp_client::{call, connect_http, ok, start_http_with};
 
 /// One "machine": a data directory (and HOME) of its own, `ax` pointed at the
@@ -46,23 +46,11 @@ impl Machine {
     }
 
     fn json(&self, args: &[&str]) -> (i32, Value) {
-        let out = self
-            .ax()
-            .args(["--format", "json"])
-            .args(args)
-            .output()
-            .expect("ax runs");
-        (code(&out), json_stdout(&out, args))
+        json_of(self.ax(), args)
     }
 
     fn spawn_with_stdin(&self, args: &[&str]) -> Child {
-        self.ax()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("ax starts")
+        spawn_piped(self.ax(), args)
     }
 
     /// Every stored agent id (listing pages through all rows, so a duplicate row
