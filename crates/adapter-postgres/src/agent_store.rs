@@ -500,7 +500,8 @@ async fn write_rows(
     let mut outcome = BatchOutcome::default();
     if fail {
         if let Some(first_taken) = free.iter().position(|free| !free) {
-            tx.batch_execute("ROLLBACK TO SAVEPOINT import_batch").await?;
+            tx.batch_execute("ROLLBACK TO SAVEPOINT import_batch")
+                .await?;
             for row in &rows[..=first_taken] {
                 if write_one(tx, row, on_conflict, &mut outcome).await? {
                     break;
@@ -532,12 +533,9 @@ async fn insert_all_if_free(
 ) -> Result<Vec<bool>, Failure> {
     let statement = tx.prepare_cached(INSERT_IF_FREE_SQL).await?;
     let params: Vec<Params<'_>> = rows.iter().map(AgentRow::insert_params).collect();
-    let counts = futures::future::try_join_all(
-        params
-            .iter()
-            .map(|params| count_of(tx, &statement, params)),
-    )
-    .await?;
+    let counts =
+        futures::future::try_join_all(params.iter().map(|params| count_of(tx, &statement, params)))
+            .await?;
     Ok(counts.into_iter().map(|count| count == 1).collect())
 }
 

@@ -678,7 +678,13 @@ pub async fn import_stream_stops_at_a_fail_conflict(store: Arc<dyn AgentStore>) 
     let batches = || {
         vec![
             vec![record("f-1", json!({}))],
-            vec![record("f-2", json!({})), record("taken", json!({}))],
+            // `f-late` follows the conflict in its batch: a store that writes a
+            // batch ahead (PostgreSQL pipelines it) must take it back.
+            vec![
+                record("f-2", json!({})),
+                record("taken", json!({})),
+                record("f-late", json!({})),
+            ],
             vec![record("f-3", json!({}))],
         ]
     };
@@ -709,7 +715,7 @@ pub async fn import_stream_stops_at_a_fail_conflict(store: Arc<dyn AgentStore>) 
     assert_eq!(
         all_ids(&store).await,
         ["f-1", "f-2", "taken"],
-        "kept up to the conflict"
+        "kept up to the conflict, nothing after it"
     );
     assert!(store.is_marked("import:stream").await.expect("is_marked"));
     let (applied, again) = run_stream(
@@ -722,6 +728,48 @@ pub async fn import_stream_stops_at_a_fail_conflict(store: Arc<dyn AgentStore>) 
     .await;
     assert_eq!(applied, None, "claimed: nothing written");
     assert!(again.outcomes.is_empty());
+}
+
+/// An id twice in one batch is treated as if the rows came one at a time: the first
+/// is inserted and the second is a conflict like any other — `Skip` keeps the first,
+/// `Replace` leaves the second (revision + 1, the second's filter entries only).
+pub async fn an_id_twice_in_one_batch_is_taken_by_its_first_row(store: Arc<dyn AgentStore>) {
+    let batch = [
+        record("twice", json!({"team": "first", "tags": ["one"]})),
+        record("other", json!({})),
+        record("twice", json!({"team": "second", "tags": ["two"]})),
+    ];
+    let outcome = store
+        .import_batch(&batch, BatchConflict::Skip, None)
+        .await
+        .expect("import")
+        .expect("applied");
+    assert_eq!(outcome.inserted, ["twice", "other"]);
+    assert_eq!(outcome.skipped, ["twice"]);
+    let kept = store.get("twice").await.expect("get").expect("there");
+    assert_eq!(kept.profile.team.as_deref(), Some("first"));
+
+    assert!(store.remove("twice").await.expect("remove"));
+    assert!(store.remove("other").await.expect("remove"));
+    let outcome = store
+        .import_batch(&batch, BatchConflict::Replace, None)
+        .await
+        .expect("import")
+        .expect("applied");
+    assert_eq!(outcome.inserted, ["twice", "other"]);
+    assert_eq!(outcome.replaced, ["twice"]);
+    let replaced = store.get("twice").await.expect("get").expect("there");
+    assert_eq!(replaced.profile.team.as_deref(), Some("second"));
+    assert_eq!(
+        replaced.revision, 2,
+        "the second row continued the first's revision"
+    );
+    assert_eq!(
+        by_tag(&store, "one").await.total,
+        0,
+        "first row's tag is gone"
+    );
+    assert_eq!(ids(&by_tag(&store, "two").await.agents), ["twice"]);
 }
 
 /// SQL-looking, quote-heavy and non-ASCII strings come back byte for byte.
@@ -1184,6 +1232,7 @@ macro_rules! agent_store_conformance {
             import_batch_once_runs_exactly_once,
             import_stream_spans_batches_in_one_step,
             import_stream_stops_at_a_fail_conflict,
+            an_id_twice_in_one_batch_is_taken_by_its_first_row,
             hostile_strings_round_trip_verbatim,
             list_after_pages_by_id_from_an_exclusive_cursor,
             records_are_written_with_their_own_revision_and_timestamps,
