@@ -3,45 +3,13 @@
 
 use std::time::Duration;
 
-use crate::command::spec::CommandSpec;
-use crate::mock::MockSpec;
-use crate::openai::OpenAiSpec;
-
-/// The three kinds of provider: declared with the other wire names in `contracts`,
+/// The kinds of provider: declared with the other wire names in `contracts`,
 /// as the engine's port (`ProviderInfo::kind`) and `ax providers list` report it too.
 pub use ax_contracts::provider::ProviderKind;
 
-/// What a provider runs.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ProviderSpec {
-    /// A command-line program.
-    Command(CommandSpec),
-    /// An OpenAI-compatible HTTP server.
-    OpenAi(OpenAiSpec),
-    /// The simulated provider.
-    Mock(MockSpec),
-}
-
-impl ProviderSpec {
-    /// Its kind.
-    pub fn kind(&self) -> ProviderKind {
-        match self {
-            Self::Command(_) => ProviderKind::Command,
-            Self::OpenAi(_) => ProviderKind::OpenAi,
-            Self::Mock(_) => ProviderKind::Mock,
-        }
-    }
-
-    /// One line for `ax providers list`: the command line, the model and URL, or the
-    /// mock's behaviour.
-    pub fn describe(&self) -> String {
-        match self {
-            Self::Command(spec) => spec.display(),
-            Self::OpenAi(spec) => spec.describe(),
-            Self::Mock(spec) => spec.describe(),
-        }
-    }
-}
+/// What a provider runs, one variant per kind: written by the `kinds!` list in
+/// `lib.rs`.
+pub use crate::ProviderSpec;
 
 /// Where a definition came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +54,7 @@ impl ProviderDefinition {
 
     /// Whether its answers are simulated.
     pub fn is_simulated(&self) -> bool {
-        matches!(self.spec, ProviderSpec::Mock(_))
+        self.spec.is_simulated()
     }
 
     /// The description for `ax providers list`.

@@ -52,16 +52,27 @@
 //! # });
 //! ```
 
+#[macro_use]
+pub mod kind;
 pub mod classify;
-pub mod command;
 pub mod config;
 pub mod definition;
 pub mod duration;
-pub mod mock;
-pub mod openai;
 pub mod presets;
 pub mod registry;
 
+// Every provider kind: its contract name (`ProviderKind`), its module, and the type
+// implementing `kind::Kind` there. One line per kind; `ProviderSpec` and the config
+// reader's and registry's dispatch follow from this list.
+kinds! {
+    /// A command-line program.
+    Command => command::CommandKind,
+    /// An OpenAI-compatible HTTP server.
+    OpenAi => openai::OpenAiKind,
+    /// The simulated provider.
+    Mock => mock::MockKind,
+}
+
 pub use config::{ConfigError, ProvidersFile};
-pub use definition::{ProviderDefinition, ProviderKind, ProviderSpec};
+pub use definition::{ProviderDefinition, ProviderKind};
 pub use registry::ProviderRegistry;

@@ -18,6 +18,8 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde_json::{Value, json};
 
 use crate::classify::{MAX_RETRY_AFTER, excerpt};
+use crate::config::values::{HttpUrl, NonEmpty};
+use crate::kind::{Kind, Live, Missing};
 
 /// Cap on a response body. A chat completion is a few KiB; a server streaming an
 /// endless body must not exhaust our memory.
@@ -92,6 +94,73 @@ impl OpenAiSpec {
             || host
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+/// An OpenAI-compatible provider's keys in `config.toml`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAiSection {
+    base_url: Option<HttpUrl>,
+    model: Option<NonEmpty>,
+    api_key_env: Option<NonEmpty>,
+}
+
+/// The `openai` kind: any server speaking the chat-completions API.
+#[derive(Debug)]
+pub struct OpenAiKind;
+
+impl Kind for OpenAiKind {
+    type Section = OpenAiSection;
+    type Spec = OpenAiSpec;
+
+    fn resolve(base: Option<OpenAiSpec>, section: OpenAiSection) -> Result<OpenAiSpec, Missing> {
+        let base_url = section
+            .base_url
+            .map(|HttpUrl(url)| url)
+            .or_else(|| base.as_ref().map(|b| b.base_url.clone()))
+            .ok_or_else(|| Missing {
+                key: "base_url",
+                message: "missing; an openai provider needs base_url = \"https://host/v1\"".into(),
+            })?;
+        let model = section
+            .model
+            .map(|NonEmpty(model)| model)
+            .or_else(|| base.as_ref().map(|b| b.model.clone()))
+            .ok_or_else(|| Missing {
+                key: "model",
+                message: "missing; an openai provider needs model = \"...\"".into(),
+            })?;
+        let api_key_env = section
+            .api_key_env
+            .map(|NonEmpty(var)| var)
+            .or_else(|| base.and_then(|b| b.api_key_env));
+        Ok(OpenAiSpec {
+            base_url,
+            model,
+            api_key_env,
+        })
+    }
+
+    fn describe(spec: &OpenAiSpec) -> String {
+        spec.describe()
+    }
+
+    fn build(id: &str, spec: &OpenAiSpec) -> Result<Box<dyn Live>, String> {
+        OpenAiProvider::new(id, spec.clone())
+            .map(|provider| Box::new(provider) as Box<dyn Live>)
+            .map_err(|e| format!("cannot create an HTTP client: {e}"))
+    }
+}
+
+#[async_trait::async_trait]
+impl Live for OpenAiProvider {
+    async fn execute(&self, request: &ProviderRequest) -> Result<ProviderResponse, ProviderError> {
+        OpenAiProvider::execute(self, request).await
+    }
+
+    fn why_unavailable(&self) -> Option<String> {
+        self.spec.unavailable_reason()
     }
 }
 

@@ -1,6 +1,6 @@
 //! [`ProviderRegistry`]: the [`ProviderExecutor`] the discussion engine is given. It
-//! holds every configured provider (presets plus config-file changes) and dispatches a
-//! request by provider id to the command, HTTP or mock adapter.
+//! holds every configured provider (presets plus config-file changes), each built by
+//! its kind (see [`crate::kind`]), and dispatches a request by provider id.
 
 use std::path::Path;
 
@@ -10,21 +10,13 @@ use ax_discussion_domain::provider::{
     ProviderResponse,
 };
 
-use crate::command::CommandProvider;
 use crate::config::{ConfigError, ProvidersFile};
-use crate::definition::{ProviderDefinition, ProviderSpec};
-use crate::mock::MockProvider;
-use crate::openai::OpenAiProvider;
-
-enum Adapter {
-    Command(CommandProvider),
-    OpenAi(OpenAiProvider),
-    Mock(MockProvider),
-}
+use crate::definition::ProviderDefinition;
+use crate::kind::Live;
 
 struct Entry {
     definition: ProviderDefinition,
-    adapter: Adapter,
+    provider: Box<dyn Live>,
 }
 
 /// Every configured provider, callable by id.
@@ -74,26 +66,16 @@ impl ProviderRegistry {
             .providers
             .iter()
             .map(|definition| {
-                let adapter = match &definition.spec {
-                    ProviderSpec::Command(spec) => {
-                        Adapter::Command(CommandProvider::new(&definition.id, spec.clone()))
+                let provider = definition.spec.build(&definition.id).map_err(|message| {
+                    ConfigError::Invalid {
+                        file: file.source.clone().unwrap_or_else(|| "config".into()),
+                        key: format!("providers.{}", definition.id),
+                        message,
                     }
-                    ProviderSpec::OpenAi(spec) => {
-                        Adapter::OpenAi(OpenAiProvider::new(&definition.id, spec.clone()).map_err(
-                            |e| ConfigError::Invalid {
-                                file: file.source.clone().unwrap_or_else(|| "config".into()),
-                                key: format!("providers.{}", definition.id),
-                                message: format!("cannot create an HTTP client: {e}"),
-                            },
-                        )?)
-                    }
-                    ProviderSpec::Mock(spec) => {
-                        Adapter::Mock(MockProvider::new(&definition.id, spec.clone()))
-                    }
-                };
+                })?;
                 Ok(Entry {
                     definition: definition.clone(),
-                    adapter,
+                    provider,
                 })
             })
             .collect::<Result<Vec<_>, ConfigError>>()?;
@@ -136,12 +118,8 @@ impl ProviderRegistry {
     /// providers a discussion uses by default is decided by the engine alone
     /// (`DiscussionEngine::default_providers`), so there is one rule, not two.
     pub fn is_available_now(&self, id: &str) -> bool {
-        match self.entry(id).map(|e| &e.adapter) {
-            Some(Adapter::Command(provider)) => provider.is_available(),
-            Some(Adapter::OpenAi(provider)) => provider.spec().unavailable_reason().is_none(),
-            Some(Adapter::Mock(_)) => true,
-            None => false,
-        }
+        self.entry(id)
+            .is_some_and(|e| e.provider.why_unavailable().is_none())
     }
 
     /// Why a command provider found on `PATH` cannot be used: the program of that
@@ -150,25 +128,14 @@ impl ProviderRegistry {
     /// command provider. `ax providers list` shows it; such a provider never joins a
     /// default discussion because [`ProviderRegistry::is_available_now`] is false.
     pub fn unavailable_reason(&self, id: &str) -> Option<String> {
-        match self.entry(id).map(|e| &e.adapter) {
-            Some(Adapter::Command(provider)) => {
-                let program = provider.spec().program();
-                crate::command::executable::find_executable(program)?;
-                provider.unavailable_reason()
-            }
-            _ => None,
-        }
+        self.entry(id)?.provider.unusable_reason()
     }
 
     /// Why `id` cannot be called now, for people: the program that is missing or is
     /// another CLI, the API key variable that is unset, the local server that is not
     /// running. `None` when it can be called or is not configured.
     pub fn why_unavailable(&self, id: &str) -> Option<String> {
-        match self.entry(id).map(|e| &e.adapter) {
-            Some(Adapter::Command(provider)) => provider.unavailable_reason(),
-            Some(Adapter::OpenAi(provider)) => provider.spec().unavailable_reason(),
-            Some(Adapter::Mock(_)) | None => None,
-        }
+        self.entry(id)?.provider.why_unavailable()
     }
 
     fn not_found(&self, id: &str) -> ProviderError {
@@ -195,11 +162,7 @@ impl ProviderExecutor for ProviderRegistry {
         let Some(entry) = self.entry(&request.provider_id) else {
             return Err(self.not_found(&request.provider_id));
         };
-        match &entry.adapter {
-            Adapter::Command(provider) => provider.execute(&request).await,
-            Adapter::OpenAi(provider) => provider.execute(&request).await,
-            Adapter::Mock(provider) => provider.execute(&request).await,
-        }
+        entry.provider.execute(&request).await
     }
 
     async fn is_available(&self, provider_id: &str) -> bool {

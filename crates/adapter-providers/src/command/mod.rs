@@ -33,6 +33,8 @@ use output::{ParseFailure, api_error_in, parse_output};
 use process::{GroupChild, Limits, ProcessOutput, RunError, Seen};
 use spec::{CommandSpec, PromptMode, STDERR_TAIL_BYTES};
 
+pub use spec::CommandKind;
+
 /// How many characters of stderr an error message carries.
 const MESSAGE_EXCERPT_CHARS: usize = 400;
 
@@ -41,6 +43,23 @@ const TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
 
 /// Variables that force colour on in common CLI toolkits and would defeat `NO_COLOR`.
 const COLOR_FORCING_VARS: &[&str] = &["FORCE_COLOR", "CLICOLOR_FORCE"];
+
+#[async_trait::async_trait]
+impl crate::kind::Live for CommandProvider {
+    async fn execute(&self, request: &ProviderRequest) -> Result<ProviderResponse, ProviderError> {
+        CommandProvider::execute(self, request).await
+    }
+
+    fn why_unavailable(&self) -> Option<String> {
+        self.unavailable_reason()
+    }
+
+    /// Only for a program that is installed: a missing one is plainly unavailable.
+    fn unusable_reason(&self) -> Option<String> {
+        find_executable(self.spec.program())?;
+        self.unavailable_reason()
+    }
+}
 
 /// A provider backed by a command-line program.
 #[derive(Debug, Clone)]

@@ -3,7 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+
+use super::CommandProvider;
 use super::identity::Identity;
+use crate::config::values::{Env, Name, NonEmpty, Program, Ranged, Words, named};
+use crate::kind::{Kind, Live, Missing};
 
 /// Default cap on a provider's stdout. Real answers are a few KiB; JSON event streams
 /// with tool traces reach a few hundred KiB. Past the cap the process is killed and the
@@ -58,6 +63,92 @@ ax_contracts::wire_enum! {
         /// `opencode run --format json`: `text` parts of the last step, `step_finish`
         /// tokens.
         OpencodeJsonl = "opencode-jsonl" | "opencode",
+    }
+}
+
+named! {
+    PromptMode => "prompt mode",
+    OutputFormat => "output format",
+}
+
+/// A command provider's keys in `config.toml`; each replaces the preset's value,
+/// except `env`, whose variables are added to the preset's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandSection {
+    command: Option<Program>,
+    args: Option<Words>,
+    prompt: Option<Name<PromptMode>>,
+    prompt_flag: Option<NonEmpty>,
+    system_prompt_flag: Option<NonEmpty>,
+    output: Option<Name<OutputFormat>>,
+    env: Option<Env>,
+    max_output_bytes: Option<Ranged<1, { 1 << 30 }>>,
+}
+
+/// The `command` kind: a program run with an argument list, never through a shell.
+#[derive(Debug)]
+pub struct CommandKind;
+
+impl Kind for CommandKind {
+    type Section = CommandSection;
+    type Spec = CommandSpec;
+
+    fn resolve(base: Option<CommandSpec>, section: CommandSection) -> Result<CommandSpec, Missing> {
+        let CommandSection {
+            command,
+            args,
+            prompt,
+            prompt_flag,
+            system_prompt_flag,
+            output,
+            env,
+            max_output_bytes,
+        } = section;
+        let mut spec = match (base, command) {
+            (base, Some(Program(command))) => CommandSpec {
+                command,
+                ..base.unwrap_or_else(|| CommandSpec::new(Vec::new()))
+            },
+            (Some(base), None) => base,
+            (None, None) => {
+                return Err(Missing {
+                    key: "command",
+                    message: "missing; a command provider needs command = [\"program\", \"arg\", ...]"
+                        .into(),
+                });
+            }
+        };
+        if let Some(Words(args)) = args {
+            spec.args = args;
+        }
+        if let Some(Name(prompt)) = prompt {
+            spec.prompt = prompt;
+        }
+        if let Some(NonEmpty(flag)) = prompt_flag {
+            spec.prompt_flag = Some(flag);
+        }
+        if let Some(NonEmpty(flag)) = system_prompt_flag {
+            spec.system_prompt_flag = Some(flag);
+        }
+        if let Some(Name(output)) = output {
+            spec.output = output;
+        }
+        if let Some(Env(vars)) = env {
+            spec.env.extend(vars);
+        }
+        if let Some(cap) = max_output_bytes {
+            spec.max_output_bytes = cap.count();
+        }
+        Ok(spec)
+    }
+
+    fn describe(spec: &CommandSpec) -> String {
+        spec.display()
+    }
+
+    fn build(id: &str, spec: &CommandSpec) -> Result<Box<dyn Live>, String> {
+        Ok(Box::new(CommandProvider::new(id, spec.clone())))
     }
 }
 

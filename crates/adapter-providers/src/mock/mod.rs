@@ -13,7 +13,9 @@ use ax_discussion_domain::provider::{
     ProviderError, ProviderErrorKind, ProviderRequest, ProviderResponse,
 };
 
+use crate::config::values::{Human, Name, Ranged, named};
 use crate::duration::format_duration;
+use crate::kind::{Kind, Live, Missing};
 
 ax_contracts::wire_enum! {
     /// How a mock provider behaves (`mode` in `config.toml`).
@@ -29,6 +31,64 @@ ax_contracts::wire_enum! {
         /// Answers correctly, but only after `latency` (30 s when no latency is set) —
         /// for exercising timeouts and progress display.
         Slow = "slow",
+    }
+}
+
+named! { MockMode => "mode" }
+
+/// A mock provider's keys in `config.toml`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MockSection {
+    latency: Option<Human>,
+    mode: Option<Name<MockMode>>,
+    fail_first: Option<Ranged<0, 1_000_000>>,
+    fail_kind: Option<Name<ProviderErrorKind>>,
+    retry_after: Option<Human>,
+}
+
+/// The `mock` kind: simulated answers, labelled so.
+#[derive(Debug)]
+pub struct MockKind;
+
+impl Kind for MockKind {
+    type Section = MockSection;
+    type Spec = MockSpec;
+    const SIMULATED: bool = true;
+
+    fn resolve(base: Option<MockSpec>, section: MockSection) -> Result<MockSpec, Missing> {
+        let mut spec = base.unwrap_or_default();
+        if let Some(Human(latency)) = section.latency {
+            spec.latency = latency;
+        }
+        if let Some(Name(mode)) = section.mode {
+            spec.mode = mode;
+        }
+        if let Some(count) = section.fail_first {
+            spec.fail_first = count.count() as u64;
+        }
+        if let Some(Name(kind)) = section.fail_kind {
+            spec.fail_kind = Some(kind);
+        }
+        if let Some(Human(delay)) = section.retry_after {
+            spec.retry_after = Some(delay);
+        }
+        Ok(spec)
+    }
+
+    fn describe(spec: &MockSpec) -> String {
+        spec.describe()
+    }
+
+    fn build(id: &str, spec: &MockSpec) -> Result<Box<dyn Live>, String> {
+        Ok(Box::new(MockProvider::new(id, spec.clone())))
+    }
+}
+
+#[async_trait::async_trait]
+impl Live for MockProvider {
+    async fn execute(&self, request: &ProviderRequest) -> Result<ProviderResponse, ProviderError> {
+        MockProvider::execute(self, request).await
     }
 }
 

@@ -323,6 +323,31 @@ fn values_are_checked() {
             "provider id",
         ),
         ("providers = 3\n", "providers", "expected a table"),
+        (
+            "[providers]\nx = 3\n",
+            "providers.x",
+            "expected a table of settings",
+        ),
+        (
+            "[providers.claude]\nenv = { \"A=B\" = \"x\" }\n",
+            "providers.claude.env.\"A=B\"",
+            "not a valid environment variable name",
+        ),
+        (
+            "[providers.claude]\ndescription = 1979-05-27\n",
+            "providers.claude.description",
+            "expected a string, found a datetime",
+        ),
+        (
+            "[providers.api]\nkind = \"openai\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\nmodle = \"m\"\n",
+            "providers.api.modle",
+            "did you mean `model`?",
+        ),
+        (
+            "[providers.sim]\nkind = \"mock\"\nfail_first = -1\n",
+            "providers.sim.fail_first",
+            "-1 is out of range (0–1000000)",
+        ),
     ];
     for (text, expected_key, expected_message) in cases {
         let (key, message) = invalid(text);
@@ -336,6 +361,18 @@ fn values_are_checked() {
             "names the file: {message}"
         );
     }
+}
+
+/// The whole table is read before `enabled = false` hides a provider, so a typo in
+/// a disabled table is reported too, not kept for the day it is enabled.
+#[test]
+fn a_disabled_table_is_still_checked() {
+    let (key, message) = invalid("[providers.grok]\nenabled = false\ntimeout = 90\n");
+    assert_eq!(key, "providers.grok.timeout");
+    assert!(message.contains("expected a duration string"), "{message}");
+    // Only the keys a provider needs when it runs may be left out.
+    let file = parse("[providers.later]\nkind = \"command\"\nenabled = false\n").unwrap();
+    assert_eq!(file.disabled, ["later"]);
 }
 
 #[test]
