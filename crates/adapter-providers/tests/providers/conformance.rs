@@ -82,9 +82,13 @@ mod openai {
     use super::*;
     use crate::openai::{Canned, provider_config, serve_counted};
 
-    /// A fake server answering every request as asked; the kit watches its open
-    /// connections.
-    async fn stage(behaviour: Behaviour) -> Staged {
+    /// A fake OpenAI-compatible server answering every request as asked, and the
+    /// provider `kit` that `config` (given the server's base URL) configures; the kit
+    /// watches the server's open connections. Any kind speaking that API stages here.
+    pub(super) async fn serve_as(
+        behaviour: Behaviour,
+        config: impl FnOnce(&str) -> String,
+    ) -> Staged {
         let error = |status: u16, message: &str| {
             Canned::json(status, json!({"error": {"message": message}}))
         };
@@ -106,12 +110,18 @@ mod openai {
             },
         };
         let (url, _log, open) = serve_counted(canned).await;
-        let config = provider_config(&url, "").replace("[providers.local]", "[providers.kit]");
         Staged::new(
-            Arc::new(registry(&config)) as Arc<dyn ProviderExecutor>,
+            Arc::new(registry(&config(&url))) as Arc<dyn ProviderExecutor>,
             "kit",
         )
         .with_outside_work(move || open.load(Ordering::SeqCst))
+    }
+
+    async fn stage(behaviour: Behaviour) -> Staged {
+        serve_as(behaviour, |url| {
+            provider_config(url, "").replace("[providers.local]", "[providers.kit]")
+        })
+        .await
     }
 
     ax_discussion_domain::provider_executor_conformance!(stage);
