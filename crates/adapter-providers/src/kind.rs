@@ -78,14 +78,17 @@ pub trait Live: Send + Sync {
 /// `Variant => module::Type`: `Variant` is the contract's `ProviderKind` variant,
 /// `module` the kind's file (declared `pub`), `Type` its [`Kind`] implementation.
 macro_rules! kinds {
-    ($($(#[$doc:meta])* $variant:ident => $module:ident :: $kind:ident),+ $(,)?) => {
+    ($($variant:ident => $module:ident :: $kind:ident),+ $(,)?) => {
         $(pub mod $module;)+
 
         /// What a provider runs: one variant per kind, holding its resolved spec.
         #[derive(Debug, Clone, PartialEq)]
         pub enum ProviderSpec {
             $(
-                $(#[$doc])*
+                #[doc = concat!(
+                    "A `", stringify!($variant), "` provider: see [`",
+                    stringify!($module), "`](crate::", stringify!($module), ")."
+                )]
                 $variant(<$module::$kind as $crate::kind::Kind>::Spec),
             )+
         }

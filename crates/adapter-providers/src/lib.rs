@@ -65,11 +65,8 @@ pub mod registry;
 // implementing `kind::Kind` there. One line per kind; `ProviderSpec` and the config
 // reader's and registry's dispatch follow from this list.
 kinds! {
-    /// A command-line program.
     Command => command::CommandKind,
-    /// An OpenAI-compatible HTTP server.
     OpenAi => openai::OpenAiKind,
-    /// The simulated provider.
     Mock => mock::MockKind,
 }
 

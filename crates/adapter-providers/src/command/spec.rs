@@ -114,8 +114,9 @@ impl Kind for CommandKind {
             (None, None) => {
                 return Err(Missing {
                     key: "command",
-                    message: "missing; a command provider needs command = [\"program\", \"arg\", ...]"
-                        .into(),
+                    message:
+                        "missing; a command provider needs command = [\"program\", \"arg\", ...]"
+                            .into(),
                 });
             }
         };
