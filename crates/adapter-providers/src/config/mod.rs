@@ -41,7 +41,7 @@
 //!
 //! **Parsed from declarations:** the file's keys are `TopLevel`, every provider's
 //! common keys `Common`, and each kind's own keys its
-//! [`Kind::Section`](crate::kind::Kind::Section) — serde types with
+//! [`Kind::Section`] — serde types with
 //! `deny_unknown_fields` whose value types ([`values`]) say what they accept. This
 //! module only splits a provider's table between the common keys and its kind's,
 //! picks the kind (its `kind` key, else its preset's), and names the file and key
