@@ -9,8 +9,12 @@
 //!   llama.cpp, LM Studio).
 //! - [`mock`]: deterministic simulated answers with latency and failure modes, for the
 //!   offline demo, tests and benchmarks. Its answers are always labelled simulated.
-//! - [`config`]: `$AX_DATA_DIR/config.toml`; [`presets`]: the built-in providers;
-//!   [`registry`]: [`ProviderRegistry`], which dispatches by provider id.
+//! - [`kind`]: what a provider kind is — one module implementing [`kind::Kind`], named
+//!   by one line of the `kinds!` list below, from which [`ProviderSpec`] and the
+//!   config reader's and registry's dispatch follow.
+//! - [`config`]: `$AX_DATA_DIR/config.toml`, parsed from the kinds' declarations;
+//!   [`presets`]: the built-in providers; [`registry`]: [`ProviderRegistry`], which
+//!   dispatches by provider id.
 //!
 //! **Architecture invariant:** this crate depends only on `contracts` and
 //! `discussion-domain`; it is constructed only by the composition root,
