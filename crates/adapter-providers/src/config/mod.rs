@@ -25,27 +25,18 @@
 //! enabled = false               # hides a preset
 //! ```
 //!
-//! Keys of every provider: `kind` (`command` | `openai` | `mock`), `enabled`,
-//! `description`, `timeout` (`"90s"`, `"10m"`), `max_concurrent` (1–64).
-//! - command: `command` (argument list), `args` (appended), `prompt` (`stdin` | `arg`),
-//!   `prompt_flag`, `system_prompt_flag`, `output` (`text` | `json` | `jsonl` | a
-//!   preset parser such as `claude-json`), `env` (table of strings),
-//!   `max_output_bytes`.
-//! - openai: `base_url`, `model`, `api_key_env`.
-//! - mock: `latency`, `mode` (`ok` | `fail` | `hang` | `garbage` | `slow`),
-//!   `fail_first`, `fail_kind` (an error kind such as `rate_limit`), `retry_after`.
-//!
 //! A table whose `kind` differs from its preset's replaces the preset (e.g. run
 //! `ollama` over HTTP). Unknown keys are errors, with the file, the key path and a
 //! suggestion: a typo must never be silently ignored.
 //!
 //! **Parsed from declarations:** the file's keys are `TopLevel`, every provider's
-//! common keys `Common`, and each kind's own keys its
-//! [`Kind::Section`] — serde types with
-//! `deny_unknown_fields` whose value types ([`values`]) say what they accept. This
-//! module only splits a provider's table between the common keys and its kind's,
-//! picks the kind (its `kind` key, else its preset's), and names the file and key
-//! path ([`de`]) in every error.
+//! common keys (`kind`, `enabled`, `description`, `timeout`, `max_concurrent`)
+//! `Common`, and each kind's own keys its [`Kind::Section`] — serde types with
+//! `deny_unknown_fields` whose value types ([`values`]) say what they accept; those
+//! declarations are the list of keys (docs/PROVIDERS.md describes them for people).
+//! This module only splits a provider's table between the common keys and its
+//! kind's, picks the kind (its `kind` key, else its preset's), and names the file and
+//! key path ([`de`]) in every error.
 
 use std::collections::BTreeMap;
 use std::fs;
