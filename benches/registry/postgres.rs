@@ -170,7 +170,10 @@ pub(super) fn postgres(root: &Path) {
             |i| {
                 let (registry, doc) = (&registry, &docs[i]);
                 async move {
-                    registry.register_json(doc).await.expect("register");
+                    registry
+                        .register(AgentProfile::from_json(doc).expect("valid"))
+                        .await
+                        .expect("register");
                 }
             },
         ));

@@ -32,9 +32,11 @@ pub fn default_profiles() -> Vec<AgentProfile> {
             let doc: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|e| {
                 panic!("built-in agent {id} is not JSON ({e}); the defaults test catches this")
             });
-            AgentProfile::from_json(&doc).unwrap_or_else(|e| {
-                panic!("built-in agent {id} is invalid ({e}); the defaults test catches this")
-            })
+            AgentProfile::from_json(&doc)
+                .unwrap_or_else(|e| {
+                    panic!("built-in agent {id} is invalid ({e}); the defaults test catches this")
+                })
+                .into_inner()
         })
         .collect()
 }

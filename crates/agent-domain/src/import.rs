@@ -156,7 +156,7 @@ impl ImportItem {
         let doc = normalize_legacy(self.profile);
         match AgentProfile::from_json(&doc) {
             Ok(profile) => Ok(AgentRecord {
-                profile,
+                profile: profile.into_inner(),
                 created_at: now.to_owned(),
                 updated_at: now.to_owned(),
                 revision: 1,

@@ -10,13 +10,16 @@
 //! ```
 //! use std::sync::Arc;
 //! use ax_agent_domain::{AgentError, AgentRegistry, memory::MemoryAgentStore};
+//! use ax_contracts::agent::AgentProfile;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 //! let registry = AgentRegistry::new(Arc::new(MemoryAgentStore::new()));
-//! let profile = serde_json::json!({"agentId": "rusty", "description": "Reviews Rust code"});
-//! registry.register_json(&profile).await?;
+//! let doc = serde_json::json!({"agentId": "rusty", "description": "Reviews Rust code"});
+//! // The edge parses; the registry takes only a parsed profile.
+//! let profile = AgentProfile::from_json(&doc)?;
+//! registry.register(profile.clone()).await?;
 //! // A second registration of the same id is refused by the store, not by a pre-check.
-//! let err = registry.register_json(&profile).await.unwrap_err();
+//! let err = registry.register(profile).await.unwrap_err();
 //! assert_eq!(err.to_string(), r#"Agent with ID "rusty" already exists"#);
 //! # Ok::<(), AgentError>(())
 //! # }).unwrap();

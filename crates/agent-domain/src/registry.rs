@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use ax_contracts::agent::{AgentProfile, AgentRecord};
+use ax_contracts::parse::Valid;
 use ax_contracts::validation::{JsonPath, ValidationErrors, rule};
 use serde_json::{Map, Value};
 
@@ -61,18 +62,17 @@ impl AgentRegistry {
         &self.store
     }
 
-    /// Validate a profile given as JSON and register it.
+    /// Register a parsed profile (the edge parses it with `AgentProfile::from_json`
+    /// or `AgentProfile::parse_registration`; nothing here checks it again).
     ///
     /// INV-AGT-REG-001: there is no existence pre-check. The store's uniqueness
     /// decides atomically; a duplicate yields [`AgentError::AlreadyExists`] and
     /// nothing is overwritten. A `get`-then-`insert` here would reopen the race the
     /// reference tool had (16 processes, 11 told "registered").
-    pub async fn register_json(&self, profile: &Value) -> Result<AgentRecord, AgentError> {
-        // `from_json` has checked every rule; no second validation.
-        let profile = AgentProfile::from_json(profile)?;
+    pub async fn register(&self, profile: Valid<AgentProfile>) -> Result<AgentRecord, AgentError> {
         let now = now_rfc3339();
         let record = AgentRecord {
-            profile,
+            profile: profile.into_inner(),
             created_at: now.clone(),
             updated_at: now,
             revision: 1,
@@ -315,5 +315,5 @@ fn apply_patch(
             merged.insert(key.clone(), value.clone());
         }
     }
-    Ok(AgentProfile::from_json(&Value::Object(merged))?)
+    Ok(AgentProfile::from_json(&Value::Object(merged))?.into_inner())
 }

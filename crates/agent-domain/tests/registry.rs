@@ -7,17 +7,23 @@ use ax_agent_domain::memory::MemoryAgentStore;
 use ax_agent_domain::recommend::RecommendRequest;
 use ax_agent_domain::store::{AgentFilter, PageRequest};
 use ax_agent_domain::{AgentError, AgentRegistry};
+use ax_contracts::agent::{AgentProfile, AgentRecord};
 use ax_contracts::error::ErrorCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn registry() -> AgentRegistry {
     AgentRegistry::new(Arc::new(MemoryAgentStore::new()))
 }
 
+/// What `ax agent register` does: parse at the edge, register the parsed profile.
+async fn register_json(reg: &AgentRegistry, doc: &Value) -> Result<AgentRecord, AgentError> {
+    reg.register(AgentProfile::from_json(doc)?).await
+}
+
 #[tokio::test]
 async fn register_sets_registry_fields_and_a_duplicate_is_refused_with_the_contract_message() {
     let reg = registry();
-    let rec = reg.register_json(&json!({"agentId": "dup", "description": "first", "createdAt": "1999-01-01T00:00:00Z", "revision": 42})).await.expect("register");
+    let rec = register_json(&reg, &json!({"agentId": "dup", "description": "first", "createdAt": "1999-01-01T00:00:00Z", "revision": 42})).await.expect("register");
     assert_eq!(
         rec.revision, 1,
         "registry-owned fields from input are ignored"
@@ -25,8 +31,7 @@ async fn register_sets_registry_fields_and_a_duplicate_is_refused_with_the_contr
     assert_ne!(rec.created_at, "1999-01-01T00:00:00Z");
     assert_eq!(rec.created_at, rec.updated_at);
 
-    let err = reg
-        .register_json(&json!({"agentId": "dup", "description": "second"}))
+    let err = register_json(&reg, &json!({"agentId": "dup", "description": "second"}))
         .await
         .expect_err("duplicate");
     assert!(matches!(&err, AgentError::AlreadyExists { agent_id } if agent_id == "dup"));
@@ -41,10 +46,12 @@ async fn register_sets_registry_fields_and_a_duplicate_is_refused_with_the_contr
 
 #[tokio::test]
 async fn invalid_profiles_report_every_issue() {
-    let err = registry()
-        .register_json(&json!({"agentId": "9bad", "description": "", "temperature": 3}))
-        .await
-        .expect_err("invalid");
+    let err = register_json(
+        &registry(),
+        &json!({"agentId": "9bad", "description": "", "temperature": 3}),
+    )
+    .await
+    .expect_err("invalid");
     let AgentError::Validation(errors) = &err else {
         panic!("expected Validation, got {err:?}")
     };
@@ -61,9 +68,12 @@ async fn invalid_profiles_report_every_issue() {
 #[tokio::test]
 async fn update_merges_removes_with_null_revalidates_and_bumps_revision() {
     let reg = registry();
-    reg.register_json(&json!({"agentId": "ed", "description": "d", "team": "a", "tags": ["x"]}))
-        .await
-        .expect("register");
+    register_json(
+        &reg,
+        &json!({"agentId": "ed", "description": "d", "team": "a", "tags": ["x"]}),
+    )
+    .await
+    .expect("register");
     let updated = reg
         .update(
             "ed",
@@ -106,7 +116,7 @@ async fn update_merges_removes_with_null_revalidates_and_bumps_revision() {
 #[tokio::test]
 async fn if_revision_is_a_compare_and_swap() {
     let reg = registry();
-    reg.register_json(&json!({"agentId": "cas", "description": "d"}))
+    register_json(&reg, &json!({"agentId": "cas", "description": "d"}))
         .await
         .expect("register");
     reg.update("cas", &json!({"team": "first"}), Some(1))
@@ -137,9 +147,12 @@ async fn if_revision_is_a_compare_and_swap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_updates_without_if_revision_lose_nothing() {
     let reg = registry();
-    reg.register_json(&json!({"agentId": "busy", "description": "d", "metadata": {}}))
-        .await
-        .expect("register");
+    register_json(
+        &reg,
+        &json!({"agentId": "busy", "description": "d", "metadata": {}}),
+    )
+    .await
+    .expect("register");
     let mut tasks = Vec::new();
     for (field, value) in [
         ("team", "t"),
@@ -170,7 +183,7 @@ async fn concurrent_updates_without_if_revision_lose_nothing() {
 #[tokio::test]
 async fn remove_missing_is_false_not_an_error() {
     let reg = registry();
-    reg.register_json(&json!({"agentId": "r", "description": "d"}))
+    register_json(&reg, &json!({"agentId": "r", "description": "d"}))
         .await
         .expect("register");
     assert!(reg.remove("r").await.expect("remove"));
@@ -203,7 +216,7 @@ async fn seeding_defaults_is_once_and_respects_user_changes() {
 #[tokio::test]
 async fn import_reports_each_outcome_and_honours_on_conflict() {
     let reg = registry();
-    reg.register_json(&json!({"agentId": "kept", "description": "original"}))
+    register_json(&reg, &json!({"agentId": "kept", "description": "original"}))
         .await
         .expect("register");
     let items = || {

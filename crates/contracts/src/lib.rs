@@ -5,12 +5,15 @@
 //! workspace crate; every other crate depends on it. JSON field names here are the
 //! user-visible contract (camelCase), shared by the CLI and the MCP server.
 //!
+//! Contract values enter through one parser, [`parse::Valid::parse`], which walks the
+//! type's published schema ([`schema`]) and then the contract's own rules:
+//!
 //! ```
-//! use ax_contracts::validation::{Checker, JsonPath};
-//! let mut checker = Checker::new();
-//! checker.string(&serde_json::json!(""), &JsonPath::root().key("agentId"), 1, 50);
-//! let errors = checker.finish().unwrap_err();
-//! assert_eq!(errors.issues[0].path, "agentId");
+//! use ax_contracts::agent::AgentProfile;
+//! use ax_contracts::parse::Valid;
+//! let errors = Valid::<AgentProfile>::parse(&serde_json::json!({"agentId": ""})).unwrap_err();
+//! let paths: Vec<&str> = errors.issues.iter().map(|i| i.path.as_str()).collect();
+//! assert_eq!(paths, ["description", "agentId"]); // required fields first
 //! ```
 
 // `wire_enum!` names serde and schemars by an absolute path (their derives take the
@@ -24,7 +27,9 @@ mod wire_enum;
 pub mod agent;
 pub mod discussion;
 pub mod error;
+pub mod parse;
 pub mod provider;
+pub mod schema;
 pub mod validation;
 
 /// What [`wire_enum!`] expands to refers to; not part of the API.

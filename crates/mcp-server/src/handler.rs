@@ -21,7 +21,6 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 use tracing::field::Empty;
 
-use crate::arguments::{self, Depth};
 use crate::catalog::{self, ToolSpec};
 use crate::failure::ToolFailure;
 use crate::resources;
@@ -91,26 +90,16 @@ impl AxServer {
         args: Value,
         context: &RequestContext<RoleServer>,
     ) -> CallToolResult {
-        let depth = match spec.def.check {
-            Check::Full => Depth::Full,
-            Check::Contract(_) => Depth::Undeclared,
+        // Plain argument objects are walked against the published schema here, by
+        // the contracts' one structural engine; a contract type's arguments are parsed
+        // by the tool with that contract's parser, which walks the same schema.
+        let args = match spec.def.check {
+            Check::Schema => match ax_contracts::schema::check(&args, &spec.input) {
+                Ok(normalized) => normalized,
+                Err(errors) => return ToolFailure::invalid(errors).into_result(),
+            },
+            Check::Contract => args,
         };
-        if let Err(errors) = arguments::check(&args, &spec.input, depth) {
-            let mut issues = errors.issues;
-            if let Check::Contract(contract_issues) = spec.def.check {
-                // List the contract's other complaints too, so one answer has them all.
-                for issue in contract_issues(&args) {
-                    if !issues
-                        .iter()
-                        .any(|i| i.path == issue.path && i.rule == issue.rule)
-                    {
-                        issues.push(issue);
-                    }
-                }
-            }
-            return ToolFailure::invalid(ax_contracts::validation::ValidationErrors { issues })
-                .into_result();
-        }
         let call = Call {
             services: &self.inner.services,
             request: context,

@@ -11,7 +11,8 @@
 //! [`tool_reference`] (the tool list with its schemas, for documentation checks).
 //!
 //! Where to look: the tools in `tools/`, one file each, listed in `tools::ALL`; their
-//! published schemas in `catalog`; argument checking in `arguments`; how failures become
+//! published schemas in `catalog` (argument checking is the contracts' one engine,
+//! `ax_contracts::schema`, called from `handler`); how failures become
 //! `isError` results in `failure`; resources in `resources`; progress notifications
 //! in `progress`; the two transports in `stdio` and `http`.
 //!
@@ -36,7 +37,6 @@
 //! # }
 //! ```
 
-mod arguments;
 mod catalog;
 mod failure;
 mod handler;

@@ -26,21 +26,11 @@ use serde_json::Value;
 /// Keys of a root schema that describe the Rust type, not the wire (noise to a model).
 const TYPE_NOISE: [&str; 2] = ["title", "description"];
 
-/// The schema of what `T` accepts, as a tool's `inputSchema`: an object at the root,
-/// standard formats only.
+/// The schema of what `T` accepts, as a tool's `inputSchema`: the schema the
+/// contracts' parser walks (`ax_contracts::schema::input_schema`), so what a client
+/// reads and what its call meets are one declaration.
 pub(crate) fn input<T: JsonSchema>() -> Arc<JsonObject> {
-    let schema = SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<T>();
-    let mut object = standard(schema);
-    for key in TYPE_NOISE {
-        object.remove(key);
-    }
-    // Our argument types are all structs; say so even if one ever is not.
-    object
-        .entry("type")
-        .or_insert_with(|| Value::String("object".into()));
-    Arc::new(object)
+    Arc::new(ax_contracts::schema::input_schema::<T>())
 }
 
 /// The schema of what `T` serialises to, or the error envelope, as a tool's

@@ -1,9 +1,10 @@
 //! `ax agent ...`: the registry from the command line.
 
+use ax_agent_domain::AgentError;
 use ax_agent_domain::import::{ImportMode, OnConflict, ReportIds};
 use ax_agent_domain::recommend::RecommendRequest;
 use ax_agent_domain::store::{AgentFilter, PageRequest};
-use ax_contracts::agent::{AgentPage, AgentSummary, Exported, Registered, Removed};
+use ax_contracts::agent::{AgentPage, AgentProfile, AgentSummary, Exported, Registered, Removed};
 use serde_json::{Map, Value, json};
 use std::io::Write;
 use std::path::Path;
@@ -190,7 +191,8 @@ fn profile_from_args(args: RegisterArgs) -> Result<Value, CliError> {
 
 async fn register(app: &App, args: RegisterArgs, out: Out) -> Result<Exit, CliError> {
     let doc = profile_from_args(args)?;
-    let record = app.agents.register_json(&doc).await?;
+    let profile = AgentProfile::from_json(&doc).map_err(AgentError::from)?;
+    let record = app.agents.register(profile).await?;
     if out.json() {
         out.print_json(&Registered::from(&record))?;
     } else if !out.quiet() {

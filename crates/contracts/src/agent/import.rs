@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::legacy::normalize_legacy;
 use super::profile::AgentProfile;
+use crate::parse::Valid;
 use crate::validation::{JsonPath, ValidationErrors, rule, type_name};
 
 /// The shape of an import document.
@@ -47,7 +48,7 @@ impl ImportEntry {
     /// Rewrite legacy shapes and validate. Issue paths are relative to the entry
     /// (`workflow[0].stepId`); prefix them with [`ImportEntry::path`] to place them in
     /// the document.
-    pub fn to_profile(&self) -> Result<AgentProfile, ValidationErrors> {
+    pub fn to_profile(&self) -> Result<Valid<AgentProfile>, ValidationErrors> {
         AgentProfile::from_json(&normalize_legacy(self.value.clone()))
     }
 }

@@ -2,7 +2,7 @@
 //! its nested types, its validation, the legacy shapes accepted on import, the import
 //! document shapes, and the registry's record around a profile.
 //!
-//! - [`AgentProfile`] — the typed profile; `from_json` / `validate` / `to_json`.
+//! - [`AgentProfile`] — the typed profile; `from_json` (the one parser) / `to_json`.
 //! - nested types ([`Personality`], [`SelectionMetadata`], ...) and [`WorkflowStep`].
 //! - [`normalize_legacy`] — older profile shapes, for import only.
 //! - [`classify_import`] — a registry file, one profile or a list of profiles.
@@ -30,7 +30,7 @@ pub use nested::{
 };
 pub use profile::AgentProfile;
 pub use record::AgentRecord;
-pub use validate::{PROFILE_FIELDS, REGISTRY_OWNED_FIELDS, is_agent_id};
+pub use validate::{AGENT_ID_PATTERN, PROFILE_FIELDS, REGISTRY_OWNED_FIELDS, VERSION_PATTERN};
 pub use wire::{
     AgentPage, AgentSummary, CapabilityIndex, Exported, ImportReport, InvalidImport,
     Recommendation, Registered, Removed, ScoredAgent, SkippedFile,

@@ -120,6 +120,7 @@ pub struct ProviderAffinity {
     pub excluded: Option<Vec<String>>,
     /// Task type → provider (≤50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("additionalProperties" = {"type": "string", "maxLength": 50}))]
     pub task_overrides: Option<BTreeMap<String, String>>,
     /// Provider → temperature (0–2).
     #[serde(
@@ -127,6 +128,7 @@ pub struct ProviderAffinity {
         skip_serializing_if = "Option::is_none",
         serialize_with = "number::opt_float_map"
     )]
+    #[schemars(extend("additionalProperties" = {"type": "number", "minimum": 0, "maximum": 2}))]
     pub temperature_overrides: Option<BTreeMap<String, f64>>,
     /// Fallback when the preferred providers are unavailable (default `cascade`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -326,6 +328,7 @@ pub struct DynamicCapabilities {
     pub sources: Option<Vec<String>>,
     /// Detected context → capabilities (≤100 chars each).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("additionalProperties" = {"type": "array", "items": {"type": "string", "maxLength": 100}}))]
     pub mappings: Option<BTreeMap<String, Vec<String>>>,
     /// Keys this contract does not declare, kept verbatim.
     #[serde(flatten)]

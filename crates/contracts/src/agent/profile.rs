@@ -1,12 +1,15 @@
 //! [`AgentProfile`]: the typed agent profile. JSON names are camelCase and are the
 //! contract; profiles written for the reference tool (AutomatosX v13) load unchanged.
 //!
-//! A profile enters the system through [`AgentProfile::from_json`], which checks every
-//! rule on the JSON value first (so all problems are reported at once, each with its
-//! path) and only then deserialises. Optional fields that were absent stay absent on
-//! output, so import → export returns what was given.
+//! A profile enters the system through the one parser ([`AgentProfile::from_json`],
+//! i.e. [`Valid::parse`]): the `schemars` attributes below are the declaration of every
+//! structural rule — the published schema and the parser's check are that one
+//! declaration — and `validate.rs` holds the rules a schema cannot state. All
+//! problems are reported at once, each with its path. Optional fields that were absent
+//! stay absent on output, so import → export returns what was given.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -17,9 +20,11 @@ use super::nested::{
     ProviderAffinity, ReviewMode, SelectionMetadata, TaskClassifier,
 };
 use super::number;
-use super::validate::{REGISTRY_OWNED_FIELDS, check_profile};
-use super::workflow::{WorkflowStep, normalize_steps};
-use crate::validation::{Checker, JsonPath, ValidationErrors, rule};
+use super::validate::{AGENT_ID_PATTERN, REGISTRY_OWNED_FIELDS, VERSION_PATTERN, check_rules};
+use super::workflow::{MAX_STEPS, WorkflowStep, normalize_steps};
+use crate::parse::{Contract, Report, Valid, parse_with};
+use crate::schema::input_schema;
+use crate::validation::{Issue, JsonPath, ValidationErrors, rule};
 
 fn default_true() -> bool {
     true
@@ -29,15 +34,12 @@ fn default_true() -> bool {
 /// do, and optionally a small workflow.
 ///
 /// Build one from untrusted JSON with [`AgentProfile::from_json`]; a profile built or
-/// changed in code is checked with [`AgentProfile::validate`].
+/// changed in code is checked with [`Valid::from_typed`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentProfile {
     /// Unique, case-sensitive, immutable id: 1–50 chars, `^[a-zA-Z][a-zA-Z0-9_-]*$`.
-    #[schemars(
-        length(min = 1, max = 50),
-        regex(pattern = r"^[a-zA-Z][a-zA-Z0-9_-]*$")
-    )]
+    #[schemars(length(min = 1, max = 50), regex(pattern = AGENT_ID_PATTERN))]
     pub agent_id: String,
     /// What the agent is for: 1–2000 chars.
     #[schemars(length(min = 1, max = limits::DESCRIPTION_MAX))]
@@ -60,7 +62,7 @@ pub struct AgentProfile {
     pub system_prompt: Option<String>,
     /// Version of the profile, `MAJOR.MINOR.PATCH`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^\d+\.\d+\.\d+$"))]
+    #[schemars(regex(pattern = VERSION_PATTERN))]
     pub version: Option<String>,
     /// Whether the agent can be recommended and take part (default `true`).
     #[serde(default = "default_true")]
@@ -158,7 +160,7 @@ pub struct AgentProfile {
     pub selection_metadata: Option<SelectionMetadata>,
     /// Steps (≤100); unique ids, known dependencies, no cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 100))]
+    #[schemars(length(max = MAX_STEPS))]
     pub workflow: Option<Vec<WorkflowStep>>,
     /// Rule-based routing of tasks to workflows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,7 +227,7 @@ impl AgentProfile {
         }
     }
 
-    /// Check `value` against every rule of the contract and build the profile.
+    /// Read a profile from JSON with the one parser ([`Valid::parse`]).
     ///
     /// All broken rules are reported together, each with its JSON path and rule name.
     /// Unknown top-level fields are refused by name; unknown keys inside nested
@@ -233,39 +235,26 @@ impl AgentProfile {
     /// `revision` are accepted and dropped, so an export re-imports. A delegate step's
     /// `config.targetAgentId` is stored as `config.targetAgent`. `null` counts as an
     /// absent field.
-    pub fn from_json(value: &Value) -> Result<Self, ValidationErrors> {
-        check_profile(value)?;
-        let mut clean = value.clone();
-        if let Value::Object(obj) = &mut clean {
-            for key in REGISTRY_OWNED_FIELDS {
-                obj.remove(*key);
-            }
-            obj.retain(|_, v| !v.is_null());
-            if let Some(workflow) = obj.get_mut("workflow") {
-                normalize_steps(workflow);
-            }
-        }
-        // The rules above cover every field's type, so this cannot fail for a value
-        // that passed them; a failure is still reported rather than panicking.
-        serde_json::from_value(clean)
-            .map_err(|err| ValidationErrors::single(&JsonPath::root(), rule::TYPE, err.to_string()))
+    pub fn from_json(value: &Value) -> Result<Valid<Self>, ValidationErrors> {
+        Valid::parse(value)
     }
 
-    /// Check this profile against every rule of the contract, e.g. after an update
-    /// merged a patch into it. Same rules, paths and rule names as
-    /// [`AgentProfile::from_json`].
-    pub fn validate(&self) -> Result<(), ValidationErrors> {
-        let structural = check_profile(&self.to_json());
-        let mut c = Checker::new();
-        self.check_finite(&mut c);
-        match (structural, c.finish()) {
-            (Ok(()), Ok(())) => Ok(()),
-            (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
-            (Err(mut a), Err(b)) => {
-                a.issues.extend(b.issues);
-                Err(a)
-            }
-        }
+    /// Read a new registration (MCP `agent_register`): as [`AgentProfile::from_json`],
+    /// but the registry-owned fields are refused as unknown, as
+    /// [`AgentProfile::registration_schema`] says.
+    pub fn parse_registration(value: &Value) -> Result<Valid<Self>, ValidationErrors> {
+        parse_with(value, Self::registration_schema())
+    }
+
+    /// The profile's schema as a registration's input: the contract declares every
+    /// field, and anything else (the registry-owned fields included) is refused.
+    pub fn registration_schema() -> &'static Map<String, Value> {
+        static SCHEMA: OnceLock<Map<String, Value>> = OnceLock::new();
+        SCHEMA.get_or_init(|| {
+            let mut schema = input_schema::<Self>();
+            schema.insert("additionalProperties".into(), Value::Bool(false));
+            schema
+        })
     }
 
     /// The profile as JSON, with the contract's camelCase names and without absent
@@ -277,7 +266,7 @@ impl AgentProfile {
 
     /// A float that is NaN or infinite has no JSON form (it would be written as
     /// `null`, i.e. silently dropped), so a typed profile holding one is refused.
-    fn check_finite(&self, c: &mut Checker) {
+    fn check_finite(&self, c: &mut Report) {
         let root = JsonPath::root();
         let mut floats: Vec<(JsonPath, f64)> = Vec::new();
         if let Some(t) = self.temperature {
@@ -399,6 +388,48 @@ impl AgentProfile {
     }
 }
 
+/// The one parser's view of a profile document: the registration schema plus the
+/// registry-owned fields an export carries, which are checked and then dropped.
+impl Contract for AgentProfile {
+    fn schema() -> &'static Map<String, Value> {
+        static SCHEMA: OnceLock<Map<String, Value>> = OnceLock::new();
+        SCHEMA.get_or_init(|| {
+            let mut schema = Self::registration_schema().clone();
+            if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+                let timestamp = serde_json::json!({"type": "string", "format": "date-time"});
+                properties.insert("createdAt".into(), timestamp.clone());
+                properties.insert("updatedAt".into(), timestamp);
+                properties.insert(
+                    "revision".into(),
+                    serde_json::json!({"type": "integer", "minimum": 0}),
+                );
+            }
+            schema
+        })
+    }
+
+    fn check_rules(value: &Value, report: &mut Report) {
+        check_rules(value, report);
+    }
+
+    fn normalize(value: &mut Value) {
+        if let Value::Object(obj) = value {
+            for key in REGISTRY_OWNED_FIELDS {
+                obj.remove(*key);
+            }
+            if let Some(workflow) = obj.get_mut("workflow") {
+                normalize_steps(workflow);
+            }
+        }
+    }
+
+    fn typed_issues(&self) -> Vec<Issue> {
+        let mut report = Report::default();
+        self.check_finite(&mut report);
+        report.into_issues()
+    }
+}
+
 fn str_list(list: &Option<Vec<String>>) -> Vec<&str> {
     list.iter().flatten().map(String::as_str).collect()
 }
@@ -429,20 +460,20 @@ mod tests {
     }
 
     #[test]
-    fn validate_refuses_non_finite_floats_a_typed_profile_can_hold() {
+    fn from_typed_refuses_non_finite_floats_a_typed_profile_can_hold() {
         let mut p = AgentProfile::new("a", "d");
-        assert_eq!(p.validate(), Ok(()));
+        assert!(Valid::from_typed(&p).is_ok());
         p.temperature = Some(f64::NAN);
-        let err = p.validate().expect_err("NaN temperature");
+        let err = Valid::from_typed(&p).expect_err("NaN temperature");
         assert_eq!(err.issues[0].path, "temperature");
         assert_eq!(err.issues[0].rule, "range");
     }
 
     #[test]
-    fn validate_reports_the_same_rules_as_from_json() {
+    fn from_typed_reports_the_same_rules_as_from_json() {
         let mut p = AgentProfile::new("9lives", "");
         p.temperature = Some(2.5);
-        let err = p.validate().expect_err("three problems");
+        let err = Valid::from_typed(&p).expect_err("three problems");
         let got: Vec<(&str, &str)> = err
             .issues
             .iter()

@@ -13,13 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::number;
-use crate::validation::{Checker, JsonPath, rule};
+use crate::parse::Report;
+use crate::validation::{JsonPath, rule};
 
 /// Most steps a workflow may have.
 pub const MAX_STEPS: usize = 100;
-
-/// Longest step id (and so longest useful dependency).
-const MAX_STEP_ID_CHARS: usize = 100;
 
 wire_enum! {
     /// What a workflow step does.
@@ -174,106 +172,52 @@ fn field<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
     obj.get(key).filter(|v| !v.is_null())
 }
 
-/// Check `workflow`: every step's fields, the cross-field rules of each step, and the
-/// rules over the whole list. Reports everything it finds.
+/// Check the workflow's rules that its schema cannot state: the cross-field rules of
+/// each step and the rules over the whole list. Reports everything it finds; values
+/// the structural walk refused are skipped.
 ///
 /// Upholds `INV-AGT-WF-001` (a prompt step has a non-empty `config.prompt`),
 /// `INV-AGT-WF-002` (a delegate step names `config.targetAgent`), `INV-AGT-WF-003`
 /// (every dependency names an existing step; step ids are unique) and
 /// `INV-AGT-WF-004` (Bug 2: the dependency graph has no cycle).
-pub(crate) fn check_workflow(c: &mut Checker, value: &Value, path: &JsonPath) {
-    let Some(steps) = c.array(value, path, 0, MAX_STEPS) else {
+pub(crate) fn check_workflow(report: &mut Report, value: &Value, path: &JsonPath) {
+    // A list the walk refused (too long, not a list) is not searched: the search's
+    // recursion is bounded by the [`MAX_STEPS`] the walk enforces.
+    let Some(steps) = value.as_array().filter(|_| !report.has_issue_at(path)) else {
         return;
     };
     for (i, step) in steps.iter().enumerate() {
-        check_step(c, step, &path.index(i));
+        check_step(report, step, &path.index(i));
     }
-    check_graph(c, steps, path);
+    check_graph(report, steps, path);
 }
 
-fn check_step(c: &mut Checker, step: &Value, path: &JsonPath) {
-    let Some(obj) = c.object(step, path) else {
+fn check_step(report: &mut Report, step: &Value, path: &JsonPath) {
+    let Some(obj) = step.as_object() else {
         return;
     };
-    if let Some(v) = c.required(obj, "stepId", path) {
-        c.string(v, &path.key("stepId"), 1, MAX_STEP_ID_CHARS);
-    }
-    if let Some(v) = c.required(obj, "name", path) {
-        c.string(v, &path.key("name"), 1, 200);
-    }
-    if let Some(v) = field(obj, "description") {
-        c.string(v, &path.key("description"), 0, 1000);
-    }
-    let step_type = c
-        .required(obj, "type", path)
-        .and_then(|v| c.one_of(v, &path.key("type"), StepType::NAMES));
-    let config = field(obj, "config").and_then(|v| c.object(v, &path.key("config")));
-    if let Some(v) = field(obj, "dependencies") {
-        c.bounded_string_list(v, &path.key("dependencies"), 0, MAX_STEP_ID_CHARS, 20);
-    }
-    if let Some(v) = field(obj, "condition") {
-        c.string(v, &path.key("condition"), 0, 500);
-    }
-    for flag in ["parallel", "streaming", "saveToMemory", "checkpoint"] {
-        if let Some(v) = field(obj, flag) {
-            c.boolean(v, &path.key(flag));
-        }
-    }
-    if let Some(v) = field(obj, "retryPolicy") {
-        check_retry_policy(c, v, &path.key("retryPolicy"));
-    }
-    if let Some(v) = field(obj, "timeoutMs") {
-        c.integer(v, &path.key("timeoutMs"), 1000, 3_600_000);
-    }
-    if let Some(v) = field(obj, "keyQuestions") {
-        c.bounded_string_list(v, &path.key("keyQuestions"), 0, 500, 10);
-    }
-    if let Some(v) = field(obj, "outputs") {
-        c.bounded_string_list(v, &path.key("outputs"), 0, 100, 20);
-    }
     let empty = Map::new();
-    let config_or_empty = config.unwrap_or(&empty);
+    let config = field(obj, "config")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let config_path = path.key("config");
-    match step_type {
+    match field(obj, "type").and_then(Value::as_str) {
         // INV-AGT-WF-001
-        Some("prompt") => check_prompt(c, config_or_empty, &config_path),
+        Some("prompt") => check_prompt(report, config, &config_path),
         // INV-AGT-WF-002
-        Some("delegate") => check_target_agent(c, config_or_empty, &config_path),
+        Some("delegate") => check_target_agent(report, config, &config_path),
         _ => {}
     }
 }
 
-fn check_retry_policy(c: &mut Checker, value: &Value, path: &JsonPath) {
-    let Some(obj) = c.object(value, path) else {
-        return;
-    };
-    if let Some(v) = c.required(obj, "maxAttempts", path) {
-        c.integer(v, &path.key("maxAttempts"), 1, 10);
-    }
-    if let Some(v) = c.required(obj, "backoffMs", path) {
-        c.integer(v, &path.key("backoffMs"), 100, 60_000);
-    }
-    if let Some(v) = c.required(obj, "backoffMultiplier", path) {
-        c.number(v, &path.key("backoffMultiplier"), 1.0, 5.0);
-    }
-    if let Some(v) = field(obj, "retryOn") {
-        let retry_path = path.key("retryOn");
-        if let Some(items) = c.array(v, &retry_path, 0, usize::MAX) {
-            for (i, item) in items.iter().enumerate() {
-                c.one_of(item, &retry_path.index(i), RetryOn::NAMES);
-            }
-        }
-    }
-}
-
 /// A string that is not blank, or a `cross_field` issue saying which step type needs it.
-fn check_non_blank(c: &mut Checker, value: Option<&Value>, path: &JsonPath, needed_by: &str) {
+fn check_non_blank(report: &mut Report, value: Option<&Value>, path: &JsonPath, needed_by: &str) {
     match value {
         Some(Value::String(s)) if !s.trim().is_empty() => {}
         Some(other @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_))) => {
-            c.type_mismatch(path, "string", other);
+            report.type_mismatch(path, "string", other);
         }
-        _ => c.report(
+        _ => report.report(
             path,
             rule::CROSS_FIELD,
             format!("a {needed_by} step needs a non-empty `{}`", path_leaf(path)),
@@ -286,9 +230,9 @@ fn path_leaf(path: &JsonPath) -> &str {
     s.rsplit('.').next().unwrap_or(s)
 }
 
-fn check_prompt(c: &mut Checker, config: &Map<String, Value>, config_path: &JsonPath) {
+fn check_prompt(report: &mut Report, config: &Map<String, Value>, config_path: &JsonPath) {
     check_non_blank(
-        c,
+        report,
         field(config, "prompt"),
         &config_path.key("prompt"),
         "prompt",
@@ -297,28 +241,33 @@ fn check_prompt(c: &mut Checker, config: &Map<String, Value>, config_path: &Json
 
 /// `targetAgent` is required; `targetAgentId` is accepted in its place (older
 /// profiles spell it so). Both given with different values is ambiguous and refused.
-fn check_target_agent(c: &mut Checker, config: &Map<String, Value>, config_path: &JsonPath) {
+fn check_target_agent(report: &mut Report, config: &Map<String, Value>, config_path: &JsonPath) {
     let canonical = field(config, TARGET_AGENT);
     let alias = field(config, TARGET_AGENT_ALIAS);
     match (canonical, alias) {
-        (Some(a), Some(b)) if a != b => c.report(
+        (Some(a), Some(b)) if a != b => report.report(
             &config_path.key(TARGET_AGENT_ALIAS),
             rule::CROSS_FIELD,
             format!("`{TARGET_AGENT_ALIAS}` ({b}) contradicts `{TARGET_AGENT}` ({a}); give one"),
         ),
         (None, Some(alias)) => check_non_blank(
-            c,
+            report,
             Some(alias),
             &config_path.key(TARGET_AGENT_ALIAS),
             "delegate",
         ),
         (canonical, _) => {
-            check_non_blank(c, canonical, &config_path.key(TARGET_AGENT), "delegate");
+            check_non_blank(
+                report,
+                canonical,
+                &config_path.key(TARGET_AGENT),
+                "delegate",
+            );
         }
     }
 }
 
-/// Prepare a workflow that passed validation for deserialising: a `null` config means
+/// Prepare a workflow that passed the parser for deserialising: a `null` config means
 /// `{}`, and a delegate step's `config.targetAgentId` becomes `targetAgent`, so the
 /// stored profile has one spelling.
 pub(crate) fn normalize_steps(workflow: &mut Value) {
@@ -365,13 +314,13 @@ struct Cycle<'v> {
 }
 
 /// Unique step ids, dependencies that name existing steps, and no cycle.
-fn check_graph(c: &mut Checker, steps: &[Value], path: &JsonPath) {
+fn check_graph(report: &mut Report, steps: &[Value], path: &JsonPath) {
     let nodes: Vec<Node<'_>> = steps.iter().map(node_of).collect();
     let mut first_index: HashMap<&str, usize> = HashMap::new();
     for (i, node) in nodes.iter().enumerate() {
         let Some(id) = node.id else { continue };
         if let Some(first) = first_index.get(id) {
-            c.report(
+            report.report(
                 &path.index(i).key("stepId"),
                 rule::UNIQUE,
                 format!("step id \"{id}\" is already used by workflow[{first}]"),
@@ -382,11 +331,12 @@ fn check_graph(c: &mut Checker, steps: &[Value], path: &JsonPath) {
     }
     for (i, node) in nodes.iter().enumerate() {
         for &(k, dep) in &node.deps {
-            // A dependency longer than any step id was already refused as too long.
-            let too_long = dep.chars().count() > MAX_STEP_ID_CHARS;
-            if !too_long && !first_index.contains_key(dep) {
-                c.report(
-                    &path.index(i).key("dependencies").index(k),
+            // A dependency the walk refused (e.g. longer than any step id) is not
+            // also reported as naming no step.
+            let dep_path = path.index(i).key("dependencies").index(k);
+            if !report.has_issue_at(&dep_path) && !first_index.contains_key(dep) {
+                report.report(
+                    &dep_path,
                     rule::REFERENCE,
                     format!("depends on \"{dep}\", which is not a step of this workflow"),
                 );
@@ -395,7 +345,7 @@ fn check_graph(c: &mut Checker, steps: &[Value], path: &JsonPath) {
     }
     // Bug 2 / INV-AGT-WF-004: refuse cycles, naming each one.
     for cycle in find_cycles(&nodes, &first_index) {
-        c.report(
+        report.report(
             &path.index(cycle.step).key("dependencies").index(cycle.dep),
             rule::CYCLE,
             format!("dependency cycle: {}", cycle.ids.join(" -> ")),
@@ -442,7 +392,7 @@ fn find_cycles<'v>(nodes: &[Node<'v>], index: &HashMap<&str, usize>) -> Vec<Cycl
 }
 
 /// Depth-first visit of `at`. Recursion depth is bounded by the number of steps, which
-/// the validator caps at [`MAX_STEPS`].
+/// the parser caps at [`MAX_STEPS`].
 fn visit<'v>(
     at: usize,
     nodes: &[Node<'v>],

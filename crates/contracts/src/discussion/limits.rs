@@ -8,6 +8,9 @@ pub const TOPIC_MAX_CHARS: usize = 5000;
 pub const CONTEXT_MAX_CHARS: usize = 10_000;
 /// Longest per-provider first-round prompt, in characters.
 pub const PROVIDER_PROMPT_MAX_CHARS: usize = 10_000;
+/// Provider, agent and speaker ids: a letter or digit, then letters, digits, `.`, `_`,
+/// `-`. Why restricted: ids become map keys, CLI arguments and history columns.
+pub const ID_PATTERN: &str = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$";
 /// Longest provider or agent id, in characters.
 pub const ID_MAX_CHARS: usize = 64;
 /// Fewest providers a discussion names explicitly.

@@ -16,6 +16,7 @@ pub use config::{
     ConsensusConfig, ConsensusMethod, DiscussionConfig, Participant, ParticipantKind, Pattern,
     RecursiveConfig, Role, RoundEarlyExit,
 };
+pub use limits::ID_PATTERN;
 pub use result::{
     ConsensusResult, CostSummary, DiscussionFailure, DiscussionMetadata, DiscussionPage,
     DiscussionResult, DiscussionRound, DiscussionStatus, DiscussionSummary, Dissent, EarlyExit,

@@ -326,7 +326,7 @@ fn a_reference_registry_file_is_split_into_its_profiles() {
     }
     let backend = import.entries[1].to_profile().expect("valid");
     assert_eq!(
-        backend.orchestration.expect("present").extra["canDelegateToArchetypes"],
+        backend.orchestration.clone().expect("present").extra["canDelegateToArchetypes"],
         json!(["reviewer"])
     );
     assert!(!import.entries[2].to_profile().expect("valid").enabled);
@@ -400,7 +400,9 @@ fn import_entries_pairs_each_profile_with_its_path() {
 #[test]
 fn a_record_of_the_maximal_profile_round_trips() {
     use ax_contracts::agent::AgentRecord;
-    let profile = AgentProfile::from_json(&fixture("maximal.json")).expect("valid");
+    let profile = AgentProfile::from_json(&fixture("maximal.json"))
+        .expect("valid")
+        .into_inner();
     let record = AgentRecord {
         profile,
         created_at: "2025-05-30T10:00:00Z".into(),

@@ -5,6 +5,7 @@
 //! registry-owned fields are accepted and dropped, `null` means absent.
 
 use ax_contracts::agent::AgentProfile;
+use ax_contracts::parse::Valid;
 use ax_contracts::validation::ValidationErrors;
 use serde_json::{Value, json};
 
@@ -452,16 +453,18 @@ fn the_regex_rule_reports_the_compile_error() {
 }
 
 #[test]
-fn validate_rechecks_a_profile_changed_in_code() {
-    let mut profile = AgentProfile::from_json(&maximal()).expect("valid");
-    assert_eq!(profile.validate(), Ok(()));
+fn a_profile_changed_in_code_is_parsed_again() {
+    let mut profile = AgentProfile::from_json(&maximal())
+        .expect("valid")
+        .into_inner();
+    assert!(Valid::from_typed(&profile).is_ok());
     let workflow = profile.workflow.as_mut().expect("fixture has a workflow");
     // gather now waits for decide, which waits (through assess and through
     // security-pass) for gather: two cycles, each closed by an edge back to gather.
     workflow[0].dependencies = Some(vec!["decide".into()]);
     workflow[1].config.remove("prompt");
     profile.tags = Some((0..21).map(|i| i.to_string()).collect());
-    let err = profile.validate().expect_err("four problems");
+    let err = Valid::from_typed(&profile).expect_err("four problems");
     let mut got = issues(&err);
     got.sort();
     assert_eq!(

@@ -103,7 +103,7 @@ fn an_acyclic_diamond_is_accepted() {
         tool("root", &[]),
     ])))
     .expect("a diamond has no cycle");
-    let workflow = profile.workflow.expect("workflow kept");
+    let workflow = profile.workflow.clone().expect("workflow kept");
     assert_eq!(workflow[0].dependencies(), ["left", "right"]);
 }
 
@@ -188,7 +188,7 @@ fn a_prompt_step_needs_prompt_text() {
         json!([{"stepId": "p", "name": "P", "type": "prompt", "config": {"prompt": "Summarise."}}]);
     let profile = AgentProfile::from_json(&profile_with(ok)).expect("prompt given");
     assert_eq!(
-        profile.workflow.expect("kept")[0].prompt(),
+        profile.workflow.as_ref().expect("kept")[0].prompt(),
         Some("Summarise.")
     );
 }

@@ -2,14 +2,12 @@
 
 use std::sync::Arc;
 
-use ax_contracts::agent::{AgentProfile, REGISTRY_OWNED_FIELDS, Registered};
-use ax_contracts::validation::Issue;
+use ax_contracts::agent::{AgentProfile, Registered};
 use rmcp::model::JsonObject;
 use serde_json::Value;
 
 use super::{Call, Check, Hints, Tool, output};
 use crate::failure::ToolFailure;
-use crate::schema;
 
 /// The tool.
 pub(crate) struct AgentRegister;
@@ -23,7 +21,7 @@ impl Tool for AgentRegister {
         idempotent: false,
         open_world: false,
     };
-    const CHECK: Check = Check::Contract(register_issues);
+    const CHECK: Check = Check::Contract;
     type Args = AgentProfile;
     type Output = Registered;
 
@@ -35,28 +33,15 @@ impl Tool for AgentRegister {
     /// field, and over MCP anything else (the registry-owned `createdAt`,
     /// `updatedAt`, `revision` included) is refused.
     fn input_schema() -> Arc<JsonObject> {
-        let mut schema = schema::input::<AgentProfile>().as_ref().clone();
-        schema.insert("additionalProperties".into(), Value::Bool(false));
-        Arc::new(schema)
+        Arc::new(AgentProfile::registration_schema().clone())
     }
 
     /// INV-AGT-REG-001: no existence check here either — the store decides, so of
     /// many concurrent registrations of one id (from any number of server processes)
     /// exactly one succeeds and the rest get `AGENT_ALREADY_EXISTS`.
     async fn call(call: &Call<'_>, args: Value) -> Result<Value, ToolFailure> {
-        let record = call.services.agents.register_json(&args).await?;
+        let profile = AgentProfile::parse_registration(&args).map_err(ToolFailure::invalid)?;
+        let record = call.services.agents.register(profile).await?;
         output(&Registered::from(&record))
     }
-}
-
-/// Issues of a registration beyond undeclared fields, so that one answer lists all.
-fn register_issues(args: &Value) -> Vec<Issue> {
-    let mut issues = AgentProfile::from_json(args)
-        .err()
-        .map(|e| e.issues)
-        .unwrap_or_default();
-    // The contract accepts (and drops) the registry-owned fields so that an export
-    // re-imports; over MCP they are undeclared and refused by name instead.
-    issues.retain(|i| !REGISTRY_OWNED_FIELDS.contains(&i.path.as_str()));
-    issues
 }

@@ -2,7 +2,8 @@
 //! progress and cancellation.
 
 use ax_contracts::discussion::{ConsensusMethod, DiscussionConfig, DiscussionResult, Pattern};
-use ax_contracts::validation::Issue;
+use ax_contracts::validation::rule;
+use ax_discussion_domain::ServiceError;
 use serde_json::Value;
 
 use super::{Call, Check, Hints, Tool, run_outcome};
@@ -20,7 +21,7 @@ impl Tool for Discuss {
         idempotent: false,
         open_world: true,
     };
-    const CHECK: Check = Check::Contract(discuss_issues);
+    const CHECK: Check = Check::Contract;
     type Args = DiscussionConfig;
     type Output = DiscussionResult;
 
@@ -39,18 +40,19 @@ impl Tool for Discuss {
     async fn call(call: &Call<'_>, args: Value) -> Result<Value, ToolFailure> {
         let service = &call.services.discussions;
         call.discussion(async |run| {
-            let result = service.discuss_json(&args, run).await?;
+            let result = match service.discuss_json(&args, run).await {
+                // An option the schema does not declare is a malformed call of the
+                // tool (INVALID_INPUT, as for every tool), not a discussion asked for
+                // wrongly (DISCUSSION_INVALID_*); the answer lists every problem.
+                Err(ServiceError::Invalid(errors))
+                    if errors.issues.iter().any(|i| i.rule == rule::UNKNOWN_FIELD) =>
+                {
+                    return Err(ToolFailure::invalid(errors));
+                }
+                outcome => outcome?,
+            };
             run_outcome(&result, result.success)
         })
         .await
     }
-}
-
-/// Issues of a discussion configuration beyond undeclared fields, so that one
-/// answer lists all.
-fn discuss_issues(args: &Value) -> Vec<Issue> {
-    DiscussionConfig::from_json(args)
-        .err()
-        .map(|e| e.issues)
-        .unwrap_or_default()
 }

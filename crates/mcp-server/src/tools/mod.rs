@@ -1,6 +1,6 @@
 //! The tools. Each is one file here, holding one unit type that implements [`Tool`]:
 //! its name, title, description, hints, argument and result types (whose schemas the
-//! catalog publishes and `arguments` checks calls against) and its handler. The one
+//! catalog publishes and calls are checked against) and its handler. The one
 //! list at the bottom, [`ALL`], declares each file and fixes the `tools/list` order —
 //! adding a tool is a new file plus one line there.
 //!
@@ -12,7 +12,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use ax_contracts::validation::Issue;
 use ax_discussion_domain::RunOptions;
 use rmcp::RoleServer;
 use rmcp::model::{JsonObject, ToolAnnotations};
@@ -35,8 +34,8 @@ pub(crate) trait Tool: 'static {
     const TITLE: &'static str;
     /// What clients are told of its effects.
     const HINTS: Hints;
-    /// How far `arguments` checks calls before the handler runs.
-    const CHECK: Check = Check::Full;
+    /// Who checks a call's arguments against the schema.
+    const CHECK: Check = Check::Schema;
     /// What it accepts: the `inputSchema` is generated from this type.
     type Args: JsonSchema;
     /// What it answers: the `outputSchema` is generated from this type.
@@ -87,15 +86,16 @@ impl Hints {
     }
 }
 
-/// How far a tool's arguments are checked against its schema.
+/// Who checks a tool's arguments against its `inputSchema`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Check {
-    /// Every rule the schema states (the small argument objects of this crate).
-    Full,
-    /// Only undeclared fields: the arguments are a contract type whose parser holds
-    /// the rules. The function lists that parser's complaints, so that one answer
-    /// reports undeclared fields and broken rules together.
-    Contract(fn(&Value) -> Vec<Issue>),
+    /// The server, with `ax_contracts::schema::check`, before the handler runs (the
+    /// small argument objects of this crate); the handler gets the normalised value.
+    Schema,
+    /// The handler, with the contract's parser (`Valid::parse`), which walks the same
+    /// schema and then the contract's own rules, so that one answer lists every
+    /// problem of both kinds and nothing is checked twice.
+    Contract,
 }
 
 /// What a handler is given besides its arguments.
