@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use ax_contracts::discussion::DiscussionConfig;
+use ax_contracts::parse::Valid;
 use ax_discussion_domain::history::{
     DiscussionHistory, DiscussionRecord, DiscussionSummary, HistoryError,
 };
@@ -201,13 +202,13 @@ fn typical_prompt() -> String {
 /// default — early exit included: it is measured after each round but the fake's
 /// answers differ enough (each names another store) never to trigger it, so every
 /// discussion makes exactly `rounds × providers + 1` calls.
-fn discussion(providers: Vec<String>, rounds: u32) -> DiscussionConfig {
+fn discussion(providers: Vec<String>, rounds: u32) -> Valid<DiscussionConfig> {
     let mut config = DiscussionConfig::new(
         "Where should a CLI keep its agent registry so that concurrent processes never lose a registration?",
     );
     config.providers = Some(providers);
     config.rounds = rounds;
-    config
+    Valid::from_typed(&config).expect("the benchmark configuration is valid")
 }
 
 fn rounds_label(rounds: u32) -> String {

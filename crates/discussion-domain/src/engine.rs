@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use ax_contracts::discussion::{
     DiscussionConfig, DiscussionFailure, DiscussionResult, FailedProvider, ParticipantKind,
-    Pattern, Role, config_error_code, limits,
+    Pattern, Role, limits,
 };
 use ax_contracts::error::ErrorCode;
+use ax_contracts::parse::Valid;
 use futures::future::join_all;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -155,33 +156,17 @@ impl DiscussionEngine {
         default_selection(&infos, &|id| available.get(id).copied().unwrap_or(false))
     }
 
-    /// Check `config` against the providers and agents that exist, and decide who
-    /// speaks. Errors are input errors (`DISCUSSION_INVALID_CONFIG`,
-    /// `DISCUSSION_PROVIDER_NOT_FOUND`, `DISCUSSION_INVALID_ROLES`, `AGENT_NOT_FOUND`);
-    /// unavailable providers are not errors here — the run reports them as failed.
+    /// Check a parsed `config` against the providers and agents that exist, and
+    /// decide who speaks. Errors are input errors (`DISCUSSION_PROVIDER_NOT_FOUND`,
+    /// `AGENT_NOT_FOUND`); unavailable providers are not errors here — the run reports
+    /// them as failed. The contract's own rules were checked by the one parser that
+    /// built the [`Valid`] value, so nothing here checks them again.
     pub async fn prepare(
         &self,
-        config: DiscussionConfig,
+        config: Valid<DiscussionConfig>,
         resolver: &dyn ParticipantResolver,
     ) -> Result<PreparedDiscussion, DiscussionFailure> {
-        if let Err(errors) = config.validate() {
-            return Err(DiscussionFailure::new(
-                config_error_code(&errors),
-                errors.to_string(),
-            ));
-        }
-        self.prepare_validated(config, resolver).await
-    }
-
-    /// [`DiscussionEngine::prepare`] for a configuration the caller has just
-    /// validated (the service, which reports validation errors with their paths).
-    /// Why separate: validating serialises the whole configuration and reads it back,
-    /// and doing that twice per discussion was a tenth of the engine's own cost.
-    pub(crate) async fn prepare_validated(
-        &self,
-        config: DiscussionConfig,
-        resolver: &dyn ParticipantResolver,
-    ) -> Result<PreparedDiscussion, DiscussionFailure> {
+        let config = config.into_inner();
         let infos = self.executor.providers();
         let known = |id: &str| infos.iter().any(|p| p.id == id);
         let not_found = |id: &str| {

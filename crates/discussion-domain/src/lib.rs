@@ -19,6 +19,7 @@
 //! use std::sync::Arc;
 //! use async_trait::async_trait;
 //! use ax_contracts::discussion::DiscussionConfig;
+//! use ax_contracts::parse::Valid;
 //! use ax_discussion_domain::provider::*;
 //! use ax_discussion_domain::{
 //!     DiscussionEngine, DiscussionService, InMemoryHistory, ProviderLimiter, RunOptions,
@@ -61,10 +62,11 @@
 //! let history = Arc::new(InMemoryHistory::new());
 //! let service = DiscussionService::new(DiscussionEngine::new(Arc::new(Echo), limiter), history.clone());
 //!
-//! let result = service
-//!     .discuss(DiscussionConfig::new("Where should agents be stored?"), RunOptions::default())
-//!     .await
+//! // The engine takes only a parsed configuration: `DiscussionConfig::from_json` for
+//! // JSON, `Valid::from_typed` for one built in code.
+//! let config = Valid::from_typed(&DiscussionConfig::new("Where should agents be stored?"))
 //!     .expect("valid configuration");
+//! let result = service.discuss(config, RunOptions::default()).await.expect("runs");
 //! assert!(result.success);
 //! assert_eq!(result.participating_providers, ["a", "b"]);
 //! assert!(result.metadata.simulated);

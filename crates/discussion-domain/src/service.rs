@@ -1,5 +1,5 @@
 //! [`DiscussionService`]: the one entry point the CLI and the MCP server share —
-//! validate, prepare, run, and ALWAYS save the result (finished, failed or cancelled)
+//! prepare a parsed configuration, run, and ALWAYS save the result (finished, failed or cancelled)
 //! through the [`DiscussionHistory`] port before returning it.
 
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use ax_contracts::discussion::{
     DiscussionConfig, DiscussionFailure, DiscussionResult, DiscussionStatus, config_error_code,
 };
 use ax_contracts::error::{ErrorBody, ErrorCode, StorageBusy, StorageUnavailable};
+use ax_contracts::parse::Valid;
 use ax_contracts::validation::{Issue, JsonPath, ValidationErrors, rule};
 use serde_json::{Value, json};
 
@@ -112,7 +113,9 @@ impl DiscussionService {
         &self.history
     }
 
-    /// Run a discussion from its JSON configuration (the MCP `discuss` tool).
+    /// Run a discussion from its JSON configuration (the MCP `discuss` tool, `ax
+    /// discuss`): the one parser, whose refusal also names listed providers that are
+    /// not configured, then [`DiscussionService::discuss`].
     pub async fn discuss_json(
         &self,
         input: &Value,
@@ -167,13 +170,12 @@ impl DiscussionService {
     /// started, its result — finished, failed or cancelled — is saved and returned.
     pub async fn discuss(
         &self,
-        config: DiscussionConfig,
+        config: Valid<DiscussionConfig>,
         run: RunOptions,
     ) -> Result<DiscussionResult, ServiceError> {
-        config.validate().map_err(ServiceError::Invalid)?;
         let prepared = self
             .engine
-            .prepare_validated(config, self.resolver.as_ref())
+            .prepare(config, self.resolver.as_ref())
             .await
             .map_err(ServiceError::Rejected)?;
         let result = self.engine.run(prepared, run).await;
@@ -198,6 +200,7 @@ impl DiscussionService {
         config.providers = providers;
         config.fast_mode = true;
         config.rounds = 1;
+        let config = Valid::from_typed(&config).map_err(ServiceError::Invalid)?;
         self.discuss(config, run).await
     }
 }

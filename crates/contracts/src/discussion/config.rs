@@ -1,12 +1,21 @@
-//! [`DiscussionConfig`]: what a discussion should do. Built by
-//! [`DiscussionConfig::from_json`] (MCP, `--format json` callers) or in code with
-//! [`DiscussionConfig::new`] (the CLI), and checked by [`DiscussionConfig::validate`].
+//! [`DiscussionConfig`]: what a discussion should do. Read by the one parser,
+//! [`DiscussionConfig::from_json`] (= [`Valid::parse`]), or built in code with
+//! [`DiscussionConfig::new`] and parsed with [`Valid::from_typed`]; the engine takes
+//! only a [`Valid<DiscussionConfig>`].
+//!
+//! The `schemars` attributes below are the declaration of every structural rule: the
+//! published `discuss` schema and the parser's check are that one declaration.
+//! `validate.rs` holds the rules a schema cannot state.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use super::limits;
+use super::limits::{self, ID_PATTERN};
+use crate::parse::{Contract, Report, Valid};
+use crate::validation::ValidationErrors;
 
 wire_enum! {
     /// How the providers talk to each other.
@@ -77,7 +86,7 @@ pub struct Participant {
     #[serde(rename = "type")]
     pub kind: ParticipantKind,
     /// The provider id or agent id.
-    #[schemars(length(min = 1, max = limits::ID_MAX_CHARS))]
+    #[schemars(length(min = 1, max = limits::ID_MAX_CHARS), regex(pattern = ID_PATTERN))]
     pub id: String,
 }
 
@@ -110,7 +119,7 @@ pub struct ConsensusConfig {
     /// Who writes the final answer (a provider id or a participant id). Required by
     /// `moderator` except in debates, where the judge moderates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = limits::ID_MAX_CHARS))]
+    #[schemars(length(min = 1, max = limits::ID_MAX_CHARS), regex(pattern = ID_PATTERN))]
     pub synthesizer: Option<String>,
     /// For `majority`: the agreeing share must exceed this (0–1, default 0.5).
     #[serde(default = "default_threshold")]
@@ -219,7 +228,7 @@ pub struct DiscussionConfig {
     /// 2–6 distinct provider ids. Absent: the available providers, chosen by the
     /// engine (or only `participants`, when those are given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = limits::MIN_PROVIDERS_LISTED, max = limits::MAX_SPEAKERS), inner(length(min = 1, max = limits::ID_MAX_CHARS)))]
+    #[schemars(length(min = limits::MIN_PROVIDERS_LISTED, max = limits::MAX_SPEAKERS), inner(length(min = 1, max = limits::ID_MAX_CHARS), regex(pattern = ID_PATTERN)))]
     pub providers: Option<Vec<String>>,
     /// Rounds (1–10, default 2).
     #[serde(default = "default_rounds")]
@@ -231,10 +240,14 @@ pub struct DiscussionConfig {
     /// Speaker id → role. `debate` auto-assigns proponent, opponent, judge in speaker
     /// order when empty.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"minLength": 1, "maxLength": limits::ID_MAX_CHARS, "pattern": ID_PATTERN}))]
     pub roles: BTreeMap<String, Role>,
     /// Speaker id → replacement of its first-round prompt.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(inner(length(min = 1, max = limits::PROVIDER_PROMPT_MAX_CHARS)))]
+    #[schemars(
+        inner(length(min = 1, max = limits::PROVIDER_PROMPT_MAX_CHARS)),
+        extend("propertyNames" = {"minLength": 1, "maxLength": limits::ID_MAX_CHARS, "pattern": ID_PATTERN})
+    )]
     pub provider_prompts: BTreeMap<String, String>,
     /// Background given to every provider (≤10000 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -317,6 +330,33 @@ impl DiscussionConfig {
     /// The consensus method in force (see [`ConsensusConfig::method_for`]).
     pub fn consensus_method(&self) -> ConsensusMethod {
         self.consensus.method_for(self.pattern)
+    }
+
+    /// Read a configuration from JSON with the one parser ([`Valid::parse`]). Every
+    /// broken rule is reported with its path; unknown fields are refused by name;
+    /// `null` counts as absent.
+    pub fn from_json(input: &Value) -> Result<Valid<Self>, ValidationErrors> {
+        Valid::parse(input)
+    }
+}
+
+impl Contract for DiscussionConfig {
+    fn schema() -> &'static Map<String, Value> {
+        static SCHEMA: OnceLock<Map<String, Value>> = OnceLock::new();
+        SCHEMA.get_or_init(crate::schema::input_schema::<Self>)
+    }
+
+    fn check_rules(value: &Value, report: &mut Report) {
+        super::validate::check_rules(value, report);
+    }
+
+    /// An empty `context` is no context.
+    fn normalize(value: &mut Value) {
+        if let Value::Object(obj) = value
+            && obj.get("context").and_then(Value::as_str) == Some("")
+        {
+            obj.remove("context");
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use ax_contracts::discussion::{
     ParticipantKind, Pattern, Role, config_error_code,
 };
 use ax_contracts::error::ErrorCode;
+use ax_contracts::parse::Valid;
 use ax_contracts::provider::{ProviderErrorKind, ProviderKind};
 use serde_json::json;
 
@@ -91,7 +92,8 @@ fn a_full_configuration_reads_every_field() {
     assert_eq!(c.provider_timeout, Some(5000));
     assert_eq!(c.recursive.total_budget_ms, Some(60000));
     // A value built in code passes the same rules, and round-trips through JSON.
-    c.validate().expect("valid");
+    let c = c.into_inner();
+    Valid::from_typed(&c).expect("valid");
     let back: DiscussionConfig =
         serde_json::from_value(serde_json::to_value(&c).expect("json")).expect("reads");
     assert_eq!(back, c);

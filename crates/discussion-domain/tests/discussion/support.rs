@@ -345,6 +345,8 @@ pub fn service(
 }
 
 /// A configuration from JSON (panics on invalid test input, which is a test bug).
-pub fn config(v: serde_json::Value) -> ax_contracts::discussion::DiscussionConfig {
+pub fn config(
+    v: serde_json::Value,
+) -> ax_contracts::parse::Valid<ax_contracts::discussion::DiscussionConfig> {
     ax_contracts::discussion::DiscussionConfig::from_json(&v).expect("valid test configuration")
 }
