@@ -12,6 +12,7 @@ use rusqlite::{Connection, Row, params};
 use serde_json::{Map, Value};
 
 use crate::error::{OutOfRange, store_backend};
+use crate::list_query::element_list;
 use crate::term_index::{delete_postings, insert_postings, postings_of};
 
 /// The columns every read selects, in the order [`record_from_row`] expects.
@@ -33,6 +34,9 @@ pub(crate) struct AgentRow {
     capabilities: Vec<String>,
     tags_json: String,
     capabilities_json: String,
+    /// The side rows' `tag_list` and `capability_list` (see `list_query`).
+    tag_list: String,
+    capability_list: String,
     profile_json: String,
     /// The agent's `agent_terms` postings (none when disabled).
     postings: Vec<(String, f64)>,
@@ -73,6 +77,8 @@ impl AgentRow {
             profile_json: encode("the profile", serde_json::to_string(profile))?,
             tags_json: encode("tags", serde_json::to_string(&tags))?,
             capabilities_json: encode("capabilities", serde_json::to_string(&capabilities))?,
+            tag_list: element_list(&tags),
+            capability_list: element_list(&capabilities),
             postings: postings_of(profile),
             display_name: profile.display_name.clone(),
             description: profile.description.clone(),
@@ -151,17 +157,27 @@ impl AgentRow {
     fn insert_side_entries(&self, tx: &Connection, rowid: i64) -> rusqlite::Result<()> {
         if !self.tags.is_empty() {
             let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO agent_tags (tag, agent_id, agent_rowid, team, enabled) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR IGNORE INTO agent_tags \
+                 (tag, agent_id, agent_rowid, team, enabled, tag_list, capability_list) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for tag in &self.tags {
-                stmt.execute(params![tag, self.agent_id, rowid, self.team, self.enabled])?;
+                stmt.execute(params![
+                    tag,
+                    self.agent_id,
+                    rowid,
+                    self.team,
+                    self.enabled,
+                    self.tag_list,
+                    self.capability_list
+                ])?;
             }
         }
         if !self.capabilities.is_empty() {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR IGNORE INTO agent_capabilities \
-                 (capability, agent_id, agent_rowid, team, enabled) VALUES (?1, ?2, ?3, ?4, ?5)",
+                 (capability, agent_id, agent_rowid, team, enabled, tag_list) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for capability in &self.capabilities {
                 stmt.execute(params![
@@ -169,7 +185,8 @@ impl AgentRow {
                     self.agent_id,
                     rowid,
                     self.team,
-                    self.enabled
+                    self.enabled,
+                    self.tag_list
                 ])?;
             }
         }

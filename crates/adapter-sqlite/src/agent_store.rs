@@ -19,7 +19,7 @@ use crate::agent_rows::{AgentRow, SELECT_COLUMNS, delete_side_entries, record_fr
 use crate::blocking::{Execution, Work, run_blocking, with_pooled_connection};
 use crate::database::Shared;
 use crate::error::{BusyCause, OutOfRange, is_unique_violation, store_backend};
-use crate::list_query::ListQuery;
+use crate::list_query::{ListQuery, counted_sql};
 use crate::term_index::{self, delete_postings};
 
 type Connection = PooledConnection<SqliteConnectionManager>;
@@ -144,10 +144,22 @@ fn get(conn: &mut Connection, agent_id: &str) -> Result<Option<AgentRecord>, Sto
     }
 }
 
-fn list(conn: &mut Connection, query: &ListQuery) -> Result<AgentPage, StoreError> {
+fn list(
+    conn: &mut Connection,
+    filter: &AgentFilter,
+    page: PageRequest,
+) -> Result<AgentPage, StoreError> {
     let fail = |e: rusqlite::Error| store_backend("listing agents", e);
-    // One read transaction: the total and the page come from the same snapshot.
+    // One read transaction: the sizes that plan the query, the total and the page
+    // come from the same snapshot.
     let tx = conn.transaction().map_err(fail)?;
+    let query = ListQuery::new(filter, page, &mut |counted| {
+        let (sql, params) = counted_sql(counted, filter);
+        tx.prepare_cached(&sql)?
+            .query_row(params_from_iter(params), |row| row.get::<_, i64>(0))
+            .map(|n| u64::try_from(n).unwrap_or_default())
+    })
+    .map_err(fail)?;
     let total: i64 = tx
         .prepare_cached(&query.count_sql)
         .map_err(fail)?
@@ -164,7 +176,7 @@ fn list(conn: &mut Connection, query: &ListQuery) -> Result<AgentPage, StoreErro
         }
     }
     tx.commit().map_err(fail)?;
-    // COUNT(*) is never negative.
+    // Counts are never negative.
     let total = u64::try_from(total).unwrap_or_default();
     Ok(AgentPage { agents, total })
 }
@@ -478,8 +490,8 @@ impl AgentStore for SqliteAgentStore {
     }
 
     async fn list(&self, filter: &AgentFilter, page: PageRequest) -> Result<AgentPage, StoreError> {
-        let query = ListQuery::new(filter, page);
-        self.with_connection("list", Work::Other, move |conn| list(conn, &query))
+        let filter = filter.clone();
+        self.with_connection("list", Work::Other, move |conn| list(conn, &filter, page))
             .await
     }
 

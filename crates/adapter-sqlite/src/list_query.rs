@@ -1,22 +1,30 @@
 //! SQL for [`AgentFilter`] listings.
 //!
-//! Each listing is driven by one ordered index range, chosen from the filter, so that
-//! both the page and the total cost about as much as the range they read, never a
-//! scan of every agent row:
+//! A listing is a total and a page. Neither may cost what the registry's size costs:
+//! at a million agents, counting an index range of every agent took ~30 ms and
+//! probing the tag table once per agent of a capability ~140 ms.
 //!
-//! | filter has        | driven by                                   |
-//! |-------------------|---------------------------------------------|
-//! | a capability      | `agent_capabilities` range `(capability, agent_id)` |
-//! | one tag           | `agent_tags` range `(tag, agent_id)`        |
-//! | several tags      | the `agent_tags` ranges, de-duplicated      |
-//! | a team            | `idx_agents_team (team, agent_id, is_enabled)` |
-//! | only `enabled`    | `idx_agents_enabled (is_enabled, agent_id)` |
-//! | nothing           | `agents` in `agent_id` order                |
+//! **Totals.** A filter with at most one tag or one capability (and any team and
+//! enabled flag) is counted from `agent_counts` (schema version 6), which triggers
+//! keep exact in the transaction of every write: a few rows, whatever the size. A
+//! filter combining several tags, or tags and a capability, counts one index range
+//! per element, checking the other elements inside each side row's `tag_list` /
+//! `capability_list`:
 //!
-//! The side tables repeat each agent's team and enabled flag, so those conditions are
-//! checked inside the same range; tags combined with a capability are probed by
-//! primary key. The page selects only `agent_id` and the rowid from the range, then
-//! reads the full rows of those (at most `limit`) agents.
+//! | filter has                | total                                                  |
+//! |---------------------------|--------------------------------------------------------|
+//! | no tag, no capability     | `agent_counts` kind `agent`                            |
+//! | one tag *or* a capability | `agent_counts` kind `tag` / `capability`               |
+//! | several tags              | the largest tag's count from `agent_counts`, plus each other tag's range without the agents of the tags before it |
+//! | tags and a capability     | the capability's range with one of the tags, or each tag's range with the capability — whichever reads fewer entries by `agent_counts` |
+//!
+//! **Pages.** Each page reads an ordered index range and stops after `offset +
+//! limit` entries: `agent_tags (tag, agent_id)`, `agent_capabilities (capability,
+//! agent_id)`, `idx_agents_team (team, agent_id, is_enabled)`, `idx_agents_enabled
+//! (is_enabled, agent_id)` or `agents` in `agent_id` order. Several tag ranges are
+//! each cut at `offset + limit` entries and merged (`UNION` de-duplicates an agent
+//! with several of the tags). Only `agent_id` and the rowid come from the range; the
+//! full rows are read for the (at most `limit`) agents of the page.
 //!
 //! Ordering is by `agent_id` in byte order (SQLite's `BINARY` collation), the order
 //! the port promises; `agent_id` being unique makes pages stable. Every user value is
@@ -31,121 +39,316 @@ use crate::agent_rows::SELECT_COLUMNS;
 /// The SQL and parameters of one listing.
 #[derive(Debug)]
 pub(crate) struct ListQuery {
-    /// `SELECT COUNT(...)` over the matching agents.
+    /// One row, one column: how many agents match.
     pub(crate) count_sql: String,
-    /// The matching agents' full rows, ordered, with `LIMIT ? OFFSET ?` inside.
+    count_params: Vec<Value>,
+    /// The matching agents' full rows, ordered.
     pub(crate) page_sql: String,
-    /// The filter's parameters, then `LIMIT` (`-1`: none) and `OFFSET`.
-    params: Vec<Value>,
+    page_params: Vec<Value>,
     /// Whether the page is empty by request (`limit: Some(0)`), so only the count runs.
     pub(crate) empty_page: bool,
 }
 
-/// The range a listing reads: `FROM ... WHERE ...` over alias `d`, with the columns
-/// naming the agent's id and rowid in it.
-struct Driver {
+/// A set `agent_counts` counts: every agent, or the entries of one tag or capability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Counted<'f> {
+    Agents,
+    Tag(&'f str),
+    Capability(&'f str),
+}
+
+/// `SELECT` of how many members of `counted` have the filter's team and enabled flag
+/// (its tags and capability are not looked at), from `agent_counts`.
+pub(crate) fn counted_sql(counted: Counted<'_>, filter: &AgentFilter) -> (String, Vec<Value>) {
+    let (kind, key) = match counted {
+        Counted::Agents => ("agent", ""),
+        Counted::Tag(tag) => ("tag", tag),
+        Counted::Capability(capability) => ("capability", capability),
+    };
+    let mut sql =
+        "SELECT IFNULL(SUM(c.n), 0) FROM agent_counts AS c WHERE c.kind = ? AND c.key = ?"
+            .to_owned();
+    let mut params = vec![Value::Text(kind.into()), Value::Text(key.into())];
+    if let Some(enabled) = filter.enabled {
+        sql.push_str(" AND c.enabled = ?");
+        params.push(Value::Integer(i64::from(enabled)));
+    }
+    if let Some(team) = &filter.team {
+        sql.push_str(" AND c.has_team = 1 AND c.team = ?");
+        params.push(Value::Text(team.clone()));
+    }
+    (sql, params)
+}
+
+/// A side row's `tag_list` / `capability_list` for `elements`: `,` + each element +
+/// `,`, with `%` and `,` inside an element written `%25` and `%2C` (what migration 6
+/// computes in SQL for existing rows).
+pub(crate) fn element_list<S: AsRef<str>>(elements: &[S]) -> String {
+    let mut list = String::from(",");
+    for element in elements {
+        list.push_str(&escape(element.as_ref()));
+        list.push(',');
+    }
+    list
+}
+
+/// What `instr` looks for in an [`element_list`] to find `element`: no encoded
+/// element contains `,`, so a match is always one whole element (exact membership).
+fn member(element: &str) -> String {
+    format!(",{},", escape(element))
+}
+
+fn escape(element: &str) -> String {
+    element.replace('%', "%25").replace(',', "%2C")
+}
+
+/// An ordered range of one side table (`agent_tags` or `agent_capabilities`), alias
+/// `d`, with its conditions and their parameters in placeholder order.
+#[derive(Debug, Clone)]
+struct Range {
     from_where: String,
-    rowid_column: &'static str,
-    /// Several tag ranges can hold the same agent once per tag.
-    distinct: bool,
+    params: Vec<Value>,
+}
+
+impl Range {
+    /// Entries of `table` keyed `column = key`, with the filter's team and enabled flag.
+    fn side(table: &str, column: &str, key: &str, filter: &AgentFilter) -> Self {
+        let mut range = Self {
+            from_where: format!("FROM {table} AS d WHERE d.{column} = ?"),
+            params: vec![Value::Text(key.to_owned())],
+        };
+        if let Some(team) = &filter.team {
+            range.and("d.team = ?", [Value::Text(team.clone())]);
+        }
+        if let Some(enabled) = filter.enabled {
+            range.and("d.enabled = ?", [Value::Integer(i64::from(enabled))]);
+        }
+        range
+    }
+
+    fn and(&mut self, condition: &str, params: impl IntoIterator<Item = Value>) {
+        self.from_where.push_str(" AND ");
+        self.from_where.push_str(condition);
+        self.params.extend(params);
+    }
+
+    /// Keeps the entries whose `list` column has any of `elements` (`any`) or none.
+    fn with_members(&mut self, list: &str, elements: &[&str], any: bool) {
+        if elements.is_empty() {
+            return;
+        }
+        let tests = vec![format!("instr(d.{list}, ?) > 0"); elements.len()].join(" OR ");
+        let condition = if any {
+            format!("({tests})")
+        } else {
+            format!("NOT ({tests})")
+        };
+        self.and(&condition, elements.iter().map(|e| Value::Text(member(e))));
+    }
+
+    fn count(&self) -> String {
+        format!("(SELECT COUNT(*) {})", self.from_where)
+    }
+
+    /// `page_key, page_rowid` of the range in `agent_id` order; `LIMIT ? OFFSET ?`
+    /// (or just `LIMIT ?`) follows.
+    fn keys(&self) -> String {
+        format!(
+            "SELECT d.agent_id AS page_key, d.agent_rowid AS page_rowid {} ORDER BY d.agent_id",
+            self.from_where
+        )
+    }
 }
 
 impl ListQuery {
-    /// Builds the statements for `filter` and `page`.
-    pub(crate) fn new(filter: &AgentFilter, page: PageRequest) -> Self {
-        let mut params: Vec<Value> = Vec::new();
-        let driver = driver(filter, &mut params);
-        let Driver {
-            from_where,
-            rowid_column,
-            distinct,
-        } = driver;
-        let count_sql = if distinct {
-            format!("SELECT COUNT(DISTINCT d.agent_id) {from_where}")
-        } else {
-            format!("SELECT COUNT(*) {from_where}")
+    /// Builds the statements for `filter` and `page`. `size` answers [`counted_sql`]
+    /// (run in the listing's own read transaction); it is asked only for filters with
+    /// at most one tag or capability (for the total) and for the sizes that choose
+    /// the ranges of combined filters.
+    pub(crate) fn new<E>(
+        filter: &AgentFilter,
+        page: PageRequest,
+        size: &mut dyn FnMut(Counted<'_>) -> Result<u64, E>,
+    ) -> Result<Self, E> {
+        let mut tags: Vec<&str> = filter.tags.iter().map(String::as_str).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        let capability = filter.capability.as_deref();
+        let query = match (capability, tags.as_slice()) {
+            (None, []) => {
+                let (count_sql, count_params) = counted_sql(Counted::Agents, filter);
+                let (page_sql, page_params) = agents_page(filter, page);
+                Self::with(count_sql, count_params, page_sql, page_params, page)
+            }
+            (None, [tag]) => {
+                let (count_sql, count_params) = counted_sql(Counted::Tag(tag), filter);
+                let range = Range::side("agent_tags", "tag", tag, filter);
+                let (page_sql, page_params) = one_range_page(&range, page);
+                Self::with(count_sql, count_params, page_sql, page_params, page)
+            }
+            (Some(capability), []) => {
+                let (count_sql, count_params) =
+                    counted_sql(Counted::Capability(capability), filter);
+                let range = Range::side("agent_capabilities", "capability", capability, filter);
+                let (page_sql, page_params) = one_range_page(&range, page);
+                Self::with(count_sql, count_params, page_sql, page_params, page)
+            }
+            (Some(capability), tags) => {
+                let by_capability = size(Counted::Capability(capability))?;
+                let mut by_tag = Vec::with_capacity(tags.len());
+                for tag in tags {
+                    by_tag.push((size(Counted::Tag(tag))?, *tag));
+                }
+                let tag_entries: u64 = by_tag.iter().map(|(n, _)| n).sum();
+                if by_capability <= tag_entries {
+                    let mut range =
+                        Range::side("agent_capabilities", "capability", capability, filter);
+                    range.with_members("tag_list", tags, true);
+                    let (page_sql, page_params) = one_range_page(&range, page);
+                    Self::with(
+                        format!("SELECT {}", range.count()),
+                        range.params.clone(),
+                        page_sql,
+                        page_params,
+                        page,
+                    )
+                } else {
+                    tag_ranges(filter, by_tag, Some(capability), page)
+                }
+            }
+            (None, tags) => {
+                let mut by_tag = Vec::with_capacity(tags.len());
+                for tag in tags {
+                    by_tag.push((size(Counted::Tag(tag))?, *tag));
+                }
+                tag_ranges(filter, by_tag, None, page)
+            }
         };
-        let keyword = if distinct { "DISTINCT " } else { "" };
-        let page_sql = format!(
-            "SELECT {SELECT_COLUMNS} FROM agents AS a JOIN (\
-             SELECT {keyword}d.agent_id AS page_key, d.{rowid_column} AS page_rowid {from_where} \
-             ORDER BY d.agent_id LIMIT ? OFFSET ?) AS p ON a.id = p.page_rowid \
-             ORDER BY p.page_key"
-        );
-        params.push(Value::Integer(page.limit.map_or(-1, saturating_i64)));
-        params.push(Value::Integer(saturating_i64(page.offset)));
+        Ok(query)
+    }
+
+    fn with(
+        count_sql: String,
+        count_params: Vec<Value>,
+        page_sql: String,
+        page_params: Vec<Value>,
+        page: PageRequest,
+    ) -> Self {
         Self {
             count_sql,
+            count_params,
             page_sql,
-            params,
+            page_params,
             empty_page: page.limit == Some(0),
         }
     }
 
     /// Parameters of [`Self::count_sql`].
     pub(crate) fn count_params(&self) -> &[Value] {
-        // `new` always pushes LIMIT and OFFSET last, so there are at least two.
-        &self.params[..self.params.len() - 2]
+        &self.count_params
     }
 
     /// Parameters of [`Self::page_sql`].
     pub(crate) fn page_params(&self) -> &[Value] {
-        &self.params
+        &self.page_params
     }
 }
 
-/// Chooses the range to read (see the module table) and pushes its parameters, in
-/// the order their placeholders appear.
-fn driver(filter: &AgentFilter, params: &mut Vec<Value>) -> Driver {
-    let mut tags: Vec<&String> = filter.tags.iter().collect();
-    tags.sort();
-    tags.dedup();
-    let team_and_enabled =
-        |conditions: &mut Vec<String>, params: &mut Vec<Value>, enabled_column: &str| {
-            if let Some(team) = &filter.team {
-                conditions.push("d.team = ?".into());
-                params.push(Value::Text(team.clone()));
+/// Several tags (any of them), and maybe a capability every match must have: one
+/// range per tag, largest first. The total is the first range's size (from
+/// `agent_counts` when nothing else is checked) plus, for each further tag, its
+/// range without the agents that carry a tag before it; the page merges each range's
+/// first `offset + limit` entries.
+fn tag_ranges(
+    filter: &AgentFilter,
+    mut by_tag: Vec<(u64, &str)>,
+    capability: Option<&str>,
+    page: PageRequest,
+) -> ListQuery {
+    by_tag.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    let tags: Vec<&str> = by_tag.iter().map(|(_, tag)| *tag).collect();
+    let ranges: Vec<Range> = tags
+        .iter()
+        .map(|tag| {
+            let mut range = Range::side("agent_tags", "tag", tag, filter);
+            if let Some(capability) = capability {
+                range.with_members("capability_list", &[capability], true);
             }
-            if let Some(enabled) = filter.enabled {
-                conditions.push(format!("d.{enabled_column} = ?"));
-                params.push(Value::Integer(i64::from(enabled)));
-            }
-        };
-    let placeholders = |n: usize| vec!["?"; n].join(", ");
-
-    if let Some(capability) = &filter.capability {
-        let mut conditions = vec!["d.capability = ?".to_owned()];
-        params.push(Value::Text(capability.clone()));
-        team_and_enabled(&mut conditions, params, "enabled");
-        if !tags.is_empty() {
-            conditions.push(format!(
-                "EXISTS (SELECT 1 FROM agent_tags AS t WHERE t.tag IN ({}) AND t.agent_id = d.agent_id)",
-                placeholders(tags.len())
-            ));
-            params.extend(tags.iter().map(|t| Value::Text((*t).clone())));
+            range
+        })
+        .collect();
+    let mut terms = Vec::with_capacity(ranges.len());
+    let mut count_params = Vec::new();
+    for (i, range) in ranges.iter().enumerate() {
+        if i == 0 && capability.is_none() {
+            terms.push("?".to_owned());
+            count_params.push(Value::Integer(saturating_i64(by_tag[0].0)));
+            continue;
         }
-        return Driver {
-            from_where: format!(
-                "FROM agent_capabilities AS d WHERE {}",
-                conditions.join(" AND ")
-            ),
-            rowid_column: "agent_rowid",
-            distinct: false,
-        };
+        let mut without_earlier = range.clone();
+        without_earlier.with_members("tag_list", &tags[..i], false);
+        terms.push(without_earlier.count());
+        count_params.extend(without_earlier.params);
     }
-    if !tags.is_empty() {
-        let mut conditions = vec![format!("d.tag IN ({})", placeholders(tags.len()))];
-        let distinct = tags.len() > 1;
-        params.extend(tags.iter().map(|t| Value::Text((*t).clone())));
-        team_and_enabled(&mut conditions, params, "enabled");
-        return Driver {
-            from_where: format!("FROM agent_tags AS d WHERE {}", conditions.join(" AND ")),
-            rowid_column: "agent_rowid",
-            distinct,
-        };
+    let count_sql = format!("SELECT {}", terms.join(" + "));
+    if let [range] = ranges.as_slice() {
+        let (page_sql, page_params) = one_range_page(range, page);
+        return ListQuery::with(count_sql, count_params, page_sql, page_params, page);
     }
+    // Each range's first `offset + limit` entries hold the page's agents.
+    let cut = match page.limit {
+        Some(limit) => saturating_i64(page.offset.saturating_add(limit)),
+        None => -1,
+    };
+    let mut page_params = Vec::new();
+    let parts: Vec<String> = ranges
+        .iter()
+        .map(|range| {
+            page_params.extend(range.params.iter().cloned());
+            page_params.push(Value::Integer(cut));
+            format!(
+                "SELECT page_key, page_rowid FROM ({} LIMIT ?)",
+                range.keys()
+            )
+        })
+        .collect();
+    page_params.extend(limit_offset(page));
+    let page_sql = format!(
+        "SELECT {SELECT_COLUMNS} FROM agents AS a JOIN (\
+         SELECT page_key, page_rowid FROM ({}) ORDER BY page_key LIMIT ? OFFSET ?\
+         ) AS p ON a.id = p.page_rowid ORDER BY p.page_key",
+        parts.join(" UNION ")
+    );
+    ListQuery::with(count_sql, count_params, page_sql, page_params, page)
+}
+
+/// The page of one side-table range.
+fn one_range_page(range: &Range, page: PageRequest) -> (String, Vec<Value>) {
+    let mut params = range.params.clone();
+    params.extend(limit_offset(page));
+    (
+        format!(
+            "SELECT {SELECT_COLUMNS} FROM agents AS a JOIN ({} LIMIT ? OFFSET ?) AS p \
+             ON a.id = p.page_rowid ORDER BY p.page_key",
+            range.keys()
+        ),
+        params,
+    )
+}
+
+/// The page when no tag or capability filters: `agents` itself, through the team or
+/// enabled index when those filter.
+fn agents_page(filter: &AgentFilter, page: PageRequest) -> (String, Vec<Value>) {
     let mut conditions = Vec::new();
-    team_and_enabled(&mut conditions, params, "is_enabled");
+    let mut params = Vec::new();
+    if let Some(team) = &filter.team {
+        conditions.push("d.team = ?");
+        params.push(Value::Text(team.clone()));
+    }
+    if let Some(enabled) = filter.enabled {
+        conditions.push("d.is_enabled = ?");
+        params.push(Value::Integer(i64::from(enabled)));
+    }
     // Named explicitly: without statistics SQLite cannot tell that `is_enabled = ?`
     // matches most rows while `team = ?` matches few.
     let index = if filter.team.is_some() {
@@ -160,11 +363,24 @@ fn driver(filter: &AgentFilter, params: &mut Vec<Value>) -> Driver {
     } else {
         format!(" WHERE {}", conditions.join(" AND "))
     };
-    Driver {
-        from_where: format!("FROM agents AS d{index}{where_clause}"),
-        rowid_column: "id",
-        distinct: false,
-    }
+    params.extend(limit_offset(page));
+    (
+        format!(
+            "SELECT {SELECT_COLUMNS} FROM agents AS a JOIN (\
+             SELECT d.agent_id AS page_key, d.id AS page_rowid FROM agents AS d{index}{where_clause} \
+             ORDER BY d.agent_id LIMIT ? OFFSET ?) AS p ON a.id = p.page_rowid \
+             ORDER BY p.page_key"
+        ),
+        params,
+    )
+}
+
+/// `LIMIT` (`-1`: none) and `OFFSET` of `page`.
+fn limit_offset(page: PageRequest) -> [Value; 2] {
+    [
+        Value::Integer(page.limit.map_or(-1, saturating_i64)),
+        Value::Integer(saturating_i64(page.offset)),
+    ]
 }
 
 /// A `u64` page bound as SQLite's signed integer; anything past `i64::MAX` means
@@ -175,13 +391,14 @@ fn saturating_i64(value: u64) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    //! The plans SQLite picks for each driver: filtered listings read an index range,
-    //! never every agent row (what keeps a filtered page fast at 100k agents).
+    //! The plans SQLite picks for each kind of filter: totals come from
+    //! `agent_counts` or from index ranges, never from agent rows; pages read index
+    //! ranges and only their own agent rows (what keeps a listing fast at 1M agents).
 
     use ax_agent_domain::store::{AgentFilter, PageRequest};
     use rusqlite::{Connection, params_from_iter};
 
-    use super::ListQuery;
+    use super::{Counted, ListQuery, element_list, member};
 
     fn migrated() -> Connection {
         let mut conn = Connection::open_in_memory().expect("in-memory database");
@@ -208,15 +425,22 @@ mod tests {
         details.join("\n")
     }
 
-    fn plans(filter: &AgentFilter) -> (String, String) {
-        let conn = migrated();
-        let query = ListQuery::new(
+    /// The query for `filter`, with `sizes` as the counts of its capability and tags.
+    fn query(filter: &AgentFilter, sizes: &dyn Fn(Counted<'_>) -> u64) -> ListQuery {
+        ListQuery::new(
             filter,
             PageRequest {
                 offset: 0,
                 limit: Some(50),
             },
-        );
+            &mut |counted| Ok::<_, ()>(sizes(counted)),
+        )
+        .expect("no size fails")
+    }
+
+    fn plans(filter: &AgentFilter, sizes: &dyn Fn(Counted<'_>) -> u64) -> (String, String) {
+        let conn = migrated();
+        let query = query(filter, sizes);
         (
             plan(&conn, &query.count_sql, query.count_params()),
             plan(&conn, &query.page_sql, query.page_params()),
@@ -224,47 +448,33 @@ mod tests {
     }
 
     /// Plan lines that read a whole table or index ("SCAN ..."), other than the
-    /// page's own co-routine of at most `limit` rows.
+    /// page's own co-routines of at most `offset + limit` rows each.
     fn full_scans(plan: &str) -> Vec<&str> {
         plan.lines()
-            .filter(|line| line.starts_with("SCAN ") && *line != "SCAN p")
+            .filter(|line| line.starts_with("SCAN ") && !line.starts_with("SCAN ("))
+            .filter(|line| !matches!(*line, "SCAN p" | "SCAN CONSTANT ROW"))
             .collect()
     }
 
-    #[test]
-    fn filtered_listings_read_one_index_range_and_only_the_page_rows() {
-        let filters = [
-            AgentFilter {
-                tags: vec!["a".into()],
-                ..Default::default()
-            },
-            AgentFilter {
-                tags: vec!["a".into(), "b".into()],
-                ..Default::default()
-            },
-            AgentFilter {
-                capability: Some("c".into()),
-                ..Default::default()
-            },
-            AgentFilter {
-                capability: Some("c".into()),
-                tags: vec!["a".into()],
-                team: Some("t".into()),
-                enabled: Some(true),
-            },
-            AgentFilter {
-                tags: vec!["a".into()],
-                team: Some("t".into()),
-                enabled: Some(false),
-                capability: None,
-            },
+    fn filter(tags: &[&str], capability: Option<&str>) -> AgentFilter {
+        AgentFilter {
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            capability: capability.map(str::to_owned),
+            ..Default::default()
+        }
+    }
+
+    fn filters() -> Vec<AgentFilter> {
+        let mut all = vec![
+            AgentFilter::default(),
+            filter(&["a"], None),
+            filter(&["a", "b"], None),
+            filter(&["a", "b", "c"], None),
+            filter(&[], Some("c")),
+            filter(&["a"], Some("c")),
+            filter(&["a", "b"], Some("c")),
             AgentFilter {
                 team: Some("t".into()),
-                ..Default::default()
-            },
-            AgentFilter {
-                team: Some("t".into()),
-                enabled: Some(true),
                 ..Default::default()
             },
             AgentFilter {
@@ -272,56 +482,142 @@ mod tests {
                 ..Default::default()
             },
         ];
-        for filter in &filters {
-            let (count, page) = plans(filter);
-            assert!(
-                full_scans(&count).is_empty(),
-                "{filter:?} count scans:\n{count}"
-            );
-            assert!(
-                full_scans(&page).is_empty(),
-                "{filter:?} page scans:\n{page}"
-            );
-            assert!(
-                !count.contains("SEARCH a ") && !count.contains("INTEGER PRIMARY KEY"),
-                "{filter:?}: the count must not read agent rows:\n{count}"
-            );
-            assert_eq!(
-                page.matches("SEARCH a USING INTEGER PRIMARY KEY").count(),
-                1,
-                "{filter:?}: agent rows are read for the page only:\n{page}"
-            );
-            if filter.tags.len() < 2 {
+        let mut with_team = filter(&["a", "b"], Some("c"));
+        with_team.team = Some("t".into());
+        with_team.enabled = Some(true);
+        all.push(with_team);
+        let mut tag_team = filter(&["a"], None);
+        tag_team.team = Some("t".into());
+        tag_team.enabled = Some(false);
+        all.push(tag_team);
+        all
+    }
+
+    #[test]
+    fn listings_read_index_ranges_and_only_the_page_rows() {
+        // Once the capability is the smaller set, once the tags.
+        let small_capability = |c: Counted<'_>| -> u64 {
+            match c {
+                Counted::Capability(_) => 10,
+                _ => 1_000,
+            }
+        };
+        let small_tags = |c: Counted<'_>| -> u64 {
+            match c {
+                Counted::Capability(_) => 1_000,
+                _ => 10,
+            }
+        };
+        for sizes in [
+            &small_capability as &dyn Fn(Counted<'_>) -> u64,
+            &small_tags,
+        ] {
+            for filter in &filters() {
+                let (count, page) = plans(filter, sizes);
                 assert!(
-                    !page.contains("TEMP B-TREE"),
-                    "{filter:?}: no sort needed:\n{page}"
+                    full_scans(&count).is_empty(),
+                    "{filter:?} count scans:\n{count}"
+                );
+                // Unfiltered, the page is the first `offset + limit` entries of the
+                // `agent_id` index, in order.
+                let expected_scans: &[&str] = if *filter == AgentFilter::default() {
+                    &["SCAN d USING COVERING INDEX idx_agents_agent_id"]
+                } else {
+                    &[]
+                };
+                assert_eq!(
+                    full_scans(&page),
+                    expected_scans,
+                    "{filter:?} page scans:\n{page}"
+                );
+                assert!(
+                    !count.contains("SEARCH a ") && !count.contains("INTEGER PRIMARY KEY"),
+                    "{filter:?}: the count must not read agent rows:\n{count}"
+                );
+                assert_eq!(
+                    page.matches("SEARCH a USING INTEGER PRIMARY KEY").count(),
+                    1,
+                    "{filter:?}: agent rows are read for the page only:\n{page}"
+                );
+                assert!(
+                    !page.contains("TEMP B-TREE FOR ORDER BY") || !page.contains("SCAN d"),
+                    "{filter:?}: ranges are read in order, never sorted whole:\n{page}"
                 );
             }
         }
     }
 
+    /// INV-AGT-DB-002: a filter with at most one tag or one capability is counted from
+    /// `agent_counts` alone.
     #[test]
-    fn team_and_enabled_filters_are_answered_from_covering_indexes() {
-        let team = AgentFilter {
-            team: Some("t".into()),
-            enabled: Some(true),
-            ..Default::default()
-        };
-        assert!(
-            plans(&team).0.contains("COVERING INDEX idx_agents_team"),
-            "{}",
-            plans(&team).0
+    fn single_element_totals_come_from_agent_counts() {
+        let no_size = |c: Counted<'_>| -> u64 { panic!("no size is needed, asked {c:?}") };
+        for filter in filters()
+            .iter()
+            .filter(|f| f.tags.len() + usize::from(f.capability.is_some()) <= 1)
+        {
+            let (count, _) = plans(filter, &no_size);
+            assert!(
+                !count.contains('\n')
+                    && count.starts_with("SEARCH c USING PRIMARY KEY (kind=? AND key=?"),
+                "{filter:?}: {count}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_smaller_side_drives_a_combined_filter() {
+        let combined = filter(&["a", "b"], Some("c"));
+        let by_capability = query(&combined, &|c| match c {
+            Counted::Capability(_) => 10,
+            _ => 1_000,
+        });
+        assert!(by_capability.count_sql.contains("FROM agent_capabilities"));
+        assert!(!by_capability.count_sql.contains("FROM agent_tags"));
+        let by_tags = query(&combined, &|c| match c {
+            Counted::Capability(_) => 1_000,
+            _ => 10,
+        });
+        assert!(!by_tags.count_sql.contains("FROM agent_capabilities"));
+        assert_eq!(by_tags.count_sql.matches("FROM agent_tags").count(), 2);
+        assert!(by_tags.page_sql.contains(" UNION "));
+    }
+
+    /// Several tags: the largest tag's total is read from `agent_counts` (bound as a
+    /// number), the others are counted without the agents of the tags before them.
+    #[test]
+    fn several_tags_count_the_largest_from_agent_counts() {
+        let tags = filter(&["a", "b"], None);
+        let q = query(&tags, &|c| match c {
+            Counted::Tag("b") => 70,
+            _ => 30,
+        });
+        assert_eq!(q.count_sql.matches("FROM agent_tags").count(), 1);
+        assert_eq!(q.count_params()[0], rusqlite::types::Value::Integer(70));
+        assert_eq!(
+            q.count_params()[1],
+            rusqlite::types::Value::Text("a".into()),
+            "the smaller tag's range is the one read"
         );
-        let enabled = AgentFilter {
-            enabled: Some(true),
-            ..Default::default()
-        };
-        assert!(
-            plans(&enabled)
-                .0
-                .contains("COVERING INDEX idx_agents_enabled"),
-            "{}",
-            plans(&enabled).0
-        );
+    }
+
+    /// `instr(list, member(x)) > 0` holds exactly when `x` is one of the list's
+    /// elements, whatever `,` and `%` the elements hold.
+    #[test]
+    fn element_lists_answer_membership_exactly() {
+        let conn = migrated();
+        let elements = ["a", "a,b", "%2C", "c%", "", "d,"];
+        let list = element_list(&elements);
+        let probes = [
+            "a", "b", "a,b", ",", "%2C", "%", "c%", "c", "", "d,", "d", "%25",
+        ];
+        for probe in probes {
+            let found: bool = conn
+                .query_row("SELECT instr(?1, ?2) > 0", [&list, &member(probe)], |row| {
+                    row.get(0)
+                })
+                .expect("instr");
+            assert_eq!(found, elements.contains(&probe), "{probe:?} in {list:?}");
+        }
     }
 }

@@ -10,6 +10,7 @@ mod conformance;
 mod edges;
 mod helpers;
 mod history;
+mod list_counts;
 mod migrations;
 mod recommend_quality;
 mod schema;

@@ -1,0 +1,186 @@
+//! Listings' totals and pages against the agents themselves (schema version 6):
+//! `agent_counts`, kept by triggers, and the side rows' element lists must give
+//! exactly what filtering every agent in memory gives — after inserts, updates that
+//! move an agent between teams, tags and enabled states, removals, imports that
+//! replace, and for a file upgraded from version 5 whose counts and lists the
+//! migration builds.
+
+use ax_adapter_sqlite::SqliteDatabase;
+use ax_agent_domain::store::{AgentFilter, AgentStore, BatchConflict, PageRequest};
+use ax_contracts::agent::AgentRecord;
+use serde_json::json;
+
+use crate::helpers::{block_on, db_path, record, temp_db};
+
+/// Tags and capabilities with the characters the element lists escape.
+const TAGS: [&str; 5] = ["rust", "sql", "a,b", "50%", "%2C"];
+const CAPABILITIES: [&str; 3] = ["code-review", "x,y", "%"];
+const TEAMS: [Option<&str>; 3] = [None, Some("core"), Some("")];
+
+/// Agent `n` of a deterministic mix: some share tags, some have none, teams include
+/// none and the empty name, every third is disabled.
+fn agent(n: usize, round: usize) -> AgentRecord {
+    let pick = |list: &[&str], k: usize| -> Vec<String> {
+        (0..list.len())
+            .filter(|i| (n + round + i * k) % 3 == 0)
+            .map(|i| list[i].to_owned())
+            .collect()
+    };
+    let mut extra = json!({
+        "tags": pick(&TAGS, 2),
+        "capabilities": pick(&CAPABILITIES, 1),
+        "enabled": (n + round) % 3 != 0,
+    });
+    if let Some(team) = TEAMS[(n + round) % TEAMS.len()] {
+        extra["team"] = json!(team);
+    }
+    record(&format!("agent-{n:03}"), extra)
+}
+
+fn filters() -> Vec<AgentFilter> {
+    let mut filters = vec![AgentFilter::default()];
+    let tag_sets: [&[&str]; 6] = [
+        &[],
+        &["rust"],
+        &["a,b"],
+        &["rust", "sql"],
+        &["sql", "50%", "%2C"],
+        &["rust", "rust"],
+    ];
+    for tags in tag_sets {
+        for capability in [None, Some("code-review"), Some("x,y"), Some("%")] {
+            for team in [None, Some("core"), Some("")] {
+                for enabled in [None, Some(true), Some(false)] {
+                    filters.push(AgentFilter {
+                        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                        capability: capability.map(str::to_owned),
+                        team: team.map(str::to_owned),
+                        enabled,
+                    });
+                }
+            }
+        }
+    }
+    filters
+}
+
+/// What `filter` selects, by the port's definition, from every agent.
+fn matches(filter: &AgentFilter, record: &AgentRecord) -> bool {
+    let p = &record.profile;
+    filter
+        .team
+        .as_ref()
+        .is_none_or(|t| p.team.as_ref() == Some(t))
+        && filter.enabled.is_none_or(|e| p.enabled == e)
+        && filter
+            .capability
+            .as_ref()
+            .is_none_or(|c| p.capabilities().contains(&c.as_str()))
+        && (filter.tags.is_empty() || filter.tags.iter().any(|t| p.tags().contains(&t.as_str())))
+}
+
+/// Every filter's total, first page and a later page equal the in-memory answer.
+fn assert_listings_exact(store: &dyn AgentStore, when: &str) {
+    let everyone = block_on(store.list(&AgentFilter::default(), PageRequest::ALL))
+        .expect("list all")
+        .agents;
+    for filter in filters() {
+        let expected: Vec<&str> = everyone
+            .iter()
+            .filter(|r| matches(&filter, r))
+            .map(|r| r.profile.agent_id.as_str())
+            .collect();
+        for (offset, limit) in [(0, Some(0)), (0, Some(4)), (3, Some(5)), (2, None)] {
+            let page = block_on(store.list(&filter, PageRequest { offset, limit })).expect("list");
+            assert_eq!(
+                page.total,
+                expected.len() as u64,
+                "{when}: total of {filter:?}"
+            );
+            let want: Vec<&str> = expected
+                .iter()
+                .skip(offset as usize)
+                .take(limit.map_or(usize::MAX, |l| l as usize))
+                .copied()
+                .collect();
+            let got: Vec<&str> = page
+                .agents
+                .iter()
+                .map(|r| r.profile.agent_id.as_str())
+                .collect();
+            assert_eq!(got, want, "{when}: page {offset}/{limit:?} of {filter:?}");
+        }
+    }
+}
+
+/// INV-AGT-DB-002: totals and pages stay exact through every kind of write.
+#[test]
+fn totals_and_pages_stay_exact_through_inserts_updates_removals_and_imports() {
+    let (_dir, db) = temp_db();
+    let store = db.agent_store();
+    for n in 0..30 {
+        block_on(store.insert(&agent(n, 0))).expect("insert");
+    }
+    assert_listings_exact(&store, "after inserts");
+
+    // Updates move agents between teams, tags, capabilities and enabled states.
+    for n in (0..30).step_by(4) {
+        let mut moved = agent(n, 1);
+        moved.revision = 2;
+        block_on(store.update(&moved, 1)).expect("update");
+    }
+    for n in (1..30).step_by(5) {
+        assert!(block_on(store.remove(&format!("agent-{n:03}"))).expect("remove"));
+    }
+    assert_listings_exact(&store, "after updates and removals");
+
+    // An import that replaces some agents and adds others, in one transaction.
+    let batch: Vec<AgentRecord> = (20..40).map(|n| agent(n, 2)).collect();
+    block_on(store.import_batch(&batch, BatchConflict::Replace, None)).expect("import");
+    assert_listings_exact(&store, "after an import that replaces");
+}
+
+/// A file at version 5 (no `agent_counts`, no element lists) is upgraded with counts
+/// and lists built from its rows.
+#[test]
+fn migration_6_builds_counts_and_lists_for_an_existing_file() {
+    let (dir, db) = temp_db();
+    let store = db.agent_store();
+    for n in 0..30 {
+        block_on(store.insert(&agent(n, 0))).expect("insert");
+    }
+    let conn = db.connection().expect("connection");
+    conn.execute_batch(
+        "DROP TRIGGER agents_count_insert; DROP TRIGGER agents_count_delete;
+        DROP TRIGGER agents_count_update; DROP TRIGGER agent_tags_count_insert;
+        DROP TRIGGER agent_tags_count_delete; DROP TRIGGER agent_tags_count_update;
+        DROP TRIGGER agent_capabilities_count_insert;
+        DROP TRIGGER agent_capabilities_count_delete;
+        DROP TRIGGER agent_capabilities_count_update;
+        DROP TABLE agent_counts;
+        UPDATE agent_tags SET tag_list = NULL, capability_list = NULL;
+        UPDATE agent_capabilities SET tag_list = NULL;
+        PRAGMA user_version = 5;",
+    )
+    .expect("take the file back to version 5");
+    drop(conn);
+    drop(store);
+    drop(db);
+
+    let db = SqliteDatabase::open(db_path(&dir)).expect("reopen and migrate");
+    let store = db.agent_store();
+    assert_listings_exact(&store, "after the upgrade");
+    // Re-running the step (a file upgraded by hand) changes nothing.
+    db.connection()
+        .expect("connection")
+        .pragma_update(None, "user_version", 5)
+        .expect("reset the version");
+    drop(db);
+    let db = SqliteDatabase::open(db_path(&dir)).expect("migrate again");
+    let store = db.agent_store();
+    assert_listings_exact(&store, "after the step ran twice");
+    // The triggers work on the upgraded file.
+    block_on(store.insert(&agent(99, 1))).expect("insert");
+    assert!(block_on(store.remove("agent-000")).expect("remove"));
+    assert_listings_exact(&store, "after writes on the upgraded file");
+}
