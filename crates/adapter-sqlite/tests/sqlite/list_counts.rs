@@ -22,14 +22,14 @@ const TEAMS: [Option<&str>; 3] = [None, Some("core"), Some("")];
 fn agent(n: usize, round: usize) -> AgentRecord {
     let pick = |list: &[&str], k: usize| -> Vec<String> {
         (0..list.len())
-            .filter(|i| (n + round + i * k) % 3 == 0)
+            .filter(|i| (n + round + i * k).is_multiple_of(3))
             .map(|i| list[i].to_owned())
             .collect()
     };
     let mut extra = json!({
         "tags": pick(&TAGS, 2),
         "capabilities": pick(&CAPABILITIES, 1),
-        "enabled": (n + round) % 3 != 0,
+        "enabled": !(n + round).is_multiple_of(3),
     });
     if let Some(team) = TEAMS[(n + round) % TEAMS.len()] {
         extra["team"] = json!(team);
