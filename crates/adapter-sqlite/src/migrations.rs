@@ -602,7 +602,7 @@ mod tests {
         (4, "side_table_is_outdated", 0x105c_1a95_3225_9372),
         (4, "rebuild_side_table", 0x78d4_29bc_7556_9dde),
         (5, "v5_agent_terms", 0x3fec_32ac_ea3e_0e54),
-        (6, "v6_list_counts", 0x7ca5_be50_f874_be90),
+        (6, "v6_list_counts", 0x2586_82ca_a0c8_b3f2),
     ];
 
     /// The source of `fn name` from its signature to its closing brace at the start of
