@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{OutOfRange, store_backend};
 use crate::list_query::element_list;
-use crate::term_index::{delete_postings, insert_postings, postings_of};
+use crate::term_index::{PostingBatch, delete_postings, insert_postings, postings_of};
 
 /// The columns every read selects, in the order [`record_from_row`] expects.
 pub(crate) const SELECT_COLUMNS: &str = "a.agent_id, a.profile, a.description, a.display_name, \
@@ -97,6 +97,24 @@ impl AgentRow {
     /// Inserts the row, its side-table entries and its postings; returns its rowid. A taken
     /// `agent_id` surfaces as SQLite's `UNIQUE` error for the caller to map.
     pub(crate) fn insert(&self, tx: &Connection) -> rusqlite::Result<i64> {
+        let rowid = self.insert_without_postings(tx)?;
+        insert_postings(tx, rowid, self.team.as_deref(), &self.postings)?;
+        Ok(rowid)
+    }
+
+    /// [`Self::insert`], with the postings handed to `batch` (for its flush to write
+    /// in key order) instead of written now; they are moved out of the row.
+    pub(crate) fn insert_into_batch(
+        &mut self,
+        tx: &Connection,
+        batch: &mut PostingBatch,
+    ) -> rusqlite::Result<i64> {
+        let rowid = self.insert_without_postings(tx)?;
+        batch.add(rowid, self.team.clone(), std::mem::take(&mut self.postings));
+        Ok(rowid)
+    }
+
+    fn insert_without_postings(&self, tx: &Connection) -> rusqlite::Result<i64> {
         tx.prepare_cached(
             "INSERT INTO agents (agent_id, display_name, description, system_prompt, \
              capabilities, tags, team, enabled, created_at, updated_at, profile, revision, is_enabled) \
@@ -118,7 +136,6 @@ impl AgentRow {
         ])?;
         let rowid = tx.last_insert_rowid();
         self.insert_side_entries(tx, rowid)?;
-        insert_postings(tx, rowid, self.team.as_deref(), &self.postings)?;
         Ok(rowid)
     }
 

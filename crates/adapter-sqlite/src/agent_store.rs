@@ -20,7 +20,7 @@ use crate::blocking::{Execution, Work, run_blocking, with_pooled_connection};
 use crate::database::Shared;
 use crate::error::{BusyCause, OutOfRange, is_unique_violation, store_backend};
 use crate::list_query::{ListQuery, counted_sql};
-use crate::term_index::{self, delete_postings};
+use crate::term_index::{self, PostingBatch, delete_postings};
 
 type Connection = PooledConnection<SqliteConnectionManager>;
 
@@ -109,13 +109,19 @@ fn current_version(tx: &Transaction<'_>, agent_id: &str) -> rusqlite::Result<Opt
 /// between processes; its violation (extended code `SQLITE_CONSTRAINT_UNIQUE`) is
 /// the one and only way "already exists" is detected.
 fn insert_row(tx: &rusqlite::Connection, row: &AgentRow) -> Result<i64, StoreError> {
-    row.insert(tx).map_err(|e| {
+    inserted(&row.agent_id, row.insert(tx))
+}
+
+/// The result of inserting agent `agent_id`'s row, with a taken id as
+/// [`StoreError::AlreadyExists`] (see [`insert_row`]).
+fn inserted(agent_id: &str, result: rusqlite::Result<i64>) -> Result<i64, StoreError> {
+    result.map_err(|e| {
         if is_unique_violation(&e) {
             StoreError::AlreadyExists {
-                agent_id: row.agent_id.clone(),
+                agent_id: agent_id.to_owned(),
             }
         } else {
-            store_backend(format!("inserting agent \"{}\"", row.agent_id), e)
+            store_backend(format!("inserting agent \"{agent_id}\""), e)
         }
     })
 }
@@ -283,7 +289,22 @@ fn mark_once(conn: &mut Connection, key: &str) -> Result<bool, StoreError> {
 struct ImportTx {
     conn: Connection,
     open: bool,
+    /// The connection's `cache_size` before the import raised it, set back at the end.
+    cache_before: Option<i64>,
 }
+
+/// The page cache of an import's connection, in KiB (SQLite's default is 2,000).
+///
+/// Why: an import is one transaction that writes several pages per agent, and
+/// every page it changes is held in the cache until the cache is full, then spilled
+/// to the WAL; a page needed again after that is read back through the WAL's index,
+/// whose lookup grows with the WAL (one hash table per 4,096 frames). The pages an
+/// import keeps coming back to — the B-trees' upper levels and the leaf each
+/// `(term, weight)` group, tag, capability and team is being appended to — are
+/// several thousand; with 2 MiB most of them were spilled and read back over and
+/// over. The size is bounded so that an import's peak memory stays under 64 MiB
+/// whatever its size (issue 11 item 3).
+const IMPORT_CACHE_KIB: i64 = 16 * 1024;
 
 impl ImportTx {
     /// Takes the write lock; with `once`, claims the key as the first write (an
@@ -295,6 +316,14 @@ impl ImportTx {
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| store_backend("import: starting a write transaction", e))?;
         self.open = true;
+        let cache_before = self
+            .conn
+            .pragma_query_value(None, "cache_size", |row| row.get(0))
+            .map_err(|e| store_backend("import: reading the page cache size", e))?;
+        self.conn
+            .pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
+            .map_err(|e| store_backend("import: sizing the page cache", e))?;
+        self.cache_before = Some(cache_before);
         if let Some(key) = once {
             let claimed = self
                 .conn
@@ -322,10 +351,18 @@ impl ImportTx {
     ) -> Result<BatchOutcome, StoreError> {
         let conn: &rusqlite::Connection = &self.conn;
         let mut outcome = BatchOutcome::default();
+        // The inserted rows' postings, written in key order once the batch's rows are.
+        let mut postings = PostingBatch::default();
+        let flush = |postings: &mut PostingBatch| {
+            postings
+                .flush(conn)
+                .map_err(|e| store_backend("import: writing the recommend term index", e))
+        };
         for row in rows.iter_mut() {
-            let context = || format!("importing agent \"{}\"", row.agent_id);
             // No existence pre-check (INV-AGT-DB-001): the UNIQUE constraint decides.
-            match insert_row(conn, row) {
+            let result = row.insert_into_batch(conn, &mut postings);
+            let context = || format!("importing agent \"{}\"", row.agent_id);
+            match inserted(&row.agent_id, result) {
                 Ok(_) => outcome.inserted.push(row.agent_id.clone()),
                 Err(StoreError::AlreadyExists { agent_id }) => match on_conflict {
                     BatchConflict::Skip => outcome.skipped.push(agent_id),
@@ -334,6 +371,9 @@ impl ImportTx {
                         break;
                     }
                     BatchConflict::Replace => {
+                        // The overwrite deletes the stored agent's postings: an agent
+                        // inserted earlier in this batch must have them written.
+                        flush(&mut postings)?;
                         let (rowid, created_at, revision): (i64, Option<String>, i64) = conn
                             .prepare_cached(
                                 "SELECT id, created_at, revision FROM agents WHERE agent_id = ?1",
@@ -356,10 +396,13 @@ impl ImportTx {
                 Err(other) => return Err(other),
             }
         }
+        // Also after a conflict stopped the batch: the rows before it stay written.
+        flush(&mut postings)?;
         Ok(outcome)
     }
 
-    /// Commits (`true`) or rolls back the transaction.
+    /// Commits (`true`) or rolls back the transaction (the page cache is set back when
+    /// this is dropped).
     fn end(&mut self, commit: bool) -> Result<(), StoreError> {
         self.open = false;
         let (sql, what) = if commit {
@@ -381,6 +424,11 @@ impl Drop for ImportTx {
     fn drop(&mut self) {
         if self.open {
             let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        // Back to the pool with the cache every other use of a connection has (the
+        // pages above it are freed). Setting a size does not fail.
+        if let Some(size) = self.cache_before.take() {
+            let _ = self.conn.pragma_update(None, "cache_size", size);
         }
     }
 }
@@ -540,7 +588,11 @@ impl AgentStore for SqliteAgentStore {
     ) -> Result<Option<bool>, StoreError> {
         let waited = self.shared.busy_timeout();
         let conn = self.checkout("import").await?;
-        let tx = ImportTx { conn, open: false };
+        let tx = ImportTx {
+            conn,
+            open: false,
+            cache_before: None,
+        };
         let once = once.map(str::to_owned);
         let (mut tx, claimed) = self.step(tx, move |tx| tx.begin(once.as_deref())).await?;
         if !claimed.map_err(|e| e.busy_after(waited))? {

@@ -152,3 +152,100 @@ fn a_terms_postings_are_read_from_one_ordered_range() {
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 }
+
+/// Every posting of `db`, in key order, with the agent it belongs to.
+fn all_postings(db: &SqliteDatabase) -> Vec<(String, String, i64, Option<String>)> {
+    let conn = db.connection().expect("connection");
+    let mut stmt = conn
+        .prepare(
+            "SELECT t.term, a.agent_id, CAST(t.weight * 1e9 AS INTEGER), t.team \
+             FROM agent_terms AS t JOIN agents AS a ON a.id = t.agent_rowid \
+             ORDER BY t.term, t.weight DESC, a.agent_id",
+        )
+        .expect("prepare");
+    stmt.query_map([], |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("read")
+}
+
+/// Typical generated agents `0..count` as records.
+fn typical_records(count: usize) -> Vec<ax_contracts::agent::AgentRecord> {
+    (0..count)
+        .map(|n| {
+            let id = format!("agent-{n:07}");
+            let mut profile = ax_agent_domain::sample::typical_profile(&id, n);
+            let extra = profile.as_object_mut().expect("a profile object");
+            extra.remove("agentId");
+            record(&id, serde_json::Value::Object(extra.clone()))
+        })
+        .collect()
+}
+
+/// INV-AGT-REC-002 holds on imports: an import writes a batch's postings together in
+/// key order (not agent by agent), and the index it leaves is exactly the one that
+/// registering the same agents one at a time leaves.
+#[test]
+fn an_import_indexes_exactly_what_single_registrations_index() {
+    let records = typical_records(600);
+    let (_one_dir, one_by_one) = temp_db();
+    let store = one_by_one.agent_store();
+    for rec in &records {
+        block_on(store.insert(rec)).expect("insert");
+    }
+    let (_import_dir, imported) = temp_db();
+    let applied = block_on(imported.agent_store().import_batch(
+        &records,
+        ax_agent_domain::store::BatchConflict::Fail,
+        None,
+    ))
+    .expect("import")
+    .expect("applied");
+    assert_eq!(applied.inserted.len(), records.len());
+    let expected = all_postings(&one_by_one);
+    assert!(
+        expected.len() > 20 * records.len() / 2,
+        "{}",
+        expected.len()
+    );
+    assert_eq!(all_postings(&imported), expected);
+}
+
+/// An import that replaces an agent it inserted earlier in the same batch leaves only
+/// the last profile's postings: the held-back postings of the first are written
+/// before the overwrite deletes them.
+#[test]
+fn replacing_an_agent_of_the_same_batch_keeps_only_its_last_terms() {
+    let (_dir, db) = temp_db();
+    let store = db.agent_store();
+    let outcome = block_on(store.import_batch(
+        &[
+            record(
+                "twice",
+                json!({"selectionMetadata": {"keywords": ["alpha"]}}),
+            ),
+            record(
+                "other",
+                json!({"selectionMetadata": {"keywords": ["gamma"]}}),
+            ),
+            record(
+                "twice",
+                json!({"selectionMetadata": {"keywords": ["beta"]}}),
+            ),
+        ],
+        ax_agent_domain::store::BatchConflict::Replace,
+        None,
+    ))
+    .expect("import")
+    .expect("applied");
+    assert_eq!(outcome.inserted, ["twice", "other"]);
+    assert_eq!(outcome.replaced, ["twice"]);
+    assert!(
+        candidate_ids(&db, &["alpha"]).is_empty(),
+        "the first profile's term is gone"
+    );
+    assert_eq!(candidate_ids(&db, &["beta"]), ["twice"]);
+    assert_eq!(candidate_ids(&db, &["gamma"]), ["other"]);
+}
