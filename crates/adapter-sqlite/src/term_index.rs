@@ -62,9 +62,11 @@ pub(crate) fn insert_postings(
 /// exact (INV-AGT-REC-002); only the order of the inserts changes.
 #[derive(Debug, Default)]
 pub(crate) struct PostingBatch {
-    /// `(agent rowid, team, postings)` per agent row.
-    agents: Vec<(i64, Option<String>, Vec<(String, f64)>)>,
+    agents: Vec<HeldPostings>,
 }
+
+/// `(agent rowid, team, postings)` of one agent row held by a [`PostingBatch`].
+type HeldPostings = (i64, Option<String>, Vec<(String, f64)>);
 
 impl PostingBatch {
     /// Holds `postings` of the row `rowid` (written with `team`) for the next flush.
