@@ -517,8 +517,19 @@ async fn write_rows(
         } else {
             // Taken when its insert ran: `Skip` notes it, `Replace` overwrites it
             // now — in order, after every insert of the batch, which leaves what
-            // one-at-a-time would (a later row of the same id still wins).
-            write_one(tx, row, on_conflict, &mut outcome).await?;
+            // one-at-a-time would (a later row of the same id still wins). Only an
+            // agent removed in between goes through `write_one` (insert again).
+            match on_conflict {
+                BatchConflict::Skip => outcome.skipped.push(row.agent_id.clone()),
+                BatchConflict::Replace
+                    if overwrite_in(tx, row, REPLACE_SQL, &row.replace_params()).await? =>
+                {
+                    outcome.replaced.push(row.agent_id.clone());
+                }
+                _ => {
+                    write_one(tx, row, on_conflict, &mut outcome).await?;
+                }
+            }
         }
     }
     Ok(outcome)
