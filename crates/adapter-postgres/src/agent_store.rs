@@ -24,8 +24,9 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
 
 use crate::agent_rows::{
-    AgentRow, INSERT_IF_FREE_SQL, INSERT_SQL, Params, REPLACE_SQL, RowError, SEED_SQL,
-    SELECT_COLUMNS, SYNC_KEYS_SQL, UPDATE_CAS_SQL, record_from_row,
+    AgentRow, ColumnBatch, INSERT_IF_FREE_SQL, INSERT_MANY_IF_FREE_SQL, INSERT_SQL, Params,
+    REPLACE_SQL, RowError, SEED_SQL, SELECT_COLUMNS, SYNC_KEYS_SQL, UPDATE_CAS_SQL,
+    record_from_row,
 };
 use crate::database::Shared;
 use crate::error::{Failure, OutOfRange, decode_error, store_backend};
@@ -36,6 +37,10 @@ use crate::list_query::ListQuery;
 /// up. Each retry sees a newer state; two concurrent writers cannot keep
 /// invalidating each other forever, so this is never reached in practice.
 const RACE_RETRIES: usize = 8;
+
+/// Agents per import statement ([`INSERT_MANY_IF_FREE_SQL`]): enough to spread the
+/// statement's fixed cost thin, few enough that one statement's arrays stay small.
+const AGENTS_PER_STATEMENT: usize = 100;
 
 /// The PostgreSQL `AgentStore`. Cheap to clone: clones share one connection pool.
 /// Obtain it from [`crate::PostgresDatabase::agent_store`].
@@ -236,13 +241,26 @@ impl AgentStore for PostgresAgentStore {
     }
 
     async fn remove(&self, agent_id: &str) -> Result<bool, StoreError> {
-        // One statement; the key rows go with it (ON DELETE CASCADE).
+        // The key rows go with the agent row (ON DELETE CASCADE); its postings are
+        // removed by a second statement of the same transaction (INV-PG-TERMS-001).
+        // A second statement, not a CTE of the first: it takes its snapshot after the
+        // DELETE got the row lock, so it also sees postings a concurrent update of
+        // this agent committed while the DELETE waited for that lock.
         let removed = async {
-            let client = self.shared.client().await?;
-            let statement = client
+            let mut client = self.shared.client().await?;
+            let tx = client.transaction().await?;
+            let statement = tx
                 .prepare_cached("DELETE FROM agents WHERE agent_id = $1")
                 .await?;
-            Ok::<_, Failure>(client.execute(&statement, &[&agent_id]).await?)
+            let removed = tx.execute(&statement, &[&agent_id]).await?;
+            if removed > 0 {
+                let postings = tx
+                    .prepare_cached("DELETE FROM agent_terms WHERE agent_id = $1")
+                    .await?;
+                tx.execute(&postings, &[&agent_id]).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, Failure>(removed)
         }
         .await
         .map_err(self.fail(format!("removing agent \"{agent_id}\"")))?;
@@ -478,15 +496,15 @@ impl AgentStore for PostgresAgentStore {
 /// Writes `rows` in order in `tx`, as [`AgentStore::import_stream`] says; stops at a
 /// [`BatchConflict::Fail`] conflict, which the outcome names.
 ///
-/// Why pipelined: one `INSERT ... ON CONFLICT DO NOTHING` per agent awaited before
-/// the next cost a loopback round trip (two process wake-ups) per agent, about a
-/// third of the server's time in an import. The batch's inserts are sent back to
-/// back instead and their answers read in order; the server still runs them one
-/// after the other, in order, each deciding by the unique index (INV-AGT-DB-001), so
-/// every row's fate is what it would have been one at a time — except that under
-/// `Fail` the rows after a conflict were written too. Those are taken back by a
-/// savepoint, and the rows up to the conflict are written again one at a time
-/// (a conflict is the rare path: it ends the import).
+/// Why in multi-row statements, pipelined: one `INSERT ... ON CONFLICT DO NOTHING`
+/// per agent awaited before the next cost a loopback round trip (two process
+/// wake-ups) per agent, and each statement's fixed cost a good part of the rest.
+/// The batch's agents go [`AGENTS_PER_STATEMENT`] to a statement, the statements
+/// back to back; the server still decides each row in order by the unique index
+/// (INV-AGT-DB-001), so every row's fate is what it would have been one at a time —
+/// except that under `Fail` the rows after a conflict were written too. Those are
+/// taken back by a savepoint, and the rows up to the conflict are written again one
+/// at a time (a conflict is the rare path: it ends the import).
 async fn write_rows(
     tx: &deadpool_postgres::Transaction<'_>,
     rows: &[AgentRow],
@@ -535,19 +553,54 @@ async fn write_rows(
     Ok(outcome)
 }
 
-/// Sends every row's `INSERT ... ON CONFLICT DO NOTHING` without waiting for the
-/// previous answer (tokio-postgres pipelines requests polled together); whether
-/// each was inserted, in order.
+/// Inserts every row whose id is free, [`AGENTS_PER_STATEMENT`] rows per
+/// statement ([`INSERT_MANY_IF_FREE_SQL`]), the statements sent without waiting for
+/// the previous answer (tokio-postgres pipelines requests polled together); whether
+/// each row was inserted, in order. The server runs the statements in order and
+/// each statement's rows in order, so every row's fate is what it would have been
+/// one at a time: the unique index decides (INV-AGT-DB-001). A row repeating an
+/// earlier row's id is not sent: by the time it would run, the first has taken the
+/// id (or found it taken), so it is not free.
 async fn insert_all_if_free(
     tx: &deadpool_postgres::Transaction<'_>,
     rows: &[AgentRow],
 ) -> Result<Vec<bool>, Failure> {
-    let statement = tx.prepare_cached(INSERT_IF_FREE_SQL).await?;
-    let params: Vec<Params<'_>> = rows.iter().map(AgentRow::insert_params).collect();
-    let counts =
-        futures::future::try_join_all(params.iter().map(|params| count_of(tx, &statement, params)))
-            .await?;
-    Ok(counts.into_iter().map(|count| count == 1).collect())
+    let statement = tx.prepare_cached(INSERT_MANY_IF_FREE_SQL).await?;
+    let mut seen = HashSet::with_capacity(rows.len());
+    let mut first = Vec::with_capacity(rows.len());
+    let mut batches = vec![ColumnBatch::default()];
+    for row in rows {
+        let is_first = seen.insert(row.agent_id.as_str());
+        first.push(is_first);
+        if !is_first {
+            continue;
+        }
+        if batches
+            .last()
+            .is_some_and(|b| b.len() == AGENTS_PER_STATEMENT)
+        {
+            batches.push(ColumnBatch::default());
+        }
+        if let Some(batch) = batches.last_mut() {
+            batch.push(row);
+        }
+    }
+    let params: Vec<Params<'_>> = batches.iter().map(ColumnBatch::params).collect();
+    let answers = futures::future::try_join_all(
+        params
+            .iter()
+            .map(|params| tx.query(&statement, params.as_slice())),
+    )
+    .await?;
+    let mut inserted = HashSet::with_capacity(rows.len());
+    for row in answers.iter().flatten() {
+        inserted.insert(row.try_get::<_, String>(0)?);
+    }
+    Ok(rows
+        .iter()
+        .zip(first)
+        .map(|(row, first)| first && inserted.contains(&row.agent_id))
+        .collect())
 }
 
 /// Writes one row as [`write_rows`] would alone, recording its fate in `outcome`;

@@ -1,6 +1,7 @@
-//! The `agent_terms` table (schema version 2): the term index `recommend` reads its
-//! candidates from. The writes in [`crate::agent_rows`] keep it in the statement
-//! (or transaction) that writes the agent; [`ensure_built`] fills it for databases
+//! The `agent_terms` table (schema version 2; without its foreign key since version
+//! 3): the term index `recommend` reads its candidates from. The writes in
+//! [`crate::agent_rows`] keep it in the statement (or transaction) that writes the
+//! agent, and removing an agent removes its postings (INV-PG-TERMS-001); [`ensure_built`] fills it for databases
 //! whose agents were written before it existed, or by another version of the terms.
 
 use ax_agent_domain::recommend::terms::{index_marker, index_terms};

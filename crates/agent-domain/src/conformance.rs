@@ -772,6 +772,64 @@ pub async fn an_id_twice_in_one_batch_is_taken_by_its_first_row(store: Arc<dyn A
     assert_eq!(ids(&by_tag(&store, "two").await.agents), ["twice"]);
 }
 
+/// A batch larger than any backend's write chunk (PostgreSQL sends 100 agents per
+/// statement) decides every row as one at a time would: a stored id and a repeat
+/// of an earlier row are skipped, wherever they fall, and exactly the agents
+/// written have key rows and postings (INV-AGT-DB-001, INV-AGT-REC-002).
+pub async fn a_large_batch_decides_every_row_in_order(store: Arc<dyn AgentStore>) {
+    let agent = |n: usize| {
+        record(
+            &format!("bulk-{n:03}"),
+            json!({
+                "tags": [format!("shard{}", n % 3)],
+                "selectionMetadata": {"keywords": [format!("topic{n}")]},
+            }),
+        )
+    };
+    store.insert(&agent(150)).await.expect("insert");
+    let mut batch: Vec<AgentRecord> = (0..450).map(agent).collect();
+    // Row 260 repeats row 10 (a later statement than row 10's), with another tag.
+    batch[260] = record(
+        "bulk-010",
+        json!({"tags": ["repeat"], "selectionMetadata": {"keywords": ["topic260"]}}),
+    );
+    let outcome = store
+        .import_batch(&batch, BatchConflict::Skip, None)
+        .await
+        .expect("import")
+        .expect("applied");
+    let expected: Vec<String> = (0..450)
+        .filter(|n| *n != 150 && *n != 260)
+        .map(|n| format!("bulk-{n:03}"))
+        .collect();
+    assert_eq!(outcome.inserted, expected);
+    assert_eq!(outcome.skipped, ["bulk-150", "bulk-010"]);
+    assert_eq!(count(store.as_ref()).await, 449);
+    assert_eq!(
+        by_tag(&store, "repeat").await.total,
+        0,
+        "the repeat wrote nothing"
+    );
+    let shards: u64 = [
+        by_tag(&store, "shard0").await.total,
+        by_tag(&store, "shard1").await.total,
+        by_tag(&store, "shard2").await.total,
+    ]
+    .iter()
+    .sum();
+    assert_eq!(shards, 449, "one tag row per agent");
+    for (task, found) in [
+        ("topic0", vec!["bulk-000"]),
+        ("topic10", vec!["bulk-010"]),
+        ("topic260", vec![]),
+        ("topic449", vec!["bulk-449"]),
+        ("topic150", vec!["bulk-150"]),
+    ] {
+        let query = candidate_query(&[task]);
+        assert_eq!(candidate_ids(&store, &query).await, found, "{task}");
+    }
+}
+
 /// SQL-looking, quote-heavy and non-ASCII strings come back byte for byte.
 pub async fn hostile_strings_round_trip_verbatim(store: Arc<dyn AgentStore>) {
     let nasty = [
@@ -1233,6 +1291,7 @@ macro_rules! agent_store_conformance {
             import_stream_spans_batches_in_one_step,
             import_stream_stops_at_a_fail_conflict,
             an_id_twice_in_one_batch_is_taken_by_its_first_row,
+            a_large_batch_decides_every_row_in_order,
             hostile_strings_round_trip_verbatim,
             list_after_pages_by_id_from_an_exclusive_cursor,
             records_are_written_with_their_own_revision_and_timestamps,

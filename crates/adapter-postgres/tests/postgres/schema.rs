@@ -210,3 +210,42 @@ async fn an_older_database_gets_its_term_index_built_once() {
     )
     .expect("one posting for the one enabled agent");
 }
+
+/// INV-PG-TERMS-001: `agent_terms` has no foreign key (schema version 3), so the
+/// store removes an agent's postings itself: none are left behind, and the id
+/// registered again has only its new postings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_an_agent_removes_its_postings() {
+    let Some((test, db)) = fresh().await else {
+        return;
+    };
+    let store = db.agent_store();
+    let postings = |term: &str| {
+        format!(
+            "DO $$ BEGIN IF (SELECT COUNT(*) FROM agent_terms WHERE agent_id = 'p' \
+             AND term = '{term}') <> 1 THEN RAISE EXCEPTION 'no posting of {term}'; END IF; END $$"
+        )
+    };
+    let keywords = |k: &str| json!({"selectionMetadata": {"keywords": [k]}});
+    store
+        .insert(&record("p", keywords("sql")))
+        .await
+        .expect("insert");
+    test.execute(&postings("sql")).expect("indexed");
+    assert!(store.remove("p").await.expect("remove"));
+    test.execute(
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM agent_terms WHERE agent_id = 'p') \
+         THEN RAISE EXCEPTION 'postings left behind'; END IF; END $$",
+    )
+    .expect("no posting of a removed agent");
+    store
+        .insert(&record("p", keywords("rust")))
+        .await
+        .expect("registered again");
+    test.execute(&postings("rust")).expect("indexed again");
+    test.execute(
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM agent_terms WHERE term = 'sql') \
+         THEN RAISE EXCEPTION 'the old posting came back'; END IF; END $$",
+    )
+    .expect("only the new postings");
+}
