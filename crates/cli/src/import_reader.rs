@@ -5,8 +5,9 @@
 //! list or of a registry file's `agents` list are handed on one by one as the parser
 //! reaches them (serde_json's `StreamDeserializer` reads a sequence of documents, not
 //! the elements of one array, hence the visitor below). A directory is read one file
-//! at a time, each file whole, under the usual per-document limits; YAML is read
-//! whole (a YAML parser cannot be fed an element at a time), also under them.
+//! at a time: each JSON file's text (at most [`input::MAX_DOCUMENT_BYTES`]) is
+//! checked whole, then streamed as above; YAML is read whole (a YAML parser cannot
+//! be fed an element at a time), under the usual per-document limits.
 //!
 //! The limits the whole-document reader enforces hold per element here: no `{`/`[`
 //! nesting deeper than [`input::MAX_DEPTH`] anywhere, and no single profile (or the
@@ -155,8 +156,22 @@ fn read_source(path: &Path, sink: &mut Sink) -> Result<(), CliError> {
             let total = opened.metadata().ok().map(|m| m.len());
             return stream_document(BufReader::new(opened), total, &shown, &shown, sink);
         }
-        let delivered = match input::read_import_file(file) {
-            Ok(doc) => sink.document(&shown, doc),
+        let delivered = match input::read_import_text(file) {
+            Ok(text) if !input::is_yaml(&file.shown) && streams_cleanly(&text, &shown) => {
+                // Checked whole; now handed on element by element, so no more than
+                // the file's text and one batch of profiles is held at a time.
+                match stream_document(text.as_bytes(), None, &shown, &shown, sink) {
+                    Ok(()) => !sink.stopped,
+                    Err(err) => sink.send(ImportEvent::Invalid(unreadable(shown, &err))),
+                }
+            }
+            // YAML, or JSON the streaming parse refused: read whole, which reports
+            // the reason as it always did.
+            Ok(text) => match input::parse_import_text(file, &text) {
+                Ok(doc) => sink.document(&shown, doc),
+                Err(err) if single => return Err(err),
+                Err(err) => sink.send(ImportEvent::Invalid(unreadable(shown, &err))),
+            },
             Err(err) if single => return Err(err),
             Err(err) => sink.send(ImportEvent::Invalid(unreadable(shown, &err))),
         };
@@ -193,7 +208,8 @@ fn starts_like_json(reader: &mut impl BufRead) -> bool {
 
 /// Parses one JSON document from `reader` incrementally, handing each profile to
 /// `sink` as it is reached. `what` names the document in errors, `file` in the
-/// report's sources; `total` is its size in bytes when known (for progress).
+/// report's sources; with `total` (its size in bytes) the progress line shows how
+/// much of it was read.
 fn stream_document(
     reader: impl Read,
     total: Option<u64>,
@@ -202,29 +218,15 @@ fn stream_document(
     sink: &mut Sink,
 ) -> Result<(), CliError> {
     let scan = Rc::new(RefCell::new(Scan::new(what)));
-    if let Some(progress) = &mut sink.progress {
+    if let (Some(progress), Some(_)) = (&mut sink.progress, total) {
         progress.bytes = Some((scan.clone(), total));
     }
-    // The scan runs on what the buffer reads ahead (one buffer, 8 KiB, before the
-    // parser), so the size limit is exact to within that.
-    let reader = BufReader::new(Scanned {
-        inner: reader,
-        scan: scan.clone(),
-    });
-    let mut de = serde_json::Deserializer::from_reader(reader);
     let mut stopped = false;
-    let parsed = Document {
-        base: None,
-        scan: &scan,
-        on_entry: &mut |label: &str, value: Value| {
-            let ok = sink.profile(entry_source(file, label), value);
-            stopped |= !ok;
-            ok
-        },
-    }
-    .deserialize(&mut de)
-    .and_then(|shape| de.end().map(|()| shape));
-    let refused = scan.borrow_mut().refused.take();
+    let parsed = parse_stream(reader, what, &scan, &mut |label: &str, value: Value| {
+        let ok = sink.profile(entry_source(file, label), value);
+        stopped |= !ok;
+        ok
+    });
     match parsed {
         Ok(Shape::Streamed) => Ok(()),
         Ok(Shape::Whole(doc)) => {
@@ -232,9 +234,47 @@ fn stream_document(
             Ok(())
         }
         Err(_) if stopped => Ok(()),
-        Err(_) if refused.is_some() => Err(refused.unwrap_or_else(|| CliError::failure(""))),
-        Err(e) if e.is_io() => Err(CliError::usage(format!("cannot read {what}: {e}"))),
-        Err(e) => Err(CliError::usage(format!("{what} is not valid JSON: {e}"))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `text` parses as [`stream_document`] would parse it, handing nothing on:
+/// a directory's file is checked so before the first of its profiles is handed on,
+/// so that a file found broken near its end is still reported as one unreadable
+/// entry, with none of its profiles imported (as when each file was read whole).
+fn streams_cleanly(text: &str, what: &str) -> bool {
+    let scan = Rc::new(RefCell::new(Scan::new(what)));
+    parse_stream(text.as_bytes(), what, &scan, &mut |_: &str, _: Value| true).is_ok()
+}
+
+/// The parse behind [`stream_document`]: `on_entry` gets each element of a list as
+/// it is reached; `scan` watches the bytes for the size and depth limits.
+fn parse_stream(
+    reader: impl Read,
+    what: &str,
+    scan: &Rc<RefCell<Scan>>,
+    on_entry: &mut dyn FnMut(&str, Value) -> bool,
+) -> Result<Shape, CliError> {
+    // The scan runs on what the buffer reads ahead (one buffer, 8 KiB, before the
+    // parser), so the size limit is exact to within that.
+    let reader = BufReader::new(Scanned {
+        inner: reader,
+        scan: scan.clone(),
+    });
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let parsed = Document {
+        base: None,
+        scan,
+        on_entry,
+    }
+    .deserialize(&mut de)
+    .and_then(|shape| de.end().map(|()| shape));
+    let refused = scan.borrow_mut().refused.take();
+    match (parsed, refused) {
+        (Ok(shape), _) => Ok(shape),
+        (Err(_), Some(refused)) => Err(refused),
+        (Err(e), None) if e.is_io() => Err(CliError::usage(format!("cannot read {what}: {e}"))),
+        (Err(e), None) => Err(CliError::usage(format!("{what} is not valid JSON: {e}"))),
     }
 }
 

@@ -79,7 +79,15 @@ fn looks_like_json(text: &str) -> bool {
 /// Up to [`MAX_DOCUMENT_BYTES`] of UTF-8 text from `reader`; more is refused, not
 /// buffered.
 fn read_limited(reader: impl Read, what: &str) -> Result<String, CliError> {
-    let mut bytes = Vec::new();
+    read_limited_sized(reader, what, 0)
+}
+
+/// [`read_limited`] of a file expected to hold `size` bytes: the buffer is made that
+/// large at once, instead of doubling its way past it (a 9 MB file would otherwise
+/// be held in a 16 MiB buffer).
+fn read_limited_sized(reader: impl Read, what: &str, size: u64) -> Result<String, CliError> {
+    let expected = usize::try_from(size).unwrap_or(0).min(MAX_DOCUMENT_BYTES);
+    let mut bytes = Vec::with_capacity(expected.saturating_add(1));
     reader
         .take(MAX_DOCUMENT_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
@@ -368,13 +376,30 @@ fn is_loop(e: &std::io::Error) -> bool {
     e.raw_os_error() == Some(ELOOP)
 }
 
-/// Read and parse one import file. A directory's file is opened and then checked to
-/// be the regular file inside the directory that was listed (same device and inode
-/// and, on Linux, the opened file's own path under the directory), so a link swapped
-/// in meanwhile is not read either.
+/// Read and parse one import file: [`read_import_text`], then
+/// [`parse_import_text`].
 pub fn read_import_file(file: &ImportFile) -> Result<Value, CliError> {
+    let text = read_import_text(file)?;
+    parse_import_text(file, &text)
+}
+
+/// Parses `text`, read from `file`, as JSON or YAML (by its name).
+pub fn parse_import_text(file: &ImportFile, text: &str) -> Result<Value, CliError> {
+    let named = if file.checked.is_some() {
+        &file.shown
+    } else {
+        &file.open
+    };
+    parse_document(named, text)
+}
+
+/// Reads one import file's text, at most [`MAX_DOCUMENT_BYTES`]. A directory's file
+/// is opened and then checked to be the regular file inside the directory that was
+/// listed (same device and inode and, on Linux, the opened file's own path under the
+/// directory), so a link swapped in meanwhile is not read either.
+pub fn read_import_text(file: &ImportFile) -> Result<String, CliError> {
     let Some((root, expected)) = &file.checked else {
-        return read_document(&file.open);
+        return read_limited(open_file(&file.open)?, &file.open.display().to_string());
     };
     let shown = file.shown.display().to_string();
     let opened = open_without_blocking(&file.open)
@@ -397,8 +422,7 @@ pub fn read_import_file(file: &ImportFile) -> Result<Value, CliError> {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = root;
-    let text = read_limited(opened, &shown)?;
-    parse_document(&file.shown, &text)
+    read_limited_sized(opened, &shown, actual.len())
 }
 
 /// Opens `path` for reading with `O_NONBLOCK`: a FIFO swapped in after the directory
