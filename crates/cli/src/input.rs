@@ -79,18 +79,28 @@ fn looks_like_json(text: &str) -> bool {
 /// Up to [`MAX_DOCUMENT_BYTES`] of UTF-8 text from `reader`; more is refused, not
 /// buffered.
 fn read_limited(reader: impl Read, what: &str) -> Result<String, CliError> {
-    read_limited_sized(reader, what, 0)
+    let mut bytes = Vec::new();
+    read_limited_into(reader, what, 0, &mut bytes)?;
+    String::from_utf8(bytes).map_err(|e| CliError::usage(format!("{what} is not UTF-8 text: {e}")))
 }
 
-/// [`read_limited`] of a file expected to hold `size` bytes: the buffer is made that
-/// large at once, instead of doubling its way past it (a 9 MB file would otherwise
-/// be held in a 16 MiB buffer).
-fn read_limited_sized(reader: impl Read, what: &str, size: u64) -> Result<String, CliError> {
+/// [`read_limited`] into `bytes` (emptied first), of a source expected to hold
+/// `size` bytes: the buffer is made that large at once instead of doubling its way
+/// past it (a 9 MB file would be held in a 16 MiB buffer), and a caller reading many
+/// files reuses one buffer (a new one per file left the freed ones fragmenting the
+/// heap: two files' worth of text resident instead of one).
+fn read_limited_into<'b>(
+    reader: impl Read,
+    what: &str,
+    size: u64,
+    bytes: &'b mut Vec<u8>,
+) -> Result<&'b str, CliError> {
+    bytes.clear();
     let expected = usize::try_from(size).unwrap_or(0).min(MAX_DOCUMENT_BYTES);
-    let mut bytes = Vec::with_capacity(expected.saturating_add(1));
+    bytes.reserve(expected.saturating_add(1));
     reader
         .take(MAX_DOCUMENT_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
+        .read_to_end(bytes)
         .map_err(|e| CliError::usage(format!("cannot read {what}: {e}")))?;
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(too_large(format!(
@@ -98,7 +108,8 @@ fn read_limited_sized(reader: impl Read, what: &str, size: u64) -> Result<String
             MAX_DOCUMENT_BYTES / (1024 * 1024)
         )));
     }
-    String::from_utf8(bytes).map_err(|e| CliError::usage(format!("{what} is not UTF-8 text: {e}")))
+    std::str::from_utf8(bytes)
+        .map_err(|e| CliError::usage(format!("{what} is not UTF-8 text: {e}")))
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -379,8 +390,9 @@ fn is_loop(e: &std::io::Error) -> bool {
 /// Read and parse one import file: [`read_import_text`], then
 /// [`parse_import_text`].
 pub fn read_import_file(file: &ImportFile) -> Result<Value, CliError> {
-    let text = read_import_text(file)?;
-    parse_import_text(file, &text)
+    let mut buffer = Vec::new();
+    let text = read_import_text(file, &mut buffer)?;
+    parse_import_text(file, text)
 }
 
 /// Parses `text`, read from `file`, as JSON or YAML (by its name).
@@ -393,13 +405,18 @@ pub fn parse_import_text(file: &ImportFile, text: &str) -> Result<Value, CliErro
     parse_document(named, text)
 }
 
-/// Reads one import file's text, at most [`MAX_DOCUMENT_BYTES`]. A directory's file
+/// Reads one import file's text, at most [`MAX_DOCUMENT_BYTES`], into `buffer`
+/// (reused across files: see [`read_limited_into`]). A directory's file
 /// is opened and then checked to be the regular file inside the directory that was
 /// listed (same device and inode and, on Linux, the opened file's own path under the
 /// directory), so a link swapped in meanwhile is not read either.
-pub fn read_import_text(file: &ImportFile) -> Result<String, CliError> {
+pub fn read_import_text<'b>(
+    file: &ImportFile,
+    buffer: &'b mut Vec<u8>,
+) -> Result<&'b str, CliError> {
     let Some((root, expected)) = &file.checked else {
-        return read_limited(open_file(&file.open)?, &file.open.display().to_string());
+        let what = file.open.display().to_string();
+        return read_limited_into(open_file(&file.open)?, &what, 0, buffer);
     };
     let shown = file.shown.display().to_string();
     let opened = open_without_blocking(&file.open)
@@ -422,7 +439,7 @@ pub fn read_import_text(file: &ImportFile) -> Result<String, CliError> {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = root;
-    read_limited_sized(opened, &shown, actual.len())
+    read_limited_into(opened, &shown, actual.len(), buffer)
 }
 
 /// Opens `path` for reading with `O_NONBLOCK`: a FIFO swapped in after the directory
