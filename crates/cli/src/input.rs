@@ -406,7 +406,7 @@ pub fn parse_import_text(file: &ImportFile, text: &str) -> Result<Value, CliErro
 }
 
 /// Reads one import file's text, at most [`MAX_DOCUMENT_BYTES`], into `buffer`
-/// (reused across files: see [`read_limited_into`]). A directory's file
+/// (reused across files: see `read_limited_into`). A directory's file
 /// is opened and then checked to be the regular file inside the directory that was
 /// listed (same device and inode and, on Linux, the opened file's own path under the
 /// directory), so a link swapped in meanwhile is not read either.

@@ -16,7 +16,7 @@
 //! when the *thread* that forked the child exits, not the process: a provider spawned
 //! from a tokio worker or blocking-pool thread would be killed when that thread retires
 //! (idle blocking threads exit after 10 s; `block_in_place` moves a worker onto one).
-//! So every provider is forked by one [`spawner`] thread that lives as long as the
+//! So every provider is forked by one `spawner` thread that lives as long as the
 //! process. The leader's own children are not covered by the death signal; they carry
 //! [`OWNER_ENV`] in their environment, and the next `ax discuss` kills those whose
 //! `ax` is gone ([`kill_leftovers_of_dead_runs`]).
@@ -25,7 +25,7 @@
 //! group kill. On Linux every process of a call also inherits [`CALL_ENV`], a number
 //! unique to the call within this `ax`; whenever the group is killed, the processes
 //! of this user carrying this `ax`'s owner marker and that call number are killed too
-//! ([`kill_escaped`]). What clears its environment *and* leaves the group is beyond
+//! (`kill_escaped`). What clears its environment *and* leaves the group is beyond
 //! reach short of a PID namespace or cgroup, which `ax` does not require.
 
 use std::io;
