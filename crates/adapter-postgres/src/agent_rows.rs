@@ -273,9 +273,19 @@ pub(crate) struct ColumnBatch<'r> {
     weights: Vec<f64>,
 }
 
+impl<'r> FromIterator<&'r AgentRow> for ColumnBatch<'r> {
+    fn from_iter<I: IntoIterator<Item = &'r AgentRow>>(rows: I) -> Self {
+        let mut batch = Self::default();
+        for row in rows {
+            batch.push(row);
+        }
+        batch
+    }
+}
+
 impl<'r> ColumnBatch<'r> {
     /// Appends `row`.
-    pub(crate) fn push(&mut self, row: &'r AgentRow) {
+    fn push(&mut self, row: &'r AgentRow) {
         let id = row.agent_id.as_str();
         self.ids.push(id);
         self.profiles.push(&row.profile_json);
@@ -299,11 +309,6 @@ impl<'r> ColumnBatch<'r> {
             .extend(std::iter::repeat_n(id, row.terms.len()));
         self.terms.extend(row.terms.iter().map(String::as_str));
         self.weights.extend_from_slice(&row.weights);
-    }
-
-    /// How many agents it holds.
-    pub(crate) fn len(&self) -> usize {
-        self.ids.len()
     }
 
     /// `$1`..`$14` of [`INSERT_MANY_IF_FREE_SQL`].

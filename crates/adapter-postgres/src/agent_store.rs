@@ -567,24 +567,14 @@ async fn insert_all_if_free(
 ) -> Result<Vec<bool>, Failure> {
     let statement = tx.prepare_cached(INSERT_MANY_IF_FREE_SQL).await?;
     let mut seen = HashSet::with_capacity(rows.len());
-    let mut first = Vec::with_capacity(rows.len());
-    let mut batches = vec![ColumnBatch::default()];
-    for row in rows {
-        let is_first = seen.insert(row.agent_id.as_str());
-        first.push(is_first);
-        if !is_first {
-            continue;
-        }
-        if batches
-            .last()
-            .is_some_and(|b| b.len() == AGENTS_PER_STATEMENT)
-        {
-            batches.push(ColumnBatch::default());
-        }
-        if let Some(batch) = batches.last_mut() {
-            batch.push(row);
-        }
-    }
+    let unique: Vec<&AgentRow> = rows
+        .iter()
+        .filter(|row| seen.insert(row.agent_id.as_str()))
+        .collect();
+    let batches: Vec<ColumnBatch<'_>> = unique
+        .chunks(AGENTS_PER_STATEMENT)
+        .map(|chunk| chunk.iter().copied().collect())
+        .collect();
     let params: Vec<Params<'_>> = batches.iter().map(ColumnBatch::params).collect();
     let answers = futures::future::try_join_all(
         params
@@ -596,10 +586,10 @@ async fn insert_all_if_free(
     for row in answers.iter().flatten() {
         inserted.insert(row.try_get::<_, String>(0)?);
     }
+    // An inserted id is taken off the set by its first row, so a repeat finds it gone.
     Ok(rows
         .iter()
-        .zip(first)
-        .map(|(row, first)| first && inserted.contains(&row.agent_id))
+        .map(|row| inserted.remove(&row.agent_id))
         .collect())
 }
 

@@ -80,8 +80,8 @@ fn looks_like_json(text: &str) -> bool {
 /// buffered.
 fn read_limited(reader: impl Read, what: &str) -> Result<String, CliError> {
     let mut bytes = Vec::new();
-    read_limited_into(reader, what, 0, &mut bytes)?;
-    String::from_utf8(bytes).map_err(|e| CliError::usage(format!("{what} is not UTF-8 text: {e}")))
+    read_limited_bytes(reader, what, 0, &mut bytes)?;
+    String::from_utf8(bytes).map_err(|e| not_utf8(what, e.utf8_error()))
 }
 
 /// [`read_limited`] into `bytes` (emptied first), of a source expected to hold
@@ -95,6 +95,17 @@ fn read_limited_into<'b>(
     size: u64,
     bytes: &'b mut Vec<u8>,
 ) -> Result<&'b str, CliError> {
+    read_limited_bytes(reader, what, size, bytes)?;
+    std::str::from_utf8(bytes).map_err(|e| not_utf8(what, e))
+}
+
+/// The bytes of [`read_limited_into`], not yet checked to be UTF-8.
+fn read_limited_bytes(
+    reader: impl Read,
+    what: &str,
+    size: u64,
+    bytes: &mut Vec<u8>,
+) -> Result<(), CliError> {
     bytes.clear();
     let expected = usize::try_from(size).unwrap_or(0).min(MAX_DOCUMENT_BYTES);
     bytes.reserve(expected.saturating_add(1));
@@ -108,8 +119,11 @@ fn read_limited_into<'b>(
             MAX_DOCUMENT_BYTES / (1024 * 1024)
         )));
     }
-    std::str::from_utf8(bytes)
-        .map_err(|e| CliError::usage(format!("{what} is not UTF-8 text: {e}")))
+    Ok(())
+}
+
+fn not_utf8(what: &str, e: std::str::Utf8Error) -> CliError {
+    CliError::usage(format!("{what} is not UTF-8 text: {e}"))
 }
 
 #[derive(Clone, Copy, PartialEq)]
