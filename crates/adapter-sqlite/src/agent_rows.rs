@@ -11,6 +11,7 @@ use ax_contracts::agent::{AgentProfile, AgentRecord};
 use rusqlite::{Connection, Row, params};
 use serde_json::{Map, Value};
 
+use crate::element_bits::{self, Kind};
 use crate::error::{OutOfRange, store_backend};
 use crate::list_query::element_list;
 use crate::term_index::{PostingBatch, delete_postings, insert_postings, postings_of};
@@ -170,13 +171,17 @@ impl AgentRow {
 
     /// One side-table row per distinct tag and capability (`OR IGNORE` folds a
     /// profile that lists an element twice), repeating the team and enabled flag the
-    /// filters read from them.
+    /// filters read from them, and the agent's element lists and masks.
     fn insert_side_entries(&self, tx: &Connection, rowid: i64) -> rusqlite::Result<()> {
+        // INV-AGT-DB-003: new elements get their bits before any row holds them.
+        let tag_mask = element_bits::mask(tx, Kind::Tag, &self.tags)?;
         if !self.tags.is_empty() {
+            let capability_mask = element_bits::mask(tx, Kind::Capability, &self.capabilities)?;
             let mut stmt = tx.prepare_cached(
                 "INSERT OR IGNORE INTO agent_tags \
-                 (tag, agent_id, agent_rowid, team, enabled, tag_list, capability_list) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 (tag, agent_id, agent_rowid, team, enabled, tag_list, capability_list, \
+                 tag_mask, capability_mask) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for tag in &self.tags {
                 stmt.execute(params![
@@ -186,15 +191,17 @@ impl AgentRow {
                     self.team,
                     self.enabled,
                     self.tag_list,
-                    self.capability_list
+                    self.capability_list,
+                    tag_mask,
+                    capability_mask,
                 ])?;
             }
         }
         if !self.capabilities.is_empty() {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR IGNORE INTO agent_capabilities \
-                 (capability, agent_id, agent_rowid, team, enabled, tag_list) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 (capability, agent_id, agent_rowid, team, enabled, tag_list, tag_mask) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for capability in &self.capabilities {
                 stmt.execute(params![
@@ -203,7 +210,8 @@ impl AgentRow {
                     rowid,
                     self.team,
                     self.enabled,
-                    self.tag_list
+                    self.tag_list,
+                    tag_mask,
                 ])?;
             }
         }

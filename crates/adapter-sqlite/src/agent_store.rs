@@ -18,6 +18,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params, para
 use crate::agent_rows::{AgentRow, SELECT_COLUMNS, delete_side_entries, record_from_row};
 use crate::blocking::{Execution, Work, run_blocking, with_pooled_connection};
 use crate::database::Shared;
+use crate::element_bits;
 use crate::error::{BusyCause, OutOfRange, is_unique_violation, store_backend};
 use crate::list_query::{ListQuery, counted_sql};
 use crate::term_index::{self, PostingBatch, delete_postings};
@@ -159,12 +160,17 @@ fn list(
     // One read transaction: the sizes that plan the query, the total and the page
     // come from the same snapshot.
     let tx = conn.transaction().map_err(fail)?;
-    let query = ListQuery::new(filter, page, &mut |counted| {
-        let (sql, params) = counted_sql(counted, filter);
-        tx.prepare_cached(&sql)?
-            .query_row(params_from_iter(params), |row| row.get::<_, i64>(0))
-            .map(|n| u64::try_from(n).unwrap_or_default())
-    })
+    let query = ListQuery::new(
+        filter,
+        page,
+        &mut |counted| {
+            let (sql, params) = counted_sql(counted, filter);
+            tx.prepare_cached(&sql)?
+                .query_row(params_from_iter(params), |row| row.get::<_, i64>(0))
+                .map(|n| u64::try_from(n).unwrap_or_default())
+        },
+        &mut |kind, element| element_bits::bit(&tx, kind, element),
+    )
     .map_err(fail)?;
     let total: i64 = tx
         .prepare_cached(&query.count_sql)

@@ -54,6 +54,7 @@ mod blocking;
 mod connection;
 mod database;
 mod diagnostics;
+mod element_bits;
 mod error;
 mod history;
 mod list_query;

@@ -8,8 +8,9 @@
 //! enabled flag) is counted from `agent_counts` (schema version 6), which triggers
 //! keep exact in the transaction of every write: a few rows, whatever the size. A
 //! filter combining several tags, or tags and a capability, counts one index range
-//! per element, checking the other elements inside each side row's `tag_list` /
-//! `capability_list`:
+//! per element, checking the other elements inside each side row: in its
+//! `tag_mask` / `capability_mask` (schema version 7, one integer `&` for every element
+//! with a bit, see `element_bits`), else in its `tag_list` / `capability_list`:
 //!
 //! | filter has                | total                                                  |
 //! |---------------------------|--------------------------------------------------------|
@@ -35,6 +36,17 @@ use ax_agent_domain::store::{AgentFilter, PageRequest};
 use rusqlite::types::Value;
 
 use crate::agent_rows::SELECT_COLUMNS;
+use crate::element_bits::Kind;
+
+/// Answers the bit of an element (see [`crate::element_bits::bit`]).
+pub(crate) type BitOf<'a, E> = dyn FnMut(Kind, &str) -> Result<Option<u8>, E> + 'a;
+
+/// A filter's tag or capability, with its bit in the side rows' masks if it has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Element<'f> {
+    name: &'f str,
+    bit: Option<u8>,
+}
 
 /// The SQL and parameters of one listing.
 #[derive(Debug)]
@@ -132,18 +144,38 @@ impl Range {
         self.params.extend(params);
     }
 
-    /// Keeps the entries whose `list` column has any of `elements` (`any`) or none.
-    fn with_members(&mut self, list: &str, elements: &[&str], any: bool) {
+    /// Keeps the entries whose elements of `kind` include any of `elements` (`any`)
+    /// or none of them. Elements with a bit are tested in the row's mask, all in one
+    /// `&` (INV-AGT-DB-003); the others by `instr` in the row's element list.
+    fn with_members(&mut self, kind: Kind, elements: &[Element<'_>], any: bool) {
         if elements.is_empty() {
             return;
         }
-        let tests = vec![format!("instr(d.{list}, ?) > 0"); elements.len()].join(" OR ");
+        let (list, mask_column) = match kind {
+            Kind::Tag => ("tag_list", "tag_mask"),
+            Kind::Capability => ("capability_list", "capability_mask"),
+        };
+        let mask = elements
+            .iter()
+            .filter_map(|e| e.bit)
+            .fold(0_i64, |mask, bit| mask | (1_i64 << bit));
+        let mut tests = Vec::new();
+        let mut params = Vec::new();
+        if mask != 0 {
+            tests.push(format!("(d.{mask_column} & ?) != 0"));
+            params.push(Value::Integer(mask));
+        }
+        for element in elements.iter().filter(|e| e.bit.is_none()) {
+            tests.push(format!("instr(d.{list}, ?) > 0"));
+            params.push(Value::Text(member(element.name)));
+        }
+        let tests = tests.join(" OR ");
         let condition = if any {
             format!("({tests})")
         } else {
             format!("NOT ({tests})")
         };
-        self.and(&condition, elements.iter().map(|e| Value::Text(member(e))));
+        self.and(&condition, params);
     }
 
     fn count(&self) -> String {
@@ -162,13 +194,16 @@ impl Range {
 
 impl ListQuery {
     /// Builds the statements for `filter` and `page`. `size` answers [`counted_sql`]
-    /// (run in the listing's own read transaction); it is asked only for filters with
-    /// at most one tag or capability (for the total) and for the sizes that choose
-    /// the ranges of combined filters.
+    /// and `bit` [`crate::element_bits::bit`] (both run in the listing's own read
+    /// transaction); they are asked only for filters combining several elements:
+    /// `size` for the sizes that choose the ranges (and for the total of a filter
+    /// with at most one tag or capability), `bit` for each element the rows of a
+    /// range are tested for.
     pub(crate) fn new<E>(
         filter: &AgentFilter,
         page: PageRequest,
         size: &mut dyn FnMut(Counted<'_>) -> Result<u64, E>,
+        bit: &mut BitOf<'_, E>,
     ) -> Result<Self, E> {
         let mut tags: Vec<&str> = filter.tags.iter().map(String::as_str).collect();
         tags.sort_unstable();
@@ -194,16 +229,15 @@ impl ListQuery {
                 Self::with(count_sql, count_params, page_sql, page_params, page)
             }
             (Some(capability), tags) => {
-                let by_capability = size(Counted::Capability(capability))?;
-                let mut by_tag = Vec::with_capacity(tags.len());
-                for tag in tags {
-                    by_tag.push((size(Counted::Tag(tag))?, *tag));
-                }
+                let mut by_capability = elements(Kind::Capability, &[capability], size, bit)?;
+                let (capability_size, capability) = by_capability.remove(0);
+                let by_tag = elements(Kind::Tag, tags, size, bit)?;
                 let tag_entries: u64 = by_tag.iter().map(|(n, _)| n).sum();
-                if by_capability <= tag_entries {
+                if capability_size <= tag_entries {
                     let mut range =
-                        Range::side("agent_capabilities", "capability", capability, filter);
-                    range.with_members("tag_list", tags, true);
+                        Range::side("agent_capabilities", "capability", capability.name, filter);
+                    let tags: Vec<Element<'_>> = by_tag.into_iter().map(|(_, t)| t).collect();
+                    range.with_members(Kind::Tag, &tags, true);
                     let (page_sql, page_params) = one_range_page(&range, page);
                     Self::with(
                         format!("SELECT {}", range.count()),
@@ -216,13 +250,7 @@ impl ListQuery {
                     tag_ranges(filter, by_tag, Some(capability), page)
                 }
             }
-            (None, tags) => {
-                let mut by_tag = Vec::with_capacity(tags.len());
-                for tag in tags {
-                    by_tag.push((size(Counted::Tag(tag))?, *tag));
-                }
-                tag_ranges(filter, by_tag, None, page)
-            }
+            (None, tags) => tag_ranges(filter, elements(Kind::Tag, tags, size, bit)?, None, page),
         };
         Ok(query)
     }
@@ -254,6 +282,28 @@ impl ListQuery {
     }
 }
 
+/// Each of `names` (of `kind`) with its size and bit.
+fn elements<'f, E>(
+    kind: Kind,
+    names: &[&'f str],
+    size: &mut dyn FnMut(Counted<'_>) -> Result<u64, E>,
+    bit: &mut BitOf<'_, E>,
+) -> Result<Vec<(u64, Element<'f>)>, E> {
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let counted = match kind {
+            Kind::Tag => Counted::Tag(name),
+            Kind::Capability => Counted::Capability(name),
+        };
+        let element = Element {
+            name,
+            bit: bit(kind, name)?,
+        };
+        out.push((size(counted)?, element));
+    }
+    Ok(out)
+}
+
 /// Several tags (any of them), and maybe a capability every match must have: one
 /// range per tag, largest first. The total is the first range's size (from
 /// `agent_counts` when nothing else is checked) plus, for each further tag, its
@@ -261,18 +311,18 @@ impl ListQuery {
 /// first `offset + limit` entries.
 fn tag_ranges(
     filter: &AgentFilter,
-    mut by_tag: Vec<(u64, &str)>,
-    capability: Option<&str>,
+    mut by_tag: Vec<(u64, Element<'_>)>,
+    capability: Option<Element<'_>>,
     page: PageRequest,
 ) -> ListQuery {
-    by_tag.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-    let tags: Vec<&str> = by_tag.iter().map(|(_, tag)| *tag).collect();
+    by_tag.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.name.cmp(b.1.name)));
+    let tags: Vec<Element<'_>> = by_tag.iter().map(|(_, tag)| *tag).collect();
     let ranges: Vec<Range> = tags
         .iter()
         .map(|tag| {
-            let mut range = Range::side("agent_tags", "tag", tag, filter);
+            let mut range = Range::side("agent_tags", "tag", tag.name, filter);
             if let Some(capability) = capability {
-                range.with_members("capability_list", &[capability], true);
+                range.with_members(Kind::Capability, &[capability], true);
             }
             range
         })
@@ -286,7 +336,7 @@ fn tag_ranges(
             continue;
         }
         let mut without_earlier = range.clone();
-        without_earlier.with_members("tag_list", &tags[..i], false);
+        without_earlier.with_members(Kind::Tag, &tags[..i], false);
         terms.push(without_earlier.count());
         count_params.extend(without_earlier.params);
     }
@@ -398,7 +448,7 @@ mod tests {
     use ax_agent_domain::store::{AgentFilter, PageRequest};
     use rusqlite::{Connection, params_from_iter};
 
-    use super::{Counted, ListQuery, element_list, member};
+    use super::{Counted, Kind, ListQuery, element_list, member};
 
     fn migrated() -> Connection {
         let mut conn = Connection::open_in_memory().expect("in-memory database");
@@ -425,8 +475,19 @@ mod tests {
         details.join("\n")
     }
 
-    /// The query for `filter`, with `sizes` as the counts of its capability and tags.
+    /// The query for `filter`, with `sizes` as the counts of its capability and tags
+    /// and every element given a bit.
     fn query(filter: &AgentFilter, sizes: &dyn Fn(Counted<'_>) -> u64) -> ListQuery {
+        query_with_bits(filter, sizes, &|_, name| {
+            Some(u8::try_from(name.len()).expect("short names"))
+        })
+    }
+
+    fn query_with_bits(
+        filter: &AgentFilter,
+        sizes: &dyn Fn(Counted<'_>) -> u64,
+        bits: &dyn Fn(Kind, &str) -> Option<u8>,
+    ) -> ListQuery {
         ListQuery::new(
             filter,
             PageRequest {
@@ -434,6 +495,7 @@ mod tests {
                 limit: Some(50),
             },
             &mut |counted| Ok::<_, ()>(sizes(counted)),
+            &mut |kind, name| Ok(bits(kind, name)),
         )
         .expect("no size fails")
     }
@@ -581,6 +643,56 @@ mod tests {
         assert!(!by_tags.count_sql.contains("FROM agent_capabilities"));
         assert_eq!(by_tags.count_sql.matches("FROM agent_tags").count(), 2);
         assert!(by_tags.page_sql.contains(" UNION "));
+    }
+
+    /// INV-AGT-DB-003: elements with a bit are tested together in one `&` of the row's
+    /// mask; an element without one (past the 63rd of its kind) in its element list.
+    #[test]
+    fn elements_with_bits_are_tested_in_the_mask_the_others_in_the_list() {
+        use rusqlite::types::Value;
+        let combined = filter(&["a", "bb"], Some("c"));
+        let small_capability = |c: Counted<'_>| match c {
+            Counted::Capability(_) => 10,
+            _ => 1_000,
+        };
+        let small_tags = |c: Counted<'_>| match c {
+            Counted::Capability(_) => 1_000,
+            _ => 10,
+        };
+        let by_length = |_: Kind, name: &str| u8::try_from(name.len()).ok();
+
+        let all = query_with_bits(&combined, &small_capability, &by_length);
+        assert!(
+            all.count_sql.contains("((d.tag_mask & ?) != 0)") && !all.count_sql.contains("instr("),
+            "{}",
+            all.count_sql
+        );
+        assert_eq!(all.count_params().last(), Some(&Value::Integer(0b110)));
+        let by_tags = query_with_bits(&combined, &small_tags, &by_length);
+        assert_eq!(
+            by_tags
+                .count_sql
+                .matches("(d.capability_mask & ?) != 0")
+                .count(),
+            2,
+            "{}",
+            by_tags.count_sql
+        );
+        assert!(by_tags.count_sql.contains("NOT ((d.tag_mask & ?) != 0)"));
+
+        let one_without = query_with_bits(&combined, &small_capability, &|_, name| {
+            (name == "a").then_some(5)
+        });
+        assert!(
+            one_without
+                .count_sql
+                .contains("((d.tag_mask & ?) != 0 OR instr(d.tag_list, ?) > 0)"),
+            "{}",
+            one_without.count_sql
+        );
+        let none = query_with_bits(&combined, &small_capability, &|_, _| None);
+        assert!(!none.count_sql.contains("mask"), "{}", none.count_sql);
+        assert_eq!(none.count_sql.matches("instr(d.tag_list, ?)").count(), 2);
     }
 
     /// Several tags: the largest tag's total is read from `agent_counts` (bound as a

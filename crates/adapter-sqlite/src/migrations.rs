@@ -27,7 +27,7 @@ use crate::database::open_error;
 use crate::error::{DatabaseError, is_busy};
 
 /// The schema version this build writes and the newest it can read.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// One schema step.
 struct Migration {
@@ -70,6 +70,11 @@ const MIGRATIONS: &[Migration] = &[
         version: 6,
         summary: "agent_counts (exact list totals kept by triggers) and each side row's tag/capability lists",
         apply: v6_list_counts,
+    },
+    Migration {
+        version: 7,
+        summary: "element_bits and each side row's tag/capability bit masks",
+        apply: v7_element_masks,
     },
 ];
 
@@ -394,6 +399,72 @@ fn v6_list_counts(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     )
 }
 
+/// Version 7: bit masks that answer a combined filter's membership tests with one
+/// integer `&` per side row instead of `instr` over its element lists (which cost
+/// two thirds of `list --tag A --tag B --capability C` at 1M agents: 28 ms of 40).
+///
+/// - `element_bits`: a bit number (0–62) per tag and per capability, given to the
+///   first 63 distinct elements of each kind, once and for ever: a bit is never
+///   moved or taken back, so a mask written once stays right. Elements past the 63rd
+///   get none and are tested through the element lists, as before.
+/// - `tag_mask` / `capability_mask` on the side rows: the OR of the bits of the
+///   agent's tags (on both side tables) and capabilities (on `agent_tags`). The store
+///   writes them with every side row, giving a new element its bit in the same
+///   transaction (INV-AGT-DB-003).
+///
+/// For an existing file the bits go to the most frequent elements (by
+/// `agent_counts`), only when the kind has none yet, and every side row's masks are
+/// computed from the agent's own JSON columns, so the step is exact on any file and
+/// idempotent.
+fn v7_element_masks(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    add_column_if_missing(tx, "agent_tags", "tag_mask", "INTEGER NOT NULL DEFAULT 0")?;
+    add_column_if_missing(
+        tx,
+        "agent_tags",
+        "capability_mask",
+        "INTEGER NOT NULL DEFAULT 0",
+    )?;
+    add_column_if_missing(
+        tx,
+        "agent_capabilities",
+        "tag_mask",
+        "INTEGER NOT NULL DEFAULT 0",
+    )?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS element_bits (
+            kind TEXT NOT NULL,
+            element TEXT NOT NULL,
+            bit INTEGER NOT NULL,
+            PRIMARY KEY (kind, element)
+        ) WITHOUT ROWID;",
+    )?;
+    for kind in ["tag", "capability"] {
+        tx.execute(
+            "INSERT INTO element_bits (kind, element, bit)
+                SELECT ?1, key, ROW_NUMBER() OVER (ORDER BY SUM(n) DESC, key) - 1
+                FROM agent_counts WHERE kind = ?1
+                    AND NOT EXISTS (SELECT 1 FROM element_bits WHERE kind = ?1)
+                GROUP BY key ORDER BY SUM(n) DESC, key LIMIT 63",
+            [kind],
+        )?;
+    }
+    let mask = |kind: &str, column: &str| {
+        format!(
+            "(SELECT IFNULL(SUM(DISTINCT 1 << b.bit), 0) \
+             FROM agents AS a, json_each(CASE WHEN json_valid(a.{column}) THEN \
+             CASE WHEN json_type(a.{column}) = 'array' THEN a.{column} END END) AS j \
+             JOIN element_bits AS b ON b.kind = '{kind}' AND b.element = j.value \
+             WHERE a.id = s.agent_rowid AND j.type = 'text')"
+        )
+    };
+    tx.execute_batch(&format!(
+        "UPDATE agent_tags AS s SET tag_mask = {tags}, capability_mask = {capabilities};
+        UPDATE agent_capabilities AS s SET tag_mask = {tags};",
+        tags = mask("tag", "tags"),
+        capabilities = mask("capability", "capabilities"),
+    ))
+}
+
 /// Rebuilds side table `table` (one row per `key`, e.g. `agent_tags` by `tag`) as the
 /// current version 2 creates it, refilled from each agent's own JSON array column
 /// `source` (e.g. `tags`).
@@ -603,6 +674,7 @@ mod tests {
         (4, "rebuild_side_table", 0x78d4_29bc_7556_9dde),
         (5, "v5_agent_terms", 0x3fec_32ac_ea3e_0e54),
         (6, "v6_list_counts", 0x2586_82ca_a0c8_b3f2),
+        (7, "v7_element_masks", 0xa555_ce53_68c2_4de8),
     ];
 
     /// The source of `fn name` from its signature to its closing brace at the start of

@@ -1,5 +1,6 @@
-//! Listings' totals and pages against the agents themselves (schema version 6):
-//! `agent_counts`, kept by triggers, and the side rows' element lists must give
+//! Listings' totals and pages against the agents themselves (schema versions 6 and
+//! 7): `agent_counts`, kept by triggers, and the side rows' element lists and masks
+//! must give
 //! exactly what filtering every agent in memory gives — after inserts, updates that
 //! move an agent between teams, tags and enabled states, removals, imports that
 //! replace, and for a file upgraded from version 5 whose counts and lists the
@@ -81,17 +82,21 @@ fn matches(filter: &AgentFilter, record: &AgentRecord) -> bool {
 
 /// Every filter's total, first page and a later page equal the in-memory answer.
 fn assert_listings_exact(store: &dyn AgentStore, when: &str) {
+    assert_listings_exact_for(store, when, &filters());
+}
+
+fn assert_listings_exact_for(store: &dyn AgentStore, when: &str, filters: &[AgentFilter]) {
     let everyone = block_on(store.list(&AgentFilter::default(), PageRequest::ALL))
         .expect("list all")
         .agents;
-    for filter in filters() {
+    for filter in filters {
         let expected: Vec<&str> = everyone
             .iter()
-            .filter(|r| matches(&filter, r))
+            .filter(|r| matches(filter, r))
             .map(|r| r.profile.agent_id.as_str())
             .collect();
         for (offset, limit) in [(0, Some(0)), (0, Some(4)), (3, Some(5)), (2, None)] {
-            let page = block_on(store.list(&filter, PageRequest { offset, limit })).expect("list");
+            let page = block_on(store.list(filter, PageRequest { offset, limit })).expect("list");
             assert_eq!(
                 page.total,
                 expected.len() as u64,
@@ -183,4 +188,99 @@ fn migration_6_builds_counts_and_lists_for_an_existing_file() {
     block_on(store.insert(&agent(99, 1))).expect("insert");
     assert!(block_on(store.remove("agent-000")).expect("remove"));
     assert_listings_exact(&store, "after writes on the upgraded file");
+}
+
+/// A file at version 6 (no `element_bits`, no masks) is upgraded with bits for its
+/// elements and every side row's masks computed from its agents (INV-AGT-DB-003).
+#[test]
+fn migration_7_gives_existing_rows_their_masks() {
+    let (dir, db) = temp_db();
+    let store = db.agent_store();
+    for n in 0..30 {
+        block_on(store.insert(&agent(n, 0))).expect("insert");
+    }
+    let conn = db.connection().expect("connection");
+    conn.execute_batch(
+        "DROP TABLE element_bits;
+        ALTER TABLE agent_tags DROP COLUMN tag_mask;
+        ALTER TABLE agent_tags DROP COLUMN capability_mask;
+        ALTER TABLE agent_capabilities DROP COLUMN tag_mask;
+        PRAGMA user_version = 6;",
+    )
+    .expect("take the file back to version 6");
+    drop(conn);
+    drop(store);
+    drop(db);
+
+    let db = SqliteDatabase::open(db_path(&dir)).expect("reopen and migrate");
+    let bits: i64 = db
+        .connection()
+        .expect("connection")
+        .query_row("SELECT COUNT(*) FROM element_bits", [], |row| row.get(0))
+        .expect("bits");
+    assert_eq!(
+        bits,
+        (TAGS.len() + CAPABILITIES.len()) as i64,
+        "every element has a bit"
+    );
+    let store = db.agent_store();
+    assert_listings_exact(&store, "after the upgrade");
+    db.connection()
+        .expect("connection")
+        .pragma_update(None, "user_version", 6)
+        .expect("reset the version");
+    drop(db);
+    let db = SqliteDatabase::open(db_path(&dir)).expect("migrate again");
+    let store = db.agent_store();
+    assert_listings_exact(&store, "after the step ran twice");
+    block_on(store.insert(&agent(99, 1))).expect("insert");
+    assert_listings_exact(&store, "after writes on the upgraded file");
+}
+
+/// Only the first 63 tags and capabilities get a bit; filters on the others (alone,
+/// or mixed with elements that have one) are answered exactly from the element lists.
+#[test]
+fn elements_past_the_last_bit_are_filtered_exactly() {
+    let (_dir, db) = temp_db();
+    let store = db.agent_store();
+    let tag = |i: usize| format!("t{i:02}");
+    let capability = |i: usize| format!("c{i:02}");
+    for n in 0..160 {
+        let extra = json!({
+            "tags": [tag(n % 70), tag((n * 7 + 3) % 70)],
+            "capabilities": [capability(n % 66), capability((n * 5 + 1) % 66)],
+            "team": if n % 2 == 0 { "core" } else { "edge" },
+        });
+        block_on(store.insert(&record(&format!("agent-{n:03}"), extra))).expect("insert");
+    }
+    let bits: (i64, i64) = db
+        .connection()
+        .expect("connection")
+        .query_row(
+            "SELECT SUM(kind = 'tag'), SUM(kind = 'capability') FROM element_bits",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("bits");
+    assert_eq!(bits, (63, 63), "the bits ran out");
+    let mut filters = Vec::new();
+    let tag_sets = [
+        vec![tag(0), tag(1)],
+        vec![tag(0), tag(66)],
+        vec![tag(65), tag(69)],
+        vec![tag(3), tag(66), tag(10)],
+    ];
+    for tags in tag_sets {
+        for capability in [None, Some(capability(1)), Some(capability(64))] {
+            for team in [None, Some("core".to_owned())] {
+                filters.push(AgentFilter {
+                    tags: tags.clone(),
+                    capability: capability.clone(),
+                    team,
+                    enabled: None,
+                });
+            }
+        }
+    }
+    assert_listings_exact_for(&store, "with 70 tags and 66 capabilities", &filters);
 }
