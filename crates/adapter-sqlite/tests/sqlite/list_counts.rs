@@ -1,10 +1,9 @@
 //! Listings' totals and pages against the agents themselves (schema versions 6 and
 //! 7): `agent_counts`, kept by triggers, and the side rows' element lists and masks
-//! must give
-//! exactly what filtering every agent in memory gives — after inserts, updates that
-//! move an agent between teams, tags and enabled states, removals, imports that
-//! replace, and for a file upgraded from version 5 whose counts and lists the
-//! migration builds.
+//! must give exactly what filtering every agent in memory gives — after inserts,
+//! updates that move an agent between teams, tags and enabled states, removals,
+//! imports that replace, for files upgraded from versions 5 and 6 whose counts,
+//! lists and masks the migrations build, and for elements past the last bit.
 
 use ax_adapter_sqlite::SqliteDatabase;
 use ax_agent_domain::store::{AgentFilter, AgentStore, BatchConflict, PageRequest};
