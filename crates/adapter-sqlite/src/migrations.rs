@@ -453,10 +453,10 @@ fn v7_element_masks(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     // 330 s.
     let mask = |kind: &str, column: &str| {
         format!(
-            "(SELECT IFNULL(SUM(DISTINCT 1 << b.bit), 0) \
+            "(SELECT IFNULL(SUM(DISTINCT 1 << (SELECT b.bit FROM element_bits AS b \
+             WHERE b.kind = '{kind}' AND b.element = j.value)), 0) \
              FROM json_each(CASE WHEN json_valid(a.{column}) THEN \
              CASE WHEN json_type(a.{column}) = 'array' THEN a.{column} END END) AS j \
-             JOIN element_bits AS b ON b.kind = '{kind}' AND b.element = j.value \
              WHERE j.type = 'text')"
         )
     };
@@ -687,7 +687,7 @@ mod tests {
         (4, "rebuild_side_table", 0x78d4_29bc_7556_9dde),
         (5, "v5_agent_terms", 0x3fec_32ac_ea3e_0e54),
         (6, "v6_list_counts", 0x2586_82ca_a0c8_b3f2),
-        (7, "v7_element_masks", 0x25c8_cae9_58bd_6175),
+        (7, "v7_element_masks", 0x838f_18be_007b_da5a),
     ];
 
     /// The source of `fn name` from its signature to its closing brace at the start of
