@@ -16,7 +16,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 
 use crate::agent_rows::{AgentRow, SELECT_COLUMNS, delete_side_entries, record_from_row};
-use crate::blocking::{Execution, Work, run_blocking, start_blocking, with_pooled_connection};
+use crate::blocking::{Execution, Work, run_blocking, with_pooled_connection};
 use crate::database::Shared;
 use crate::element_bits;
 use crate::error::{BusyCause, OutOfRange, is_unique_violation, store_backend};
@@ -83,12 +83,6 @@ impl SqliteAgentStore {
         .await
         .map_err(|e| store_backend("import: the blocking task did not finish", e))
     }
-}
-
-/// The next batch of `records`, flattened into rows; `None` at the end.
-async fn next_rows(records: &mut dyn RecordStream) -> Option<Result<Vec<AgentRow>, StoreError>> {
-    let batch = records.next_batch().await?;
-    Some(batch.iter().map(AgentRow::from_record).collect())
 }
 
 /// `BEGIN IMMEDIATE`: the write lock first, then the reads the write depends on.
@@ -611,21 +605,15 @@ impl AgentStore for SqliteAgentStore {
         if !claimed.map_err(|e| e.busy_after(waited))? {
             return Ok(None);
         }
-        let mut pending = next_rows(records).await;
-        while let Some(rows) = pending {
-            let mut rows = rows?;
-            // The batch is written on another thread while this one reads and
-            // flattens the next: an import is bound by its writing thread, and
-            // flattening (profile JSON, postings) was a share of that thread's time.
-            let write = start_blocking(move || {
-                let outcome = tx.write(&mut rows, on_conflict);
-                (tx, outcome)
-            });
-            let following = next_rows(records).await;
-            let (next, outcome) = write
-                .finish()
-                .await
-                .map_err(|e| store_backend("import: the blocking task did not finish", e))?;
+        while let Some(batch) = records.next_batch().await {
+            let mut rows = batch
+                .iter()
+                .map(AgentRow::from_record)
+                .collect::<Result<Vec<_>, _>>()?;
+            drop(batch);
+            let (next, outcome) = self
+                .step(tx, move |tx| tx.write(&mut rows, on_conflict))
+                .await?;
             tx = next;
             let outcome = outcome?;
             let stop = outcome.conflict.is_some();
@@ -633,7 +621,6 @@ impl AgentStore for SqliteAgentStore {
             if stop {
                 break;
             }
-            pending = following;
         }
         let commit = records.commit().await;
         let (_, ended) = self.step(tx, move |tx| tx.end(commit)).await?;

@@ -64,37 +64,6 @@ where
     }
 }
 
-/// Blocking work already running on Tokio's blocking pool (or, without a runtime,
-/// already done), for a caller with other work to do before it needs the result.
-pub(crate) enum Started<R> {
-    Running(tokio::task::JoinHandle<R>),
-    Done(R),
-}
-
-/// Starts `work` on the blocking pool now, whatever the store's [`Execution`]: the
-/// caller overlaps it with work of its own (an import flattens its next batch while
-/// the previous one is written). Without a runtime it runs here, to completion.
-pub(crate) fn start_blocking<R, F>(work: F) -> Started<R>
-where
-    F: FnOnce() -> R + Send + 'static,
-    R: Send + 'static,
-{
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => Started::Running(handle.spawn_blocking(work)),
-        Err(_) => Started::Done(work()),
-    }
-}
-
-impl<R> Started<R> {
-    /// The work's result, once it is done.
-    pub(crate) async fn finish(self) -> Result<R, tokio::task::JoinError> {
-        match self {
-            Self::Running(handle) => handle.await,
-            Self::Done(result) => Ok(result),
-        }
-    }
-}
-
 /// A boxed cause, as the ports' backend errors keep it.
 pub(crate) type Cause = Box<dyn std::error::Error + Send + Sync>;
 
