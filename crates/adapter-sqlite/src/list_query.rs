@@ -194,11 +194,10 @@ impl Range {
 
 impl ListQuery {
     /// Builds the statements for `filter` and `page`. `size` answers [`counted_sql`]
-    /// and `bit` [`crate::element_bits::bit`] (both run in the listing's own read
-    /// transaction); they are asked only for filters combining several elements:
-    /// `size` for the sizes that choose the ranges (and for the total of a filter
-    /// with at most one tag or capability), `bit` for each element the rows of a
-    /// range are tested for.
+    /// and `bit` [`crate::element_bits::bit`], both in the listing's own read
+    /// transaction. They are asked only for filters combining several tags, or tags
+    /// and a capability: the sizes choose the ranges read, the bits how each range's
+    /// rows are tested for the other elements.
     pub(crate) fn new<E>(
         filter: &AgentFilter,
         page: PageRequest,

@@ -133,8 +133,9 @@ impl CandidateQuery {
     /// Backends that sum outside SQL share this, so they order alike.
     ///
     /// Sorted, not hashed: a recommend at a large registry reads tens of thousands
-    /// of postings, and grouping them by a sort then summing each run took half the
-    /// time of a hash map keyed by agent (and needs no hasher for `K`).
+    /// of postings. Summed in a hash map keyed by agent and then stable-sorted, this
+    /// was a third of reading the candidates at 1M agents (`perf`); grouping by a
+    /// sort and summing each run took about 4 ms off the whole `ax agent recommend`.
     pub fn rank_postings<K: Ord>(
         &self,
         postings: impl IntoIterator<Item = (K, f64)>,

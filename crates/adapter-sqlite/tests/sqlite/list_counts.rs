@@ -144,17 +144,46 @@ fn totals_and_pages_stay_exact_through_inserts_updates_removals_and_imports() {
     assert_listings_exact(&store, "after an import that replaces");
 }
 
-/// A file at version 5 (no `agent_counts`, no element lists) is upgraded with counts
-/// and lists built from its rows.
-#[test]
-fn migration_6_builds_counts_and_lists_for_an_existing_file() {
+/// Writes 30 agents, takes the file back to `version` with `take_back`, and checks
+/// that the upgrade, the step run a second time (a file upgraded by hand) and writes
+/// on the upgraded file all leave every listing exact. `upgraded` looks at the file
+/// right after the first upgrade.
+fn assert_upgrade_from(version: u32, take_back: &str, upgraded: &dyn Fn(&SqliteDatabase)) {
     let (dir, db) = temp_db();
     let store = db.agent_store();
     for n in 0..30 {
         block_on(store.insert(&agent(n, 0))).expect("insert");
     }
-    let conn = db.connection().expect("connection");
-    conn.execute_batch(
+    db.connection()
+        .expect("connection")
+        .execute_batch(&format!("{take_back} PRAGMA user_version = {version};"))
+        .unwrap_or_else(|e| panic!("take the file back to version {version}: {e}"));
+    drop(store);
+    drop(db);
+
+    let db = SqliteDatabase::open(db_path(&dir)).expect("reopen and migrate");
+    upgraded(&db);
+    assert_listings_exact(&db.agent_store(), "after the upgrade");
+    db.connection()
+        .expect("connection")
+        .pragma_update(None, "user_version", version)
+        .expect("reset the version");
+    drop(db);
+    let db = SqliteDatabase::open(db_path(&dir)).expect("migrate again");
+    let store = db.agent_store();
+    assert_listings_exact(&store, "after the step ran twice");
+    // The triggers and the bits work on the upgraded file.
+    block_on(store.insert(&agent(99, 1))).expect("insert");
+    assert!(block_on(store.remove("agent-000")).expect("remove"));
+    assert_listings_exact(&store, "after writes on the upgraded file");
+}
+
+/// A file at version 5 (no `agent_counts`, no element lists) is upgraded with counts
+/// and lists built from its rows.
+#[test]
+fn migration_6_builds_counts_and_lists_for_an_existing_file() {
+    assert_upgrade_from(
+        5,
         "DROP TRIGGER agents_count_insert; DROP TRIGGER agents_count_delete;
         DROP TRIGGER agents_count_update; DROP TRIGGER agent_tags_count_insert;
         DROP TRIGGER agent_tags_count_delete; DROP TRIGGER agent_tags_count_update;
@@ -163,77 +192,34 @@ fn migration_6_builds_counts_and_lists_for_an_existing_file() {
         DROP TRIGGER agent_capabilities_count_update;
         DROP TABLE agent_counts;
         UPDATE agent_tags SET tag_list = NULL, capability_list = NULL;
-        UPDATE agent_capabilities SET tag_list = NULL;
-        PRAGMA user_version = 5;",
-    )
-    .expect("take the file back to version 5");
-    drop(conn);
-    drop(store);
-    drop(db);
-
-    let db = SqliteDatabase::open(db_path(&dir)).expect("reopen and migrate");
-    let store = db.agent_store();
-    assert_listings_exact(&store, "after the upgrade");
-    // Re-running the step (a file upgraded by hand) changes nothing.
-    db.connection()
-        .expect("connection")
-        .pragma_update(None, "user_version", 5)
-        .expect("reset the version");
-    drop(db);
-    let db = SqliteDatabase::open(db_path(&dir)).expect("migrate again");
-    let store = db.agent_store();
-    assert_listings_exact(&store, "after the step ran twice");
-    // The triggers work on the upgraded file.
-    block_on(store.insert(&agent(99, 1))).expect("insert");
-    assert!(block_on(store.remove("agent-000")).expect("remove"));
-    assert_listings_exact(&store, "after writes on the upgraded file");
+        UPDATE agent_capabilities SET tag_list = NULL;",
+        &|_| {},
+    );
 }
 
 /// A file at version 6 (no `element_bits`, no masks) is upgraded with bits for its
 /// elements and every side row's masks computed from its agents (INV-AGT-DB-003).
 #[test]
 fn migration_7_gives_existing_rows_their_masks() {
-    let (dir, db) = temp_db();
-    let store = db.agent_store();
-    for n in 0..30 {
-        block_on(store.insert(&agent(n, 0))).expect("insert");
-    }
-    let conn = db.connection().expect("connection");
-    conn.execute_batch(
+    assert_upgrade_from(
+        6,
         "DROP TABLE element_bits;
         ALTER TABLE agent_tags DROP COLUMN tag_mask;
         ALTER TABLE agent_tags DROP COLUMN capability_mask;
-        ALTER TABLE agent_capabilities DROP COLUMN tag_mask;
-        PRAGMA user_version = 6;",
-    )
-    .expect("take the file back to version 6");
-    drop(conn);
-    drop(store);
-    drop(db);
-
-    let db = SqliteDatabase::open(db_path(&dir)).expect("reopen and migrate");
-    let bits: i64 = db
-        .connection()
-        .expect("connection")
-        .query_row("SELECT COUNT(*) FROM element_bits", [], |row| row.get(0))
-        .expect("bits");
-    assert_eq!(
-        bits,
-        (TAGS.len() + CAPABILITIES.len()) as i64,
-        "every element has a bit"
+        ALTER TABLE agent_capabilities DROP COLUMN tag_mask;",
+        &|db| {
+            let bits: i64 = db
+                .connection()
+                .expect("connection")
+                .query_row("SELECT COUNT(*) FROM element_bits", [], |row| row.get(0))
+                .expect("bits");
+            assert_eq!(
+                bits,
+                (TAGS.len() + CAPABILITIES.len()) as i64,
+                "every element has a bit"
+            );
+        },
     );
-    let store = db.agent_store();
-    assert_listings_exact(&store, "after the upgrade");
-    db.connection()
-        .expect("connection")
-        .pragma_update(None, "user_version", 6)
-        .expect("reset the version");
-    drop(db);
-    let db = SqliteDatabase::open(db_path(&dir)).expect("migrate again");
-    let store = db.agent_store();
-    assert_listings_exact(&store, "after the step ran twice");
-    block_on(store.insert(&agent(99, 1))).expect("insert");
-    assert_listings_exact(&store, "after writes on the upgraded file");
 }
 
 /// Only the first 63 tags and capabilities get a bit; filters on the others (alone,
