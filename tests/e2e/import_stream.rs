@@ -65,6 +65,23 @@ fn write_registry(path: &Path, count: usize, last: Option<Value>) {
     out.flush().expect("flush");
 }
 
+/// Imports `what` into `data` as `ax agent import` does, checks that it succeeded
+/// and reported `count` agents imported, and returns its stdout and peak resident
+/// memory in KiB (see [`run_measured`]).
+fn import_measured(data: &DataDir, what: &Path, count: usize) -> (String, u64) {
+    let (code, stdout, stderr, kib) =
+        run_measured(
+            data.ax()
+                .args(["agent", "import", what.to_str().expect("utf-8")]),
+        );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.starts_with(&format!("imported {count}: ")),
+        "{stdout}"
+    );
+    (stdout, kib)
+}
+
 /// Runs `cmd` to completion and returns its exit code, stdout, stderr and peak
 /// resident memory in KiB (`VmHWM`, the high-water mark, read from /proc while it
 /// runs: it only grows, so the last reading is the peak up to the child's exit).
@@ -131,12 +148,7 @@ fn peak_memory_of_an_import_does_not_grow_with_the_document() {
         let file = data.path().join("registry.json");
         write_registry(&file, count, None);
         let size = std::fs::metadata(&file).expect("size").len();
-        let (code, stdout, stderr, import_kib) =
-            run_measured(
-                data.ax()
-                    .args(["agent", "import", file.to_str().expect("utf-8")]),
-            );
-        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        let (stdout, import_kib) = import_measured(&data, &file, count);
         assert!(
             stdout.starts_with(&format!("imported {count}: agent-0000000, agent-0000001")),
             "{stdout}"
@@ -298,16 +310,7 @@ fn a_directory_file_is_streamed_not_held_parsed() {
     let mut peaks = Vec::new();
     for what in [&file, &dir] {
         let data = DataDir::new();
-        let (code, stdout, stderr, kib) =
-            run_measured(
-                data.ax()
-                    .args(["agent", "import", what.to_str().expect("utf-8")]),
-            );
-        assert_eq!(code, 0, "{stdout}\n{stderr}");
-        assert!(
-            stdout.starts_with(&format!("imported {count}: ")),
-            "{stdout}"
-        );
+        let (_, kib) = import_measured(&data, what, count);
         peaks.push(kib);
     }
     let [alone, in_directory] = peaks[..] else {

@@ -142,8 +142,9 @@ CREATE TABLE IF NOT EXISTS discussions (
 /// (its UTF-8 bytes, as the key tables do) for the team filter. Terms are
 /// alphanumeric words, so never hold U+0000. `ON DELETE CASCADE` removed an agent's
 /// postings with it until version 3 dropped the key; the `agent_id` index serves
-/// the store's removal and rewrite of an agent's postings. Filled after the migration by the store (the terms are computed in Rust,
-/// and a new version of them rebuilds the table).
+/// the store's removal and rewrite of an agent's postings. Filled after the
+/// migration by the store (the terms are computed in Rust, and a new version of them
+/// rebuilds the table).
 const V2: &str = r#"
 CREATE TABLE IF NOT EXISTS agent_terms (
     term TEXT COLLATE "C" NOT NULL,

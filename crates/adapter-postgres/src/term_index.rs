@@ -1,8 +1,9 @@
 //! The `agent_terms` table (schema version 2; without its foreign key since version
 //! 3): the term index `recommend` reads its candidates from. The writes in
 //! [`crate::agent_rows`] keep it in the statement (or transaction) that writes the
-//! agent, and removing an agent removes its postings (INV-PG-TERMS-001); [`ensure_built`] fills it for databases
-//! whose agents were written before it existed, or by another version of the terms.
+//! agent, and removing an agent removes its postings (INV-PG-TERMS-001);
+//! [`ensure_built`] fills it for databases whose agents were written before it
+//! existed, or by another version of the terms.
 
 use ax_agent_domain::recommend::terms::{index_marker, index_terms};
 use ax_agent_domain::store::{CandidateQuery, StoreError};
@@ -20,9 +21,9 @@ use crate::migrations::MIGRATION_LOCK;
 /// and the heaviest `$7` agents with their rows. The sums are sorted *before* the
 /// agents are joined, so the join walks them heaviest first and stops once `$7`
 /// agents passed the filters; sorted after it, every summed agent's row was read
-/// (at 100k agents: 14,000 rows for 200 wanted, 124 ms instead of 42 ms). Parameters: `$1` terms, `$2` team
-/// bytes or NULL, `$3` budget, `$4` minimum weight, `$5` excluded ids, `$6` required
-/// capabilities, `$7` limit.
+/// (at 100k agents: 14,000 rows for 200 wanted, 124 ms instead of 42 ms).
+/// Parameters: `$1` terms, `$2` team bytes or NULL, `$3` budget, `$4` minimum weight,
+/// `$5` excluded ids, `$6` required capabilities, `$7` limit.
 const CANDIDATES_SQL: &str = "SELECT {cols} FROM (\
      SELECT p.agent_id, SUM(p.weight) AS weight FROM unnest($1::text[]) AS q(term) \
      CROSS JOIN LATERAL (SELECT t.agent_id, t.weight FROM agent_terms AS t \

@@ -23,7 +23,8 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    fn as_str(self) -> &'static str {
+    /// The `kind` column's value (also `agent_counts`' kind of the element's entries).
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Tag => "tag",
             Self::Capability => "capability",

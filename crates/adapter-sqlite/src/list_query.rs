@@ -61,12 +61,12 @@ pub(crate) struct ListQuery {
     pub(crate) empty_page: bool,
 }
 
-/// A set `agent_counts` counts: every agent, or the entries of one tag or capability.
+/// A set `agent_counts` counts: every agent, or the entries of one tag or capability
+/// (its `kind` column is the element's kind, as in `element_bits`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Counted<'f> {
     Agents,
-    Tag(&'f str),
-    Capability(&'f str),
+    Element(Kind, &'f str),
 }
 
 /// `SELECT` of how many members of `counted` have the filter's team and enabled flag
@@ -74,8 +74,7 @@ pub(crate) enum Counted<'f> {
 pub(crate) fn counted_sql(counted: Counted<'_>, filter: &AgentFilter) -> (String, Vec<Value>) {
     let (kind, key) = match counted {
         Counted::Agents => ("agent", ""),
-        Counted::Tag(tag) => ("tag", tag),
-        Counted::Capability(capability) => ("capability", capability),
+        Counted::Element(kind, element) => (kind.as_str(), element),
     };
     let mut sql =
         "SELECT IFNULL(SUM(c.n), 0) FROM agent_counts AS c WHERE c.kind = ? AND c.key = ?"
@@ -215,14 +214,15 @@ impl ListQuery {
                 Self::with(count_sql, count_params, page_sql, page_params, page)
             }
             (None, [tag]) => {
-                let (count_sql, count_params) = counted_sql(Counted::Tag(tag), filter);
+                let (count_sql, count_params) =
+                    counted_sql(Counted::Element(Kind::Tag, tag), filter);
                 let range = Range::side("agent_tags", "tag", tag, filter);
                 let (page_sql, page_params) = one_range_page(&range, page);
                 Self::with(count_sql, count_params, page_sql, page_params, page)
             }
             (Some(capability), []) => {
                 let (count_sql, count_params) =
-                    counted_sql(Counted::Capability(capability), filter);
+                    counted_sql(Counted::Element(Kind::Capability, capability), filter);
                 let range = Range::side("agent_capabilities", "capability", capability, filter);
                 let (page_sql, page_params) = one_range_page(&range, page);
                 Self::with(count_sql, count_params, page_sql, page_params, page)
@@ -290,15 +290,11 @@ fn elements<'f, E>(
 ) -> Result<Vec<(u64, Element<'f>)>, E> {
     let mut out = Vec::with_capacity(names.len());
     for name in names {
-        let counted = match kind {
-            Kind::Tag => Counted::Tag(name),
-            Kind::Capability => Counted::Capability(name),
-        };
         let element = Element {
             name,
             bit: bit(kind, name)?,
         };
-        out.push((size(counted)?, element));
+        out.push((size(Counted::Element(kind, name))?, element));
     }
     Ok(out)
 }
@@ -559,13 +555,13 @@ mod tests {
         // Once the capability is the smaller set, once the tags.
         let small_capability = |c: Counted<'_>| -> u64 {
             match c {
-                Counted::Capability(_) => 10,
+                Counted::Element(Kind::Capability, _) => 10,
                 _ => 1_000,
             }
         };
         let small_tags = |c: Counted<'_>| -> u64 {
             match c {
-                Counted::Capability(_) => 1_000,
+                Counted::Element(Kind::Capability, _) => 1_000,
                 _ => 10,
             }
         };
@@ -630,13 +626,13 @@ mod tests {
     fn the_smaller_side_drives_a_combined_filter() {
         let combined = filter(&["a", "b"], Some("c"));
         let by_capability = query(&combined, &|c| match c {
-            Counted::Capability(_) => 10,
+            Counted::Element(Kind::Capability, _) => 10,
             _ => 1_000,
         });
         assert!(by_capability.count_sql.contains("FROM agent_capabilities"));
         assert!(!by_capability.count_sql.contains("FROM agent_tags"));
         let by_tags = query(&combined, &|c| match c {
-            Counted::Capability(_) => 1_000,
+            Counted::Element(Kind::Capability, _) => 1_000,
             _ => 10,
         });
         assert!(!by_tags.count_sql.contains("FROM agent_capabilities"));
@@ -651,11 +647,11 @@ mod tests {
         use rusqlite::types::Value;
         let combined = filter(&["a", "bb"], Some("c"));
         let small_capability = |c: Counted<'_>| match c {
-            Counted::Capability(_) => 10,
+            Counted::Element(Kind::Capability, _) => 10,
             _ => 1_000,
         };
         let small_tags = |c: Counted<'_>| match c {
-            Counted::Capability(_) => 1_000,
+            Counted::Element(Kind::Capability, _) => 1_000,
             _ => 10,
         };
         let by_length = |_: Kind, name: &str| u8::try_from(name.len()).ok();
@@ -700,7 +696,7 @@ mod tests {
     fn several_tags_count_the_largest_from_agent_counts() {
         let tags = filter(&["a", "b"], None);
         let q = query(&tags, &|c| match c {
-            Counted::Tag("b") => 70,
+            Counted::Element(Kind::Tag, "b") => 70,
             _ => 30,
         });
         assert_eq!(q.count_sql.matches("FROM agent_tags").count(), 1);
