@@ -269,3 +269,23 @@ fn elements_past_the_last_bit_are_filtered_exactly() {
     }
     assert_listings_exact_for(&store, "with 70 tags and 66 capabilities", &filters);
 }
+
+/// A bit number no writer gives (a file edited by hand) counts as no bit: the
+/// element is filtered through the lists, the others still by their masks, and the
+/// answers stay exact; nothing shifts by it.
+#[test]
+fn a_bit_out_of_range_counts_as_none() {
+    let (_dir, db) = temp_db();
+    let store = db.agent_store();
+    for n in 0..30 {
+        block_on(store.insert(&agent(n, 0))).expect("insert");
+    }
+    db.connection()
+        .expect("connection")
+        .execute_batch(
+            "UPDATE element_bits SET bit = 99 WHERE kind = 'tag' AND element = 'rust';
+            UPDATE element_bits SET bit = -1 WHERE kind = 'capability' AND element = 'code-review';",
+        )
+        .expect("edit the bits by hand");
+    assert_listings_exact(&store, "with hand-edited bits");
+}
