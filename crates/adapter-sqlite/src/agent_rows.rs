@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use crate::element_bits::{self, Kind};
 use crate::error::{OutOfRange, store_backend};
 use crate::list_query::element_list;
+use crate::many_rows::insert_rows;
 use crate::term_index::{PostingBatch, delete_postings, insert_postings, postings_of};
 
 /// The columns every read selects, in the order [`record_from_row`] expects.
@@ -103,19 +104,32 @@ impl AgentRow {
         Ok(rowid)
     }
 
-    /// [`Self::insert`], with the postings handed to `batch` (for its flush to write
-    /// in key order) instead of written now; they are moved out of the row.
-    pub(crate) fn insert_into_batch(
+    /// [`Self::insert`] of the row at `index` of an import batch, with its side rows
+    /// and postings held in `pending` (for its flush to write in key order) instead of
+    /// written now; the postings are moved out of the row.
+    pub(crate) fn insert_deferred(
         &mut self,
         tx: &Connection,
-        batch: &mut PostingBatch,
+        index: usize,
+        pending: &mut PendingWrites,
     ) -> rusqlite::Result<i64> {
-        let rowid = self.insert_without_postings(tx)?;
-        batch.add(rowid, self.team.clone(), std::mem::take(&mut self.postings));
+        let rowid = self.insert_agent_row(tx)?;
+        let (tag_mask, capability_mask) = self.masks(tx)?;
+        pending.side.push((index, rowid, tag_mask, capability_mask));
+        pending
+            .postings
+            .add(rowid, self.team.clone(), std::mem::take(&mut self.postings));
         Ok(rowid)
     }
 
     fn insert_without_postings(&self, tx: &Connection) -> rusqlite::Result<i64> {
+        let rowid = self.insert_agent_row(tx)?;
+        self.insert_side_entries(tx, rowid)?;
+        Ok(rowid)
+    }
+
+    /// Inserts the `agents` row alone; returns its rowid.
+    fn insert_agent_row(&self, tx: &Connection) -> rusqlite::Result<i64> {
         tx.prepare_cached(
             "INSERT INTO agents (agent_id, display_name, description, system_prompt, \
              capabilities, tags, team, enabled, created_at, updated_at, profile, revision, is_enabled) \
@@ -135,9 +149,7 @@ impl AgentRow {
             self.profile_json,
             self.revision,
         ])?;
-        let rowid = tx.last_insert_rowid();
-        self.insert_side_entries(tx, rowid)?;
-        Ok(rowid)
+        Ok(tx.last_insert_rowid())
     }
 
     /// Overwrites the row `rowid` (the same agent id) and replaces its side entries
@@ -169,53 +181,114 @@ impl AgentRow {
         insert_postings(tx, rowid, self.team.as_deref(), &self.postings)
     }
 
-    /// One side-table row per distinct tag and capability (`OR IGNORE` folds a
-    /// profile that lists an element twice), repeating the team and enabled flag the
-    /// filters read from them, and the agent's element lists and masks.
+    /// The side-table entries of the row `rowid` (see [`write_side_rows`]).
     fn insert_side_entries(&self, tx: &Connection, rowid: i64) -> rusqlite::Result<()> {
-        // INV-AGT-DB-003: new elements get their bits before any row holds them.
+        let (tag_mask, capability_mask) = self.masks(tx)?;
+        write_side_rows(tx, &[(self, rowid, tag_mask, capability_mask)])
+    }
+
+    /// The row's `tag_mask` and `capability_mask`, giving its new elements their bits
+    /// (INV-AGT-DB-003: before any side row holds them). The capability mask is only
+    /// stored on `agent_tags` rows, so an agent without tags needs none.
+    fn masks(&self, tx: &Connection) -> rusqlite::Result<(i64, i64)> {
         let tag_mask = element_bits::mask(tx, Kind::Tag, &self.tags)?;
-        if !self.tags.is_empty() {
-            let capability_mask = element_bits::mask(tx, Kind::Capability, &self.capabilities)?;
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO agent_tags \
-                 (tag, agent_id, agent_rowid, team, enabled, tag_list, capability_list, \
-                 tag_mask, capability_mask) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for tag in &self.tags {
-                stmt.execute(params![
-                    tag,
-                    self.agent_id,
-                    rowid,
-                    self.team,
-                    self.enabled,
-                    self.tag_list,
-                    self.capability_list,
-                    tag_mask,
-                    capability_mask,
-                ])?;
-            }
-        }
-        if !self.capabilities.is_empty() {
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO agent_capabilities \
-                 (capability, agent_id, agent_rowid, team, enabled, tag_list, tag_mask) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for capability in &self.capabilities {
-                stmt.execute(params![
-                    capability,
-                    self.agent_id,
-                    rowid,
-                    self.team,
-                    self.enabled,
-                    self.tag_list,
-                    tag_mask,
-                ])?;
-            }
-        }
-        Ok(())
+        let capability_mask = if self.tags.is_empty() {
+            0
+        } else {
+            element_bits::mask(tx, Kind::Capability, &self.capabilities)?
+        };
+        Ok((tag_mask, capability_mask))
+    }
+}
+
+/// An inserted agent row whose side rows are to be written: the row, its rowid, its
+/// tag mask and its capability mask.
+type SideSource<'a> = (&'a AgentRow, i64, i64, i64);
+
+/// Writes one side-table row per distinct tag and capability of each source (`OR
+/// IGNORE` folds a profile that lists an element twice), repeating the team and
+/// enabled flag the filters read from them, and the agent's element lists and masks.
+/// Each table's rows are written in its key order, `(element, agent_id)`, so rows of
+/// one element follow each other into the same leaf (see `PendingWrites`).
+fn write_side_rows(tx: &Connection, sources: &[SideSource<'_>]) -> rusqlite::Result<()> {
+    let by_element = |list: fn(&AgentRow) -> &[String]| {
+        let mut rows: Vec<(SideSource<'_>, &str)> = sources
+            .iter()
+            .flat_map(|source| list(source.0).iter().map(|e| (*source, e.as_str())))
+            .collect();
+        rows.sort_unstable_by(|(a, x), (b, y)| {
+            x.cmp(y).then_with(|| a.0.agent_id.cmp(&b.0.agent_id))
+        });
+        rows
+    };
+    insert_rows(
+        tx,
+        "INSERT OR IGNORE INTO agent_tags (tag, agent_id, agent_rowid, team, enabled, \
+         tag_list, capability_list, tag_mask, capability_mask) VALUES ",
+        9,
+        &by_element(|row| &row.tags),
+        |stmt, first, ((row, rowid, tag_mask, capability_mask), tag)| {
+            stmt.raw_bind_parameter(first, tag)?;
+            stmt.raw_bind_parameter(first + 1, &row.agent_id)?;
+            stmt.raw_bind_parameter(first + 2, rowid)?;
+            stmt.raw_bind_parameter(first + 3, &row.team)?;
+            stmt.raw_bind_parameter(first + 4, row.enabled)?;
+            stmt.raw_bind_parameter(first + 5, &row.tag_list)?;
+            stmt.raw_bind_parameter(first + 6, &row.capability_list)?;
+            stmt.raw_bind_parameter(first + 7, tag_mask)?;
+            stmt.raw_bind_parameter(first + 8, capability_mask)
+        },
+    )?;
+    insert_rows(
+        tx,
+        "INSERT OR IGNORE INTO agent_capabilities (capability, agent_id, agent_rowid, team, \
+         enabled, tag_list, tag_mask) VALUES ",
+        7,
+        &by_element(|row| &row.capabilities),
+        |stmt, first, ((row, rowid, tag_mask, _), capability)| {
+            stmt.raw_bind_parameter(first, capability)?;
+            stmt.raw_bind_parameter(first + 1, &row.agent_id)?;
+            stmt.raw_bind_parameter(first + 2, rowid)?;
+            stmt.raw_bind_parameter(first + 3, &row.team)?;
+            stmt.raw_bind_parameter(first + 4, row.enabled)?;
+            stmt.raw_bind_parameter(first + 5, &row.tag_list)?;
+            stmt.raw_bind_parameter(first + 6, tag_mask)
+        },
+    )
+}
+
+/// The side rows and postings of the rows an import batch inserted, held back and
+/// written together by [`PendingWrites::flush`], each table's in its key order,
+/// inside the same transaction as the rows.
+///
+/// Why: written agent by agent, each of an agent's ~30 side rows and postings goes to
+/// a different leaf of its table, one statement each. Held for a batch and sorted,
+/// the rows of one element or term follow each other into the same leaf, and go
+/// [`crate::many_rows::ROWS_PER_STATEMENT`] to a statement. The rows written are the
+/// same, so the side tables and the term index stay exact (INV-AGT-DB-002,
+/// INV-AGT-DB-003, INV-AGT-REC-002); only the order of the inserts changes.
+#[derive(Debug, Default)]
+pub(crate) struct PendingWrites {
+    /// `(index of the row in the batch, rowid, tag mask, capability mask)`.
+    side: Vec<(usize, i64, i64, i64)>,
+    postings: PostingBatch,
+}
+
+impl PendingWrites {
+    /// Writes everything held for the rows of `rows` (the batch the indexes refer to)
+    /// and forgets it. Must run before anything reads or deletes side rows or postings
+    /// of the rows held (an overwrite, the end of the batch), in the same transaction.
+    pub(crate) fn flush(&mut self, tx: &Connection, rows: &[AgentRow]) -> rusqlite::Result<()> {
+        let sources: Vec<SideSource<'_>> = self
+            .side
+            .iter()
+            .map(|&(index, rowid, tag_mask, capability_mask)| {
+                (&rows[index], rowid, tag_mask, capability_mask)
+            })
+            .collect();
+        write_side_rows(tx, &sources)?;
+        self.side.clear();
+        self.postings.flush(tx)
     }
 }
 

@@ -58,6 +58,7 @@ mod element_bits;
 mod error;
 mod history;
 mod list_query;
+mod many_rows;
 mod migrations;
 mod term_index;
 

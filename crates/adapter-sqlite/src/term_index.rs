@@ -16,6 +16,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::agent_rows::{SELECT_COLUMNS, record_from_row};
 use crate::database::open_error;
 use crate::error::store_backend;
+use crate::many_rows::insert_rows;
 
 /// The postings an agent has: its terms when enabled, none when disabled.
 pub(crate) fn postings_of(profile: &AgentProfile) -> Vec<(String, f64)> {
@@ -103,16 +104,23 @@ impl PostingBatch {
                 .then(weight_y.total_cmp(&weight_x))
                 .then(rowid_x.cmp(&rowid_y))
         });
-        let mut stmt = tx.prepare_cached(INSERT_POSTING)?;
-        for (a, p) in order {
+        let bind = |stmt: &mut rusqlite::Statement<'_>, first: usize, (a, p): (u32, u32)| {
             let (rowid, team, postings) = &agents[a as usize];
             let (term, weight) = &postings[p as usize];
-            stmt.execute(params![term, weight, rowid, team])?;
-        }
+            stmt.raw_bind_parameter(first, term)?;
+            stmt.raw_bind_parameter(first + 1, weight)?;
+            stmt.raw_bind_parameter(first + 2, rowid)?;
+            stmt.raw_bind_parameter(first + 3, team)
+        };
+        insert_rows(tx, INSERT_POSTINGS_HEAD, 4, &order, bind)?;
         self.agents.clear();
         Ok(())
     }
 }
+
+/// [`INSERT_POSTING`] without its `VALUES` list, for [`insert_rows`].
+const INSERT_POSTINGS_HEAD: &str =
+    "INSERT OR REPLACE INTO agent_terms (term, weight, agent_rowid, team) VALUES ";
 
 /// Deletes the postings of the agent row `rowid` by their keys, recomputed from the
 /// row's stored profile (the index was built from it by the same, pure function).
