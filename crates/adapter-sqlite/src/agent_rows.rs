@@ -11,7 +11,7 @@ use ax_contracts::agent::{AgentProfile, AgentRecord};
 use rusqlite::{Connection, Row, params};
 use serde_json::{Map, Value};
 
-use crate::element_bits::{self, Kind};
+use crate::element_bits::{self, Kind, KnownBits};
 use crate::error::{OutOfRange, store_backend};
 use crate::list_query::element_list;
 use crate::many_rows::insert_rows;
@@ -114,7 +114,7 @@ impl AgentRow {
         pending: &mut PendingWrites,
     ) -> rusqlite::Result<i64> {
         let rowid = self.insert_agent_row(tx)?;
-        let (tag_mask, capability_mask) = self.masks(tx)?;
+        let (tag_mask, capability_mask) = self.masks(tx, &mut pending.known_bits)?;
         pending.side.push((index, rowid, tag_mask, capability_mask));
         pending
             .postings
@@ -183,19 +183,19 @@ impl AgentRow {
 
     /// The side-table entries of the row `rowid` (see [`write_side_rows`]).
     fn insert_side_entries(&self, tx: &Connection, rowid: i64) -> rusqlite::Result<()> {
-        let (tag_mask, capability_mask) = self.masks(tx)?;
+        let (tag_mask, capability_mask) = self.masks(tx, &mut KnownBits::default())?;
         write_side_rows(tx, &[(self, rowid, tag_mask, capability_mask)])
     }
 
     /// The row's `tag_mask` and `capability_mask`, giving its new elements their bits
     /// (INV-AGT-DB-003: before any side row holds them). The capability mask is only
     /// stored on `agent_tags` rows, so an agent without tags needs none.
-    fn masks(&self, tx: &Connection) -> rusqlite::Result<(i64, i64)> {
-        let tag_mask = element_bits::mask(tx, Kind::Tag, &self.tags)?;
+    fn masks(&self, tx: &Connection, known: &mut KnownBits) -> rusqlite::Result<(i64, i64)> {
+        let tag_mask = element_bits::mask(tx, Kind::Tag, &self.tags, known)?;
         let capability_mask = if self.tags.is_empty() {
             0
         } else {
-            element_bits::mask(tx, Kind::Capability, &self.capabilities)?
+            element_bits::mask(tx, Kind::Capability, &self.capabilities, known)?
         };
         Ok((tag_mask, capability_mask))
     }
@@ -272,6 +272,8 @@ pub(crate) struct PendingWrites {
     /// `(index of the row in the batch, rowid, tag mask, capability mask)`.
     side: Vec<(usize, i64, i64, i64)>,
     postings: PostingBatch,
+    /// The element bits this batch has looked up (its rows' masks are made from them).
+    known_bits: KnownBits,
 }
 
 impl PendingWrites {

@@ -10,6 +10,8 @@
 //! written (no row can hold an element whose bit it lacks). Elements past the 63rd
 //! of a kind get no bit; filters on them test the element lists instead.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension};
 
 /// Bits per kind: 0–62, so a mask is a non-negative SQLite integer.
@@ -44,27 +46,59 @@ pub(crate) fn bit(conn: &Connection, kind: Kind, element: &str) -> rusqlite::Res
         .and_then(|bit| u8::try_from(bit).ok()))
 }
 
+/// Bits already looked up or given in one write transaction, so that a batch of
+/// agents asks SQLite once per distinct element instead of once per agent and
+/// element. Valid only inside that transaction: it holds the write lock, and bits are
+/// only ever given (by [`mask`], which records them here), never moved.
+#[derive(Debug, Default)]
+pub(crate) struct KnownBits {
+    tags: HashMap<String, Option<u8>>,
+    capabilities: HashMap<String, Option<u8>>,
+}
+
 /// The mask of `elements`, giving each element without a bit the next free one while
-/// any is left. Runs in the write transaction of the side rows it is for.
-pub(crate) fn mask(tx: &Connection, kind: Kind, elements: &[String]) -> rusqlite::Result<i64> {
+/// any is left. Runs in the write transaction of the side rows it is for, which
+/// `known` belongs to.
+pub(crate) fn mask(
+    tx: &Connection,
+    kind: Kind,
+    elements: &[String],
+    known: &mut KnownBits,
+) -> rusqlite::Result<i64> {
+    let known = match kind {
+        Kind::Tag => &mut known.tags,
+        Kind::Capability => &mut known.capabilities,
+    };
     let mut mask = 0_i64;
     for element in elements {
-        let bit = match bit(tx, kind, element)? {
-            Some(bit) => Some(bit),
-            None => tx
-                .prepare_cached(
-                    "INSERT INTO element_bits (kind, element, bit) \
-                     SELECT ?1, ?2, COUNT(*) FROM element_bits WHERE kind = ?1 \
-                     HAVING COUNT(*) < ?3 RETURNING bit",
-                )?
-                .query_row(rusqlite::params![kind.as_str(), element, BITS], |row| {
-                    row.get::<_, u8>(0)
-                })
-                .optional()?,
+        let bit = match known.get(element) {
+            Some(&bit) => bit,
+            None => {
+                let bit = bit_or_next_free(tx, kind, element)?;
+                known.insert(element.clone(), bit);
+                bit
+            }
         };
         if let Some(bit) = bit {
             mask |= 1_i64 << bit;
         }
     }
     Ok(mask)
+}
+
+/// The bit of `element`, given the next free one if it has none and any is left.
+fn bit_or_next_free(tx: &Connection, kind: Kind, element: &str) -> rusqlite::Result<Option<u8>> {
+    match bit(tx, kind, element)? {
+        Some(bit) => Ok(Some(bit)),
+        None => tx
+            .prepare_cached(
+                "INSERT INTO element_bits (kind, element, bit) \
+                 SELECT ?1, ?2, COUNT(*) FROM element_bits WHERE kind = ?1 \
+                 HAVING COUNT(*) < ?3 RETURNING bit",
+            )?
+            .query_row(rusqlite::params![kind.as_str(), element, BITS], |row| {
+                row.get::<_, u8>(0)
+            })
+            .optional(),
+    }
 }
