@@ -5,9 +5,10 @@
 //! list or of a registry file's `agents` list are handed on one by one as the parser
 //! reaches them (serde_json's `StreamDeserializer` reads a sequence of documents, not
 //! the elements of one array, hence the visitor below). A directory is read one file
-//! at a time: each JSON file's text (at most [`input::MAX_DOCUMENT_BYTES`]) is
-//! checked whole, then streamed as above; YAML is read whole (a YAML parser cannot
-//! be fed an element at a time), under the usual per-document limits.
+//! at a time: each JSON file (at most [`input::MAX_DOCUMENT_BYTES`]) is parsed once
+//! through to check it, then read again and streamed as above, so its text is never
+//! held; YAML is read whole (a YAML parser cannot be fed an element at a time), under
+//! the usual per-document limits.
 //!
 //! The limits the whole-document reader enforces hold per element here: no `{`/`[`
 //! nesting deeper than [`input::MAX_DEPTH`] anywhere, and no single profile (or the
@@ -15,7 +16,7 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -158,24 +159,32 @@ fn read_source(path: &Path, sink: &mut Sink) -> Result<(), CliError> {
             let total = opened.metadata().ok().map(|m| m.len());
             return stream_document(BufReader::new(opened), total, &shown, &shown, sink);
         }
-        let delivered = match input::read_import_text(file, &mut buffer) {
-            Ok(text) if !input::is_yaml(&file.shown) && streams_cleanly(text, &shown) => {
-                // Checked whole; now handed on element by element, so no more than
-                // the file's text and one batch of profiles is held at a time.
-                match stream_document(text.as_bytes(), None, &shown, &shown, sink) {
-                    Ok(()) => !sink.stopped,
-                    Err(err) => sink.send(ImportEvent::Invalid(unreadable(shown, &err))),
+        let delivered = if input::is_yaml(&file.shown) {
+            read_whole(file, &shown, single, &mut buffer, sink)?
+        } else {
+            match input::open_import_file(file) {
+                Ok((opened, _)) => {
+                    // Checked whole, then read again and handed on element by
+                    // element: no more than one batch of profiles is held at a time,
+                    // and never the file's text.
+                    let limited = || (&opened).take(input::MAX_DOCUMENT_BYTES as u64 + 1);
+                    if streams_cleanly(BufReader::new(limited()), &shown)
+                        && (&opened).rewind().is_ok()
+                    {
+                        match stream_document(BufReader::new(limited()), None, &shown, &shown, sink)
+                        {
+                            Ok(()) => !sink.stopped,
+                            Err(err) => sink.send(ImportEvent::Invalid(unreadable(shown, &err))),
+                        }
+                    } else {
+                        // JSON the streaming parse refused (or larger than a document
+                        // may be): read whole, which reports the reason as it always did.
+                        read_whole(file, &shown, single, &mut buffer, sink)?
+                    }
                 }
-            }
-            // YAML, or JSON the streaming parse refused: read whole, which reports
-            // the reason as it always did.
-            Ok(text) => match input::parse_import_text(file, text) {
-                Ok(doc) => sink.document(&shown, doc),
                 Err(err) if single => return Err(err),
                 Err(err) => sink.send(ImportEvent::Invalid(unreadable(shown, &err))),
-            },
-            Err(err) if single => return Err(err),
-            Err(err) => sink.send(ImportEvent::Invalid(unreadable(shown, &err))),
+            }
         };
         if let Some(progress) = &mut sink.progress {
             progress.file_done();
@@ -185,6 +194,25 @@ fn read_source(path: &Path, sink: &mut Sink) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// Reads one file of a directory whole (YAML, or JSON that did not stream cleanly)
+/// and hands its profiles to `sink`; whether the reading goes on. A file that cannot
+/// be read or parsed is an invalid entry, or the error when it is the `single` input.
+fn read_whole(
+    file: &input::ImportFile,
+    shown: &str,
+    single: bool,
+    buffer: &mut Vec<u8>,
+    sink: &mut Sink,
+) -> Result<bool, CliError> {
+    let parsed =
+        input::read_import_text(file, buffer).and_then(|text| input::parse_import_text(file, text));
+    Ok(match parsed {
+        Ok(doc) => sink.document(shown, doc),
+        Err(err) if single => return Err(err),
+        Err(err) => sink.send(ImportEvent::Invalid(unreadable(shown.to_owned(), &err))),
+    })
 }
 
 /// Whether stdin holds JSON: its first non-blank byte opens an object or a list
@@ -240,13 +268,16 @@ fn stream_document(
     }
 }
 
-/// Whether `text` parses as [`stream_document`] would parse it, handing nothing on:
-/// a directory's file is checked so before the first of its profiles is handed on,
-/// so that a file found broken near its end is still reported as one unreadable
-/// entry, with none of its profiles imported (as when each file was read whole).
-fn streams_cleanly(text: &str, what: &str) -> bool {
+/// Whether what `reader` gives parses as [`stream_document`] would parse it, handing
+/// nothing on: a directory's file is checked so before the first of its profiles is
+/// handed on, so that a file found broken near its end is still reported as one
+/// unreadable entry, with none of its profiles imported (as when each file was read
+/// whole). A file rewritten between the check and the second read can still break
+/// after some of its profiles were handed on; it is then reported as unreadable, and
+/// the import's all-or-nothing default writes none of it.
+fn streams_cleanly(reader: impl Read, what: &str) -> bool {
     let scan = Rc::new(RefCell::new(Scan::new(what)));
-    parse_stream(text.as_bytes(), what, &scan, &mut |_: &str, _: Value| true).is_ok()
+    parse_stream(reader, what, &scan, &mut |_: &str, _: Value| true).is_ok()
 }
 
 /// The parse behind [`stream_document`]: `on_entry` gets each element of a list as

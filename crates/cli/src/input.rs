@@ -428,9 +428,20 @@ pub fn read_import_text<'b>(
     file: &ImportFile,
     buffer: &'b mut Vec<u8>,
 ) -> Result<&'b str, CliError> {
+    let (opened, size) = open_import_file(file)?;
+    let what = if file.checked.is_some() {
+        file.shown.display()
+    } else {
+        file.open.display()
+    };
+    read_limited_into(opened, &what.to_string(), size, buffer)
+}
+
+/// Opens one import file for reading, checked as [`read_import_text`] says; returns
+/// it with its size in bytes (0 when not known).
+pub fn open_import_file(file: &ImportFile) -> Result<(std::fs::File, u64), CliError> {
     let Some((root, expected)) = &file.checked else {
-        let what = file.open.display().to_string();
-        return read_limited_into(open_file(&file.open)?, &what, 0, buffer);
+        return Ok((open_file(&file.open)?, 0));
     };
     let shown = file.shown.display().to_string();
     let opened = open_without_blocking(&file.open)
@@ -453,7 +464,7 @@ pub fn read_import_text<'b>(
     }
     #[cfg(not(target_os = "linux"))]
     let _ = root;
-    read_limited_into(opened, &shown, actual.len(), buffer)
+    Ok((opened, actual.len()))
 }
 
 /// Opens `path` for reading with `O_NONBLOCK`: a FIFO swapped in after the directory
