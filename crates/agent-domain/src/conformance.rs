@@ -782,6 +782,7 @@ pub async fn a_large_batch_decides_every_row_in_order(store: Arc<dyn AgentStore>
             &format!("bulk-{n:03}"),
             json!({
                 "tags": [format!("shard{}", n % 3)],
+                "capabilities": [format!("half{}", n % 2)],
                 "selectionMetadata": {"keywords": [format!("topic{n}")]},
             }),
         )
@@ -818,6 +819,25 @@ pub async fn a_large_batch_decides_every_row_in_order(store: Arc<dyn AgentStore>
     .iter()
     .sum();
     assert_eq!(shards, 449, "one tag row per agent");
+    // A tag and a capability together: every side row the batch wrote carries the
+    // agent's other elements (SQLite: its masks, INV-AGT-DB-003).
+    let both = store
+        .list(
+            &AgentFilter {
+                tags: vec!["shard0".into(), "shard1".into()],
+                capability: Some("half0".into()),
+                ..Default::default()
+            },
+            PageRequest::ALL,
+        )
+        .await
+        .expect("list");
+    let expected: Vec<String> = (0..450)
+        .filter(|n| *n != 260 && n % 3 != 2 && n % 2 == 0)
+        .map(|n| format!("bulk-{n:03}"))
+        .collect();
+    assert_eq!(both.total, expected.len() as u64);
+    assert_eq!(ids(&both.agents), expected);
     for (task, found) in [
         ("topic0", vec!["bulk-000"]),
         ("topic10", vec!["bulk-010"]),
