@@ -227,7 +227,7 @@ fn write_side_rows(tx: &Connection, sources: &[SideSource<'_>]) -> rusqlite::Res
          tag_list, capability_list, tag_mask, capability_mask) VALUES ",
         9,
         &by_element(|row| &row.tags),
-        |stmt, first, ((row, rowid, tag_mask, capability_mask), tag)| {
+        |stmt, first, &((row, rowid, tag_mask, capability_mask), tag)| {
             stmt.raw_bind_parameter(first, tag)?;
             stmt.raw_bind_parameter(first + 1, &row.agent_id)?;
             stmt.raw_bind_parameter(first + 2, rowid)?;
@@ -245,7 +245,7 @@ fn write_side_rows(tx: &Connection, sources: &[SideSource<'_>]) -> rusqlite::Res
          enabled, tag_list, tag_mask) VALUES ",
         7,
         &by_element(|row| &row.capabilities),
-        |stmt, first, ((row, rowid, tag_mask, _), capability)| {
+        |stmt, first, &((row, rowid, tag_mask, _), capability)| {
             stmt.raw_bind_parameter(first, capability)?;
             stmt.raw_bind_parameter(first + 1, &row.agent_id)?;
             stmt.raw_bind_parameter(first + 2, rowid)?;

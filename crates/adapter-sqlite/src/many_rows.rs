@@ -20,12 +20,12 @@ pub(crate) const ROWS_PER_STATEMENT: usize = 64;
 /// one item's values from the (1-based) parameter index it is given. Full groups of
 /// [`ROWS_PER_STATEMENT`] rows share one statement; the rest go one row per statement,
 /// so only two statements per table are ever prepared (and kept in the cache).
-pub(crate) fn insert_rows<T: Copy>(
+pub(crate) fn insert_rows<T>(
     conn: &Connection,
     head: &str,
     columns: usize,
     items: &[T],
-    mut bind: impl FnMut(&mut Statement<'_>, usize, T) -> rusqlite::Result<()>,
+    mut bind: impl FnMut(&mut Statement<'_>, usize, &T) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<()> {
     let chunks = items.chunks_exact(ROWS_PER_STATEMENT);
     let rest = chunks.remainder();
@@ -33,7 +33,7 @@ pub(crate) fn insert_rows<T: Copy>(
         let mut stmt = conn.prepare_cached(&values_sql(head, columns, ROWS_PER_STATEMENT))?;
         for chunk in chunks {
             for (row, item) in chunk.iter().enumerate() {
-                bind(&mut stmt, row * columns + 1, *item)?;
+                bind(&mut stmt, row * columns + 1, item)?;
             }
             stmt.raw_execute()?;
         }
@@ -41,7 +41,7 @@ pub(crate) fn insert_rows<T: Copy>(
     if !rest.is_empty() {
         let mut stmt = conn.prepare_cached(&values_sql(head, columns, 1))?;
         for item in rest {
-            bind(&mut stmt, 1, *item)?;
+            bind(&mut stmt, 1, item)?;
             stmt.raw_execute()?;
         }
     }
@@ -106,7 +106,7 @@ mod tests {
                 "INSERT OR IGNORE INTO t (k, v) VALUES ",
                 2,
                 &items,
-                |stmt, first, k| {
+                |stmt, first, &k| {
                     stmt.raw_bind_parameter(first, k as i64)?;
                     stmt.raw_bind_parameter(first + 1, format!("v{k}"))
                 },

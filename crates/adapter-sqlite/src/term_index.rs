@@ -27,9 +27,10 @@ pub(crate) fn postings_of(profile: &AgentProfile) -> Vec<(String, f64)> {
     }
 }
 
-/// One posting, by its key (a row written again, e.g. by a rebuild, is replaced).
-const INSERT_POSTING: &str =
-    "INSERT OR REPLACE INTO agent_terms (term, weight, agent_rowid, team) VALUES (?1, ?2, ?3, ?4)";
+/// Inserts postings, [`insert_rows`] to a statement; one posting by its key (a row
+/// written again, e.g. by a rebuild, is replaced).
+const INSERT_POSTINGS_HEAD: &str =
+    "INSERT OR REPLACE INTO agent_terms (term, weight, agent_rowid, team) VALUES ";
 
 /// Writes the postings of the agent row `rowid`.
 pub(crate) fn insert_postings(
@@ -38,14 +39,18 @@ pub(crate) fn insert_postings(
     team: Option<&str>,
     postings: &[(String, f64)],
 ) -> rusqlite::Result<()> {
-    if postings.is_empty() {
-        return Ok(());
-    }
-    let mut stmt = tx.prepare_cached(INSERT_POSTING)?;
-    for (term, weight) in postings {
-        stmt.execute(params![term, weight, rowid, team])?;
-    }
-    Ok(())
+    insert_rows(
+        tx,
+        INSERT_POSTINGS_HEAD,
+        4,
+        postings,
+        |stmt, first, (term, weight)| {
+            stmt.raw_bind_parameter(first, term)?;
+            stmt.raw_bind_parameter(first + 1, weight)?;
+            stmt.raw_bind_parameter(first + 2, rowid)?;
+            stmt.raw_bind_parameter(first + 3, team)
+        },
+    )
 }
 
 /// Postings of many agent rows, held back and written together in the table's key
@@ -104,7 +109,7 @@ impl PostingBatch {
                 .then(weight_y.total_cmp(&weight_x))
                 .then(rowid_x.cmp(&rowid_y))
         });
-        let bind = |stmt: &mut rusqlite::Statement<'_>, first: usize, (a, p): (u32, u32)| {
+        let bind = |stmt: &mut rusqlite::Statement<'_>, first: usize, &(a, p): &(u32, u32)| {
             let (rowid, team, postings) = &agents[a as usize];
             let (term, weight) = &postings[p as usize];
             stmt.raw_bind_parameter(first, term)?;
@@ -117,10 +122,6 @@ impl PostingBatch {
         Ok(())
     }
 }
-
-/// [`INSERT_POSTING`] without its `VALUES` list, for [`insert_rows`].
-const INSERT_POSTINGS_HEAD: &str =
-    "INSERT OR REPLACE INTO agent_terms (term, weight, agent_rowid, team) VALUES ";
 
 /// Deletes the postings of the agent row `rowid` by their keys, recomputed from the
 /// row's stored profile (the index was built from it by the same, pure function).

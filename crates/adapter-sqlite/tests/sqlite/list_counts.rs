@@ -117,14 +117,21 @@ fn assert_listings_exact_for(store: &dyn AgentStore, when: &str, filters: &[Agen
     }
 }
 
-/// INV-AGT-DB-002: totals and pages stay exact through every kind of write.
-#[test]
-fn totals_and_pages_stay_exact_through_inserts_updates_removals_and_imports() {
-    let (_dir, db) = temp_db();
+/// A new database holding `agent(0..30, 0)`, written one at a time.
+fn thirty_agents() -> (tempfile::TempDir, SqliteDatabase) {
+    let (dir, db) = temp_db();
     let store = db.agent_store();
     for n in 0..30 {
         block_on(store.insert(&agent(n, 0))).expect("insert");
     }
+    (dir, db)
+}
+
+/// INV-AGT-DB-002: totals and pages stay exact through every kind of write.
+#[test]
+fn totals_and_pages_stay_exact_through_inserts_updates_removals_and_imports() {
+    let (_dir, db) = thirty_agents();
+    let store = db.agent_store();
     assert_listings_exact(&store, "after inserts");
 
     // Updates move agents between teams, tags, capabilities and enabled states.
@@ -149,11 +156,8 @@ fn totals_and_pages_stay_exact_through_inserts_updates_removals_and_imports() {
 /// on the upgraded file all leave every listing exact. `upgraded` looks at the file
 /// right after the first upgrade.
 fn assert_upgrade_from(version: u32, take_back: &str, upgraded: &dyn Fn(&SqliteDatabase)) {
-    let (dir, db) = temp_db();
+    let (dir, db) = thirty_agents();
     let store = db.agent_store();
-    for n in 0..30 {
-        block_on(store.insert(&agent(n, 0))).expect("insert");
-    }
     db.connection()
         .expect("connection")
         .execute_batch(&format!("{take_back} PRAGMA user_version = {version};"))
@@ -275,11 +279,8 @@ fn elements_past_the_last_bit_are_filtered_exactly() {
 /// answers stay exact; nothing shifts by it.
 #[test]
 fn a_bit_out_of_range_counts_as_none() {
-    let (_dir, db) = temp_db();
+    let (_dir, db) = thirty_agents();
     let store = db.agent_store();
-    for n in 0..30 {
-        block_on(store.insert(&agent(n, 0))).expect("insert");
-    }
     db.connection()
         .expect("connection")
         .execute_batch(
