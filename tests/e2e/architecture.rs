@@ -297,11 +297,27 @@ fn visit(dir: &Path, f: &mut dyn FnMut(&Path, &str)) {
 /// parking_lot 0.13 family, which needs 1.95, under a declared 1.88). Newer standard
 /// library APIs in our own code are caught by clippy's `incompatible_msrv` lint, which
 /// reads the same `rust-version` in CI.
+///
+/// The packages checked are those of this machine's platform: `cargo metadata`
+/// without `--filter-platform` needs every platform's packages downloaded, which a
+/// build here never fetches (a new machine failed offline on
+/// `android_system_properties`).
 #[test]
 fn no_locked_dependency_needs_a_newer_toolchain_than_declared() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let about = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
+    let about = String::from_utf8_lossy(&about.stdout);
+    let host = about
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .expect("rustc -vV names the host");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["--filter-platform", host])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
