@@ -289,42 +289,42 @@ fn mark_once(conn: &mut Connection, key: &str) -> Result<bool, StoreError> {
     Ok(recorded == 1)
 }
 
-/// The rows of an import batch, flattened on two threads: the halves on the
-/// caller's thread and on a scoped one, in order.
-///
-/// Why: an import is bound by its one writing thread, which flattens each batch
-/// (profile JSON, term postings: a tenth of its time at 1M agents) before writing
-/// it; the machine's other core is only partly busy reading the input. No batch is
-/// held beyond the one being flattened, so the import's peak memory is unchanged.
-fn flatten(batch: &[AgentRecord]) -> Result<Vec<AgentRow>, StoreError> {
-    let flatten_all = |records: &[AgentRecord]| {
-        records
-            .iter()
-            .map(AgentRow::from_record)
-            .collect::<Result<Vec<_>, _>>()
-    };
-    if batch.len() < 2 * FLATTEN_ON_ONE_THREAD {
-        return flatten_all(batch);
-    }
-    let (first, second) = batch.split_at(batch.len() / 2);
-    let (rows, rest) = std::thread::scope(|scope| {
-        let second = scope.spawn(|| flatten_all(second));
-        let first = flatten_all(first);
-        // A panic in the scoped thread is re-raised here, as if it had run inline.
-        let second = second
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (first, second)
-    });
-    // The first half's error first, as one thread would have met them.
-    let mut rows = rows?;
-    rows.extend(rest?);
-    Ok(rows)
+/// The rows of an import batch, in order. Each record is dropped once its row is
+/// made, so the batch and its rows are not both held whole.
+fn flatten(batch: Vec<AgentRecord>) -> Result<Vec<AgentRow>, StoreError> {
+    batch
+        .into_iter()
+        .map(|record| AgentRow::from_record(&record))
+        .collect()
 }
 
-/// Batches smaller than twice this are flattened on the caller's thread alone (a
-/// thread costs more than the work).
-const FLATTEN_ON_ONE_THREAD: usize = 64;
+/// An import batch being flattened on a thread of its own, while the batch before
+/// it is written.
+///
+/// Why: an import is bound by its one writing thread. Flattening a batch (profile
+/// JSON, term postings) took 7 % of that thread's time even with half of each batch
+/// on a second thread, which then had to be waited for; the machine's other core is
+/// only partly busy reading the input. So batch N + 1 is flattened there while batch
+/// N is written, and the writing thread only writes: one more batch of rows is held
+/// (see `IMPORT_BATCH`).
+struct Flattening(std::thread::JoinHandle<Result<Vec<AgentRow>, StoreError>>);
+
+impl Flattening {
+    fn start(batch: Vec<AgentRecord>) -> Result<Self, StoreError> {
+        std::thread::Builder::new()
+            .name("ax-import-flatten".into())
+            .spawn(move || flatten(batch))
+            .map(Self)
+            .map_err(|e| store_backend("import: starting a thread to prepare a batch", e))
+    }
+
+    /// The rows; a panic while flattening is re-raised here, as if it had run inline.
+    fn finish(self) -> Result<Vec<AgentRow>, StoreError> {
+        self.0
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+}
 
 /// An import's connection while its one `BEGIN IMMEDIATE` transaction is open. The
 /// transaction spans every batch of the stream (each written by its own blocking
@@ -363,9 +363,11 @@ const IMPORT_TEMP_STORE: &str = "MEMORY";
 /// `(term, weight)` group, tag, capability and team is being appended to — are
 /// several thousand; with 2 MiB most of them were spilled and read back over and
 /// over. The size is bounded so that an import's peak memory stays under 64 MiB
-/// whatever its size (issue 11 item 3): with 16 MiB the debug build's importer
-/// peaked at 65.6 MiB in `tests/e2e/import_stream.rs` (flat from 20k to 50k agents).
-const IMPORT_CACHE_KIB: i64 = 8 * 1024;
+/// whatever its size (issue 11 item 3). With batches of 1,000 (see `Flattening`)
+/// the debug build's importer of `tests/e2e/import_stream.rs` peaked at 61.0 MiB
+/// with 16 MiB, too near the limit; 12 MiB was within 2 % of 16 MiB's speed
+/// (0 → 1M, both at once) and 2 MiB lower.
+const IMPORT_CACHE_KIB: i64 = 12 * 1024;
 
 impl ImportTx {
     /// Takes the write lock; with `once`, claims the key as the first write (an
@@ -671,19 +673,24 @@ impl AgentStore for SqliteAgentStore {
         if !claimed.map_err(|e| e.busy_after(waited))? {
             return Ok(None);
         }
-        while let Some(batch) = records.next_batch().await {
-            let mut rows = flatten(&batch)?;
-            drop(batch);
-            let (next, outcome) = self
+        let mut next = records.next_batch().await.map(flatten);
+        while let Some(rows) = next.take() {
+            let mut rows = rows?;
+            // The following batch is flattened while this one is written (see
+            // `Flattening`). Should the writing fail, the thread finishes on its own.
+            let following = records.next_batch().await.map(Flattening::start);
+            let following = following.transpose()?;
+            let (after, outcome) = self
                 .step(tx, move |tx| tx.write(&mut rows, on_conflict))
                 .await?;
-            tx = next;
+            tx = after;
             let outcome = outcome?;
             let stop = outcome.conflict.is_some();
             records.written(outcome);
             if stop {
                 break;
             }
+            next = following.map(Flattening::finish);
         }
         let commit = records.commit().await;
         let (_, ended) = self.step(tx, move |tx| tx.end(commit)).await?;
