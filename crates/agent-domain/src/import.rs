@@ -87,8 +87,8 @@ pub use ax_contracts::agent::{ImportReport, InvalidImport, SkippedFile};
 /// per-batch hand-off (a blocking step, a round trip) costs little per agent, small
 /// enough that a batch of typical profiles is a few MiB. A store may hold two
 /// batches at once (SQLite prepares the next while writing one): at 2,000 that
-/// took the importer's peak from 47 to 64 MiB, at 1,000 it stays at 45 MiB, as
-/// fast (0 → 200k).
+/// took the importer's peak from 44–49 MiB to 62–63 MiB, at 1,000 it is 43–45
+/// MiB, as fast (0 → 200k).
 pub const IMPORT_BATCH: usize = 1_000;
 
 /// What a streamed import source hands the registry, in source order (see
