@@ -678,8 +678,11 @@ impl AgentStore for SqliteAgentStore {
             let mut rows = rows?;
             // The following batch is flattened while this one is written (see
             // `Flattening`). Should the writing fail, the thread finishes on its own.
-            let following = records.next_batch().await.map(Flattening::start);
-            let following = following.transpose()?;
+            let following = records
+                .next_batch()
+                .await
+                .map(Flattening::start)
+                .transpose()?;
             let (after, outcome) = self
                 .step(tx, move |tx| tx.write(&mut rows, on_conflict))
                 .await?;

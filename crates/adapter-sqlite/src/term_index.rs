@@ -5,7 +5,7 @@
 //! [`delete_postings`]); [`ensure_built`] fills it for databases whose agents were
 //! written before it existed, or by another version of the terms.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -126,20 +126,19 @@ impl PostingBatch {
 /// order once, and the sort compares `(rank, weight, rowid)` as integers: the same
 /// order.
 fn key_order(agents: &[HeldPostings]) -> Vec<(u32, u32)> {
-    let mut ranks: HashMap<&str, u32> = HashMap::new();
-    for (_, _, postings) in agents {
-        for (term, _) in postings {
-            let next = u32::try_from(ranks.len()).unwrap_or(u32::MAX);
-            ranks.entry(term.as_str()).or_insert(next);
-        }
-    }
-    let mut terms: Vec<&str> = ranks.keys().copied().collect();
-    terms.sort_unstable();
-    for (rank, term) in terms.into_iter().enumerate() {
-        ranks.insert(term, u32::try_from(rank).unwrap_or(u32::MAX));
-    }
     // A batch holds a few thousand agents of a few dozen postings each.
     let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    let distinct: HashSet<&str> = agents
+        .iter()
+        .flat_map(|(_, _, postings)| postings.iter().map(|(term, _)| term.as_str()))
+        .collect();
+    let mut terms: Vec<&str> = distinct.into_iter().collect();
+    terms.sort_unstable();
+    let ranks: HashMap<&str, u32> = terms
+        .into_iter()
+        .enumerate()
+        .map(|(rank, term)| (term, index(rank)))
+        .collect();
     let mut keyed: Vec<(u32, u64, i64, u32, u32)> = Vec::new();
     for (a, (rowid, _, postings)) in agents.iter().enumerate() {
         keyed.extend(postings.iter().enumerate().map(|(p, (term, weight))| {
