@@ -510,6 +510,40 @@ fn recommend_picks_a_specialist_and_explains_why() {
     }
 }
 
+/// A blank or overlong task is refused with the rule it broke (exit 5), in text and
+/// in JSON, as the MCP tool refuses it; a blank one used to get the fallback agent,
+/// told as "no agent matched the task".
+#[test]
+fn recommend_refuses_a_blank_or_overlong_task() {
+    let data = DataDir::new();
+    let longest = "x".repeat(5000);
+    let too_long = "x".repeat(5001);
+    for (task, message) in [
+        ("", "task: must not be empty"),
+        (" \t ", "task: must not be blank"),
+        (
+            too_long.as_str(),
+            "task: must be at most 5000 characters (got 5001)",
+        ),
+    ] {
+        let out = data.run(&["agent", "recommend", task]);
+        assert_exit(&out, 5);
+        assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("invalid request") && stderr.contains(message),
+            "{stderr}"
+        );
+        let (exit, body) = data.json(&["agent", "recommend", task, "--exhaustive"]);
+        assert_eq!(exit, 5, "{body}");
+        assert_eq!(body["error"]["code"], "INVALID_INPUT");
+        assert_eq!(body["error"]["details"]["issues"][0]["path"], "task");
+    }
+    let (exit, rec) = data.json(&["agent", "recommend", &longest]);
+    assert_eq!(exit, 0, "{rec}");
+    assert_eq!(rec["recommended"], "standard");
+}
+
 /// A reader that stops early (`ax completions fish | head`) ends the output quietly:
 /// exit 0 and no panic, for every shell (issue 8: fish and powershell panicked).
 #[test]

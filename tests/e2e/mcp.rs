@@ -300,6 +300,11 @@ async fn the_agent_tools_do_what_they_say() {
             .is_some_and(|c| c > 0.0 && c <= 1.0)
     );
     assert!(recommendation["alternatives"].is_array());
+    // A blank task passes the schema (one character) but not the registry's rule:
+    // refused, not answered with the fallback agent.
+    let blank = tool_error(&call(&client, "ax_agent_recommend", json!({"task": "  \t "})).await);
+    assert_eq!(blank["code"], "INVALID_INPUT");
+    assert_eq!(issue_paths(&blank), ["task"]);
     let index = ok(&call(&client, "ax_agent_capabilities", json!({})).await);
     assert!(
         index["agentsByCapability"]["code-review"]

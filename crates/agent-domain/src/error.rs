@@ -25,6 +25,10 @@ pub enum AgentError {
     /// The profile or patch broke one or more rules (all of them are listed).
     #[error("invalid agent profile: {0}")]
     Validation(#[from] ValidationErrors),
+    /// A request (not a profile) broke a rule, e.g. a blank `recommend` task; nothing
+    /// was read or written.
+    #[error("invalid request: {0}")]
+    InvalidRequest(ValidationErrors),
     /// A compare-and-swap update lost: someone else changed the agent first.
     #[error("Agent with ID \"{agent_id}\" changed: expected revision {expected}, found {actual}")]
     Conflict {
@@ -46,7 +50,7 @@ impl AgentError {
         match self {
             Self::AlreadyExists { .. } => ErrorCode::AgentAlreadyExists,
             Self::NotFound { .. } => ErrorCode::AgentNotFound,
-            Self::Validation(_) => ErrorCode::InvalidInput,
+            Self::Validation(_) | Self::InvalidRequest(_) => ErrorCode::InvalidInput,
             Self::Conflict { .. } => ErrorCode::Conflict,
             Self::Storage(cause) if StorageBusy::in_chain(cause) => ErrorCode::StorageBusy,
             Self::Storage(cause) if StorageUnavailable::in_chain(cause) => {

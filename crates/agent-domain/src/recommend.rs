@@ -23,6 +23,7 @@
 use std::collections::BTreeSet;
 
 use ax_contracts::agent::{AgentProfile, AgentRecord};
+use ax_contracts::validation::{JsonPath, ValidationErrors, rule};
 use serde::{Deserialize, Serialize};
 
 /// Id of the general-purpose fallback agent.
@@ -31,6 +32,8 @@ pub const FALLBACK_AGENT: &str = "standard";
 pub const FALLBACK_CONFIDENCE: f64 = 0.5;
 /// Agents scoring below this are not recommended.
 pub const MIN_SCORE: f64 = 0.1;
+/// Longest task, in characters (the MCP tool's schema says the same).
+pub const TASK_MAX_CHARS: usize = 5000;
 
 /// Most postings the registry has the store read per task term
 /// ([`crate::store::CandidateQuery::budget`]).
@@ -79,6 +82,33 @@ pub struct RecommendRequest {
     /// How many agents to return in all (recommended + alternatives), 1–10, default 3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<usize>,
+}
+
+impl RecommendRequest {
+    /// The task's rules, checked before anything is read: a blank task would only
+    /// ever get the fallback agent, told as "no agent matched", which hides the
+    /// caller's mistake; an overlong one is refused as the MCP schema refuses it, so
+    /// the CLI and every other entry point answer alike.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let path = JsonPath::root().key("task");
+        if self.task.trim().is_empty() {
+            let message = if self.task.is_empty() {
+                "must not be empty"
+            } else {
+                "must not be blank"
+            };
+            return Err(ValidationErrors::single(&path, rule::MIN_LENGTH, message));
+        }
+        let chars = self.task.chars().count();
+        if chars > TASK_MAX_CHARS {
+            return Err(ValidationErrors::single(
+                &path,
+                rule::MAX_LENGTH,
+                format!("must be at most {TASK_MAX_CHARS} characters (got {chars})"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 pub use ax_contracts::agent::{Recommendation, ScoredAgent};

@@ -171,6 +171,7 @@ impl AgentRegistry {
         &self,
         request: &RecommendRequest,
     ) -> Result<Recommendation, AgentError> {
+        request.validate().map_err(AgentError::InvalidRequest)?;
         let query = CandidateQuery {
             terms: recommend::terms::query_terms(&request.task),
             team: request.team.clone(),
@@ -203,6 +204,7 @@ impl AgentRegistry {
         &self,
         request: &RecommendRequest,
     ) -> Result<Recommendation, AgentError> {
+        request.validate().map_err(AgentError::InvalidRequest)?;
         let filter = AgentFilter {
             enabled: Some(true),
             team: request.team.clone(),

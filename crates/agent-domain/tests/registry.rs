@@ -342,6 +342,38 @@ async fn recommend_and_capabilities_over_the_defaults() {
         .expect("recommend");
     assert_eq!(rec.recommended.as_deref(), Some("security"), "{rec:?}");
 
+    for (task, rule) in [
+        (String::new(), "min_length"),
+        ("\n \t".to_owned(), "min_length"),
+        ("é".repeat(5001), "max_length"),
+    ] {
+        let request = RecommendRequest {
+            task,
+            ..Default::default()
+        };
+        for err in [
+            reg.recommend(&request).await.expect_err("refused"),
+            reg.recommend_exhaustive(&request)
+                .await
+                .expect_err("refused"),
+        ] {
+            let AgentError::InvalidRequest(errors) = &err else {
+                panic!("expected InvalidRequest, got {err:?}")
+            };
+            assert_eq!(errors.issues[0].path, "task");
+            assert_eq!(errors.issues[0].rule, rule);
+            assert_eq!(err.code(), ErrorCode::InvalidInput);
+        }
+    }
+    let longest = RecommendRequest {
+        task: "é".repeat(5000),
+        ..Default::default()
+    };
+    assert!(
+        reg.recommend(&longest).await.is_ok(),
+        "5000 characters, not bytes"
+    );
+
     let caps = reg.capabilities(None, false).await.expect("capabilities");
     assert!(caps.agents_by_capability["code-review"].contains(&"reviewer".to_owned()));
     assert_eq!(caps.categories_by_agent["architect"], "orchestrator");

@@ -207,6 +207,7 @@ impl From<AgentError> for CliError {
                 .hint("`ax agent list` shows the registered agents")
                 .details(json!({ "agentId": agent_id })),
             AgentError::Validation(errors) => invalid("agent profile", errors),
+            AgentError::InvalidRequest(errors) => invalid("request", errors),
             AgentError::Conflict { agent_id, expected, actual } => CliError::new(
                 err.code(),
                 format!("agent \"{agent_id}\" changed since revision {expected} (now at revision {actual})"),

@@ -164,7 +164,9 @@ impl From<AgentError> for ToolFailure {
                 "expectedRevision": expected,
                 "actualRevision": actual,
             })),
-            AgentError::Validation(errors) => Some(json!({ "issues": errors.issues })),
+            AgentError::Validation(errors) | AgentError::InvalidRequest(errors) => {
+                Some(json!({ "issues": errors.issues }))
+            }
             AgentError::Storage(_) => {
                 tracing::error!(error = %error_chain(&err), "registry storage failure");
                 None

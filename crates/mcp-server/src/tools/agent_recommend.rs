@@ -17,7 +17,7 @@ pub(crate) struct AgentRecommend;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct RecommendArgs {
     /// The task, in the user's words.
-    #[schemars(length(min = 1, max = 5000))]
+    #[schemars(length(min = 1, max = ax_agent_domain::recommend::TASK_MAX_CHARS))]
     task: String,
     /// Only agents of this team.
     #[schemars(length(max = 100))]
