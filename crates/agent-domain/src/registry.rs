@@ -51,6 +51,10 @@ pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Agents read per page by [`AgentRegistry::capabilities`]: few round trips, and a
+/// page of decoded profiles (~3 KB each) stays small.
+const CAPABILITY_PAGE: u64 = 1000;
+
 impl AgentRegistry {
     /// A registry over `store`.
     pub fn new(store: Arc<dyn AgentStore>) -> Self {
@@ -215,21 +219,34 @@ impl AgentRegistry {
     }
 
     /// Every capability with its agents, and each agent's capabilities and category.
+    ///
+    /// Read in keyset pages of [`CAPABILITY_PAGE`] agents, each folded into the index
+    /// and dropped, so memory follows the index, not the decoded profiles. Pages are
+    /// separate reads: an agent written meanwhile may or may not be in the index, but
+    /// none is counted twice.
     pub async fn capabilities(
         &self,
         category: Option<&str>,
         include_disabled: bool,
     ) -> Result<CapabilityIndex, AgentError> {
-        let filter = if include_disabled {
-            AgentFilter::default()
-        } else {
-            AgentFilter {
-                enabled: Some(true),
-                ..AgentFilter::default()
+        let mut builder = capabilities::IndexBuilder::new(category, include_disabled);
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .store
+                .list_after(after.as_deref(), CAPABILITY_PAGE)
+                .await?;
+            for record in &page {
+                builder.add(record);
             }
-        };
-        let agents = self.store.list(&filter, PageRequest::ALL).await?.agents;
-        Ok(capabilities::index(&agents, category, include_disabled))
+            match page.last() {
+                Some(last) if page.len() as u64 == CAPABILITY_PAGE => {
+                    after = Some(last.profile.agent_id.clone());
+                }
+                _ => break,
+            }
+        }
+        Ok(builder.finish())
     }
 
     /// Seed the built-in agents unless this store already has the current set (one

@@ -405,3 +405,42 @@ async fn recommend_and_capabilities_over_the_defaults() {
         .expect("list");
     assert_eq!(page.total, 1);
 }
+
+/// The capability index is read in pages (1,000 agents each): every agent of a
+/// registry spanning several pages, and a page boundary exactly at its end, is in
+/// it once; disabled agents only when asked for.
+#[tokio::test]
+async fn the_capability_index_covers_every_page_of_a_large_registry() {
+    let reg = registry();
+    for n in 0..2000 {
+        let enabled = n % 10 != 0;
+        register_json(
+            &reg,
+            &json!({
+                "agentId": format!("agent-{n:04}"),
+                "description": "generated",
+                "capabilities": [format!("cap-{}", n % 3), "shared"],
+                "enabled": enabled,
+            }),
+        )
+        .await
+        .expect("register");
+    }
+    let enabled = reg.capabilities(None, false).await.expect("capabilities");
+    assert_eq!(enabled.capabilities_by_agent.len(), 1800);
+    assert_eq!(enabled.agents_by_capability["shared"].len(), 1800);
+    assert_eq!(enabled.agents_by_capability["cap-0"].len(), 600);
+    assert!(!enabled.capabilities_by_agent.contains_key("agent-0000"));
+    assert_eq!(
+        enabled.capabilities_by_agent["agent-1999"],
+        ["cap-1", "shared"]
+    );
+    assert!(
+        enabled.agents_by_capability["shared"].is_sorted(),
+        "ids in order"
+    );
+    let all = reg.capabilities(None, true).await.expect("capabilities");
+    assert_eq!(all.capabilities_by_agent.len(), 2000);
+    assert_eq!(all.agents_by_capability["shared"].len(), 2000);
+    assert_eq!(all.capabilities, ["cap-0", "cap-1", "cap-2", "shared"]);
+}
