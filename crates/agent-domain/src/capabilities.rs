@@ -5,20 +5,6 @@ use ax_contracts::agent::AgentRecord;
 
 pub use ax_contracts::agent::CapabilityIndex;
 
-/// Build the index over `agents`: only agents of `category` when given, disabled
-/// agents only when `include_disabled`.
-pub fn index(
-    agents: &[AgentRecord],
-    category: Option<&str>,
-    include_disabled: bool,
-) -> CapabilityIndex {
-    let mut builder = IndexBuilder::new(category, include_disabled);
-    for record in agents {
-        builder.add(record);
-    }
-    builder.finish()
-}
-
 /// The index built one agent at a time, so that a registry can be read page by page
 /// and only the index, never every decoded profile, is held at once (a million
 /// profiles decoded at once took 3.4 GB).
