@@ -313,25 +313,39 @@ fn matched_words(task: &Task, text: &str) -> Vec<String> {
 /// Every eligible agent of `agents` scoring at least [`MIN_SCORE`] for the request
 /// (its `max_results` is not applied), best first, ties by `agentId`.
 pub fn scored(request: &RecommendRequest, agents: &[AgentRecord]) -> Vec<ScoredAgent> {
-    let task = Task::new(&request.task);
-    let mut scored: Vec<ScoredAgent> = agents
+    let mut scored = score_eligible(&Task::new(&request.task), request, agents);
+    sort_best_first(&mut scored);
+    scored
+}
+
+/// The eligible agents of `agents` scoring at least [`MIN_SCORE`], unordered.
+fn score_eligible(
+    task: &Task,
+    request: &RecommendRequest,
+    agents: &[AgentRecord],
+) -> Vec<ScoredAgent> {
+    agents
         .iter()
         .filter(|record| eligible(request, record))
         .filter_map(|record| {
-            let s = score(&task, &record.profile);
+            let s = score(task, &record.profile);
             (s.total >= MIN_SCORE).then(|| ScoredAgent {
                 agent_id: record.profile.agent_id.clone(),
                 confidence: (s.total * 1000.0).round() / 1000.0,
                 reason: s.notes.join("; "),
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Best first, ties by `agentId`: a total order, so the best `n` of several lists
+/// merged are the best `n` of all their agents.
+fn sort_best_first(scored: &mut [ScoredAgent]) {
     scored.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
             .then_with(|| a.agent_id.cmp(&b.agent_id))
     });
-    scored
 }
 
 /// Whether the request's filters let `record` be recommended at all.
@@ -351,36 +365,74 @@ fn eligible(request: &RecommendRequest, record: &AgentRecord) -> bool {
 
 /// Rank `agents` for the request. Pure and deterministic: same inputs, same answer.
 pub fn rank(request: &RecommendRequest, agents: &[AgentRecord]) -> Recommendation {
-    let max_results = request.max_results.unwrap_or(3).clamp(1, 10);
-    let mut scored = scored(request, agents);
-    scored.truncate(max_results);
+    let mut ranking = Ranking::new(request);
+    ranking.add(agents);
+    ranking.finish()
+}
 
-    if scored.is_empty() {
-        let fallback = agents
-            .iter()
-            .filter(|record| eligible(request, record))
-            .find(|r| r.profile.agent_id == FALLBACK_AGENT);
-        return match fallback {
-            Some(_) => Recommendation {
-                recommended: Some(FALLBACK_AGENT.to_owned()),
-                confidence: FALLBACK_CONFIDENCE,
-                reason: "no agent matched the task; falling back to the general-purpose `standard` agent".to_owned(),
-                alternatives: Vec::new(),
-            },
-            None => Recommendation {
-                recommended: None,
-                confidence: 0.0,
-                reason: "no agent matched the task and the `standard` fallback agent is not available".to_owned(),
-                alternatives: Vec::new(),
-            },
-        };
+/// [`rank`] over agents that arrive in parts (a registry read page by page): only
+/// the best `maxResults` so far and whether the fallback agent was eligible are
+/// kept, so scoring a million agents holds one page at a time. Any split of the
+/// agents gives [`rank`]'s answer over all of them.
+pub struct Ranking<'a> {
+    request: &'a RecommendRequest,
+    task: Task,
+    max_results: usize,
+    best: Vec<ScoredAgent>,
+    fallback_eligible: bool,
+}
+
+impl<'a> Ranking<'a> {
+    /// Nothing ranked yet.
+    pub fn new(request: &'a RecommendRequest) -> Self {
+        Self {
+            request,
+            task: Task::new(&request.task),
+            max_results: request.max_results.unwrap_or(3).clamp(1, 10),
+            best: Vec::new(),
+            fallback_eligible: false,
+        }
     }
-    let best = scored.remove(0);
-    Recommendation {
-        recommended: Some(best.agent_id),
-        confidence: best.confidence,
-        reason: best.reason,
-        alternatives: scored,
+
+    /// Scores `agents` and keeps the best so far.
+    pub fn add(&mut self, agents: &[AgentRecord]) {
+        self.fallback_eligible |= agents
+            .iter()
+            .any(|r| r.profile.agent_id == FALLBACK_AGENT && eligible(self.request, r));
+        self.best
+            .extend(score_eligible(&self.task, self.request, agents));
+        sort_best_first(&mut self.best);
+        self.best.truncate(self.max_results);
+    }
+
+    /// The recommendation: the best agent and the alternatives, or the fallback
+    /// when nothing scored.
+    pub fn finish(self) -> Recommendation {
+        let mut scored = self.best;
+        if scored.is_empty() {
+            return if self.fallback_eligible {
+                Recommendation {
+                    recommended: Some(FALLBACK_AGENT.to_owned()),
+                    confidence: FALLBACK_CONFIDENCE,
+                    reason: "no agent matched the task; falling back to the general-purpose `standard` agent".to_owned(),
+                    alternatives: Vec::new(),
+                }
+            } else {
+                Recommendation {
+                    recommended: None,
+                    confidence: 0.0,
+                    reason: "no agent matched the task and the `standard` fallback agent is not available".to_owned(),
+                    alternatives: Vec::new(),
+                }
+            };
+        }
+        let best = scored.remove(0);
+        Recommendation {
+            recommended: Some(best.agent_id),
+            confidence: best.confidence,
+            reason: best.reason,
+            alternatives: scored,
+        }
     }
 }
 
@@ -509,5 +561,58 @@ mod tests {
         let task = Task::new("Reviewing pull requests");
         assert!(task.has_phrase("review"));
         assert!(task.has_phrase("pull request"));
+    }
+
+    /// A [`Ranking`] fed the agents in parts of any size answers as [`rank`] over all
+    /// of them: the best `maxResults`, the alternatives in order, and the fallback
+    /// found on whichever part holds it (the exhaustive scorer reads pages).
+    #[test]
+    fn ranking_in_parts_answers_as_rank_over_all() {
+        let mut agents = fleet();
+        for n in 0..12 {
+            agents.push(agent(json!({
+                "agentId": format!("db-{n:02}"),
+                "description": "database work",
+                "team": if n % 2 == 0 { "data" } else { "web" },
+                "selectionMetadata": {"keywords": ["sql", "database"], "exampleTasks": [format!("tune sql query {n}")]},
+            })));
+        }
+        // The fallback last, so only the final part can hold it.
+        agents.rotate_left(1);
+        let requests = [
+            ("tune the sql database query", None, Some(3)),
+            ("tune the sql database query", None, Some(10)),
+            ("tune the sql database query", Some("web"), Some(2)),
+            ("qwzx vbnm", None, None),
+            ("qwzx vbnm", Some("nobody"), None),
+        ];
+        for (task, team, max_results) in requests {
+            let request = RecommendRequest {
+                task: task.into(),
+                team: team.map(str::to_owned),
+                max_results,
+                ..Default::default()
+            };
+            let whole = rank(&request, &agents);
+            for part in [1, 2, 5, agents.len()] {
+                let mut ranking = Ranking::new(&request);
+                for chunk in agents.chunks(part) {
+                    ranking.add(chunk);
+                }
+                assert_eq!(
+                    ranking.finish(),
+                    whole,
+                    "{task:?} {team:?} in parts of {part}"
+                );
+            }
+        }
+        let request = RecommendRequest {
+            task: "qwzx vbnm".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            rank(&request, &agents).recommended.as_deref(),
+            Some(FALLBACK_AGENT)
+        );
     }
 }

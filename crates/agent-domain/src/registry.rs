@@ -51,9 +51,10 @@ pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Agents read per page by [`AgentRegistry::capabilities`]: few round trips, and a
-/// page of decoded profiles (~3 KB each) stays small.
-const CAPABILITY_PAGE: u64 = 1000;
+/// Agents read per page when the registry scans every agent
+/// ([`AgentRegistry::capabilities`], [`AgentRegistry::recommend_exhaustive`]): few
+/// round trips, and a page of decoded profiles (~3 KB each) stays small.
+const SCAN_PAGE: u64 = 1000;
 
 impl AgentRegistry {
     /// A registry over `store`.
@@ -204,49 +205,51 @@ impl AgentRegistry {
 
     /// Recommend by scoring every enabled agent (of the team): linear in the
     /// registry's size, kept to compare [`Self::recommend`]'s candidates against.
+    /// Read page by page ([`Self::each_page`]) into a [`recommend::Ranking`], so
+    /// memory stays at one page at any registry size.
     pub async fn recommend_exhaustive(
         &self,
         request: &RecommendRequest,
     ) -> Result<Recommendation, AgentError> {
         request.validate().map_err(AgentError::InvalidRequest)?;
-        let filter = AgentFilter {
-            enabled: Some(true),
-            team: request.team.clone(),
-            ..AgentFilter::default()
-        };
-        let agents = self.store.list(&filter, PageRequest::ALL).await?.agents;
-        Ok(recommend::rank(request, &agents))
+        let mut ranking = recommend::Ranking::new(request);
+        self.each_page(|page| ranking.add(page)).await?;
+        Ok(ranking.finish())
     }
 
     /// Every capability with its agents, and each agent's capabilities and category.
-    ///
-    /// Read in keyset pages of [`CAPABILITY_PAGE`] agents, each folded into the index
-    /// and dropped, so memory follows the index, not the decoded profiles. Pages are
-    /// separate reads: an agent written meanwhile may or may not be in the index, but
-    /// none is counted twice.
+    /// Read page by page ([`Self::each_page`]), each page folded into the index and
+    /// dropped, so memory follows the index, not the decoded profiles.
     pub async fn capabilities(
         &self,
         category: Option<&str>,
         include_disabled: bool,
     ) -> Result<CapabilityIndex, AgentError> {
         let mut builder = capabilities::IndexBuilder::new(category, include_disabled);
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .store
-                .list_after(after.as_deref(), CAPABILITY_PAGE)
-                .await?;
-            for record in &page {
+        self.each_page(|page| {
+            for record in page {
                 builder.add(record);
             }
+        })
+        .await?;
+        Ok(builder.finish())
+    }
+
+    /// Hands every agent to `visit`, in keyset pages of [`SCAN_PAGE`] in `agentId`
+    /// order, one page held at a time. Pages are separate reads: an agent written
+    /// meanwhile may or may not be seen, but none is seen twice.
+    async fn each_page(&self, mut visit: impl FnMut(&[AgentRecord])) -> Result<(), AgentError> {
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.store.list_after(after.as_deref(), SCAN_PAGE).await?;
+            visit(&page);
             match page.last() {
-                Some(last) if page.len() as u64 == CAPABILITY_PAGE => {
+                Some(last) if page.len() as u64 == SCAN_PAGE => {
                     after = Some(last.profile.agent_id.clone());
                 }
-                _ => break,
+                _ => return Ok(()),
             }
         }
-        Ok(builder.finish())
     }
 
     /// Seed the built-in agents unless this store already has the current set (one

@@ -406,11 +406,12 @@ async fn recommend_and_capabilities_over_the_defaults() {
     assert_eq!(page.total, 1);
 }
 
-/// The capability index is read in pages (1,000 agents each): every agent of a
-/// registry spanning several pages, and a page boundary exactly at its end, is in
-/// it once; disabled agents only when asked for.
+/// The scans of every agent read pages of 1,000: the capability index holds every
+/// agent of a registry spanning several pages (a page boundary exactly at its end)
+/// once, disabled agents only when asked for; the exhaustive scorer answers as
+/// ranking all agents at once does.
 #[tokio::test]
-async fn the_capability_index_covers_every_page_of_a_large_registry() {
+async fn the_scans_of_every_agent_cover_every_page_of_a_large_registry() {
     let reg = registry();
     for n in 0..2000 {
         let enabled = n % 10 != 0;
@@ -443,4 +444,30 @@ async fn the_capability_index_covers_every_page_of_a_large_registry() {
     assert_eq!(all.capabilities_by_agent.len(), 2000);
     assert_eq!(all.agents_by_capability["shared"].len(), 2000);
     assert_eq!(all.capabilities, ["cap-0", "cap-1", "cap-2", "shared"]);
+
+    let everyone = reg
+        .list(&AgentFilter::default(), PageRequest::ALL)
+        .await
+        .expect("list")
+        .agents;
+    for (task, max_results) in [("shared cap-1 work", 3), ("cap-2", 10), ("qwzx", 3)] {
+        let request = RecommendRequest {
+            task: task.into(),
+            max_results: Some(max_results),
+            ..Default::default()
+        };
+        let paged = reg.recommend_exhaustive(&request).await.expect("recommend");
+        assert_eq!(
+            paged,
+            ax_agent_domain::recommend::rank(&request, &everyone),
+            "{task}"
+        );
+        if task != "qwzx" {
+            assert_eq!(
+                paged.alternatives.len(),
+                max_results - 1,
+                "{task}: {paged:?}"
+            );
+        }
+    }
 }
